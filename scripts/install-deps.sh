@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package kube-vip needs to build, test, benchmark and demo, and nothing more.
+# Idempotent: packages already present are skipped, so a second run costs a dpkg query.
+# Must run as root (apt-get). The README says why each package is here.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config make
+  # libraries linked into the daemon
+  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev libuv1-dev libraft-dev
+  nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
+  # unit tests
+  libgtest-dev libgmock-dev
+  # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks
+  iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3
+  keepalived haproxy nginx-light wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The packaged services must not run on their own: the tests start their own instances.
+for svc in nginx haproxy keepalived; do
+  systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
+done
