@@ -71,6 +71,17 @@ struct VipTiming {
   int announce_burst = 3;                  // packets sent at once on acquisition
 };
 
+// In-cluster leader election through a coordination.k8s.io/v1 Lease (the `manager` mode).
+struct KubernetesLease {
+  std::string lease_name = "plndr-cp-lock";
+  std::string lease_namespace = "kube-system";
+  std::chrono::seconds lease_duration{5};
+  std::chrono::seconds renew_deadline{3};
+  std::chrono::seconds retry_period{1};
+  std::string identity;         // holderIdentity: the node name
+  std::string kubeconfig_path;  // empty: in-cluster service account
+};
+
 struct Config {
   std::optional<Peer> local_peer;
   std::vector<Peer> remote_peers;
@@ -82,6 +93,8 @@ struct Config {
   std::vector<LoadBalancer> load_balancers;
 
   ElectionTiming election;
+  // Set in the in-cluster mode: elect with a Lease instead of Raft.
+  std::optional<KubernetesLease> kubernetes;
   VipTiming vip_timing;
 
   // Not from the file: runtime settings from flags or the environment.
