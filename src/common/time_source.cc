@@ -60,7 +60,7 @@ void ManualTimeSource::advance(Duration by) {
   const SteadyTime target = now_ + by;
   while (!queue_.empty() && queue_.begin()->first.first <= target) {
     auto node = queue_.extract(queue_.begin());
-    now_ = node.key().first;
+    if (node.key().first > now_) now_ = node.key().first;
     node.mapped().timer->fired();
     node.mapped().fire();  // may arm timers again, including ones already due
   }

@@ -55,5 +55,21 @@ TEST(ManualTimeSourceTest, DestroyingATimerCancelsIt) {
   EXPECT_FALSE(fired);
 }
 
+TEST(ManualTimeSourceTest, FreezeFiresOverdueTimersAtResumeTime) {
+  ManualTimeSource time;
+  const SteadyTime start = time.now();
+  std::vector<Duration> seen;
+  auto a = time.createTimer();
+  auto b = time.createTimer();
+  a->start(milliseconds(10), [&] { seen.push_back(time.now() - start); });
+  b->start(milliseconds(20), [&] { seen.push_back(time.now() - start); });
+  time.freezeFor(milliseconds(100));
+  EXPECT_TRUE(seen.empty());
+  time.runDue();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], milliseconds(100));
+  EXPECT_EQ(seen[1], milliseconds(100));
+}
+
 }  // namespace
 }  // namespace kubevip
