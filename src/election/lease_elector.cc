@@ -1,0 +1,349 @@
+#include "election/lease_elector.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace kubevip::election {
+namespace {
+
+int64_t toMs(Duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
+
+k8s::WallTime systemWallClock() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+const char* leaseElectorStateName(LeaseElector::State state) {
+  switch (state) {
+    case LeaseElector::State::kIdle:
+      return "idle";
+    case LeaseElector::State::kFollowing:
+      return "following";
+    case LeaseElector::State::kLeading:
+      return "leading";
+    case LeaseElector::State::kStopping:
+      return "stopping";
+    case LeaseElector::State::kStopped:
+      return "stopped";
+  }
+  return "?";
+}
+
+Status validateLeaseOptions(const LeaseElectorOptions& options) {
+  auto invalid = [](std::string message) {
+    return makeError(ErrorCode::kInvalidArgument, std::move(message));
+  };
+  if (options.identity.empty()) {
+    return invalid("the Lease holder identity (node name, vip_nodename) is empty");
+  }
+  if (options.retry_period <= Duration::zero()) {
+    return invalid("the lease retry period (vip_retryperiod) must be positive");
+  }
+  if (options.lease_duration <= options.renew_deadline) {
+    return invalid(fmt::format(
+        "lease duration ({} ms, vip_leaseduration) must be greater than the renew deadline ({} ms, "
+        "vip_renewdeadline)",
+        toMs(options.lease_duration), toMs(options.renew_deadline)));
+  }
+  const auto jittered =
+      std::chrono::duration_cast<Duration>(options.retry_period * kLeaseJitterFactor);
+  if (options.renew_deadline <= jittered) {
+    return invalid(fmt::format(
+        "renew deadline ({} ms, vip_renewdeadline) must be greater than {} x the retry period ({} "
+        "ms, vip_retryperiod)",
+        toMs(options.renew_deadline), kLeaseJitterFactor, toMs(options.retry_period)));
+  }
+  return okStatus();
+}
+
+LeaseElector::LeaseElector(TimeSource& time, RandomSource& random,
+                           std::unique_ptr<k8s::LeaseClient> client, LeaseElectorOptions options)
+    : time_(time), random_(random), client_(std::move(client)), options_(std::move(options)) {
+  retry_timer_ = time_.createTimer();
+  validity_timer_ = time_.createTimer();
+  deadline_timer_ = time_.createTimer();
+}
+
+LeaseElector::~LeaseElector() { *alive_ = false; }
+
+Result<std::unique_ptr<LeaseElector>> LeaseElector::create(TimeSource& time, RandomSource& random,
+                                                           std::unique_ptr<k8s::LeaseClient> client,
+                                                           LeaseElectorOptions options) {
+  if (auto valid = validateLeaseOptions(options); !valid) return valid.error();
+  if (!options.wall_clock) options.wall_clock = systemWallClock;
+  return std::unique_ptr<LeaseElector>(
+      new LeaseElector(time, random, std::move(client), std::move(options)));
+}
+
+Status LeaseElector::start(ElectorCallbacks callbacks) {
+  if (state_ != State::kIdle) {
+    return makeError(ErrorCode::kInternal, "the Lease elector was already started");
+  }
+  callbacks_ = std::move(callbacks);
+  state_ = State::kFollowing;
+  spdlog::info("lease election: {} as \"{}\" (lease {} s, renew deadline {} s, retry {} s)",
+               client_->describe(), options_.identity, toMs(options_.lease_duration) / 1000.0,
+               toMs(options_.renew_deadline) / 1000.0, toMs(options_.retry_period) / 1000.0);
+  attempt();
+  return okStatus();
+}
+
+SteadyTime LeaseElector::leadershipValidUntil() const {
+  if (state_ != State::kLeading || !valid_until_) return SteadyTime{};
+  return *valid_until_;
+}
+
+k8s::LeaseClient::Callback LeaseElector::guard(std::function<void(Result<k8s::Lease>)> fn) {
+  std::weak_ptr<bool> alive = alive_;
+  return [alive, fn = std::move(fn)](Result<k8s::Lease> result) {
+    auto token = alive.lock();
+    if (!token || !*token) return;
+    fn(std::move(result));
+  };
+}
+
+Duration LeaseElector::observedLeaseDuration() const {
+  if (observed_.lease_duration_seconds > 0) return seconds(observed_.lease_duration_seconds);
+  return options_.lease_duration;
+}
+
+bool LeaseElector::leaseHeldByOther() const {
+  return !observed_.holder_identity.empty() && observed_.holder_identity != options_.identity &&
+         observed_time_ && *observed_time_ + observedLeaseDuration() > time_.now();
+}
+
+k8s::LeaseSpec LeaseElector::ourRecord(bool keep_acquire) const {
+  k8s::LeaseSpec spec;
+  const auto now = options_.wall_clock();
+  spec.holder_identity = options_.identity;
+  spec.lease_duration_seconds =
+      static_cast<int>(std::chrono::duration_cast<seconds>(options_.lease_duration).count());
+  spec.renew_time = now;
+  if (keep_acquire) {
+    spec.acquire_time = observed_.acquire_time;
+    spec.lease_transitions = observed_.lease_transitions;
+  } else {
+    spec.acquire_time = now;
+    spec.lease_transitions = observed_.lease_transitions + 1;
+  }
+  return spec;
+}
+
+void LeaseElector::observe(const k8s::Lease& lease) {
+  observed_rv_ = lease.resource_version;
+  if (!observed_time_ || lease.spec != observed_) {
+    observed_ = lease.spec;
+    observed_time_ = time_.now();
+  }
+  if (!reported_once_ || observed_.holder_identity != reported_leader_) {
+    reported_once_ = true;
+    reported_leader_ = observed_.holder_identity;
+    if (reported_leader_ != options_.identity) {
+      spdlog::info("lease election: {} is held by \"{}\"", client_->describe(), reported_leader_);
+      if (callbacks_.new_leader) callbacks_.new_leader(reported_leader_);
+    }
+  }
+}
+
+void LeaseElector::attempt() {
+  in_flight_ = true;
+  const SteadyTime sent_at = time_.now();
+  const bool valid = observed_time_ && *observed_time_ + observedLeaseDuration() > sent_at;
+  if (state_ == State::kLeading && observed_.holder_identity == options_.identity && valid) {
+    // Renew fast path: write on top of what we last wrote, without reading first.
+    client_->update(observed_rv_, ourRecord(/*keep_acquire=*/true),
+                    guard([this, sent_at](Result<k8s::Lease> result) {
+                      if (result) {
+                        onWritten(result, sent_at, "renew");
+                        return;
+                      }
+                      spdlog::debug("lease election: optimistic renewal failed ({}), reading",
+                                    result.error().describe());
+                      slowPath(sent_at);
+                    }));
+    return;
+  }
+  slowPath(sent_at);
+}
+
+void LeaseElector::slowPath(SteadyTime sent_at) {
+  client_->get(guard([this, sent_at](Result<k8s::Lease> result) {
+    if (!result) {
+      if (result.error().code == ErrorCode::kNotFound && state_ != State::kStopping) {
+        k8s::LeaseSpec spec = ourRecord(/*keep_acquire=*/false);
+        spec.lease_transitions = 0;
+        client_->create(spec, guard([this, sent_at](Result<k8s::Lease> created) {
+                          onWritten(created, sent_at, "create");
+                        }));
+        return;
+      }
+      spdlog::warn("lease election: {}", result.error().describe());
+      finishAttempt(false, sent_at);
+      return;
+    }
+    observe(*result);
+    if (state_ == State::kStopping || leaseHeldByOther()) {
+      finishAttempt(false, sent_at);
+      return;
+    }
+    const bool ours = observed_.holder_identity == options_.identity;
+    client_->update(observed_rv_, ourRecord(/*keep_acquire=*/ours),
+                    guard([this, sent_at, ours](Result<k8s::Lease> updated) {
+                      onWritten(updated, sent_at, ours ? "renew" : "acquire");
+                    }));
+  }));
+}
+
+void LeaseElector::onWritten(const Result<k8s::Lease>& result, SteadyTime sent_at,
+                             const char* what) {
+  if (!result) {
+    if (result.error().code == ErrorCode::kConflict) {
+      spdlog::info("lease election: another node wrote {} first (409), not acquired",
+                   client_->describe());
+    } else {
+      spdlog::warn("lease election: cannot {} the Lease: {}", what, result.error().describe());
+    }
+    finishAttempt(false, sent_at);
+    return;
+  }
+  observe(*result);
+  finishAttempt(true, sent_at);
+}
+
+void LeaseElector::finishAttempt(bool acquired, SteadyTime sent_at) {
+  in_flight_ = false;
+  const SteadyTime now = time_.now();
+  if (state_ == State::kStopping) {
+    if (observed_.holder_identity == options_.identity) {
+      release();
+    } else {
+      finishStop();
+    }
+    return;
+  }
+  if (acquired) {
+    const SteadyTime valid_until = sent_at + (options_.lease_duration - options_.renew_deadline);
+    if (valid_until <= now) {
+      // Written, but the answer came back too late to rely on; the next attempt renews it.
+      spdlog::warn("lease election: the API server took {} ms to answer, too late to lead on",
+                   toMs(now - sent_at));
+    } else {
+      valid_until_ = valid_until;
+      cycle_deadline_.reset();
+      deadline_timer_->stop();
+      validity_timer_->start(valid_until - now, [this, sent_at] {
+        stepDown(fmt::format(
+            "lost contact with the API server: no successful renewal of {} for {} ms, releasing "
+            "the VIP before another node can see the Lease as expired",
+            client_->describe(), toMs(time_.now() - sent_at)));
+      });
+      if (state_ != State::kLeading) {
+        state_ = State::kLeading;
+        spdlog::info("lease election: acquired {} as \"{}\" (transitions {}), leading",
+                     client_->describe(), options_.identity, observed_.lease_transitions);
+        if (callbacks_.started_leading) callbacks_.started_leading();
+      }
+    }
+  } else if (state_ == State::kLeading && observed_.holder_identity != options_.identity) {
+    stepDown(
+        fmt::format("{} is now held by \"{}\"", client_->describe(), observed_.holder_identity));
+  }
+  scheduleNext();
+}
+
+void LeaseElector::scheduleNext() {
+  if (state_ != State::kLeading && state_ != State::kFollowing) return;
+  Duration wait = options_.retry_period;
+  if (state_ == State::kFollowing) {
+    // client-go wait.JitterUntil: period + rand[0,1) * JitterFactor * period.
+    const int64_t period_us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+    const auto max_extra =
+        static_cast<int64_t>(static_cast<double>(period_us) * kLeaseJitterFactor);
+    wait += std::chrono::microseconds(random_.uniform(0, max_extra));
+  }
+  retry_timer_->start(wait, [this] {
+    if (state_ == State::kLeading && !cycle_deadline_) {
+      // A new renewal cycle: it must succeed within renewDeadline (client-go renew()).
+      cycle_deadline_ = time_.now() + options_.renew_deadline;
+      deadline_timer_->start(options_.renew_deadline, [this] {
+        stepDown(fmt::format("failed to renew {} within the renew deadline ({} ms)",
+                             client_->describe(), toMs(options_.renew_deadline)));
+      });
+    }
+    attempt();
+  });
+}
+
+void LeaseElector::stepDown(const std::string& why) {
+  if (state_ != State::kLeading) return;
+  state_ = State::kFollowing;
+  valid_until_.reset();
+  cycle_deadline_.reset();
+  validity_timer_->stop();
+  deadline_timer_->stop();
+  spdlog::warn("lease election: stepping down: {}", why);
+  if (callbacks_.stopped_leading) callbacks_.stopped_leading();
+  // With a request in flight, its completion schedules the next attempt.
+  if (!in_flight_ && !retry_timer_->active()) scheduleNext();
+}
+
+void LeaseElector::stop(std::function<void()> done) {
+  if (state_ == State::kIdle || state_ == State::kStopped) {
+    state_ = State::kStopped;
+    if (done) done();
+    return;
+  }
+  if (state_ == State::kStopping) return;
+  stop_done_ = std::move(done);
+  const bool was_leading = state_ == State::kLeading;
+  state_ = State::kStopping;
+  retry_timer_->stop();
+  validity_timer_->stop();
+  deadline_timer_->stop();
+  valid_until_.reset();
+  if (was_leading) {
+    // The VIP goes first; only then is the Lease handed back (ReleaseOnCancel).
+    spdlog::info("lease election: stopping, giving up the leadership");
+    if (callbacks_.stopped_leading) callbacks_.stopped_leading();
+  }
+  if (in_flight_) return;  // finishAttempt continues the stop
+  if (observed_.holder_identity == options_.identity) {
+    release();
+  } else {
+    finishStop();
+  }
+}
+
+void LeaseElector::release() {
+  k8s::LeaseSpec spec;
+  const auto now = options_.wall_clock();
+  spec.holder_identity = "";
+  spec.lease_duration_seconds = 1;
+  spec.acquire_time = now;
+  spec.renew_time = now;
+  spec.lease_transitions = observed_.lease_transitions;
+  in_flight_ = true;
+  client_->update(observed_rv_, spec, guard([this](Result<k8s::Lease> result) {
+                    in_flight_ = false;
+                    if (result) {
+                      observe(*result);
+                      spdlog::info("lease election: released {}", client_->describe());
+                    } else {
+                      spdlog::warn(
+                          "lease election: could not release the Lease ({}); it expires by "
+                          "itself after the lease duration",
+                          result.error().describe());
+                    }
+                    finishStop();
+                  }));
+}
+
+void LeaseElector::finishStop() {
+  state_ = State::kStopped;
+  auto done = std::move(stop_done_);
+  stop_done_ = nullptr;
+  if (done) done();
+}
+
+}  // namespace kubevip::election

@@ -1,0 +1,153 @@
+#include "k8s/http_transport.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <mutex>
+
+namespace kubevip::k8s {
+namespace {
+
+size_t appendBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+Error transportError(CURLcode code, const char* detail, const std::string& server,
+                     std::chrono::milliseconds timeout) {
+  const std::string why = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+      return makeError(ErrorCode::kUnavailable,
+                       fmt::format("cannot reach the API server at {}: {}", server, why));
+    case CURLE_OPERATION_TIMEDOUT:
+      return makeError(ErrorCode::kTimeout,
+                       fmt::format("the API server at {} did not answer within {} ms: {}", server,
+                                   timeout.count(), why));
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      return makeError(ErrorCode::kPermission,
+                       fmt::format("TLS failure talking to the API server at {}: {}", server, why));
+    default:
+      return makeError(ErrorCode::kUnavailable,
+                       fmt::format("request to the API server at {} failed: {}", server, why));
+  }
+}
+
+}  // namespace
+
+HttpTransport::HttpTransport(ClusterAccess access, std::chrono::milliseconds timeout)
+    : access_(std::move(access)), timeout_(timeout) {}
+
+HttpTransport::~HttpTransport() {
+  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+Result<std::unique_ptr<HttpTransport>> HttpTransport::create(ClusterAccess access,
+                                                             std::chrono::milliseconds timeout) {
+  static std::once_flag global_init;
+  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (access.server.rfind("https://", 0) != 0 && access.server.rfind("http://", 0) != 0) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     fmt::format("API server address \"{}\" is not an http(s) URL", access.server));
+  }
+  std::unique_ptr<HttpTransport> transport(new HttpTransport(std::move(access), timeout));
+  transport->curl_ = curl_easy_init();
+  if (transport->curl_ == nullptr) {
+    return makeError(ErrorCode::kInternal, "curl_easy_init failed");
+  }
+  return transport;
+}
+
+Result<std::string> HttpTransport::bearerToken() {
+  if (access_.token_file.empty()) return access_.token;
+  struct stat st {};
+  if (stat(access_.token_file.c_str(), &st) != 0) {
+    return systemError(fmt::format("cannot read the token file {}", access_.token_file), errno);
+  }
+  const int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  if (mtime != token_mtime_ns_) {
+    auto token = readFile(access_.token_file);
+    if (!token) return token.error();
+    while (!token->empty() && isspace(static_cast<unsigned char>(token->back()))) {
+      token->pop_back();
+    }
+    token_cache_ = std::move(*token);
+    token_mtime_ns_ = mtime;
+  }
+  return token_cache_;
+}
+
+Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(curl);
+  const std::string url = access_.server + request.path;
+  HttpResponse response;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
+  }
+
+  // TLS: verify against the cluster's CA unless explicitly told not to.
+  curl_blob ca{const_cast<char*>(access_.ca_pem.data()), access_.ca_pem.size(), CURL_BLOB_COPY};
+  curl_blob cert{const_cast<char*>(access_.client_cert_pem.data()), access_.client_cert_pem.size(),
+                 CURL_BLOB_COPY};
+  curl_blob key{const_cast<char*>(access_.client_key_pem.data()), access_.client_key_pem.size(),
+                CURL_BLOB_COPY};
+  if (access_.insecure_skip_tls_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  } else if (!access_.ca_pem.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
+  }
+  if (!access_.client_cert_pem.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key);
+    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Accept: application/json");
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "User-Agent: kube-vip-cpp/" KUBEVIP_VERSION);
+  auto token = bearerToken();
+  if (!token) {
+    curl_slist_free_all(headers);
+    return token.error();
+  }
+  std::string authorization;
+  if (!token->empty()) {
+    authorization = "Authorization: Bearer " + *token;
+    headers = curl_slist_append(headers, authorization.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  const CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (code != CURLE_OK) return transportError(code, error_buffer, access_.server, timeout_);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace kubevip::k8s
