@@ -1,0 +1,24 @@
+#include "election/make_elector.h"
+
+#include "election/raft_elector.h"
+#include "election/single_node_elector.h"
+
+namespace kubevip::election {
+
+Result<std::unique_ptr<Elector>> makeElector(EventLoop& loop, const config::Config& config) {
+  if (config.single_node) {
+    const std::string id = config.local_peer ? config.local_peer->id : std::string("local");
+    return std::unique_ptr<Elector>(std::make_unique<SingleNodeElector>(loop.time(), id));
+  }
+  if (config.kubernetes) {
+    // LEASE ELECTOR: replaced by the LeaseElector (src/election/lease_*) when it lands.
+    return makeError(ErrorCode::kUnavailable, "Lease election is not built in");
+  }
+  auto options = raftOptionsFromConfig(config);
+  if (!options) return options.error();
+  auto raft = RaftElector::create(loop, *options);
+  if (!raft) return raft.error();
+  return std::unique_ptr<Elector>(std::move(*raft));
+}
+
+}  // namespace kubevip::election

@@ -1,0 +1,103 @@
+// RaftElector: leader election among the configured members with libraft 0.15 (Debian
+// libraft-dev) over TCP, plus a leader lease so that "I lead" is a claim with an end date.
+//
+// Data flow. libraft runs on the daemon's libuv loop with its own uv transport and on-disk log in
+// data_dir (term and vote are fdatasync'ed on the loop thread; segments are pre-allocated small).
+// Nothing but leadership is replicated: the log holds the bootstrap configuration and one barrier
+// per elected leader, snapshotted early. libraft has no state-change callback, so we wrap the
+// raft_io it drives (raft_io_hooks.cc): its tick and receive callbacks run our check before and our
+// observation after libraft's own, and a backstop timer observes every heartbeat interval. Its send
+// hook records the send time of every AppendEntries/InstallSnapshot, and the receive hook the
+// AppendEntries results, in a LeaderLease (leader_lease.h, where the safety argument is written).
+//
+// What "leading" means. This node reports started_leading once libraft says it is leader AND a
+// majority has acked a request of its term (the lease is running); it reports stopped_leading the
+// moment either stops holding: libraft steps down, or the lease runs out while libraft still says
+// leader (a timer fires at validUntil, and every callback first compares now() with it, so a frozen
+// process finds its lease expired before anything else happens). Callbacks alternate strictly and
+// run on the loop thread.
+//
+// Timers (all from config::ElectionTiming; create() refuses values that break the order):
+//   heartbeat_interval < leader_lease < election_timeout.
+//   * heartbeat < lease: each heartbeat renews the lease before it runs out, with room for a lost
+//     one when heartbeat <= lease / 2 (the defaults 50 / 250 ms allow four).
+//   * lease < election_timeout: a follower that acked a request sent at s cannot vote for anyone
+//     before s + election_timeout (libraft randomizes the timeout in [1x, 2x) and followers that
+//     know a leader reject (pre-)votes), so no other leader exists before s + leader_lease.
+//     The gap (50 ms by default) absorbs libuv's millisecond clock granularity.
+//   * The clocks are monotonic (steady_clock here, uv_now in libraft); on one host they are the
+//   same
+//     clock; across hosts the argument needs equal rates, not synchronized clocks.
+//
+// Member ids: raft_digest of the id string (raft_members.h). Addresses: IPv4 "ip:port" only.
+// Bootstrapping: every node bootstraps the same configuration (all members voters) into an empty
+// data dir; on restart libraft answers RAFT_CANTBOOTSTRAP and we load the stored one. A restarted
+// node rejoins as a follower: with pre-vote on, its early elections cannot win against followers
+// that still hear the leader, so it never bumps the term of a healthy cluster.
+// Member lists that disagree: libraft trusts each node's log, so nodes bootstrapped with different
+// lists would count majorities differently (possibly two leaders). We cannot detect that across
+// nodes from here, but we refuse to start when the stored configuration differs from the configured
+// one (error naming both), so a changed member list needs its data dir cleared on every node.
+// start_as_leader: on a pristine data dir (first bootstrap) this node's first election timeout is
+// the heartbeat interval instead of election_timeout, so it starts the first election long before
+// anyone else and, with pre-vote, wins it as soon as a majority is up; its timeout returns to
+// normal once any leader is known. On a restart the flag is ignored (the cluster already has a
+// history). If several nodes claim it, the earliest to start usually wins; safety does not depend
+// on it.
+//
+// Graceful stop: a leader reports stopped_leading first, then asks libraft to transfer leadership
+// to the follower with the freshest ack (TimeoutNow), waits for the transfer callback (bounded by
+// 2 x election_timeout) and closes; a follower just closes. done() runs after libraft's close.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/event_loop.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "election/elector.h"
+
+namespace kubevip::election {
+
+struct RaftElectorOptions {
+  config::Peer local;
+  std::vector<config::Peer> members;  // all voters, local included
+  std::string data_dir;               // created (mode 0700) when missing
+  bool start_as_leader = false;
+  std::chrono::milliseconds election_timeout{300};
+  std::chrono::milliseconds heartbeat_interval{50};
+  std::chrono::milliseconds leader_lease{250};
+};
+
+// Builds the options from a configuration (local_peer + remote_peers, data_dir, timing).
+Result<RaftElectorOptions> raftOptionsFromConfig(const config::Config& config);
+
+class RaftElector final : public Elector {
+ public:
+  static Result<std::unique_ptr<RaftElector>> create(EventLoop& loop,
+                                                     const RaftElectorOptions& options);
+  ~RaftElector() override;
+  RaftElector(const RaftElector&) = delete;
+  RaftElector& operator=(const RaftElector&) = delete;
+
+  Status start(ElectorCallbacks callbacks) override;
+  void stop(std::function<void()> done) override;
+  bool isLeader() const override;
+  SteadyTime leadershipValidUntil() const override;
+  std::string leaderId() const override;
+
+  // libraft's view, for status output and tests: "follower", "candidate", "leader", "unavailable".
+  std::string raftStateName() const;
+  uint64_t term() const;
+
+  class Core;  // libraft state and hooks; outlives this object until libraft has closed
+
+ private:
+  explicit RaftElector(Core* core) : core_(core) {}
+  Core* core_;
+};
+
+}  // namespace kubevip::election

@@ -1,0 +1,51 @@
+#include "election/make_elector.h"
+
+#include <gtest/gtest.h>
+
+namespace kubevip::election {
+namespace {
+
+TEST(MakeElectorTest, SingleNodeIsAlwaysTheLeader) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  config::Config config;
+  config.single_node = true;
+  config.local_peer = config::Peer{"solo", *IpAddress::parse("127.0.0.1"), 10000};
+  auto elector = makeElector(**loop, config);
+  ASSERT_TRUE(elector) << elector.error().describe();
+  bool started = false;
+  ASSERT_TRUE((*elector)->start({[&] { started = true; }, nullptr, nullptr}));
+  (*loop)->runOnce();
+  EXPECT_TRUE(started);
+  EXPECT_TRUE((*elector)->isLeader());
+  (*elector)->stop(nullptr);
+}
+
+TEST(MakeElectorTest, KubernetesLeaseIsNotBuiltIn) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  config::Config config;
+  config.kubernetes = config::KubernetesLease{};
+  auto elector = makeElector(**loop, config);
+  ASSERT_FALSE(elector);
+  EXPECT_EQ(elector.error().code, ErrorCode::kUnavailable);
+}
+
+TEST(MakeElectorTest, RaftNeedsALocalPeerAndSaneTiming) {
+  auto loop = EventLoop::create();
+  ASSERT_TRUE(loop);
+  config::Config config;
+  auto no_peer = makeElector(**loop, config);
+  ASSERT_FALSE(no_peer);
+  EXPECT_EQ(no_peer.error().code, ErrorCode::kInvalidArgument);
+
+  config.local_peer = config::Peer{"a", *IpAddress::parse("127.0.0.1"), 10000};
+  config.data_dir = "/nonexistent-never-created";
+  config.election.leader_lease = config.election.election_timeout;  // lease must be shorter
+  auto bad_timing = makeElector(**loop, config);
+  ASSERT_FALSE(bad_timing);
+  EXPECT_EQ(bad_timing.error().code, ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace kubevip::election

@@ -1,0 +1,301 @@
+// Three RaftElectors in one process on one real EventLoop, over loopback TCP, each with its own
+// temporary data directory. Waits are generous "within N seconds" bounds; the measured times are
+// printed, not asserted.
+#include "election/raft_elector.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+namespace kubevip::election {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int kNodes = 3;
+
+bool portFree(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
+class RaftElectorTest : public ::testing::Test {
+ protected:
+  struct Node {
+    config::Peer peer;
+    std::unique_ptr<RaftElector> elector;
+    bool leading = false;  // per the callbacks
+    int started = 0;
+    int stopped = 0;
+    std::optional<SteadyTime> started_at;
+  };
+
+  void SetUp() override {
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop);
+    loop_ = std::move(*loop);
+    char tmpl[] = "/tmp/kubevip-raft-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_int_distribution<int> dist(20000, 59999);
+    for (int i = 0; i < kNodes; ++i) {
+      uint16_t port;
+      do {
+        port = static_cast<uint16_t>(dist(rng));
+      } while (!portFree(port));
+      nodes_[i].peer =
+          config::Peer{"node-" + std::to_string(i), *IpAddress::parse("127.0.0.1"), port};
+    }
+  }
+
+  void TearDown() override {
+    for (int i = 0; i < kNodes; ++i) stopNode(i);
+    nodes_ = {};
+    loop_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  RaftElectorOptions optionsFor(int i, bool start_as_leader = false) {
+    RaftElectorOptions o;
+    o.local = nodes_[i].peer;
+    for (const auto& n : nodes_) o.members.push_back(n.peer);
+    o.data_dir = dir_ + "/" + nodes_[i].peer.id;
+    o.start_as_leader = start_as_leader;
+    return o;  // default timing: 300 ms election timeout, 50 ms heartbeat, 250 ms lease
+  }
+
+  void startNode(int i, bool start_as_leader = false) {
+    Node& n = nodes_[i];
+    auto elector = RaftElector::create(*loop_, optionsFor(i, start_as_leader));
+    ASSERT_TRUE(elector) << elector.error().describe();
+    n.elector = std::move(*elector);
+    n.leading = false;
+    ElectorCallbacks cb;
+    cb.started_leading = [this, i] {
+      Node& node = nodes_[i];
+      EXPECT_FALSE(node.leading) << node.peer.id << " reported started_leading twice";
+      node.leading = true;
+      ++node.started;
+      node.started_at = loop_->time().now();
+    };
+    cb.stopped_leading = [this, i] {
+      Node& node = nodes_[i];
+      EXPECT_TRUE(node.leading) << node.peer.id << " reported stopped_leading while not leading";
+      node.leading = false;
+      ++node.stopped;
+    };
+    cb.new_leader = [this, i](const std::string& id) {
+      EXPECT_NE(id, nodes_[i].peer.id) << "new_leader names ourselves";
+    };
+    auto st = n.elector->start(std::move(cb));
+    ASSERT_TRUE(st) << st.error().describe();
+  }
+
+  void stopNode(int i) {
+    Node& n = nodes_[i];
+    if (!n.elector) return;
+    bool done = false;
+    n.elector->stop([&] { done = true; });
+    EXPECT_TRUE(runUntil([&] { return done; }, seconds(5))) << n.peer.id << " did not close";
+    EXPECT_FALSE(n.leading) << n.peer.id << " closed without stopped_leading";
+    n.elector.reset();
+  }
+
+  // Runs the loop until pred() holds or the timeout passes. On every poll it also checks the
+  // safety property we care about: never two nodes that believe they lead at the same instant.
+  bool runUntil(const std::function<bool()>& pred, Duration timeout) {
+    const SteadyTime deadline = loop_->time().now() + timeout;
+    bool met = pred();
+    if (met) return true;
+    auto poll = loop_->time().createTimer();
+    std::function<void()> check = [&] {
+      int leaders = 0;
+      for (const auto& n : nodes_) leaders += (n.elector && n.elector->isLeader()) ? 1 : 0;
+      EXPECT_LE(leaders, 1) << "two leaders at once";
+      met = pred();
+      if (met || loop_->time().now() >= deadline) {
+        loop_->stop();
+        return;
+      }
+      poll->start(milliseconds(5), check);
+    };
+    poll->start(milliseconds(5), check);
+    loop_->run();
+    poll.reset();
+    return met;
+  }
+
+  void runFor(Duration d) {
+    runUntil([] { return false; }, d);
+  }
+
+  int leaderIndex() const {
+    int found = -1;
+    for (int i = 0; i < kNodes; ++i) {
+      if (nodes_[i].elector && nodes_[i].elector->isLeader()) found = i;
+    }
+    return found;
+  }
+
+  bool allAgreeOn(const std::string& id) const {
+    for (const auto& n : nodes_) {
+      if (n.elector && n.elector->leaderId() != id) return false;
+    }
+    return true;
+  }
+
+  int electLeader() {
+    const SteadyTime t0 = loop_->time().now();
+    EXPECT_TRUE(runUntil([&] { return leaderIndex() >= 0; }, seconds(10))) << "no leader";
+    int leader = leaderIndex();
+    if (leader < 0) return -1;
+    std::printf("[ measured ] first leader %s after %lld ms\n", nodes_[leader].peer.id.c_str(),
+                static_cast<long long>(
+                    duration_cast<milliseconds>(*nodes_[leader].started_at - t0).count()));
+    EXPECT_TRUE(runUntil([&] { return allAgreeOn(nodes_[leader].peer.id); }, seconds(5)));
+    return leader;
+  }
+
+  std::unique_ptr<EventLoop> loop_;
+  std::string dir_;
+  std::array<Node, kNodes> nodes_;
+};
+
+TEST_F(RaftElectorTest, ElectsExactlyOneLeaderThatAllAgreeOn) {
+  for (int i = 0; i < kNodes; ++i) startNode(i);
+  int leader = electLeader();
+  ASSERT_GE(leader, 0);
+  const uint64_t term = nodes_[leader].elector->term();
+  runFor(seconds(1));  // stays stable; runUntil checks "one leader at a time" throughout
+  EXPECT_EQ(leaderIndex(), leader);
+  EXPECT_EQ(nodes_[leader].elector->term(), term);
+  EXPECT_EQ(nodes_[leader].started, 1);
+  EXPECT_EQ(nodes_[leader].stopped, 0);
+  EXPECT_GT(nodes_[leader].elector->leadershipValidUntil(), loop_->time().now());
+  EXPECT_TRUE(allAgreeOn(nodes_[leader].peer.id));
+  for (int i = 0; i < kNodes; ++i) {
+    if (i == leader) continue;
+    EXPECT_FALSE(nodes_[i].elector->isLeader());
+    EXPECT_LT(nodes_[i].elector->leadershipValidUntil(), loop_->time().now());
+    EXPECT_EQ(nodes_[i].elector->raftStateName(), "follower");
+  }
+}
+
+TEST_F(RaftElectorTest, GracefulStopOfTheLeaderHandsOver) {
+  for (int i = 0; i < kNodes; ++i) startNode(i);
+  int leader = electLeader();
+  ASSERT_GE(leader, 0);
+  runFor(milliseconds(300));
+
+  const SteadyTime t0 = loop_->time().now();
+  bool done = false;
+  nodes_[leader].elector->stop([&] { done = true; });
+  EXPECT_FALSE(nodes_[leader].elector->isLeader()) << "steps down before handing over";
+  EXPECT_FALSE(nodes_[leader].leading);
+  int next = -1;
+  ASSERT_TRUE(runUntil(
+      [&] {
+        next = leaderIndex();
+        return next >= 0;
+      },
+      seconds(3)));
+  ASSERT_NE(next, leader);
+  std::printf(
+      "[ measured ] graceful handover %s -> %s in %lld ms\n", nodes_[leader].peer.id.c_str(),
+      nodes_[next].peer.id.c_str(),
+      static_cast<long long>(duration_cast<milliseconds>(*nodes_[next].started_at - t0).count()));
+  EXPECT_TRUE(runUntil([&] { return done; }, seconds(5)));
+  nodes_[leader].elector.reset();
+  EXPECT_EQ(nodes_[leader].stopped, 1);
+  EXPECT_TRUE(runUntil([&] { return allAgreeOn(nodes_[next].peer.id); }, seconds(3)));
+}
+
+TEST_F(RaftElectorTest, StoppingAFollowerKeepsTheLeader) {
+  for (int i = 0; i < kNodes; ++i) startNode(i);
+  int leader = electLeader();
+  ASSERT_GE(leader, 0);
+  const uint64_t term = nodes_[leader].elector->term();
+  const int follower = (leader + 1) % kNodes;
+  stopNode(follower);
+  runFor(seconds(1));
+  EXPECT_EQ(leaderIndex(), leader);
+  EXPECT_EQ(nodes_[leader].elector->term(), term);
+  EXPECT_EQ(nodes_[leader].stopped, 0) << "two of three still make a majority";
+}
+
+TEST_F(RaftElectorTest, StartAsLeaderPicksTheConfiguredNode) {
+  const int chosen = 2;
+  for (int i = 0; i < kNodes; ++i) startNode(i, i == chosen);
+  int leader = electLeader();
+  EXPECT_EQ(leader, chosen);
+  runFor(milliseconds(500));
+  EXPECT_EQ(leaderIndex(), chosen);
+  EXPECT_EQ(nodes_[chosen].started, 1);
+}
+
+TEST_F(RaftElectorTest, RestartedFollowerRejoinsWithoutALeaderChange) {
+  for (int i = 0; i < kNodes; ++i) startNode(i);
+  int leader = electLeader();
+  ASSERT_GE(leader, 0);
+  const std::string leader_id = nodes_[leader].peer.id;
+  const uint64_t term = nodes_[leader].elector->term();
+  const int follower = (leader + 2) % kNodes;
+  stopNode(follower);
+  runFor(milliseconds(500));
+  startNode(follower);  // same data directory: RAFT_CANTBOOTSTRAP, loads the stored state
+  EXPECT_TRUE(
+      runUntil([&] { return nodes_[follower].elector->leaderId() == leader_id; }, seconds(5)));
+  runFor(seconds(1));
+  EXPECT_EQ(leaderIndex(), leader);
+  EXPECT_EQ(nodes_[leader].elector->term(), term) << "the rejoin forced an election";
+  EXPECT_EQ(nodes_[leader].stopped, 0);
+  EXPECT_EQ(nodes_[follower].elector->raftStateName(), "follower");
+}
+
+TEST_F(RaftElectorTest, RefusesStateOfADifferentMemberList) {
+  startNode(0);
+  stopNode(0);
+  // Same data directory, but a member list with another third member.
+  RaftElectorOptions o = optionsFor(0);
+  o.members[2].id = "someone-else";
+  auto elector = RaftElector::create(*loop_, o);
+  ASSERT_TRUE(elector) << elector.error().describe();
+  auto st = (*elector)->start({});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+  bool done = false;
+  (*elector)->stop([&] { done = true; });
+  EXPECT_TRUE(runUntil([&] { return done; }, seconds(5)));
+}
+
+TEST_F(RaftElectorTest, RejectsBadOptions) {
+  RaftElectorOptions o = optionsFor(0);
+  o.leader_lease = o.election_timeout;
+  EXPECT_FALSE(RaftElector::create(*loop_, o));
+  o = optionsFor(0);
+  o.local.id = "stranger";
+  EXPECT_FALSE(RaftElector::create(*loop_, o));
+  o = optionsFor(0);
+  o.members[1].address = *IpAddress::parse("::1");
+  EXPECT_FALSE(RaftElector::create(*loop_, o));
+}
+
+}  // namespace
+}  // namespace kubevip::election
