@@ -296,15 +296,17 @@ lab_bg_stop() {
   return 0
 }
 
-# lab_start_kubevip NODE CONFIG [LOGFILE]: starts `kube-vip start -c CONFIG --log debug` in the
-# node's namespace in the background (default log $LAB_DIR/NODE.kubevip.log, appended across
-# restarts); the PID is in LAB_KV_PID[NODE].
+# lab_start_kubevip NODE CONFIG [LOGFILE [ARG...]]: starts `kube-vip start -c CONFIG --log debug
+# ARG...` in the node's namespace in the background (default log $LAB_DIR/NODE.kubevip.log,
+# appended across restarts; pass "" to keep it when giving ARGs, e.g. --data-dir DIR); the PID is
+# in LAB_KV_PID[NODE].
 lab_start_kubevip() {
   local node=$1 config=$2 logfile=${3:-$LAB_DIR/$1.kubevip.log} ns
+  shift 2; [ $# -eq 0 ] || shift
   ns=$(lab_ns "$node") || return 1
   [ -x "$KUBEVIP_BIN" ] || { echo "kube-vip binary not found at $KUBEVIP_BIN" >&2; return 1; }
-  echo "==== $(date -u +%T.%N) start $KUBEVIP_BIN start -c $config --log debug" >>"$logfile"
-  ip netns exec "$ns" "$KUBEVIP_BIN" start -c "$config" --log debug >>"$logfile" 2>&1 &
+  echo "==== $(date -u +%T.%N) start $KUBEVIP_BIN start -c $config --log debug $*" >>"$logfile"
+  ip netns exec "$ns" "$KUBEVIP_BIN" start -c "$config" --log debug "$@" >>"$logfile" 2>&1 &
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile
   log "$node: kube-vip started (pid ${LAB_KV_PID[$node]}, config $(basename "$config"))"
