@@ -213,14 +213,14 @@ lab_cleanup() {
   for pid in "${LAB_BG_PID[@]}" "${LAB_KV_PID[@]}"; do pids+=("$pid"); done
   # The shell's stderr is closed while our children die: bash reports each "Killed" job there.
   exec 3>&2 2>/dev/null
-  for pid in "${pids[@]}"; do kill -KILL "$pid"; done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" || true; done
   for ((i = 0; i < 100; i++)); do  # up to 2 s for the kernel to tear them down
     local alive=0
     for pid in "${pids[@]}"; do _lab_pid_alive "$pid" && alive=1; done
     [ $alive = 0 ] && break
     sleep 0.02
   done
-  for pid in "${pids[@]}"; do wait "$pid"; done
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
   exec 2>&3 3>&-
   for ((i = ${#LAB_NAMESPACES[@]} - 1; i >= 0; i--)); do
     ip netns del "${LAB_NAMESPACES[$i]}" 2>/dev/null
@@ -283,15 +283,18 @@ lab_bg() {
   local tag=$1 ns; ns=$(lab_ns "$2") || return 1; shift 2
   ip netns exec "$ns" "$@" >"$LAB_DIR/$tag.log" 2>&1 &
   LAB_BG_PID[$tag]=$!
+  disown "$!"  # its exit status is of no interest; bash would report a "Killed" job
 }
 
 # lab_bg_stop TAG [SIG]: signals the helper (default TERM) and waits up to 5 s for it to exit.
 lab_bg_stop() {
   local pid=${LAB_BG_PID[$1]:-}
   [ -n "$pid" ] || return 0
-  kill "-${2:-TERM}" "$pid" 2>/dev/null
-  wait_while 5 _lab_pid_alive "$pid" || kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  exec 3>&2 2>/dev/null  # no "Killed" job report from bash
+  kill "-${2:-TERM}" "$pid" || true
+  wait_while 5 _lab_pid_alive "$pid" || kill -KILL "$pid" || true
+  wait "$pid" || true
+  exec 2>&3 3>&-
   unset "LAB_BG_PID[$1]"
   return 0
 }
@@ -310,6 +313,17 @@ lab_start_kubevip() {
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile
   log "$node: kube-vip started (pid ${LAB_KV_PID[$node]}, config $(basename "$config"))"
+}
+
+# lab_start_single NODE [VIP] [lab_write_config options...]: writes $LAB_DIR/NODE.yaml for a
+# singleNode instance (default VIP $LAB_VIP4), starts it and waits up to 5 s for the VIP.
+lab_start_single() {
+  local node=$1 vip=${2:-$LAB_VIP4}
+  shift $(($# >= 2 ? 2 : 1))
+  lab_write_config "$LAB_DIR/$node.yaml" --node "$node" --single --vip "$vip" "$@"
+  lab_start_kubevip "$node" "$LAB_DIR/$node.yaml"
+  wait_until 5 lab_has_vip "$node" "$vip" || fail "$node: singleNode kube-vip did not add $vip within 5 s"
+  log "$node: holds $vip"
 }
 
 # lab_kubevip_running NODE: true while NODE's kube-vip process runs.
@@ -481,7 +495,7 @@ lab_write_config() {
 # lab_has_vip NODE [VIP]: true if NODE's namespace holds VIP (default $LAB_VIP4) on any interface.
 lab_has_vip() {
   local vip=${2:-$LAB_VIP4}
-  lab_exec "$1" ip -o addr show 2>/dev/null | grep -qF " $vip/"
+  lab_exec "$1" ip -o addr show 2>/dev/null | grep -F " $vip/" >/dev/null
 }
 
 # lab_vip_holders [VIP]: the nodes holding VIP now, space-separated (empty if none).
@@ -512,7 +526,7 @@ lab_holders_start() {
       --out "$LAB_DIR/holders.$n.tsv"
   done
   for n in $(lab_node_names); do
-    wait_until 5 grep -q '^[0-9]' "$LAB_DIR/holders.$n.tsv" 2>/dev/null ||
+    wait_until 5 grep -qs '^[0-9]' "$LAB_DIR/holders.$n.tsv" ||
       fail "VIP holder watcher on $n did not start"
   done
 }
@@ -556,7 +570,7 @@ lab_prober_start() {
   local addr=$1 port=${2:-$LAB_SERVICE_PORT}
   lab_bg prober client "$LAB_PYTHON" "$LAB_TOOLS_DIR/prober.py" run --target "$addr" --port "$port" \
     --out "$LAB_DIR/prober.tsv"
-  wait_until 5 grep -q '^[0-9]' "$LAB_DIR/prober.tsv" 2>/dev/null || fail "prober did not start"
+  wait_until 5 grep -qs '^[0-9]' "$LAB_DIR/prober.tsv" || fail "prober did not start"
 }
 
 # lab_prober_analyze EVENT_TIME: stops the prober; prints JSON {takeover_s, gap_s, ...} for the
@@ -572,8 +586,8 @@ lab_prober_analyze() {
 # tcpdump is listening.
 lab_capture_start() {
   local tag=$1 name=$2; shift 2
-  lab_bg "cap.$tag" "$name" tcpdump -i eth0 -U -n -w "$LAB_DIR/$tag.pcap" "$@"
-  wait_until 5 grep -q 'listening on' "$LAB_DIR/cap.$tag.log" || fail "tcpdump $tag did not start"
+  lab_bg "cap.$tag" "$name" tcpdump -i eth0 --immediate-mode -U -n -w "$LAB_DIR/$tag.pcap" "$@"
+  wait_until 5 grep -qs 'listening on' "$LAB_DIR/cap.$tag.log" || fail "tcpdump $tag did not start"
 }
 
 # lab_capture_stop TAG: stops the capture (letting tcpdump flush) and prints the pcap's path.

@@ -10,7 +10,9 @@ their logs merge into one timeline.
         and also dumps the addresses (RTM_GETADDR) every poll seconds, on ONE netlink socket so
         that dump answers and events are read in the order the kernel produced them. Writes a
         line at start and at every change:   <monotonic> <node> present|absent
-        and "<monotonic> <node> end" on SIGTERM/SIGINT.
+        and "<monotonic> <node> end" on SIGTERM/SIGINT. With --renewals, also
+        "<monotonic> <node> renew" for each kernel notification that the held VIP was updated
+        (a lifetime renewal).
 
     holders.py overlap [--liveness FILE] [--tolerance S] FILE...
         Merges watcher logs and reports, as JSON, every interval in which two or more LIVE nodes
@@ -65,8 +67,8 @@ def parse_addr(payload: bytes):
 
 
 class Watcher:
-    def __init__(self, node: str, vip: str, out, poll: float):
-        self.node, self.out, self.poll = node, out, poll
+    def __init__(self, node: str, vip: str, out, poll: float, renewals: bool = False):
+        self.node, self.out, self.poll, self.renewals = node, out, poll, renewals
         self.family = socket.AF_INET6 if ":" in vip else socket.AF_INET
         self.vip = socket.inet_pton(self.family, vip)
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
@@ -112,6 +114,9 @@ class Watcher:
                     if is_dump:
                         self.dump_seen = True
                     else:
+                        if self.renewals and kind == RTM_NEWADDR and self.state:
+                            self.out.write(f"{time.monotonic():.6f} {self.node} renew\n")
+                            self.out.flush()
                         self.record(kind == RTM_NEWADDR)
             pos += (length + 3) & ~3
 
@@ -143,7 +148,7 @@ def watch(args) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     with open(args.out, "a") as out:
         out.write(f"# holders node={args.node} vip={args.vip}\n")
-        Watcher(args.node, args.vip, out, args.poll).run(stop)
+        Watcher(args.node, args.vip, out, args.poll, args.renewals).run(stop)
         out.write(f"{time.monotonic():.6f} {args.node} end\n")
     return 0
 
@@ -212,6 +217,8 @@ def main() -> int:
     p_watch.add_argument("--vip", required=True)
     p_watch.add_argument("--out", required=True)
     p_watch.add_argument("--poll", type=float, default=0.01)
+    p_watch.add_argument("--renewals", action="store_true",
+                         help="also log '<t> <node> renew' for every address update of the VIP")
     p_over = sub.add_parser("overlap")
     p_over.add_argument("--liveness")
     p_over.add_argument("--tolerance", type=float, default=0.0)
