@@ -1,15 +1,63 @@
 // The daemon's configuration: plain structs, filled from a YAML file, the environment and flags
-// (flags > environment > file), and validated once before anything starts.
+// (flags > environment > file), and validated once before anything starts. The functions that read,
+// check and write it are in config/loader.h; the syntax of single values in config/values.h.
 //
-// Keys of the original kube-vip file keep their names (localPeer, remotePeers, vip, interface,
-// gratuitousARP, singleNode, startAsLeader, loadBalancers). Keys of ours are documented in the
-// README and shown by `kube-vip sample config`.
+// Keys of the original kube-vip file keep their names. Durations are strings with a unit ("300ms",
+// "2s", "1m", "1m30s"); a plain integer is milliseconds.
+//
+//   key                              type / default          meaning
+//   localPeer {id, address, port}    peer                    this node in the Raft cluster
+//   remotePeers                      list of peers           the other nodes
+//   vip                              IPv4 or IPv6 address    the virtual IP (required)
+//   interface                        name                    where the VIP is added (required)
+//   gratuitousARP                    bool, true              announce the VIP (ARP / unsolicited
+//   NA) singleNode                       bool, false             no cluster: this node always leads
+//   startAsLeader                    bool, false             bootstrap the cluster from this node
+//   loadBalancers[]                                          TCP/HTTP load balancers on the VIP
+//     name                           string                  shown in logs and metrics
+//     type                           tcp | http, tcp
+//     port                           1-65535                 listening port
+//     bindToVip                      bool, true              listen on the VIP (else on all
+//     addresses) backends[] {address, port}                             at least one algorithm
+//     roundrobin | leastconn, roundrobin healthCheck.enabled            bool, true
+//     healthCheck.interval           duration, 2s
+//     healthCheck.timeout            duration, 1s            < interval
+//     healthCheck.rise               int, 2                  passes before a backend is used again
+//     healthCheck.fall               int, 2                  failures before a backend is dropped
+//     healthCheck.path               string, "/"             HTTP GET path (http balancers)
+//     connectTimeout                 duration, 3s
+//     idleTimeout                    duration, 5m
+//     maxConnections                 int, 10000
+//     connectRetries                 int, 2                  further backends tried per connection
+//   election.timeout                 duration, 300ms         Raft election timeout
+//   election.heartbeat               duration, 50ms          2*heartbeat <= leaderLease
+//   election.leaderLease             duration, 250ms         < election.timeout
+//   election.probeInterval           duration, 20ms          ARP/NDP probe period before taking the
+//   VIP election.probesUnanswered        int, 3                  probeInterval*probesUnanswered <
+//   timeout vipTiming.lifetime               duration, 1s            whole seconds, >= 1s: kernel
+//   valid_lft vipTiming.renewInterval          duration, 200ms         renewInterval*2 <= lifetime
+//   vipTiming.announceInterval       duration, 3s            >= 100ms
+//   vipTiming.announceBurst          int, 3                  1-10 packets on acquisition
+//   kubernetes (absent: Raft)        mapping                 elect with a Lease instead of Raft
+//     leaseName                      string, plndr-cp-lock
+//     leaseNamespace                 string, kube-system
+//     leaseDuration                  duration, 5s            whole seconds, > renewDeadline
+//     renewDeadline                  duration, 3s            whole seconds, > retryPeriod
+//     retryPeriod                    duration, 1s            whole seconds
+//     identity                       string                  holderIdentity, the node name
+//     kubeconfig                     path                    empty: in-cluster service account
+//
+// Environment variables (original names): vip_interface, vip_address, vip_arp, vip_singlenode,
+// vip_startleader, vip_localpeer (id:address:port), vip_peers (comma list), vip_loglevel.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/ip_address.h"
@@ -18,15 +66,39 @@ namespace kubevip::config {
 
 using std::chrono::milliseconds;
 
+// Where each value came from ("config.yaml:7:10", "environment variable vip_peers", "flag --vip"),
+// keyed by its path ("remotePeers[1].port"), so that validation can point at the cause of an error.
+// Not part of the configuration's value: configurations differing only here compare equal.
+class ValueOrigins {
+ public:
+  void set(const std::string& key_path, std::string origin);
+  // Forgets key_path and everything below it (a list replaced by the environment or a flag).
+  void eraseBelow(std::string_view key_path);
+  // The origin of key_path or of its nearest recorded parent ("remotePeers[1]", "remotePeers", "");
+  // empty if none is recorded.
+  std::string find(std::string_view key_path) const;
+  // The origin recorded for exactly key_path.
+  std::optional<std::string> findExact(std::string_view key_path) const;
+
+  friend bool operator==(const ValueOrigins&, const ValueOrigins&) { return true; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> origins_;
+};
+
 struct Peer {
   std::string id;
   IpAddress address;
   uint16_t port = 0;
+
+  friend bool operator==(const Peer&, const Peer&) = default;
 };
 
 struct Backend {
   IpAddress address;
   uint16_t port = 0;
+
+  friend bool operator==(const Backend&, const Backend&) = default;
 };
 
 enum class LoadBalancerType { kTcp, kHttp };
@@ -39,6 +111,8 @@ struct HealthCheck {
   int rise = 2;
   int fall = 2;
   std::string http_path = "/";  // http load balancers only
+
+  friend bool operator==(const HealthCheck&, const HealthCheck&) = default;
 };
 
 struct LoadBalancer {
@@ -53,22 +127,28 @@ struct LoadBalancer {
   milliseconds idle_timeout{300000};
   int max_connections = 10000;
   int connect_retries = 2;  // further backends tried after a refused or timed-out connect
+
+  friend bool operator==(const LoadBalancer&, const LoadBalancer&) = default;
 };
 
 // Timing of the Raft election and of the VIP's fencing; see src/vip for the argument tying them.
 struct ElectionTiming {
   milliseconds election_timeout{300};
   milliseconds heartbeat_interval{50};
-  milliseconds leader_lease{250};     // < election_timeout
-  milliseconds probe_interval{20};    // ARP/NDP probe period while another host holds the VIP
-  int probes_unanswered = 3;          // consecutive unanswered probes before the VIP is taken
+  milliseconds leader_lease{250};   // < election_timeout
+  milliseconds probe_interval{20};  // ARP/NDP probe period while another host holds the VIP
+  int probes_unanswered = 3;        // consecutive unanswered probes before the VIP is taken
+
+  friend bool operator==(const ElectionTiming&, const ElectionTiming&) = default;
 };
 
 struct VipTiming {
   std::chrono::seconds valid_lifetime{1};  // kernel drops the VIP this long after the last renewal
   milliseconds renew_interval{200};
-  milliseconds announce_interval{3000};    // gratuitous ARP / unsolicited NA refresh
-  int announce_burst = 3;                  // packets sent at once on acquisition
+  milliseconds announce_interval{3000};  // gratuitous ARP / unsolicited NA refresh
+  int announce_burst = 3;                // packets sent at once on acquisition
+
+  friend bool operator==(const VipTiming&, const VipTiming&) = default;
 };
 
 // In-cluster leader election through a coordination.k8s.io/v1 Lease (the `manager` mode).
@@ -80,6 +160,8 @@ struct KubernetesLease {
   std::chrono::seconds retry_period{1};
   std::string identity;         // holderIdentity: the node name
   std::string kubeconfig_path;  // empty: in-cluster service account
+
+  friend bool operator==(const KubernetesLease&, const KubernetesLease&) = default;
 };
 
 struct Config {
@@ -100,6 +182,10 @@ struct Config {
   // Not from the file: runtime settings from flags or the environment.
   std::string log_level = "info";
   std::string data_dir;  // default derived from local_peer.id
+
+  ValueOrigins origins;
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 }  // namespace kubevip::config

@@ -1,0 +1,46 @@
+// Reading, overriding, checking and writing the configuration.
+//
+// Data flow (see cli/start_command.cc): loadConfigFile or parseConfigYaml -> applyEnvironment ->
+// flags -> validateConfig. Every step reports the first problem as one Error whose message is a
+// single line naming where the value came from and its key path:
+//   config.yaml:7:10: remotePeers[1].port: 70000 is out of range (1-65535)
+//   environment variable vip_arp: 'maybe' is not a boolean (use true, false, 1 or 0)
+// Parsing checks the shape and the syntax of each value; validateConfig checks what depends on
+// several values (duplicates, timing relations, required keys) and so also catches bad overrides.
+// Nothing here throws: yaml-cpp's exceptions are caught inside.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "config/config.h"
+
+namespace kubevip::config {
+
+// Parses a YAML document. source_name prefixes error messages and origins ("config.yaml").
+// Unknown keys are errors; absent keys keep the defaults of config.h.
+Result<Config> parseConfigYaml(std::string_view yaml, std::string_view source_name);
+
+// Reads the whole file (pipes such as /dev/stdin too) and parses it.
+Result<Config> loadConfigFile(const std::string& path);
+
+// Looks a variable up; returns nullopt when it is unset.
+using Getenv = std::function<std::optional<std::string>(const char*)>;
+
+// Applies vip_interface, vip_address, vip_arp, vip_singlenode, vip_startleader, vip_localpeer,
+// vip_peers and vip_loglevel (set and non-empty ones only) over the file's values.
+Status applyEnvironment(Config& config, const Getenv& getenv);
+
+// Checks everything parsing cannot: required keys, duplicates, timing relations, the log level and
+// that the interface exists (through interface_exists, so that tests need no real interface).
+Status validateConfig(const Config& config,
+                      const std::function<bool(const std::string&)>& interface_exists);
+
+// YAML with every key of the file, including defaults, that parseConfigYaml reads back to an equal
+// Config. Runtime settings (log level, data dir) are not part of the file.
+std::string renderConfigYaml(const Config& config);
+
+}  // namespace kubevip::config

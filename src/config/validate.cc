@@ -1,0 +1,286 @@
+// validateConfig: what no single value can show wrong. Each message says what to change.
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "config/loader.h"
+#include "config/values.h"
+
+namespace kubevip::config {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string ms(milliseconds d) { return formatDuration(d); }
+
+class Validator {
+ public:
+  explicit Validator(const Config& config) : config_(config) {}
+
+  // An error about `key`, located at the first of `located_by` and `key` whose value was written
+  // in the file, the environment or a flag.
+  Error fail(const std::string& key, const std::string& message,
+             std::initializer_list<std::string> located_by = {}) const {
+    std::vector<std::string> candidates(located_by);
+    candidates.push_back(key);
+    // Prefer a key that was itself written somewhere; else the nearest written parent of `key`.
+    std::string origin = config_.origins.find(key);
+    for (const std::string& c : candidates) {
+      if (auto exact = config_.origins.findExact(c)) {
+        origin = *exact;
+        break;
+      }
+    }
+    std::string text = origin.empty() ? "" : origin + ": ";
+    text += key.empty() ? message : key + ": " + message;
+    return makeError(ErrorCode::kInvalidArgument, text);
+  }
+
+  Status run(const std::function<bool(const std::string&)>& interface_exists) const {
+    if (auto s = checkLogLevel(); !s.ok()) return s;
+    if (auto s = checkNetwork(interface_exists); !s.ok()) return s;
+    if (auto s = checkPeers(); !s.ok()) return s;
+    for (size_t i = 0; i < config_.load_balancers.size(); ++i) {
+      if (auto s = checkLoadBalancer(i); !s.ok()) return s;
+    }
+    if (auto s = checkElection(); !s.ok()) return s;
+    if (auto s = checkVipTiming(); !s.ok()) return s;
+    return checkKubernetes();
+  }
+
+ private:
+  Status checkLogLevel() const {
+    static const std::set<std::string> kLevels{"trace", "debug",    "info", "warn",
+                                               "error", "critical", "off"};
+    if (kLevels.count(config_.log_level) == 0) {
+      return fail("logLevel", "'" + config_.log_level +
+                                  "' is not one of trace, debug, info, warn, error, critical, off");
+    }
+    return okStatus();
+  }
+
+  Status checkNetwork(const std::function<bool(const std::string&)>& interface_exists) const {
+    if (config_.interface.empty()) {
+      return fail("interface",
+                  "missing; name the interface that carries the VIP (key interface, "
+                  "environment variable vip_interface or flag --interface)");
+    }
+    if (!interface_exists(config_.interface)) {
+      return fail("interface", "there is no network interface named '" + config_.interface +
+                                   "' on this host (see `ip link`)");
+    }
+    if (!config_.vip) {
+      return fail("vip",
+                  "missing; give the virtual IP address (key vip, environment variable "
+                  "vip_address or flag --vip)");
+    }
+    if (config_.vip->isUnspecified()) {
+      return fail("vip",
+                  config_.vip->toString() + " is the unspecified address; give a host address");
+    }
+    return okStatus();
+  }
+
+  Status checkPeers() const {
+    const bool raft = !config_.single_node && !config_.kubernetes;
+    if (raft && !config_.local_peer) {
+      return fail("localPeer",
+                  "missing; give this node's id:address:port (key localPeer, environment "
+                  "variable vip_localpeer or flag --localPeer), or set singleNode");
+    }
+    std::vector<std::pair<std::string, const Peer*>> peers;
+    if (config_.local_peer) peers.emplace_back("localPeer", &*config_.local_peer);
+    for (size_t i = 0; i < config_.remote_peers.size(); ++i) {
+      peers.emplace_back("remotePeers[" + std::to_string(i) + "]", &config_.remote_peers[i]);
+    }
+    std::map<std::string, std::string> ids;
+    std::map<std::string, std::string> endpoints;
+    for (const auto& [key, peer] : peers) {
+      if (auto s = checkPeerId(peer->id); !s.ok()) return fail(key + ".id", s.error().message);
+      if (peer->port == 0) return fail(key + ".port", "0 is out of range (1-65535)");
+      if (peer->address.isUnspecified()) {
+        return fail(key + ".address", peer->address.toString() + " is the unspecified address");
+      }
+      if (auto [it, added] = ids.emplace(peer->id, key); !added) {
+        return fail(key,
+                    "duplicate peer id '" + peer->id + "' (also " + it->second +
+                        "); give every peer its own id",
+                    {key + ".id"});
+      }
+      const std::string endpoint = Endpoint{peer->address, peer->port}.toString();
+      if (auto [it, added] = endpoints.emplace(endpoint, key); !added) {
+        return fail(key,
+                    "duplicate peer address " + endpoint + " (also " + it->second +
+                        "); every peer needs its own address:port",
+                    {key + ".address"});
+      }
+    }
+    return okStatus();
+  }
+
+  Status checkLoadBalancer(size_t index) const {
+    const LoadBalancer& lb = config_.load_balancers[index];
+    const std::string key = "loadBalancers[" + std::to_string(index) + "]";
+    if (lb.name.empty()) return fail(key + ".name", "missing; give the load balancer a name");
+    if (lb.port == 0) return fail(key + ".port", "0 is out of range (1-65535)");
+    for (size_t j = 0; j < index; ++j) {
+      const LoadBalancer& other = config_.load_balancers[j];
+      const std::string other_key = "loadBalancers[" + std::to_string(j) + "]";
+      if (other.name == lb.name) {
+        return fail(key + ".name", "'" + lb.name + "' is also the name of " + other_key);
+      }
+      if (other.port == lb.port) {
+        return fail(key + ".port", std::to_string(lb.port) + " is also the port of " + other_key +
+                                       "; two load balancers cannot listen on one port");
+      }
+    }
+    if (lb.backends.empty()) {
+      return fail(key + ".backends", "empty; list at least one {address, port}", {key});
+    }
+    std::set<std::string> seen;
+    for (size_t b = 0; b < lb.backends.size(); ++b) {
+      const std::string bkey = key + ".backends[" + std::to_string(b) + "]";
+      const Endpoint endpoint{lb.backends[b].address, lb.backends[b].port};
+      if (endpoint.port == 0) return fail(bkey + ".port", "0 is out of range (1-65535)");
+      if (!seen.insert(endpoint.toString()).second) {
+        return fail(bkey, "backend " + endpoint.toString() + " is listed twice");
+      }
+    }
+    const HealthCheck& hc = lb.health_check;
+    const std::string hkey = key + ".healthCheck";
+    if (hc.interval.count() <= 0) return fail(hkey + ".interval", "must be longer than 0");
+    if (hc.timeout.count() <= 0) return fail(hkey + ".timeout", "must be longer than 0");
+    if (hc.timeout >= hc.interval) {
+      return fail(hkey + ".timeout",
+                  ms(hc.timeout) + " must be shorter than healthCheck.interval (" +
+                      ms(hc.interval) +
+                      ") so that checks do not overlap; lower timeout or raise "
+                      "interval",
+                  {hkey + ".timeout", hkey + ".interval"});
+    }
+    if (hc.rise < 1) return fail(hkey + ".rise", "must be at least 1");
+    if (hc.fall < 1) return fail(hkey + ".fall", "must be at least 1");
+    if (lb.type == LoadBalancerType::kHttp && !hc.http_path.starts_with("/")) {
+      return fail(hkey + ".path", "'" + hc.http_path + "' must start with '/'");
+    }
+    if (lb.connect_timeout.count() <= 0) {
+      return fail(key + ".connectTimeout", "must be longer than 0");
+    }
+    if (lb.idle_timeout.count() <= 0) return fail(key + ".idleTimeout", "must be longer than 0");
+    if (lb.max_connections < 1) return fail(key + ".maxConnections", "must be at least 1");
+    if (lb.connect_retries < 0) return fail(key + ".connectRetries", "must not be negative");
+    return okStatus();
+  }
+
+  Status checkElection() const {
+    const ElectionTiming& e = config_.election;
+    if (e.election_timeout.count() <= 0) return fail("election.timeout", "must be longer than 0");
+    if (e.heartbeat_interval.count() <= 0) {
+      return fail("election.heartbeat", "must be longer than 0");
+    }
+    if (e.probe_interval.count() <= 0) {
+      return fail("election.probeInterval", "must be longer than 0");
+    }
+    if (e.probes_unanswered < 1) return fail("election.probesUnanswered", "must be at least 1");
+    // The leader renews its lease with heartbeats: two must fit so that one lost packet does not
+    // make it give up the VIP.
+    if (2 * e.heartbeat_interval > e.leader_lease) {
+      return fail("election.heartbeat",
+                  "2 x " + ms(e.heartbeat_interval) + " exceeds election.leaderLease (" +
+                      ms(e.leader_lease) +
+                      "): at least two heartbeats must fit in the lease; lower heartbeat or raise "
+                      "leaderLease",
+                  {"election.heartbeat", "election.leaderLease"});
+    }
+    // Followers may elect a new leader one election timeout after the last heartbeat; the old
+    // leader's lease must have run out before, or two hosts hold the VIP.
+    if (e.leader_lease >= e.election_timeout) {
+      return fail("election.leaderLease",
+                  ms(e.leader_lease) + " must be shorter than election.timeout (" +
+                      ms(e.election_timeout) +
+                      ") so that an old leader lets go of the VIP before a new one is elected; "
+                      "lower leaderLease or raise timeout",
+                  {"election.leaderLease", "election.timeout"});
+    }
+    // A new leader probes for the VIP before taking it; it must be done within one timeout.
+    if (e.probe_interval * e.probes_unanswered >= e.election_timeout) {
+      return fail("election.probeInterval",
+                  ms(e.probe_interval) + " x " + std::to_string(e.probes_unanswered) +
+                      " probesUnanswered = " + ms(e.probe_interval * e.probes_unanswered) +
+                      " must be shorter than election.timeout (" + ms(e.election_timeout) +
+                      "); lower probeInterval or probesUnanswered, or raise timeout",
+                  {"election.probeInterval", "election.probesUnanswered", "election.timeout"});
+    }
+    return okStatus();
+  }
+
+  Status checkVipTiming() const {
+    const VipTiming& v = config_.vip_timing;
+    if (v.valid_lifetime < std::chrono::seconds(1)) {
+      return fail("vipTiming.lifetime",
+                  "must be at least 1s (the kernel counts address lifetimes in whole seconds)");
+    }
+    if (v.renew_interval.count() <= 0) {
+      return fail("vipTiming.renewInterval", "must be longer than 0");
+    }
+    // One renewal may be lost without the kernel dropping the VIP.
+    if (2 * v.renew_interval > v.valid_lifetime) {
+      return fail("vipTiming.renewInterval",
+                  "2 x " + ms(v.renew_interval) + " exceeds vipTiming.lifetime (" +
+                      ms(v.valid_lifetime) +
+                      "): a lost renewal would drop the VIP; lower renewInterval or raise lifetime",
+                  {"vipTiming.renewInterval", "vipTiming.lifetime"});
+    }
+    if (v.announce_interval < milliseconds(100)) {
+      return fail("vipTiming.announceInterval",
+                  ms(v.announce_interval) +
+                      " is below the minimum of 100ms (announcements would flood the network); "
+                      "raise it");
+    }
+    if (v.announce_burst < 1 || v.announce_burst > 10) {
+      return fail("vipTiming.announceBurst",
+                  std::to_string(v.announce_burst) + " is out of range (1-10)");
+    }
+    return okStatus();
+  }
+
+  Status checkKubernetes() const {
+    if (!config_.kubernetes) return okStatus();
+    const KubernetesLease& k = *config_.kubernetes;
+    if (k.lease_name.empty()) return fail("kubernetes.leaseName", "must not be empty");
+    if (k.lease_namespace.empty()) return fail("kubernetes.leaseNamespace", "must not be empty");
+    if (k.retry_period < std::chrono::seconds(1)) {
+      return fail("kubernetes.retryPeriod", "must be at least 1s");
+    }
+    if (k.renew_deadline >= k.lease_duration) {
+      return fail("kubernetes.renewDeadline",
+                  std::to_string(k.renew_deadline.count()) +
+                      "s must be shorter than kubernetes.leaseDuration (" +
+                      std::to_string(k.lease_duration.count()) +
+                      "s) so that the holder gives up before others may take the Lease; lower "
+                      "renewDeadline or raise leaseDuration",
+                  {"kubernetes.renewDeadline", "kubernetes.leaseDuration"});
+    }
+    // As client-go: the deadline must leave room for a jittered retry (1.2 x retryPeriod).
+    if (k.renew_deadline * 10 <= k.retry_period * 12) {
+      return fail("kubernetes.renewDeadline",
+                  std::to_string(k.renew_deadline.count()) +
+                      "s must be longer than 1.2 x kubernetes.retryPeriod (" +
+                      std::to_string(k.retry_period.count()) +
+                      "s); raise renewDeadline or lower retryPeriod",
+                  {"kubernetes.renewDeadline", "kubernetes.retryPeriod"});
+    }
+    return okStatus();
+  }
+
+  const Config& config_;
+};
+
+}  // namespace
+
+Status validateConfig(const Config& config,
+                      const std::function<bool(const std::string&)>& interface_exists) {
+  return Validator(config).run(interface_exists);
+}
+
+}  // namespace kubevip::config

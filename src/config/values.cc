@@ -1,0 +1,252 @@
+#include "config/values.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+
+namespace kubevip::config {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Large enough for any timer we have, small enough that sums and products of two stay in int64.
+constexpr int64_t kMaxDurationMs = int64_t{366} * 24 * 3600 * 1000;
+
+Error invalid(std::string message) {
+  return makeError(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool allDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<std::string_view> splitCommas(std::string_view text) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    parts.push_back(
+        trim(text.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return parts;
+}
+
+// Splits "address:port" or "[v6address]:port" into its two halves.
+Status splitHostPort(std::string_view text, std::string_view& host, std::string_view& port) {
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return invalid("expected [address]:port");
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    return okStatus();
+  }
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return invalid("expected address:port");
+  host = text.substr(0, colon);
+  port = text.substr(colon + 1);
+  if (host.find(':') != std::string_view::npos) {
+    return invalid("an IPv6 address must be bracketed, as in [fd00::1]:port");
+  }
+  return okStatus();
+}
+
+Result<IpAddress> parseHostAddress(std::string_view host) {
+  auto address = IpAddress::parse(host);
+  if (!address.ok()) return address.error();
+  if (address->isUnspecified()) {
+    return invalid("'" + std::string(host) + "' is the unspecified address, not a host");
+  }
+  return address;
+}
+
+}  // namespace
+
+Result<uint16_t> parsePort(std::string_view text) {
+  std::string_view digits = text;
+  bool negative = !digits.empty() && digits.front() == '-';
+  if (negative) digits.remove_prefix(1);
+  if (!allDigits(digits)) {
+    return invalid("'" + std::string(text) + "' is not a port number (1-65535)");
+  }
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (negative || ec != std::errc() || value < 1 || value > 65535) {
+    return invalid(std::string(text) + " is out of range (1-65535)");
+  }
+  return static_cast<uint16_t>(value);
+}
+
+Status checkPeerId(std::string_view id) {
+  if (id.empty()) return invalid("a peer id must not be empty");
+  if (id == "." || id == "..") return invalid("'" + std::string(id) + "' is not a usable peer id");
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+      return invalid("peer id '" + std::string(id) +
+                     "' may only contain letters, digits, '.', '-' and '_'");
+    }
+  }
+  return okStatus();
+}
+
+Result<Peer> parsePeer(std::string_view text) {
+  const std::string quoted = "'" + std::string(text) + "'";
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return invalid(quoted + " is not a peer: expected id:address:port (IPv6: id:[address]:port)");
+  }
+  Peer peer;
+  peer.id = std::string(text.substr(0, colon));
+  if (auto s = checkPeerId(peer.id); !s.ok()) return invalid(quoted + ": " + s.error().message);
+  std::string_view host, port;
+  if (auto s = splitHostPort(text.substr(colon + 1), host, port); !s.ok()) {
+    return invalid(quoted + " is not a peer: " + s.error().message +
+                   " after the id (id:address:port, IPv6: id:[address]:port)");
+  }
+  auto address = parseHostAddress(host);
+  if (!address.ok()) return invalid(quoted + ": " + address.error().message);
+  peer.address = *address;
+  auto port_number = parsePort(port);
+  if (!port_number.ok()) return invalid(quoted + ": port " + port_number.error().message);
+  peer.port = *port_number;
+  return peer;
+}
+
+Result<std::vector<Peer>> parsePeerList(std::string_view text) {
+  std::vector<Peer> peers;
+  if (trim(text).empty()) return peers;
+  for (std::string_view part : splitCommas(text)) {
+    if (part.empty())
+      return invalid("empty entry in the comma-separated list '" + std::string(text) + "'");
+    auto peer = parsePeer(part);
+    if (!peer.ok()) return peer.error();
+    peers.push_back(std::move(*peer));
+  }
+  return peers;
+}
+
+Result<Backend> parseBackend(std::string_view text) {
+  const std::string quoted = "'" + std::string(text) + "'";
+  std::string_view host, port;
+  if (auto s = splitHostPort(text, host, port); !s.ok()) {
+    return invalid(quoted + " is not a backend: " + s.error().message);
+  }
+  auto address = parseHostAddress(host);
+  if (!address.ok()) return invalid(quoted + ": " + address.error().message);
+  auto port_number = parsePort(port);
+  if (!port_number.ok()) return invalid(quoted + ": port " + port_number.error().message);
+  return Backend{*address, *port_number};
+}
+
+Result<std::vector<Backend>> parseBackendList(std::string_view text) {
+  std::vector<Backend> backends;
+  if (trim(text).empty()) return backends;
+  for (std::string_view part : splitCommas(text)) {
+    if (part.empty())
+      return invalid("empty entry in the comma-separated list '" + std::string(text) + "'");
+    auto backend = parseBackend(part);
+    if (!backend.ok()) return backend.error();
+    backends.push_back(*backend);
+  }
+  return backends;
+}
+
+Result<milliseconds> parseDuration(std::string_view text) {
+  const std::string usage =
+      "'" + std::string(text) +
+      "' is not a duration (write a number with a unit: 300ms, 2s, 1m, 1m30s; "
+      "a plain number is milliseconds)";
+  if (text.empty()) return invalid(usage);
+  if (text.front() == '-')
+    return invalid("'" + std::string(text) + "': a duration cannot be negative");
+  int64_t total = 0;
+  if (allDigits(text)) {
+    if (text.size() > 13) return invalid("'" + std::string(text) + "' is too long a duration");
+    std::from_chars(text.data(), text.data() + text.size(), total);
+  } else {
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      size_t n = 0;
+      while (n < rest.size() && std::isdigit(static_cast<unsigned char>(rest[n]))) ++n;
+      std::string_view whole = rest.substr(0, n);
+      std::string_view fraction;
+      if (n < rest.size() && rest[n] == '.') {
+        size_t f = n + 1;
+        while (f < rest.size() && std::isdigit(static_cast<unsigned char>(rest[f]))) ++f;
+        fraction = rest.substr(n + 1, f - n - 1);
+        n = f;
+      }
+      if ((whole.empty() && fraction.empty()) || whole.size() > 13 || fraction.size() > 9) {
+        return invalid(usage);
+      }
+      rest.remove_prefix(n);
+      int64_t unit = 0;
+      if (rest.starts_with("ms")) {
+        unit = 1;
+        rest.remove_prefix(2);
+      } else if (rest.starts_with("s")) {
+        unit = 1000;
+        rest.remove_prefix(1);
+      } else if (rest.starts_with("m")) {
+        unit = 60'000;
+        rest.remove_prefix(1);
+      } else if (rest.starts_with("h")) {
+        unit = 3'600'000;
+        rest.remove_prefix(1);
+      } else {
+        return invalid(usage);
+      }
+      int64_t whole_value = 0;
+      if (!whole.empty()) std::from_chars(whole.data(), whole.data() + whole.size(), whole_value);
+      if (whole_value > kMaxDurationMs / unit) {
+        return invalid("'" + std::string(text) + "' is too long a duration");
+      }
+      total += whole_value * unit;
+      if (!fraction.empty()) {
+        int64_t fraction_value = 0;
+        std::from_chars(fraction.data(), fraction.data() + fraction.size(), fraction_value);
+        int64_t scale = 1;
+        for (size_t i = 0; i < fraction.size(); ++i) scale *= 10;
+        // fraction_value < 1e9 and unit <= 3.6e6: the product fits in int64.
+        if ((fraction_value * unit) % scale != 0) {
+          return invalid("'" + std::string(text) + "' is finer than a millisecond");
+        }
+        total += fraction_value * unit / scale;
+      }
+      if (total > kMaxDurationMs) {
+        return invalid("'" + std::string(text) + "' is too long a duration");
+      }
+    }
+  }
+  if (total > kMaxDurationMs) return invalid("'" + std::string(text) + "' is too long a duration");
+  return milliseconds(total);
+}
+
+std::string formatDuration(milliseconds d) {
+  int64_t ms = d.count();
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+Result<bool> parseBool(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "true" || lower == "1") return true;
+  if (lower == "false" || lower == "0") return false;
+  return invalid("'" + std::string(text) + "' is not a boolean (use true, false, 1 or 0)");
+}
+
+}  // namespace kubevip::config

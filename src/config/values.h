@@ -1,0 +1,44 @@
+// The syntax of single configuration values, shared by the YAML file, the environment and flags:
+// ports, peers ("id:address:port"), backends ("address:port"), durations ("300ms") and booleans.
+// Each parser returns an Error whose message describes the bad text and what is expected; the
+// caller prefixes it with where the text came from.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "config/config.h"
+
+namespace kubevip::config {
+
+// 1-65535, decimal.
+Result<uint16_t> parsePort(std::string_view text);
+
+// "id:address:port"; an IPv6 address is bracketed: "id:[fd00::1]:port".
+Result<Peer> parsePeer(std::string_view text);
+// Comma-separated peers; empty text is an empty list.
+Result<std::vector<Peer>> parsePeerList(std::string_view text);
+
+// "address:port"; an IPv6 address is bracketed: "[fd00::1]:8080".
+Result<Backend> parseBackend(std::string_view text);
+// Comma-separated backends; empty text is an empty list.
+Result<std::vector<Backend>> parseBackendList(std::string_view text);
+
+// Peer ids name a directory under the data dir and appear in "id:address:port", so they are limited
+// to letters, digits, '.', '-' and '_' (and are not "." or "..").
+Status checkPeerId(std::string_view id);
+
+// A sequence of decimal numbers with units ms, s, m, h ("300ms", "2s", "1m30s", "1.5s"), or a
+// plain non-negative integer meaning milliseconds.
+Result<std::chrono::milliseconds> parseDuration(std::string_view text);
+// The shortest form parseDuration reads back to the same value: "300ms", "2s", "5m", "1500ms".
+std::string formatDuration(std::chrono::milliseconds d);
+
+// true/false/1/0 (environment variables and flag values).
+Result<bool> parseBool(std::string_view text);
+
+}  // namespace kubevip::config

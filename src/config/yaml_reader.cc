@@ -1,0 +1,480 @@
+// parseConfigYaml and loadConfigFile: YAML nodes to Config, with every error pointing at its node.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <charconv>
+#include <initializer_list>
+#include <map>
+
+#include "common/unique_fd.h"
+#include "config/loader.h"
+#include "config/values.h"
+
+namespace kubevip::config {
+namespace {
+
+// A configuration file is a few kilobytes; refuse to read /dev/zero or a log file until memory
+// ends.
+constexpr size_t kMaxFileSize = 4 * 1024 * 1024;
+
+// A value in the document with its key path; null values are located at their key, since yaml-cpp
+// places an empty value at the following token.
+struct Field {
+  YAML::Node node;
+  YAML::Mark mark;
+  std::string path;
+
+  bool isNull() const { return node.IsNull(); }
+};
+
+std::string kindOf(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    default:
+      return "nothing";
+  }
+}
+
+std::string joinKeys(std::initializer_list<std::string_view> keys) {
+  std::string out;
+  for (std::string_view k : keys) {
+    if (!out.empty()) out += ", ";
+    out += k;
+  }
+  return out;
+}
+
+class Reader {
+ public:
+  Reader(std::string_view source, ValueOrigins& origins) : source_(source), origins_(origins) {}
+
+  std::string where(const YAML::Mark& mark) const {
+    if (mark.is_null() || mark.line < 0) return source_;
+    return source_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  }
+
+  Error error(const Field& f, const std::string& message) const {
+    std::string prefix = where(f.mark) + ": ";
+    if (!f.path.empty()) prefix += f.path + ": ";
+    return makeError(ErrorCode::kInvalidArgument, prefix + message);
+  }
+
+  void note(const Field& f) { origins_.set(f.path, where(f.mark)); }
+
+  // Checks that f is a mapping whose keys are all in `allowed`, each once, and returns its entries.
+  Result<std::map<std::string, Field>> openMap(const Field& f,
+                                               std::initializer_list<std::string_view> allowed) {
+    std::map<std::string, Field> entries;
+    if (f.isNull()) return entries;
+    if (!f.node.IsMap())
+      return error(f,
+                   "expected a mapping with keys " + joinKeys(allowed) + ", got " + kindOf(f.node));
+    note(f);
+    for (auto it = f.node.begin(); it != f.node.end(); ++it) {
+      Field key{it->first, it->first.Mark(), f.path};
+      if (!it->first.IsScalar()) return error(key, "a key must be a plain name");
+      const std::string name = it->first.Scalar();
+      std::string path = f.path.empty() ? name : f.path + "." + name;
+      Field value{it->second, it->second.IsNull() ? it->first.Mark() : it->second.Mark(), path};
+      bool known = false;
+      for (std::string_view a : allowed) known = known || a == name;
+      if (!known) {
+        return error(Field{it->first, it->first.Mark(), path},
+                     "unknown key; allowed here: " + joinKeys(allowed));
+      }
+      if (entries.count(name) != 0) {
+        return error(Field{it->first, it->first.Mark(), path}, "duplicate key");
+      }
+      entries.emplace(name, value);
+    }
+    return entries;
+  }
+
+  Result<std::vector<Field>> openList(const Field& f) {
+    std::vector<Field> items;
+    if (f.isNull()) return items;
+    if (!f.node.IsSequence()) return error(f, "expected a list, got " + kindOf(f.node));
+    note(f);
+    size_t i = 0;
+    for (const YAML::Node& item : f.node) {
+      items.push_back(Field{item, item.Mark(), f.path + "[" + std::to_string(i++) + "]"});
+    }
+    return items;
+  }
+
+  Result<std::string> scalar(const Field& f, std::string_view expected) {
+    if (f.isNull()) return error(f, "no value; expected " + std::string(expected));
+    if (!f.node.IsScalar()) {
+      return error(f, "expected " + std::string(expected) + ", got " + kindOf(f.node));
+    }
+    note(f);
+    return f.node.Scalar();
+  }
+
+  Status readString(const Field& f, std::string& out) {
+    auto s = scalar(f, "a string");
+    if (!s.ok()) return s.error();
+    out = *s;
+    return okStatus();
+  }
+
+  Status readBool(const Field& f, bool& out) {
+    auto s = scalar(f, "a boolean (true or false)");
+    if (!s.ok()) return s.error();
+    if (!YAML::convert<bool>::decode(f.node, out)) {
+      return error(f, "'" + *s + "' is not a boolean (use true or false)");
+    }
+    return okStatus();
+  }
+
+  Status readPort(const Field& f, uint16_t& out) {
+    auto s = scalar(f, "a port number (1-65535)");
+    if (!s.ok()) return s.error();
+    auto port = parsePort(*s);
+    if (!port.ok()) return error(f, port.error().message);
+    out = *port;
+    return okStatus();
+  }
+
+  Status readInt(const Field& f, int min, int max, int& out) {
+    const std::string range = "(" + std::to_string(min) + "-" + std::to_string(max) + ")";
+    auto s = scalar(f, "a whole number " + range);
+    if (!s.ok()) return s.error();
+    const std::string& text = *s;
+    long long value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || end != text.data() + text.size() || ec == std::errc::invalid_argument) {
+      return error(f, "'" + text + "' is not a whole number " + range);
+    }
+    if (ec == std::errc::result_out_of_range) return error(f, text + " is out of range " + range);
+    if (value < min || value > max) return error(f, *s + " is out of range " + range);
+    out = static_cast<int>(value);
+    return okStatus();
+  }
+
+  Status readDuration(const Field& f, milliseconds& out) {
+    auto s = scalar(f, "a duration such as 300ms or 2s");
+    if (!s.ok()) return s.error();
+    auto d = parseDuration(*s);
+    if (!d.ok()) return error(f, d.error().message);
+    out = *d;
+    return okStatus();
+  }
+
+  Status readSeconds(const Field& f, std::string_view why, std::chrono::seconds& out) {
+    milliseconds ms{0};
+    if (auto s = readDuration(f, ms); !s.ok()) return s;
+    if (ms.count() % 1000 != 0) {
+      return error(f, "'" + f.node.Scalar() + "' is " + formatDuration(ms) +
+                          ", not a whole number of seconds (" + std::string(why) +
+                          "; plain numbers are milliseconds, so write e.g. 2s)");
+    }
+    out = std::chrono::duration_cast<std::chrono::seconds>(ms);
+    return okStatus();
+  }
+
+  Status readAddress(const Field& f, IpAddress& out) {
+    auto s = scalar(f, "an IPv4 or IPv6 address");
+    if (!s.ok()) return s.error();
+    auto address = IpAddress::parse(*s);
+    if (!address.ok()) return error(f, address.error().message);
+    if (address->isUnspecified()) {
+      return error(f, "'" + *s + "' is the unspecified address; give a host address");
+    }
+    out = *address;
+    return okStatus();
+  }
+
+  Status readPeer(const Field& f, Peer& out) {
+    if (f.isNull() || !f.node.IsMap()) {
+      return error(f, "expected a mapping with keys id, address, port, got " + kindOf(f.node));
+    }
+    auto entries = openMap(f, {"id", "address", "port"});
+    if (!entries.ok()) return entries.error();
+    for (const char* key : {"id", "address", "port"}) {
+      if (entries->count(key) == 0) return error(f, "missing key '" + std::string(key) + "'");
+    }
+    const Field& id = entries->at("id");
+    if (auto s = readString(id, out.id); !s.ok()) return s;
+    if (auto s = checkPeerId(out.id); !s.ok()) return error(id, s.error().message);
+    if (auto s = readAddress(entries->at("address"), out.address); !s.ok()) return s;
+    return readPort(entries->at("port"), out.port);
+  }
+
+  Status readBackend(const Field& f, Backend& out) {
+    if (f.isNull() || !f.node.IsMap()) {
+      return error(f, "expected a mapping with keys address, port, got " + kindOf(f.node));
+    }
+    auto entries = openMap(f, {"address", "port"});
+    if (!entries.ok()) return entries.error();
+    for (const char* key : {"address", "port"}) {
+      if (entries->count(key) == 0) return error(f, "missing key '" + std::string(key) + "'");
+    }
+    if (auto s = readAddress(entries->at("address"), out.address); !s.ok()) return s;
+    return readPort(entries->at("port"), out.port);
+  }
+
+  Status readHealthCheck(const Field& f, HealthCheck& out) {
+    auto entries = openMap(f, {"enabled", "interval", "timeout", "rise", "fall", "path"});
+    if (!entries.ok()) return entries.error();
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "enabled") s = readBool(value, out.enabled);
+      if (key == "interval") s = readDuration(value, out.interval);
+      if (key == "timeout") s = readDuration(value, out.timeout);
+      if (key == "rise") s = readInt(value, 1, 100, out.rise);
+      if (key == "fall") s = readInt(value, 1, 100, out.fall);
+      if (key == "path") s = readString(value, out.http_path);
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
+  Status readLoadBalancer(const Field& f, LoadBalancer& out) {
+    if (f.isNull() || !f.node.IsMap()) {
+      return error(f, "expected a mapping describing a load balancer, got " + kindOf(f.node));
+    }
+    auto entries =
+        openMap(f, {"name", "type", "port", "bindToVip", "backends", "algorithm", "healthCheck",
+                    "connectTimeout", "idleTimeout", "maxConnections", "connectRetries"});
+    if (!entries.ok()) return entries.error();
+    if (entries->count("port") == 0) return error(f, "missing key 'port'");
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "name") s = readString(value, out.name);
+      if (key == "type") s = readType(value, out.type);
+      if (key == "port") s = readPort(value, out.port);
+      if (key == "bindToVip") s = readBool(value, out.bind_to_vip);
+      if (key == "backends") s = readBackends(value, out.backends);
+      if (key == "algorithm") s = readAlgorithm(value, out.algorithm);
+      if (key == "healthCheck") s = readHealthCheck(value, out.health_check);
+      if (key == "connectTimeout") s = readDuration(value, out.connect_timeout);
+      if (key == "idleTimeout") s = readDuration(value, out.idle_timeout);
+      if (key == "maxConnections") s = readInt(value, 1, 1'000'000, out.max_connections);
+      if (key == "connectRetries") s = readInt(value, 0, 100, out.connect_retries);
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
+  Status readType(const Field& f, LoadBalancerType& out) {
+    auto s = scalar(f, "tcp or http");
+    if (!s.ok()) return s.error();
+    if (*s == "tcp") {
+      out = LoadBalancerType::kTcp;
+    } else if (*s == "http") {
+      out = LoadBalancerType::kHttp;
+    } else {
+      return error(f, "'" + *s + "' is not a load balancer type; use tcp or http");
+    }
+    return okStatus();
+  }
+
+  Status readAlgorithm(const Field& f, BalanceAlgorithm& out) {
+    auto s = scalar(f, "roundrobin or leastconn");
+    if (!s.ok()) return s.error();
+    if (*s == "roundrobin") {
+      out = BalanceAlgorithm::kRoundRobin;
+    } else if (*s == "leastconn") {
+      out = BalanceAlgorithm::kLeastConnections;
+    } else {
+      return error(f, "'" + *s + "' is not a balancing algorithm; use roundrobin or leastconn");
+    }
+    return okStatus();
+  }
+
+  Status readBackends(const Field& f, std::vector<Backend>& out) {
+    auto items = openList(f);
+    if (!items.ok()) return items.error();
+    out.clear();
+    for (const Field& item : *items) {
+      Backend b;
+      if (auto s = readBackend(item, b); !s.ok()) return s;
+      out.push_back(b);
+    }
+    return okStatus();
+  }
+
+  Status readElection(const Field& f, ElectionTiming& out) {
+    auto entries =
+        openMap(f, {"timeout", "heartbeat", "leaderLease", "probeInterval", "probesUnanswered"});
+    if (!entries.ok()) return entries.error();
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "timeout") s = readDuration(value, out.election_timeout);
+      if (key == "heartbeat") s = readDuration(value, out.heartbeat_interval);
+      if (key == "leaderLease") s = readDuration(value, out.leader_lease);
+      if (key == "probeInterval") s = readDuration(value, out.probe_interval);
+      if (key == "probesUnanswered") s = readInt(value, 1, 1000, out.probes_unanswered);
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
+  Status readVipTiming(const Field& f, VipTiming& out) {
+    auto entries = openMap(f, {"lifetime", "renewInterval", "announceInterval", "announceBurst"});
+    if (!entries.ok()) return entries.error();
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "lifetime") {
+        s = readSeconds(value, "the kernel counts address lifetimes in seconds",
+                        out.valid_lifetime);
+      }
+      if (key == "renewInterval") s = readDuration(value, out.renew_interval);
+      if (key == "announceInterval") s = readDuration(value, out.announce_interval);
+      if (key == "announceBurst") s = readInt(value, 0, 1000, out.announce_burst);
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
+  Status readKubernetes(const Field& f, KubernetesLease& out) {
+    if (!f.isNull() && !f.node.IsMap()) {
+      return error(f, "expected a mapping of Lease settings, got " + kindOf(f.node));
+    }
+    auto entries = openMap(f, {"leaseName", "leaseNamespace", "leaseDuration", "renewDeadline",
+                               "retryPeriod", "identity", "kubeconfig"});
+    if (!entries.ok()) return entries.error();
+    constexpr std::string_view kWhy = "Lease times are whole seconds";
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "leaseName") s = readString(value, out.lease_name);
+      if (key == "leaseNamespace") s = readString(value, out.lease_namespace);
+      if (key == "leaseDuration") s = readSeconds(value, kWhy, out.lease_duration);
+      if (key == "renewDeadline") s = readSeconds(value, kWhy, out.renew_deadline);
+      if (key == "retryPeriod") s = readSeconds(value, kWhy, out.retry_period);
+      if (key == "identity") s = readString(value, out.identity);
+      if (key == "kubeconfig") s = readString(value, out.kubeconfig_path);
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
+  Status readPeers(const Field& f, std::vector<Peer>& out) {
+    auto items = openList(f);
+    if (!items.ok()) return items.error();
+    out.clear();
+    for (const Field& item : *items) {
+      Peer p;
+      if (auto s = readPeer(item, p); !s.ok()) return s;
+      out.push_back(std::move(p));
+    }
+    return okStatus();
+  }
+
+  Status readLoadBalancers(const Field& f, std::vector<LoadBalancer>& out) {
+    auto items = openList(f);
+    if (!items.ok()) return items.error();
+    out.clear();
+    for (const Field& item : *items) {
+      LoadBalancer lb;
+      if (auto s = readLoadBalancer(item, lb); !s.ok()) return s;
+      out.push_back(std::move(lb));
+    }
+    return okStatus();
+  }
+
+  Status readConfig(const Field& root, Config& out) {
+    origins_.set("", source_);
+    auto entries = openMap(
+        root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP", "singleNode",
+               "startAsLeader", "loadBalancers", "election", "vipTiming", "kubernetes"});
+    if (!entries.ok()) return entries.error();
+    origins_.set("", source_);  // openMap noted the root at line 1; a missing key is not there
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "localPeer") {
+        Peer p;
+        s = readPeer(value, p);
+        if (s.ok()) out.local_peer = std::move(p);
+      }
+      if (key == "remotePeers") s = readPeers(value, out.remote_peers);
+      if (key == "vip") {
+        IpAddress a;
+        s = readAddress(value, a);
+        if (s.ok()) out.vip = a;
+      }
+      if (key == "interface") s = readString(value, out.interface);
+      if (key == "gratuitousARP") s = readBool(value, out.gratuitous_arp);
+      if (key == "singleNode") s = readBool(value, out.single_node);
+      if (key == "startAsLeader") s = readBool(value, out.start_as_leader);
+      if (key == "loadBalancers") s = readLoadBalancers(value, out.load_balancers);
+      if (key == "election") s = readElection(value, out.election);
+      if (key == "vipTiming") s = readVipTiming(value, out.vip_timing);
+      if (key == "kubernetes") {
+        KubernetesLease lease;
+        s = readKubernetes(value, lease);
+        if (s.ok()) out.kubernetes = std::move(lease);
+      }
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
+ private:
+  std::string source_;
+  ValueOrigins& origins_;
+};
+
+}  // namespace
+
+Result<Config> parseConfigYaml(std::string_view yaml, std::string_view source_name) {
+  Config config;
+  Reader reader(source_name, config.origins);
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    if (!root.IsNull() && !root.IsMap()) {
+      return reader.error(
+          Field{root, root.Mark(), ""},
+          "expected a mapping of configuration keys at the top level, got " + kindOf(root));
+    }
+    if (auto s = reader.readConfig(Field{root, root.Mark(), ""}, config); !s.ok()) {
+      return s.error();
+    }
+  } catch (const YAML::Exception& e) {
+    return reader.error(Field{YAML::Node(), e.mark, ""}, "YAML syntax error: " + e.msg);
+  } catch (const std::exception& e) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     std::string(source_name) + ": cannot parse: " + e.what());
+  }
+  return config;
+}
+
+Result<Config> loadConfigFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    int err = errno;
+    return Error{err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kSystem, err,
+                 "cannot open configuration file " + path};
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "configuration file " + path + " is a directory, not a file");
+  }
+  std::string text;
+  char buf[8192];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return systemError("cannot read configuration file " + path, errno);
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxFileSize) {
+      return makeError(
+          ErrorCode::kInvalidArgument,
+          "configuration file " + path + " is larger than 4 MiB; is it the right file?");
+    }
+  }
+  return parseConfigYaml(text, path);
+}
+
+}  // namespace kubevip::config

@@ -1,0 +1,112 @@
+// renderConfigYaml: every key, defaults included, so that the output documents itself.
+#include <yaml-cpp/yaml.h>
+
+#include "config/loader.h"
+#include "config/values.h"
+
+namespace kubevip::config {
+namespace {
+
+void emitPeer(YAML::Emitter& out, const Peer& peer) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "id" << YAML::Value << peer.id;
+  out << YAML::Key << "address" << YAML::Value << peer.address.toString();
+  out << YAML::Key << "port" << YAML::Value << peer.port;
+  out << YAML::EndMap;
+}
+
+void emitDuration(YAML::Emitter& out, const char* key, milliseconds d) {
+  out << YAML::Key << key << YAML::Value << formatDuration(d);
+}
+
+void emitLoadBalancer(YAML::Emitter& out, const LoadBalancer& lb) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << lb.name;
+  out << YAML::Key << "type" << YAML::Value
+      << (lb.type == LoadBalancerType::kHttp ? "http" : "tcp");
+  out << YAML::Key << "port" << YAML::Value << lb.port;
+  out << YAML::Key << "bindToVip" << YAML::Value << lb.bind_to_vip;
+  out << YAML::Key << "backends" << YAML::Value << YAML::BeginSeq;
+  for (const Backend& b : lb.backends) {
+    out << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "address" << YAML::Value << b.address.toString();
+    out << YAML::Key << "port" << YAML::Value << b.port;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "algorithm" << YAML::Value
+      << (lb.algorithm == BalanceAlgorithm::kLeastConnections ? "leastconn" : "roundrobin");
+  const HealthCheck& hc = lb.health_check;
+  out << YAML::Key << "healthCheck" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << hc.enabled;
+  emitDuration(out, "interval", hc.interval);
+  emitDuration(out, "timeout", hc.timeout);
+  out << YAML::Key << "rise" << YAML::Value << hc.rise;
+  out << YAML::Key << "fall" << YAML::Value << hc.fall;
+  out << YAML::Key << "path" << YAML::Value << hc.http_path;
+  out << YAML::EndMap;
+  emitDuration(out, "connectTimeout", lb.connect_timeout);
+  emitDuration(out, "idleTimeout", lb.idle_timeout);
+  out << YAML::Key << "maxConnections" << YAML::Value << lb.max_connections;
+  out << YAML::Key << "connectRetries" << YAML::Value << lb.connect_retries;
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string renderConfigYaml(const Config& config) {
+  YAML::Emitter out;
+  out.SetBoolFormat(YAML::TrueFalseBool);
+  out << YAML::Comment(
+      "kube-vip configuration. Durations take a unit (300ms, 2s, 1m); plain numbers are ms.");
+  out << YAML::BeginMap;
+  if (config.local_peer) {
+    out << YAML::Key << "localPeer" << YAML::Value;
+    emitPeer(out, *config.local_peer);
+  }
+  out << YAML::Key << "remotePeers" << YAML::Value << YAML::BeginSeq;
+  for (const Peer& p : config.remote_peers) emitPeer(out, p);
+  out << YAML::EndSeq;
+  if (config.vip) out << YAML::Key << "vip" << YAML::Value << config.vip->toString();
+  out << YAML::Key << "interface" << YAML::Value << config.interface;
+  out << YAML::Key << "gratuitousARP" << YAML::Value << config.gratuitous_arp;
+  out << YAML::Key << "singleNode" << YAML::Value << config.single_node;
+  out << YAML::Key << "startAsLeader" << YAML::Value << config.start_as_leader;
+  out << YAML::Key << "loadBalancers" << YAML::Value << YAML::BeginSeq;
+  for (const LoadBalancer& lb : config.load_balancers) emitLoadBalancer(out, lb);
+  out << YAML::EndSeq;
+
+  const ElectionTiming& e = config.election;
+  out << YAML::Key << "election" << YAML::Value << YAML::BeginMap;
+  emitDuration(out, "timeout", e.election_timeout);
+  emitDuration(out, "heartbeat", e.heartbeat_interval);
+  emitDuration(out, "leaderLease", e.leader_lease);
+  emitDuration(out, "probeInterval", e.probe_interval);
+  out << YAML::Key << "probesUnanswered" << YAML::Value << e.probes_unanswered;
+  out << YAML::EndMap;
+
+  const VipTiming& v = config.vip_timing;
+  out << YAML::Key << "vipTiming" << YAML::Value << YAML::BeginMap;
+  emitDuration(out, "lifetime", v.valid_lifetime);
+  emitDuration(out, "renewInterval", v.renew_interval);
+  emitDuration(out, "announceInterval", v.announce_interval);
+  out << YAML::Key << "announceBurst" << YAML::Value << v.announce_burst;
+  out << YAML::EndMap;
+
+  if (config.kubernetes) {
+    const KubernetesLease& k = *config.kubernetes;
+    out << YAML::Key << "kubernetes" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "leaseName" << YAML::Value << k.lease_name;
+    out << YAML::Key << "leaseNamespace" << YAML::Value << k.lease_namespace;
+    emitDuration(out, "leaseDuration", k.lease_duration);
+    emitDuration(out, "renewDeadline", k.renew_deadline);
+    emitDuration(out, "retryPeriod", k.retry_period);
+    out << YAML::Key << "identity" << YAML::Value << k.identity;
+    out << YAML::Key << "kubeconfig" << YAML::Value << k.kubeconfig_path;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace kubevip::config
