@@ -1,0 +1,242 @@
+#include "vip/vip_controller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace kubevip::vip {
+namespace {
+
+// Gap between the packets of the burst sent on acquisition: the first goes at once (failover
+// speed), the rest cover a lost first packet without waiting for the periodic refresh.
+constexpr Duration kBurstSpacing = milliseconds(100);
+
+}  // namespace
+
+const char* vipStateName(VipState state) {
+  switch (state) {
+    case VipState::kIdle:
+      return "idle";
+    case VipState::kProbing:
+      return "probing";
+    case VipState::kHolding:
+      return "holding";
+  }
+  return "?";
+}
+
+VipController::VipController(TimeSource& time, net::AddressManager& addresses,
+                             net::Announcer& announcer, net::ConflictProber& prober,
+                             VipControllerOptions options,
+                             std::function<SteadyTime()> leadership_valid_until,
+                             VipControllerHooks hooks)
+    : time_(time),
+      addresses_(addresses),
+      announcer_(announcer),
+      prober_(prober),
+      options_(std::move(options)),
+      leadership_valid_until_(std::move(leadership_valid_until)),
+      hooks_(std::move(hooks)),
+      probe_timer_(time.createTimer()),
+      renew_timer_(time.createTimer()),
+      announce_timer_(time.createTimer()),
+      burst_timer_(time.createTimer()),
+      lease_timer_(time.createTimer()) {
+  addresses_.setEventHandler([this](const net::AddressEvent& e) { onAddressEvent(e); });
+  prober_.setDefenderHandler(
+      [this](const IpAddress& a, const net::MacAddress& mac) { onDefender(a, mac); });
+}
+
+VipController::~VipController() {
+  release();
+  addresses_.setEventHandler(nullptr);
+  prober_.setDefenderHandler(nullptr);
+}
+
+Status VipController::removeLeftover() {
+  auto present = addresses_.has(options_.ifindex, options_.vip);
+  if (!present.ok()) return present.error();
+  if (!*present) return {};
+  spdlog::warn(
+      "VIP {} is on {} but this node does not lead: removing the leftover of an earlier run",
+      options_.vip.toString(), options_.interface_name);
+  return addresses_.remove(options_.ifindex, options_.vip, options_.vip.hostPrefixLength());
+}
+
+bool VipController::leadershipFresh() const { return time_.now() < leadership_valid_until_(); }
+
+void VipController::enterState(VipState next, const char* why) {
+  if (next == state_) return;
+  spdlog::info("VIP {}: {} -> {} ({})", options_.vip.toString(), vipStateName(state_),
+               vipStateName(next), why);
+  state_ = next;
+}
+
+void VipController::acquire() {
+  if (state_ != VipState::kIdle) return;
+  silent_probes_ = 0;
+  defender_logged_ = false;
+  enterState(VipState::kProbing, "leading; checking that no other host holds the VIP");
+  sendProbe();
+}
+
+void VipController::release() {
+  probe_timer_->stop();
+  if (state_ == VipState::kHolding) dropAddress("leadership released");
+  enterState(VipState::kIdle, "not leading");
+}
+
+// One probe period: decide on what the previous periods heard, then probe again.
+void VipController::sendProbe() {
+  if (silent_probes_ >= options_.probes_unanswered && leadershipFresh()) {
+    takeAddress();
+    if (state_ == VipState::kHolding) return;
+  }
+  // Counted as unanswered until an answer says otherwise (an answer may even arrive before
+  // sendProbe returns).
+  ++silent_probes_;
+  if (options_.probes_unanswered > 0) {
+    if (auto st = prober_.sendProbe(options_.vip); !st) {
+      spdlog::warn("VIP {}: probe failed: {}", options_.vip.toString(), st.error().describe());
+    } else {
+      ++counters_.probes_sent;
+    }
+  }
+  probe_timer_->start(options_.probe_interval, [this] { sendProbe(); });
+}
+
+void VipController::onDefender(const IpAddress& address, const net::MacAddress& mac) {
+  if (!(address == options_.vip)) return;
+  ++counters_.probes_answered;
+  if (state_ == VipState::kProbing) {
+    silent_probes_ = 0;
+    if (!defender_logged_) {
+      spdlog::warn("VIP {}: host {} still holds it; waiting until it lets go",
+                   options_.vip.toString(), mac.toString());
+      defender_logged_ = true;
+    }
+  } else if (state_ == VipState::kHolding && !defender_logged_) {
+    // RFC 5227 §2.4: a conflict while we hold the address. Our fencing means the other host is
+    // stale; it will lose the address when its lifetime runs out. Say so once.
+    spdlog::warn("VIP {}: host {} also claims it while this node holds it", options_.vip.toString(),
+                 mac.toString());
+    defender_logged_ = true;
+  }
+}
+
+net::AddressLifetime VipController::lifetime() const {
+  return net::AddressLifetime{options_.timing.valid_lifetime, std::chrono::seconds(0), false};
+}
+
+void VipController::takeAddress() {
+  auto st = addresses_.addOrRenew(options_.ifindex, options_.vip, options_.vip.hostPrefixLength(),
+                                  lifetime());
+  if (!st) {
+    spdlog::error("VIP {}: cannot add to {}: {}", options_.vip.toString(), options_.interface_name,
+                  st.error().describe());
+    return;  // stay probing; the next period tries again
+  }
+  probe_timer_->stop();
+  ++counters_.acquisitions;
+  defender_logged_ = false;
+  enterState(VipState::kHolding, "no other host answered for it");
+  renew_timer_->start(options_.timing.renew_interval, [this] { renew(); });
+  watchLease();
+  scheduleBurst(options_.timing.announce_burst);
+  if (hooks_.acquired) hooks_.acquired();
+}
+
+// Fires at the leadership deadline, so that the VIP goes the moment leadership stops being fresh,
+// not at the next renewal.
+void VipController::watchLease() {
+  if (!leadershipFresh()) {
+    renew();  // takes the expired-lease path
+    return;
+  }
+  // Capped so that an unbounded leadership (single node) does not arm a timer at the end of time.
+  const Duration left =
+      std::min<Duration>(leadership_valid_until_() - time_.now(), std::chrono::hours(1));
+  lease_timer_->start(left, [this] { watchLease(); });
+}
+
+void VipController::renew() {
+  if (!leadershipFresh()) {
+    ++counters_.lease_expired_releases;
+    dropAddress("leadership is no longer fresh (lease expired)");
+    // Still asked to lead: go back to probing, which takes the VIP again only once fresh.
+    state_ = VipState::kProbing;
+    spdlog::info("VIP {}: holding -> probing (waiting for fresh leadership)",
+                 options_.vip.toString());
+    silent_probes_ = 0;
+    probe_timer_->start(options_.probe_interval, [this] { sendProbe(); });
+    return;
+  }
+  auto st = addresses_.addOrRenew(options_.ifindex, options_.vip, options_.vip.hostPrefixLength(),
+                                  lifetime());
+  if (st) {
+    ++counters_.renewals;
+  } else {
+    ++counters_.renew_failures;
+    spdlog::error("VIP {}: renewing its lifetime failed: {}", options_.vip.toString(),
+                  st.error().describe());
+  }
+  renew_timer_->start(options_.timing.renew_interval, [this] { renew(); });
+}
+
+void VipController::scheduleBurst(int remaining) {
+  announceRound();
+  if (remaining > 1) {
+    burst_timer_->start(kBurstSpacing, [this, remaining] { scheduleBurst(remaining - 1); });
+  } else {
+    announce_timer_->start(options_.timing.announce_interval, [this] { scheduleBurst(1); });
+  }
+}
+
+void VipController::announceRound() {
+  if (!options_.announce || state_ != VipState::kHolding) return;
+  if (auto st = announcer_.announce(options_.vip); st) {
+    ++counters_.announcements;
+  } else {
+    ++counters_.announce_failures;
+    spdlog::warn("VIP {}: announcement failed: {}", options_.vip.toString(), st.error().describe());
+  }
+}
+
+void VipController::onAddressEvent(const net::AddressEvent& event) {
+  if (event.kind != net::AddressEvent::Kind::kRemoved || event.ifindex != options_.ifindex ||
+      !(event.address == options_.vip) || state_ != VipState::kHolding) {
+    return;
+  }
+  if (!leadershipFresh()) return;  // the renewal timer releases it
+  spdlog::warn("VIP {} was removed from {} while this node holds it: putting it back",
+               options_.vip.toString(), options_.interface_name);
+  auto st = addresses_.addOrRenew(options_.ifindex, options_.vip, options_.vip.hostPrefixLength(),
+                                  lifetime());
+  if (!st) {
+    spdlog::error("VIP {}: cannot put it back: {}", options_.vip.toString(), st.error().describe());
+    return;
+  }
+  ++counters_.restored_after_removal;
+  scheduleBurst(options_.timing.announce_burst);
+}
+
+void VipController::dropAddress(const char* why) {
+  renew_timer_->stop();
+  lease_timer_->stop();
+  announce_timer_->stop();
+  burst_timer_->stop();
+  auto st = addresses_.remove(options_.ifindex, options_.vip, options_.vip.hostPrefixLength());
+  if (!st) {
+    // The kernel still drops it when its lifetime runs out; say so rather than pretend.
+    spdlog::error("VIP {}: removing it failed ({}); the kernel drops it within {} s",
+                  options_.vip.toString(), st.error().describe(),
+                  options_.timing.valid_lifetime.count());
+  }
+  ++counters_.releases;
+  spdlog::info("VIP {} removed from {} ({})", options_.vip.toString(), options_.interface_name,
+               why);
+  state_ = VipState::kIdle;
+  if (hooks_.released) hooks_.released();
+}
+
+}  // namespace kubevip::vip

@@ -1,0 +1,132 @@
+// What holding the VIP means, and the safety rules around it.
+//
+// The elector decides *who* leads; the VipController decides what leading does to the network:
+//
+//   acquire()  --probe-->  kProbing  --segment silent for N probes and leadership fresh--> kHolding
+//   kHolding: add VIP (finite valid lifetime, preferred lifetime 0), announce a burst, then renew
+//             the lifetime every renewInterval and re-announce every announceInterval
+//   release() / leadership no longer fresh / stop  -->  remove VIP  -->  kIdle
+//
+// Why no two live hosts hold the VIP (the argument, with the timers that bound each step):
+//  1. Leadership is usable only while it is fresh (Elector::leadershipValidUntil()). For Raft this
+//  is
+//     a leader lease: acks from a majority within leaderLease, measured from the send time of the
+//     request they answer. leaderLease < the minimum election timeout, and a follower that heard
+//     from the leader refuses (pre-)votes until its own election timeout has passed, so no other
+//     node can be elected before the lease runs out. Every step here that adds or renews the VIP
+//     first compares the monotonic clock with that deadline: a process resumed after a freeze sees
+//     its lease expired before any renewal runs, and removes the VIP instead.
+//  2. A leader that died or froze cannot remove its VIP, so the VIP carries a valid lifetime
+//     (vipTiming.lifetime, 1 s by default) that only the owner renews: the kernel drops it 1.0-1.25
+//     s after the last renewal (whole seconds, timer rounded up).
+//  3. Until then the old host still answers for the VIP. A new leader therefore probes first
+//     (RFC 5227 §2.1.1 ARP probes; for IPv6 a DAD neighbour solicitation, RFC 4862 §5.4.2) every
+//     probeInterval and adds the VIP only after probesUnanswered consecutive probes went
+//     unanswered. Linux answers both kinds of probe for any address it holds, so a live old holder
+//     keeps the new one waiting; a host that is really gone costs probesUnanswered x probeInterval
+//     (60 ms).
+// Threading: everything runs on the control-plane loop thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/ip_address.h"
+#include "common/time_source.h"
+#include "config/config.h"
+#include "net/address_manager.h"
+#include "net/announcer.h"
+
+namespace kubevip::vip {
+
+enum class VipState { kIdle, kProbing, kHolding };
+const char* vipStateName(VipState state);
+
+struct VipControllerOptions {
+  IpAddress vip;
+  int ifindex = 0;
+  std::string interface_name;
+  config::VipTiming timing;
+  milliseconds probe_interval{20};
+  int probes_unanswered = 3;  // 0: add without probing
+  bool announce = true;       // gratuitousARP
+};
+
+struct VipControllerHooks {
+  // The VIP is on the interface and announced (listeners may bind to it now).
+  std::function<void()> acquired;
+  // The VIP was removed from the interface (listeners on it must close).
+  std::function<void()> released;
+};
+
+// Counters for logs and metrics; only ever increase.
+struct VipCounters {
+  uint64_t acquisitions = 0;
+  uint64_t releases = 0;
+  uint64_t renewals = 0;
+  uint64_t renew_failures = 0;
+  uint64_t announcements = 0;
+  uint64_t announce_failures = 0;
+  uint64_t probes_sent = 0;
+  uint64_t probes_answered = 0;
+  uint64_t restored_after_removal = 0;
+  uint64_t lease_expired_releases = 0;
+};
+
+class VipController {
+ public:
+  // `leadership_valid_until` is asked before every add or renewal (see the overview).
+  VipController(TimeSource& time, net::AddressManager& addresses, net::Announcer& announcer,
+                net::ConflictProber& prober, VipControllerOptions options,
+                std::function<SteadyTime()> leadership_valid_until, VipControllerHooks hooks);
+  ~VipController();
+  VipController(const VipController&) = delete;
+  VipController& operator=(const VipController&) = delete;
+
+  // Called once before any acquire(): removes a VIP left on the interface by an earlier run
+  // (this node does not lead yet, so the address cannot be ours to keep).
+  Status removeLeftover();
+  // Leadership gained: probe, then hold. Idempotent.
+  void acquire();
+  // Leadership lost or stopping: remove the VIP now. Idempotent.
+  void release();
+
+  VipState state() const { return state_; }
+  const VipCounters& counters() const { return counters_; }
+
+ private:
+  bool leadershipFresh() const;
+  void enterState(VipState next, const char* why);
+  void sendProbe();
+  void onDefender(const IpAddress& address, const net::MacAddress& mac);
+  void takeAddress();
+  void renew();
+  void watchLease();
+  void announceRound();
+  void scheduleBurst(int remaining);
+  void onAddressEvent(const net::AddressEvent& event);
+  net::AddressLifetime lifetime() const;
+  void dropAddress(const char* why);
+
+  TimeSource& time_;
+  net::AddressManager& addresses_;
+  net::Announcer& announcer_;
+  net::ConflictProber& prober_;
+  VipControllerOptions options_;
+  std::function<SteadyTime()> leadership_valid_until_;
+  VipControllerHooks hooks_;
+
+  VipState state_ = VipState::kIdle;
+  int silent_probes_ = 0;
+  bool defender_logged_ = false;
+  VipCounters counters_;
+  std::unique_ptr<Timer> probe_timer_;
+  std::unique_ptr<Timer> renew_timer_;
+  std::unique_ptr<Timer> announce_timer_;
+  std::unique_ptr<Timer> burst_timer_;
+  std::unique_ptr<Timer> lease_timer_;
+};
+
+}  // namespace kubevip::vip

@@ -1,0 +1,91 @@
+// In-memory stand-ins for the kernel-facing net interfaces, for VipController tests.
+#pragma once
+
+#include <vector>
+
+#include "net/address_manager.h"
+#include "net/announcer.h"
+
+namespace kubevip::vip::testing {
+
+class FakeAddressManager final : public net::AddressManager {
+ public:
+  struct Entry {
+    int ifindex;
+    IpAddress address;
+    int prefix_length;
+    net::AddressLifetime lifetime;
+  };
+  Status addOrRenew(int ifindex, const IpAddress& address, int prefix_length,
+                    net::AddressLifetime lifetime) override {
+    ++add_calls;
+    if (fail_adds) return makeError(ErrorCode::kSystem, "injected failure");
+    removeEntry(ifindex, address);
+    entries.push_back({ifindex, address, prefix_length, lifetime});
+    return {};
+  }
+  Status remove(int ifindex, const IpAddress& address, int) override {
+    ++remove_calls;
+    removeEntry(ifindex, address);
+    return {};
+  }
+  Result<bool> has(int ifindex, const IpAddress& address) override {
+    for (const auto& e : entries) {
+      if (e.ifindex == ifindex && e.address == address) return true;
+    }
+    return false;
+  }
+  void setEventHandler(std::function<void(const net::AddressEvent&)> handler) override {
+    handler_ = std::move(handler);
+  }
+  // Someone else deletes the address: the kernel reports it.
+  void externalRemove(int ifindex, const IpAddress& address, int prefix_length) {
+    removeEntry(ifindex, address);
+    if (handler_) {
+      handler_(
+          net::AddressEvent{net::AddressEvent::Kind::kRemoved, ifindex, address, prefix_length});
+    }
+  }
+
+  std::vector<Entry> entries;
+  int add_calls = 0;
+  int remove_calls = 0;
+  bool fail_adds = false;
+
+ private:
+  void removeEntry(int ifindex, const IpAddress& address) {
+    std::erase_if(entries,
+                  [&](const Entry& e) { return e.ifindex == ifindex && e.address == address; });
+  }
+  std::function<void(const net::AddressEvent&)> handler_;
+};
+
+class FakeAnnouncer final : public net::Announcer {
+ public:
+  Status announce(const IpAddress& vip) override {
+    announced.push_back(vip);
+    return {};
+  }
+  std::vector<IpAddress> announced;
+};
+
+class FakeProber final : public net::ConflictProber {
+ public:
+  Status sendProbe(const IpAddress& address) override {
+    probes.push_back(address);
+    if (defended && handler_) handler_(address, defender_mac);
+    return {};
+  }
+  void setDefenderHandler(
+      std::function<void(const IpAddress&, const net::MacAddress&)> handler) override {
+    handler_ = std::move(handler);
+  }
+  std::vector<IpAddress> probes;
+  bool defended = false;  // another host answers every probe
+  net::MacAddress defender_mac{{0x02, 0, 0, 0, 0, 0x09}};
+
+ private:
+  std::function<void(const IpAddress&, const net::MacAddress&)> handler_;
+};
+
+}  // namespace kubevip::vip::testing

@@ -1,0 +1,188 @@
+#include "vip/vip_controller.h"
+
+#include <gtest/gtest.h>
+
+#include "vip/fakes.h"
+
+namespace kubevip::vip {
+namespace {
+
+using testing::FakeAddressManager;
+using testing::FakeAnnouncer;
+using testing::FakeProber;
+
+constexpr int kIfindex = 7;
+
+class VipControllerTest : public ::testing::Test {
+ protected:
+  VipControllerTest() : vip_(*IpAddress::parse("10.0.0.100")) {}
+
+  void makeController(int probes_unanswered = 3) {
+    VipControllerOptions options;
+    options.vip = vip_;
+    options.ifindex = kIfindex;
+    options.interface_name = "eth0";
+    options.probe_interval = milliseconds(20);
+    options.probes_unanswered = probes_unanswered;
+    controller_ = std::make_unique<VipController>(
+        time_, addresses_, announcer_, prober_, options, [this] { return valid_until_; },
+        VipControllerHooks{[this] { ++acquired_; }, [this] { ++released_; }});
+  }
+  void leadFor(Duration d) { valid_until_ = time_.now() + d; }
+  bool holds() { return *addresses_.has(kIfindex, vip_); }
+
+  ManualTimeSource time_;
+  FakeAddressManager addresses_;
+  FakeAnnouncer announcer_;
+  FakeProber prober_;
+  IpAddress vip_;
+  SteadyTime valid_until_{};
+  int acquired_ = 0;
+  int released_ = 0;
+  std::unique_ptr<VipController> controller_;
+};
+
+TEST_F(VipControllerTest, ProbesThenAddsWithFiniteLifetimeAndAnnouncesBurst) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  EXPECT_EQ(controller_->state(), VipState::kProbing);
+  time_.advance(milliseconds(59));
+  EXPECT_FALSE(holds()) << "three probe periods must pass unanswered first";
+  EXPECT_EQ(prober_.probes.size(), 3u);
+  time_.advance(milliseconds(1));
+  ASSERT_TRUE(holds());
+  EXPECT_EQ(controller_->state(), VipState::kHolding);
+  EXPECT_EQ(acquired_, 1);
+  const auto& entry = addresses_.entries.front();
+  EXPECT_EQ(entry.prefix_length, 32);
+  EXPECT_EQ(entry.lifetime.valid, std::chrono::seconds(1));
+  EXPECT_EQ(entry.lifetime.preferred, std::chrono::seconds(0));
+  EXPECT_FALSE(entry.lifetime.permanent);
+  EXPECT_EQ(announcer_.announced.size(), 1u) << "first announcement goes out at once";
+  time_.advance(milliseconds(250));
+  EXPECT_EQ(announcer_.announced.size(), 3u) << "then the rest of the burst";
+  time_.advance(milliseconds(3000));
+  EXPECT_EQ(announcer_.announced.size(), 4u) << "then the periodic refresh";
+}
+
+TEST_F(VipControllerTest, WaitsWhileAnotherHostAnswersProbes) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  prober_.defended = true;
+  controller_->acquire();
+  time_.advance(milliseconds(2000));
+  EXPECT_FALSE(holds());
+  EXPECT_EQ(controller_->state(), VipState::kProbing);
+  prober_.defended = false;  // the old holder's lifetime ran out
+  time_.advance(milliseconds(60));
+  EXPECT_FALSE(holds()) << "the last of three unanswered probes needs its period too";
+  time_.advance(milliseconds(20));
+  EXPECT_TRUE(holds());
+  EXPECT_EQ(controller_->counters().probes_answered, controller_->counters().probes_sent - 3);
+}
+
+TEST_F(VipControllerTest, NeverAddsWithoutFreshLeadership) {
+  makeController();
+  controller_->acquire();  // elected, but no majority has acknowledged yet
+  time_.advance(milliseconds(500));
+  EXPECT_FALSE(holds());
+  leadFor(milliseconds(250));
+  time_.advance(milliseconds(20));
+  EXPECT_TRUE(holds());
+}
+
+TEST_F(VipControllerTest, RenewsWhileFreshAndDropsAtTheLeaseDeadline) {
+  makeController(0);
+  leadFor(milliseconds(250));
+  controller_->acquire();
+  ASSERT_TRUE(holds());
+  const int adds_after_take = addresses_.add_calls;
+  time_.advance(milliseconds(200));
+  EXPECT_EQ(addresses_.add_calls, adds_after_take + 1) << "renewed at renewInterval";
+  // No acknowledgement arrives any more: the lease runs out at +250 ms, before the next renewal.
+  time_.advance(milliseconds(49));
+  EXPECT_TRUE(holds());
+  time_.advance(milliseconds(1));
+  EXPECT_FALSE(holds());
+  EXPECT_EQ(released_, 1);
+  EXPECT_EQ(controller_->counters().lease_expired_releases, 1u);
+  EXPECT_EQ(controller_->state(), VipState::kProbing) << "still asked to lead";
+  leadFor(milliseconds(250));
+  time_.advance(milliseconds(20));
+  EXPECT_TRUE(holds()) << "fresh again: takes it back";
+}
+
+TEST_F(VipControllerTest, ResumedAfterFreezeDropsBeforeAnyRenewal) {
+  makeController(0);
+  leadFor(milliseconds(250));
+  controller_->acquire();
+  const int adds = addresses_.add_calls;
+  // Frozen for 2 s: every timer is overdue at once when the process runs again.
+  time_.freezeFor(milliseconds(2000));
+  time_.runDue();
+  EXPECT_EQ(addresses_.add_calls, adds) << "no renewal may run with an expired lease";
+  EXPECT_FALSE(holds());
+}
+
+TEST_F(VipControllerTest, PutsBackAnAddressRemovedBySomeoneElse) {
+  makeController(0);
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  const auto announced = announcer_.announced.size();
+  addresses_.externalRemove(kIfindex, vip_, 32);
+  EXPECT_TRUE(holds());
+  EXPECT_EQ(controller_->counters().restored_after_removal, 1u);
+  EXPECT_GT(announcer_.announced.size(), announced) << "and announces it again";
+}
+
+TEST_F(VipControllerTest, ReleaseRemovesAndIsIdempotent) {
+  makeController(0);
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  controller_->release();
+  EXPECT_FALSE(holds());
+  EXPECT_EQ(released_, 1);
+  controller_->release();
+  EXPECT_EQ(released_, 1);
+  EXPECT_EQ(controller_->state(), VipState::kIdle);
+  EXPECT_EQ(time_.activeTimers(), 0u);
+}
+
+TEST_F(VipControllerTest, ReleaseWhileProbingAddsNothing) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  time_.advance(milliseconds(30));
+  controller_->release();
+  time_.advance(milliseconds(500));
+  EXPECT_FALSE(holds());
+  EXPECT_EQ(acquired_, 0);
+}
+
+TEST_F(VipControllerTest, RemovesLeftoverAtStart) {
+  makeController();
+  ASSERT_TRUE(addresses_.addOrRenew(kIfindex, vip_, 32, net::AddressLifetime{{}, {}, true}).ok());
+  ASSERT_TRUE(controller_->removeLeftover().ok());
+  EXPECT_FALSE(holds());
+}
+
+TEST_F(VipControllerTest, DestructionReleasesTheVip) {
+  makeController(0);
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  controller_.reset();
+  EXPECT_FALSE(holds());
+}
+
+TEST_F(VipControllerTest, Ipv6UsesHostPrefix) {
+  vip_ = *IpAddress::parse("fd00::100");
+  makeController(0);
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  ASSERT_TRUE(holds());
+  EXPECT_EQ(addresses_.entries.front().prefix_length, 128);
+}
+
+}  // namespace
+}  // namespace kubevip::vip
