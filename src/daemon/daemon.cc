@@ -1,0 +1,163 @@
+#include "daemon/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <memory>
+
+#include "common/event_loop.h"
+#include "election/make_elector.h"
+#include "net/address_manager.h"
+#include "net/announcer.h"
+#include "net/interfaces.h"
+#include "vip/vip_controller.h"
+
+namespace kubevip::daemon {
+namespace {
+
+// How long a clean stop may wait for the elector to hand over before the VIP is dropped anyway.
+// Raft hands over in milliseconds; this only bounds a stop when peers do not answer.
+Duration stopDeadline(const config::Config& config) {
+  return std::max<Duration>(2 * config.election.election_timeout, milliseconds(600));
+}
+
+// Owns every part of a running daemon; destruction releases the VIP and closes all handles.
+class Daemon {
+ public:
+  explicit Daemon(const config::Config& config) : config_(config) {}
+
+  Status setUp() {
+    auto loop = EventLoop::create();
+    if (!loop) return loop.error();
+    loop_ = std::move(*loop);
+    if (config_.vip) {
+      if (auto st = setUpVip(); !st) return st;
+    }
+    auto elector = election::makeElector(*loop_, config_);
+    if (!elector) return elector.error();
+    elector_ = std::move(*elector);
+    for (int signum : {SIGTERM, SIGINT}) {
+      auto watcher = SignalWatcher::create(
+          *loop_, signum, [this, signum] { shutDown(signum == SIGTERM ? "SIGTERM" : "SIGINT"); });
+      if (!watcher) return watcher.error();
+      signals_.push_back(std::move(*watcher));
+    }
+    return {};
+  }
+
+  Status start() {
+    if (controller_) {
+      if (auto st = controller_->removeLeftover(); !st) return st;
+    }
+    election::ElectorCallbacks callbacks;
+    callbacks.started_leading = [this] {
+      spdlog::info("this node ({}) is the leader", nodeName());
+      if (controller_) controller_->acquire();
+    };
+    callbacks.stopped_leading = [this] {
+      spdlog::info("this node ({}) is no longer the leader", nodeName());
+      if (controller_) controller_->release();
+    };
+    callbacks.new_leader = [](const std::string& leader) {
+      if (leader.empty()) {
+        spdlog::info("no leader known");
+      } else {
+        spdlog::info("leader is {}", leader);
+      }
+    };
+    return elector_->start(std::move(callbacks));
+  }
+
+  void run() { loop_->run(); }
+
+ private:
+  Status setUpVip() {
+    auto iface = net::lookupInterface(config_.interface);
+    if (!iface) return iface.error();
+    auto addresses = net::createNetlinkAddressManager(*loop_);
+    if (!addresses) return addresses.error();
+    addresses_ = std::move(*addresses);
+    auto announcer = net::createPacketAnnouncer(*loop_, *iface);
+    if (!announcer) return announcer.error();
+    announcer_ = std::move(*announcer);
+    auto prober = net::createPacketProber(*loop_, *iface);
+    if (!prober) return prober.error();
+    prober_ = std::move(*prober);
+
+    vip::VipControllerOptions options;
+    options.vip = *config_.vip;
+    options.ifindex = iface->index;
+    options.interface_name = iface->name;
+    options.timing = config_.vip_timing;
+    options.probe_interval = config_.election.probe_interval;
+    options.probes_unanswered = config_.election.probes_unanswered;
+    options.announce = config_.gratuitous_arp;
+    controller_ = std::make_unique<vip::VipController>(
+        loop_->time(), *addresses_, *announcer_, *prober_, options,
+        [this] { return elector_ ? elector_->leadershipValidUntil() : SteadyTime{}; },
+        vip::VipControllerHooks{});
+    return {};
+  }
+
+  std::string nodeName() const {
+    if (config_.local_peer) return config_.local_peer->id;
+    if (config_.kubernetes) return config_.kubernetes->identity;
+    return "single node";
+  }
+
+  void shutDown(const char* why) {
+    if (stopping_) {
+      spdlog::warn("{} again: stopping now", why);
+      finish();
+      return;
+    }
+    stopping_ = true;
+    spdlog::info("{}: stopping", why);
+    stop_deadline_ = loop_->time().createTimer();
+    stop_deadline_->start(stopDeadline(config_), [this] {
+      spdlog::warn("the elector did not stop in time; releasing the VIP anyway");
+      finish();
+    });
+    elector_->stop([this] { finish(); });
+  }
+
+  void finish() {
+    if (controller_) controller_->release();
+    signals_.clear();
+    stop_deadline_.reset();
+    loop_->stop();
+  }
+
+  const config::Config& config_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<net::AddressManager> addresses_;
+  std::unique_ptr<net::Announcer> announcer_;
+  std::unique_ptr<net::ConflictProber> prober_;
+  std::unique_ptr<election::Elector> elector_;
+  std::unique_ptr<vip::VipController> controller_;
+  std::vector<std::unique_ptr<SignalWatcher>> signals_;
+  std::unique_ptr<Timer> stop_deadline_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int run(const config::Config& config) {
+  // A peer that dies mid-write must not take this process with it.
+  std::signal(SIGPIPE, SIG_IGN);
+  auto daemon = std::make_unique<Daemon>(config);
+  if (auto st = daemon->setUp(); !st) {
+    spdlog::critical("cannot start: {}", st.error().describe());
+    return 1;
+  }
+  if (auto st = daemon->start(); !st) {
+    spdlog::critical("cannot start: {}", st.error().describe());
+    return 1;
+  }
+  daemon->run();
+  daemon.reset();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace kubevip::daemon
