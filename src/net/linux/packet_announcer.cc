@@ -1,0 +1,132 @@
+// Announcer and ConflictProber over AF_PACKET sockets (packet_socket.h) and the pure ARP/NDP
+// codecs.
+#include <utility>
+
+#include "common/log.h"
+#include "net/announcer.h"
+#include "net/arp.h"
+#include "net/linux/packet_socket.h"
+#include "net/ndp.h"
+
+namespace kubevip::net {
+namespace {
+
+class PacketAnnouncer final : public Announcer {
+ public:
+  PacketAnnouncer(InterfaceInfo iface, PacketSocket socket)
+      : iface_(std::move(iface)), socket_(std::move(socket)) {}
+
+  Status announce(const IpAddress& vip) override {
+    if (vip.isV4()) {
+      // Both forms: some neighbours update their cache only from one of them (RFC 5227 §3).
+      if (auto st = socket_.send(encodeGratuitousArpRequest(iface_.mac, vip)); !st) return st;
+      return socket_.send(encodeGratuitousArpReply(iface_.mac, vip));
+    }
+    return socket_.send(encodeUnsolicitedNeighborAdvertisement(iface_.mac, sourceFor(vip), vip));
+  }
+
+ private:
+  // The link-local address (RFC 4861 §7.2.6 lets any of the interface's addresses be the source;
+  // the link-local one is what hosts expect). It may have appeared since we were created.
+  IpAddress sourceFor(const IpAddress& vip) {
+    if (!iface_.link_local_v6) {
+      if (auto fresh = lookupInterface(iface_.name); fresh && fresh->index == iface_.index) {
+        iface_.link_local_v6 = fresh->link_local_v6;
+      }
+    }
+    return iface_.link_local_v6.value_or(vip);
+  }
+
+  InterfaceInfo iface_;
+  PacketSocket socket_;
+};
+
+class PacketProber final : public ConflictProber {
+ public:
+  PacketProber(InterfaceInfo iface, PacketSocket socket)
+      : iface_(std::move(iface)), socket_(std::move(socket)) {}
+
+  Status start(EventLoop& loop) {
+    auto watcher =
+        FdWatcher::create(loop, socket_.fd(), FdWatcher::kReadable, [this](int) { readFrames(); });
+    if (!watcher) return watcher.error();
+    watcher_ = std::move(*watcher);
+    return {};
+  }
+
+  Status sendProbe(const IpAddress& address) override {
+    if (address.isV4()) return socket_.send(encodeArpProbe(iface_.mac, address));
+    return socket_.send(encodeDadNeighborSolicitation(iface_.mac, address));
+  }
+
+  void setDefenderHandler(
+      std::function<void(const IpAddress&, const MacAddress&)> handler) override {
+    handler_ = std::move(handler);
+  }
+
+ private:
+  void readFrames() {
+    for (;;) {
+      auto frame = socket_.receive();
+      if (!frame) {
+        spdlog::warn("probe socket on {}: {}", iface_.name, frame.error().describe());
+        return;
+      }
+      if (!*frame) return;
+      if ((*frame)->outgoing) continue;
+      handleFrame((*frame)->bytes);
+    }
+  }
+
+  void handleFrame(std::span<const uint8_t> bytes) {
+    // The kernel filter passed only ARP and ICMPv6 NA frames; the ethertype says which.
+    if (bytes.size() >= 14 && bytes[12] == 0x08 && bytes[13] == 0x06) {
+      auto arp = decodeArpFrame(bytes);
+      if (!arp) {
+        spdlog::debug("{}: ignoring {}", iface_.name, arp.error().describe());
+        return;
+      }
+      if (arp->sender_ip.isUnspecified()) return;  // a probe claims nothing (RFC 5227 §2.1.1)
+      if (arp->sender_mac == iface_.mac || arp->eth_source == iface_.mac) return;
+      report(arp->sender_ip, arp->sender_mac);
+      return;
+    }
+    auto na = decodeNeighborAdvertisementFrame(bytes);
+    if (!na) {
+      spdlog::debug("{}: ignoring {}", iface_.name, na.error().describe());
+      return;
+    }
+    MacAddress claimer = na->target_link_layer.value_or(na->eth_source);
+    if (claimer == iface_.mac || na->eth_source == iface_.mac) return;
+    report(na->target, claimer);
+  }
+
+  void report(const IpAddress& address, const MacAddress& mac) {
+    if (handler_) handler_(address, mac);
+  }
+
+  InterfaceInfo iface_;
+  PacketSocket socket_;
+  std::function<void(const IpAddress&, const MacAddress&)> handler_;
+  std::unique_ptr<FdWatcher> watcher_;  // declared last: stops watching before the socket closes
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& /*loop*/,
+                                                         const InterfaceInfo& iface) {
+  auto socket = PacketSocket::openForSending(iface.index);
+  if (!socket) return socket.error();
+  return std::unique_ptr<Announcer>(new PacketAnnouncer(iface, std::move(*socket)));
+}
+
+Result<std::unique_ptr<ConflictProber>> createPacketProber(EventLoop& loop,
+                                                           const InterfaceInfo& iface) {
+  auto socket = PacketSocket::openForReceiving(iface.index, arpAndNeighborAdvertisementFilter());
+  if (!socket) return socket.error();
+  auto prober = std::make_unique<PacketProber>(iface, std::move(*socket));
+  if (auto st = prober->start(loop); !st) return st.error();
+  return std::unique_ptr<ConflictProber>(std::move(prober));
+}
+
+}  // namespace kubevip::net

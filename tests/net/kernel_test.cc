@@ -1,0 +1,345 @@
+// The Linux layer against a real kernel. Needs root: at start the process moves into a private
+// network namespace (unshare(CLONE_NEWNET)), which vanishes with it, and creates a veth pair
+// kva <-> kvb there with fixed MACs. ctest runs each test in its own process, so each test gets
+// a fresh namespace. Also measures (prints, does not assert) how late an expiring address goes.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/event_loop.h"
+#include "net/address_manager.h"
+#include "net/announcer.h"
+#include "net/arp.h"
+#include "net/interfaces.h"
+#include "net/linux/packet_socket.h"
+#include "net/ndp.h"
+
+namespace kubevip::net {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+const MacAddress kMacA{{0x02, 0x6b, 0x76, 0x00, 0x00, 0x0a}};
+const MacAddress kMacB{{0x02, 0x6b, 0x76, 0x00, 0x00, 0x0b}};
+
+IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+
+// Runs a shell command in our namespace; returns its stdout, or "" and a test failure.
+std::string sh(const std::string& cmd, bool must_succeed = true) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) {
+    ADD_FAILURE() << "popen " << cmd;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int rc = pclose(p);
+  if (must_succeed && rc != 0) ADD_FAILURE() << cmd << " failed: " << out;
+  return out;
+}
+
+class PrivateNamespace : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET): " << std::strerror(errno);
+    sh("ip link set lo up");
+    sh("ip link add kva address " + kMacA.toString() + " type veth peer name kvb address " +
+       kMacB.toString());
+    // DAD stays on (the default) so that IFA_F_NODAD is what keeps our IPv6 address usable.
+    sh("sysctl -qw net.ipv6.conf.kva.accept_dad=1 net.ipv6.conf.kvb.accept_dad=1");
+    sh("ip link set kva up && ip link set kvb up");
+    // Until linkwatch runs (up to ~1 s after "up") the device has no qdisc and silently drops
+    // what we send; operstate turns UP in the same step.
+    for (const char* dev : {"kva", "kvb"}) {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (nlohmann::json::parse(sh(std::string("ip -j link show ") + dev))[0].value(
+                 "operstate", "") != "UP") {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << dev << " never became UP";
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+};
+
+class KernelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop.ok());
+    loop_ = std::move(*loop);
+    auto a = lookupInterface("kva");
+    ASSERT_TRUE(a.ok()) << a.error().describe();
+    a_ = *a;
+    auto b = lookupInterface("kvb");
+    ASSERT_TRUE(b.ok()) << b.error().describe();
+    b_ = *b;
+    auto m = createNetlinkAddressManager(*loop_);
+    ASSERT_TRUE(m.ok()) << m.error().describe();
+    manager_ = std::move(*m);
+  }
+
+  // Runs the loop until `done` or `timeout`; returns done().
+  template <typename Pred>
+  bool runUntil(Pred done, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (!done() && Clock::now() < deadline) {
+      loop_->runOnce();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return done();
+  }
+
+  // The `ip -j addr` entry of `address` on `dev`, or null.
+  nlohmann::json addrInfo(const std::string& dev, const IpAddress& address) {
+    auto all = nlohmann::json::parse(sh("ip -j addr show dev " + dev));
+    for (const auto& link : all) {
+      for (const auto& info : link.value("addr_info", nlohmann::json::array())) {
+        if (info.value("local", "") == address.toString()) return info;
+      }
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<EventLoop> loop_;
+  InterfaceInfo a_, b_;
+  std::unique_ptr<AddressManager> manager_;
+};
+
+TEST_F(KernelTest, LookupInterface) {
+  auto link = nlohmann::json::parse(sh("ip -j link show kva"))[0];
+  EXPECT_EQ(a_.index, link["ifindex"].get<int>());
+  EXPECT_EQ(a_.name, "kva");
+  EXPECT_EQ(a_.mac, kMacA);
+  EXPECT_TRUE(a_.up);
+  EXPECT_NE(a_.index, b_.index);
+  EXPECT_EQ(b_.mac, kMacB);
+  sh("ip link set kvb down");
+  auto down = lookupInterface("kvb");
+  ASSERT_TRUE(down.ok());
+  EXPECT_FALSE(down->up);
+  EXPECT_FALSE(down->running);
+  auto missing = lookupInterface("eth7");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(missing.error().message, "interface 'eth7' does not exist");
+}
+
+TEST_F(KernelTest, AddRenewRemoveIpv4) {
+  const IpAddress vip = ip("192.0.2.10");
+  ASSERT_TRUE(manager_->addOrRenew(a_.index, vip, 32, {.valid = seconds(100)}).ok());
+  EXPECT_TRUE(manager_->has(a_.index, vip).value());
+  EXPECT_FALSE(manager_->has(b_.index, vip).value());
+  auto info = addrInfo("kva", vip);
+  ASSERT_FALSE(info.is_null());
+  EXPECT_EQ(info["prefixlen"].get<int>(), 32);
+  EXPECT_LE(info["valid_life_time"].get<int>(), 100);
+  EXPECT_GE(info["valid_life_time"].get<int>(), 95);
+  EXPECT_EQ(info["preferred_life_time"].get<int>(), 0);
+
+  auto renewed = manager_->addOrRenew(a_.index, vip, 32, {.valid = seconds(200)});
+  ASSERT_TRUE(renewed.ok()) << renewed.error().describe();
+  info = addrInfo("kva", vip);
+  ASSERT_FALSE(info.is_null());
+  EXPECT_GT(info["valid_life_time"].get<int>(), 100);
+  EXPECT_LE(info["valid_life_time"].get<int>(), 200);
+  EXPECT_EQ(nlohmann::json::parse(sh("ip -j addr show dev kva"))[0]["addr_info"].size(), 2u)
+      << "renewal must replace, not add (link-local + the VIP)";
+
+  ASSERT_TRUE(manager_->remove(a_.index, vip, 32).ok());
+  EXPECT_FALSE(manager_->has(a_.index, vip).value());
+  EXPECT_TRUE(addrInfo("kva", vip).is_null());
+  auto again = manager_->remove(a_.index, vip, 32);
+  EXPECT_TRUE(again.ok()) << again.error().describe();
+}
+
+TEST_F(KernelTest, KernelErrorsComeBack) {
+  auto st = manager_->addOrRenew(9999, ip("192.0.2.10"), 32, {.valid = seconds(10)});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kSystem);
+  EXPECT_EQ(st.error().sys_errno, ENODEV);
+}
+
+TEST_F(KernelTest, Ipv6IsAddedWithoutDad) {
+  const IpAddress vip = ip("2001:db8::10");
+  ASSERT_TRUE(manager_->addOrRenew(a_.index, vip, 128, {.valid = seconds(100)}).ok());
+  EXPECT_TRUE(manager_->has(a_.index, vip).value());
+  auto info = addrInfo("kva", vip);
+  ASSERT_FALSE(info.is_null());
+  EXPECT_FALSE(info.contains("tentative")) << info.dump();
+  EXPECT_EQ(info["preferred_life_time"].get<int>(), 0);
+  // Control: the same kernel makes an address added without NODAD tentative.
+  sh("ip addr add 2001:db8::99/128 dev kva");
+  EXPECT_TRUE(addrInfo("kva", ip("2001:db8::99")).value("tentative", false));
+  ASSERT_TRUE(manager_->remove(a_.index, vip, 128).ok());
+  EXPECT_FALSE(manager_->has(a_.index, vip).value());
+  EXPECT_TRUE(manager_->remove(a_.index, vip, 128).ok());
+}
+
+TEST_F(KernelTest, EventsIncludeOursAndOthers) {
+  std::vector<AddressEvent> events;
+  manager_->setEventHandler([&](const AddressEvent& e) { events.push_back(e); });
+  const IpAddress vip = ip("192.0.2.11");
+  ASSERT_TRUE(manager_->addOrRenew(a_.index, vip, 32, {.valid = seconds(100)}).ok());
+  const AddressEvent added{AddressEvent::Kind::kAdded, a_.index, vip, 32};
+  EXPECT_TRUE(runUntil([&] { return std::count(events.begin(), events.end(), added) > 0; },
+                       std::chrono::seconds(2)));
+  sh("ip addr del 192.0.2.11/32 dev kva");
+  const AddressEvent removed{AddressEvent::Kind::kRemoved, a_.index, vip, 32};
+  EXPECT_TRUE(runUntil([&] { return std::count(events.begin(), events.end(), removed) > 0; },
+                       std::chrono::seconds(2)));
+  sh("ip addr add 2001:db8::11/64 dev kvb nodad");
+  const AddressEvent other{AddressEvent::Kind::kAdded, b_.index, ip("2001:db8::11"), 64};
+  EXPECT_TRUE(runUntil([&] { return std::count(events.begin(), events.end(), other) > 0; },
+                       std::chrono::seconds(2)));
+}
+
+// Reads frames on `sock` until `accept` takes one or the time is up.
+template <typename Accept>
+bool receiveUntil(PacketSocket& sock, Accept accept, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    auto frame = sock.receive();
+    if (!frame.ok()) return false;
+    if (!*frame) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    if (!(*frame)->outgoing && accept((*frame)->bytes)) return true;
+  }
+  return false;
+}
+
+TEST_F(KernelTest, AnnouncementsArriveOnThePeer) {
+  auto sock = PacketSocket::openForReceiving(b_.index, arpAndNeighborAdvertisementFilter());
+  ASSERT_TRUE(sock.ok()) << sock.error().describe();
+  auto announcer = createPacketAnnouncer(*loop_, a_);
+  ASSERT_TRUE(announcer.ok()) << announcer.error().describe();
+
+  const IpAddress vip4 = ip("192.0.2.12");
+  ASSERT_TRUE((*announcer)->announce(vip4).ok());
+  std::vector<ArpPacket> arps;
+  auto is_ours = [&](std::span<const uint8_t> f) {
+    auto p = decodeArpFrame(f);
+    if (p && p->sender_ip == vip4) arps.push_back(*p);
+    return arps.size() == 2;
+  };
+  ASSERT_TRUE(receiveUntil(*sock, is_ours, std::chrono::seconds(2)));
+  for (const auto& p : arps) {
+    EXPECT_EQ(p.eth_destination, MacAddress::broadcast());
+    EXPECT_EQ(p.eth_source, kMacA);
+    EXPECT_EQ(p.sender_mac, kMacA);
+    EXPECT_EQ(p.target_ip, vip4);
+  }
+  EXPECT_EQ(arps[0].operation, ArpOperation::kRequest);
+  EXPECT_TRUE(arps[0].target_mac.isZero());
+  EXPECT_EQ(arps[1].operation, ArpOperation::kReply);
+  EXPECT_EQ(arps[1].target_mac, kMacA);
+
+  const IpAddress vip6 = ip("2001:db8::12");
+  ASSERT_TRUE(runUntil([&] { return lookupInterface("kva")->link_local_v6.has_value(); },
+                       std::chrono::seconds(3)));
+  const IpAddress link_local = *lookupInterface("kva")->link_local_v6;
+  ASSERT_TRUE((*announcer)->announce(vip6).ok());
+  std::optional<NeighborAdvertisement> na;
+  ASSERT_TRUE(receiveUntil(
+      *sock,
+      [&](std::span<const uint8_t> f) {
+        auto d = decodeNeighborAdvertisementFrame(f);  // validates hop limit and checksum
+        if (d && d->target == vip6) na = *d;
+        return na.has_value();
+      },
+      std::chrono::seconds(2)));
+  EXPECT_EQ(na->eth_source, kMacA);
+  EXPECT_EQ(na->source, link_local);
+  EXPECT_TRUE(na->override_flag);
+  EXPECT_FALSE(na->solicited);
+  EXPECT_FALSE(na->router);
+  EXPECT_EQ(na->target_link_layer, kMacA);
+}
+
+TEST_F(KernelTest, ProbesFindDefendersOnlyForHeldAddresses) {
+  sh("ip addr add 192.0.2.20/24 dev kvb");
+  sh("ip addr add 2001:db8::20/64 dev kvb nodad");
+  auto prober = createPacketProber(*loop_, a_);
+  ASSERT_TRUE(prober.ok()) << prober.error().describe();
+  std::vector<std::pair<IpAddress, MacAddress>> claims;
+  (*prober)->setDefenderHandler(
+      [&](const IpAddress& a, const MacAddress& m) { claims.emplace_back(a, m); });
+  auto claimed = [&](const IpAddress& a) {
+    return std::any_of(claims.begin(), claims.end(), [&](const auto& c) { return c.first == a; });
+  };
+
+  for (const char* held : {"192.0.2.20", "2001:db8::20"}) {
+    ASSERT_TRUE((*prober)->sendProbe(ip(held)).ok());
+    EXPECT_TRUE(runUntil([&] { return claimed(ip(held)); }, std::chrono::seconds(2))) << held;
+  }
+  for (const auto& [address, mac] : claims) EXPECT_EQ(mac, kMacB) << address.toString();
+
+  for (const char* free_address : {"192.0.2.30", "2001:db8::30"}) {
+    ASSERT_TRUE((*prober)->sendProbe(ip(free_address)).ok());
+    EXPECT_FALSE(runUntil([&] { return claimed(ip(free_address)); }, std::chrono::seconds(1)))
+        << free_address;
+  }
+}
+
+// Time from the ack of the last renewal to the RTM_DELADDR of an address with valid lifetime 1 s
+// and preferred 0. Printed for the team (the fencing argument in src/vip needs the bound).
+void measureExpiry(KernelTest& t, EventLoop& loop, AddressManager& manager, int ifindex,
+                   const IpAddress& address, int prefix) {
+  std::vector<double> seconds_late;
+  for (int trial = 0; trial < 10; ++trial) {
+    bool gone = false;
+    manager.setEventHandler([&](const AddressEvent& e) {
+      if (e.kind == AddressEvent::Kind::kRemoved && e.address == address) gone = true;
+    });
+    const AddressLifetime lifetime{.valid = std::chrono::seconds(1)};
+    ASSERT_TRUE(manager.addOrRenew(ifindex, address, prefix, lifetime).ok());
+    // Renew mid-life, at a different phase each trial, then time from that renewal.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + 70 * trial));
+    loop.runOnce();
+    ASSERT_TRUE(manager.addOrRenew(ifindex, address, prefix, lifetime).ok());
+    auto renewed = Clock::now();
+    auto deadline = renewed + std::chrono::seconds(5);
+    while (!gone && Clock::now() < deadline) {
+      loop.runOnce();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    ASSERT_TRUE(gone) << "address with valid lifetime 1 s still present after 5 s";
+    seconds_late.push_back(std::chrono::duration<double>(Clock::now() - renewed).count());
+  }
+  (void)t;
+  std::sort(seconds_late.begin(), seconds_late.end());
+  std::printf(
+      "expiry of %s (valid 1 s, preferred 0) after last renewal, %zu trials: "
+      "min %.3f s, median %.3f s, max %.3f s\n",
+      address.toString().c_str(), seconds_late.size(), seconds_late.front(),
+      (seconds_late[4] + seconds_late[5]) / 2, seconds_late.back());
+}
+
+TEST_F(KernelTest, MeasureExpiryIpv4) {
+  measureExpiry(*this, *loop_, *manager_, a_.index, ip("192.0.2.50"), 32);
+}
+
+TEST_F(KernelTest, MeasureExpiryIpv6) {
+  measureExpiry(*this, *loop_, *manager_, a_.index, ip("2001:db8::50"), 128);
+}
+
+}  // namespace
+}  // namespace kubevip::net
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new kubevip::net::PrivateNamespace);
+  return RUN_ALL_TESTS();
+}
