@@ -9,7 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config make
   # libraries linked into the daemon
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev libuv1-dev libraft-dev
-  nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
+  nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev
   # unit tests
   libgtest-dev libgmock-dev
   # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks

@@ -1,0 +1,46 @@
+// The run-time state of one configured load balancer, shared by all workers: its configuration,
+// its BackendPool, and its connection count (the per-balancer limit is enforced across workers).
+// Also the backend connect step shared by the TCP and HTTP sessions: pick, connect, and on a
+// refused or timed-out connect mark the backend down (the passive health check) and try the next.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "config/config.h"
+#include "lb/backend_pool.h"
+
+namespace kubevip::lb {
+
+struct Balancer {
+  explicit Balancer(const config::LoadBalancer& c);
+
+  config::LoadBalancer config;
+  BackendPool pool;
+  std::atomic<int> connections{0};
+  std::atomic<uint64_t> rejected{0};    // accepted and closed over max_connections
+  std::atomic<uint64_t> no_backend{0};  // closed because no backend was up
+  std::atomic<uint64_t> connect_failures{0};
+};
+
+struct BackendAttempt {
+  UniqueFd fd;          // connect in progress (or done)
+  std::size_t backend;  // counted in the pool: release() it when the attempt or connection ends
+};
+
+// Starts a connect to the next eligible backend not in `tried` (and records it there), while
+// fewer than 1 + connect_retries backends have been tried. Backends refusing on the spot are
+// marked down and skipped. nullopt: give up.
+std::optional<BackendAttempt> connectNextBackend(Balancer& b, SteadyTime now,
+                                                 std::vector<std::size_t>& tried);
+
+// A connect that was refused or timed out: releases the pool slot, marks the backend down and
+// logs the transition once.
+void backendConnectFailed(Balancer& b, std::size_t backend, SteadyTime now, const char* why);
+
+// A connect that succeeded: a backend marked down by an earlier failure (no active checks) is up.
+void backendConnected(Balancer& b, std::size_t backend);
+
+}  // namespace kubevip::lb

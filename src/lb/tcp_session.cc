@@ -1,0 +1,193 @@
+#include "lb/tcp_session.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "lb/worker.h"
+
+namespace kubevip::lb {
+namespace {
+
+constexpr int kClient = 0;
+constexpr int kBackend = 1;
+
+class TcpSession final : public Session {
+ public:
+  TcpSession(Worker& w, Balancer& b, int group, UniqueFd client)
+      : Session(w, b, group), client_(std::move(client)) {
+    last_activity_ = w.now();
+  }
+  ~TcpSession() override {
+    if (backend_index_) balancer_.pool.release(*backend_index_);
+  }
+
+  void begin() {
+    if (!worker_.watch(client_.get(), &refs_[kClient])) return close();
+    connectNext();
+  }
+
+  void onEvent(int side, uint32_t events) override {
+    last_activity_ = worker_.now();
+    Socket& s = sockets_[side];
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) s.readable = true;
+    if (events & EPOLLRDHUP) s.rdhup = s.readable = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.writable = true;
+    if (connecting_) {
+      if (side != kBackend || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      if (!checkConnected()) return;
+    }
+    if (!pump(kClient) || !pump(kBackend)) return;
+    if (flows_[kClient].done && flows_[kBackend].done) close();
+  }
+
+  void onTick(SteadyTime now) override {
+    if (connecting_) {
+      if (now < connect_deadline_) return;
+      backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), now,
+                           "timed out");
+      connectNext();
+      return;
+    }
+    if (now - last_activity_ >= balancer_.config.idle_timeout) close();
+  }
+
+ private:
+  struct Socket {
+    bool readable = false;
+    bool writable = false;
+    bool rdhup = false;  // the peer's FIN is known: read until 0 even after a short read
+  };
+  // Flow kClient carries client -> backend, flow kBackend backend -> client.
+  struct Flow {
+    bool eof = false;   // the source sent FIN
+    bool done = false;  // FIN passed on to the destination
+    std::unique_ptr<char[]> pending;
+    std::size_t offset = 0;
+    std::size_t length = 0;
+  };
+
+  int fdOf(int side) const { return side == kClient ? client_.get() : backend_.get(); }
+
+  void connectNext() {
+    auto attempt = connectNextBackend(balancer_, worker_.now(), tried_);
+    if (!attempt) {
+      // Every backend is down or was tried: tell the client now rather than leave it waiting.
+      balancer_.no_backend.fetch_add(1, std::memory_order_relaxed);
+      return close();
+    }
+    backend_ = std::move(attempt->fd);
+    backend_index_ = attempt->backend;
+    sockets_[kBackend] = Socket{};
+    connecting_ = true;
+    connect_deadline_ = worker_.now() + balancer_.config.connect_timeout;
+    if (!worker_.watch(backend_.get(), &refs_[kBackend])) return close();
+  }
+
+  // True once connected; on failure moves to the next backend.
+  bool checkConnected() {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ::getsockopt(backend_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err == 0) {
+      // An event queued for an earlier backend socket may reach a fresh one: make sure.
+      sockaddr_storage peer;
+      socklen_t plen = sizeof(peer);
+      if (::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
+        return false;
+      }
+      connecting_ = false;
+      backendConnected(balancer_, *backend_index_);
+      return true;
+    }
+    backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), worker_.now(),
+                         std::strerror(err));
+    backend_.reset();
+    connectNext();
+    return false;
+  }
+
+  // Moves what can be moved in one direction. False when the session was closed.
+  bool pump(int from) {
+    const int to = 1 - from;
+    Flow& f = flows_[from];
+    Socket& in = sockets_[from];
+    Socket& out = sockets_[to];
+    char* scratch = worker_.scratch();
+    for (;;) {
+      if (f.length > 0) {
+        if (!out.writable) return true;
+        ssize_t w = ::send(fdOf(to), f.pending.get() + f.offset, f.length, MSG_NOSIGNAL);
+        if (w < 0) {
+          if (errno == EAGAIN || errno == EINTR) return out.writable = false, true;
+          return fail();
+        }
+        f.offset += static_cast<std::size_t>(w);
+        f.length -= static_cast<std::size_t>(w);
+        if (f.length > 0) return out.writable = false, true;
+        f.pending.reset();
+        f.offset = 0;
+      }
+      if (f.eof) break;
+      if (!in.readable) return true;
+      ssize_t n = ::recv(fdOf(from), scratch, Worker::kScratchSize, 0);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return in.readable = false, true;
+        return fail();
+      }
+      if (n == 0) {
+        f.eof = true;
+        break;
+      }
+      // A short read drained the socket; a later arrival raises a new edge.
+      if (static_cast<std::size_t>(n) < Worker::kScratchSize && !in.rdhup) in.readable = false;
+      ssize_t w = 0;
+      if (out.writable) {
+        w = ::send(fdOf(to), scratch, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+        if (w < 0) {
+          if (errno != EAGAIN && errno != EINTR) return fail();
+          w = 0;
+        }
+      }
+      if (w < n) {
+        f.pending = std::make_unique<char[]>(Worker::kScratchSize);
+        f.length = static_cast<std::size_t>(n - w);
+        std::memcpy(f.pending.get(), scratch + w, f.length);
+        out.writable = false;
+        return true;
+      }
+    }
+    if (!f.done) {
+      f.done = true;
+      ::shutdown(fdOf(to), SHUT_WR);
+    }
+    return true;
+  }
+
+  bool fail() {
+    close();
+    return false;
+  }
+
+  UniqueFd client_;
+  UniqueFd backend_;
+  EpollRef refs_[2] = {{this, kClient}, {this, kBackend}};
+  Socket sockets_[2];
+  Flow flows_[2];
+  bool connecting_ = false;
+  std::optional<std::size_t> backend_index_;
+  std::vector<std::size_t> tried_;
+  SteadyTime connect_deadline_{};
+  SteadyTime last_activity_{};
+};
+
+}  // namespace
+
+void startTcpSession(Worker& worker, Balancer& balancer, int group, UniqueFd client) {
+  auto* s = new TcpSession(worker, balancer, group, std::move(client));  // owned by the worker
+  s->begin();
+}
+
+}  // namespace kubevip::lb

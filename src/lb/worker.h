@@ -1,0 +1,119 @@
+// A data-plane worker: one thread, one epoll loop, its own listeners and connections.
+//
+// Every worker holds one SO_REUSEPORT listener per balancer address, so the kernel spreads new
+// connections over workers and no state is shared on the data path except each balancer's
+// atomics. Sockets are registered edge-triggered for input and output once, so forwarding needs
+// no epoll_ctl calls. Other threads talk to a worker only through runSync(), which runs a function
+// on the worker's thread (woken by an eventfd) and waits for it.
+//
+// Timeouts (connect, idle, HTTP request/response) are checked by a tick every 100 ms that visits
+// each session; deadlines are therefore precise to 100 ms.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+#include "common/time_source.h"
+#include "common/unique_fd.h"
+#include "lb/balancer.h"
+
+namespace kubevip::lb {
+
+class Worker;
+
+// Anything registered with the worker's epoll. `side` tells which of its sockets is ready.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void onEvent(int side, uint32_t events) = 0;
+  bool dead = false;  // retired this round: events still queued for it are dropped
+};
+
+struct EpollRef {
+  Handler* handler;
+  int side;
+};
+
+// A proxied client connection (TCP or HTTP). Owned by its worker.
+class Session : public Handler {
+ public:
+  Session(Worker& worker, Balancer& balancer, int group);
+  ~Session() override;
+  // Checks deadlines; may retire the session.
+  virtual void onTick(SteadyTime now) = 0;
+  // Closes everything at once (the worker or its VIP is going away).
+  void close();
+  int group() const { return group_; }
+
+ protected:
+  Worker& worker_;
+  Balancer& balancer_;
+
+ private:
+  friend class Worker;
+  int group_;
+  Session* prev_ = nullptr;
+  Session* next_ = nullptr;
+};
+
+class Worker {
+ public:
+  static Result<std::unique_ptr<Worker>> create(int index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  // Closes every listener and session and joins the thread.
+  void stop();
+  // Runs `fn` on the worker thread and returns when it has run (directly if not started).
+  void runSync(const std::function<void()>& fn);
+
+  // Worker thread only. `group` ties listeners and the sessions they accepted together, so that
+  // closeGroup() can drop everything bound to one address (the VIP).
+  Status addListener(UniqueFd fd, Balancer& balancer, int group);
+  void closeGroup(int group);
+
+  // For sessions, on the worker thread.
+  Status watch(int fd, EpollRef* ref);
+  SteadyTime now() const { return now_; }
+  char* scratch() { return scratch_.get(); }
+  static constexpr std::size_t kScratchSize = 16384;
+  void retire(Session* s);
+  int index() const { return index_; }
+
+ private:
+  class Listener;
+  friend class Session;
+  explicit Worker(int index);
+  void loop();
+  void drainCommands();
+  void tick();
+  void link(Session* s);
+  void unlink(Session* s);
+
+  int index_;
+  UniqueFd epoll_;
+  UniqueFd wakeup_;  // eventfd
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::mutex mu_;
+  std::vector<std::function<void()>> commands_;  // guarded by mu_
+  SteadyTime now_{};
+  SteadyTime next_tick_{};
+  std::unique_ptr<char[]> scratch_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<Listener>> retired_listeners_;
+  Session* sessions_ = nullptr;  // intrusive list of live sessions
+  std::vector<Session*> graveyard_;
+  EpollRef wakeup_ref_{nullptr, 0};
+};
+
+}  // namespace kubevip::lb

@@ -1,0 +1,399 @@
+// The data plane end to end on 127.0.0.1: test backends on ephemeral ports, a LoadBalancerSet
+// listening on an ephemeral port (bindToVip:false, so it binds 0.0.0.0), blocking test clients
+// with receive timeouts so a hang fails instead of stalling.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/unique_fd.h"
+#include "lb/load_balancer_set.h"
+
+namespace kubevip::lb {
+namespace {
+
+using namespace std::chrono_literals;
+
+const IpAddress kLoopback = IpAddress::v4({127, 0, 0, 1});
+
+UniqueFd listenLoopback(uint16_t& port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+  EXPECT_EQ(::listen(fd.get(), 128), 0);
+  socklen_t len = sizeof(sin);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sin), &len);
+  port = ntohs(sin.sin_port);
+  return fd;
+}
+
+// A port on which nothing listens (bound once, then released).
+uint16_t deadPort() {
+  uint16_t port = 0;
+  UniqueFd fd = listenLoopback(port);
+  return port;
+}
+
+void setTimeouts(int fd) {
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+UniqueFd connectTo(uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  setTimeouts(fd.get());
+  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+  return fd;
+}
+
+void sendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// Reads until EOF, an error or the receive timeout.
+std::string readAll(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// Reads until `out` holds `needle` (or EOF/timeout).
+std::string readUntil(int fd, std::string_view needle, std::string& carry) {
+  char buf[4096];
+  while (carry.find(needle) == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    carry.append(buf, static_cast<std::size_t>(n));
+  }
+  auto pos = carry.find(needle);
+  if (pos == std::string::npos) return std::exchange(carry, {});
+  std::string out = carry.substr(0, pos + needle.size());
+  carry.erase(0, pos + needle.size());
+  return out;
+}
+
+// A backend: accepts on 127.0.0.1:ephemeral and runs `handler` for each connection on its own
+// thread.
+class TestServer {
+ public:
+  explicit TestServer(std::function<void(int fd)> handler) : handler_(std::move(handler)) {
+    fd_ = listenLoopback(port_);
+    thread_ = std::thread([this] { acceptLoop(); });
+  }
+  ~TestServer() {
+    stop_ = true;
+    thread_.join();
+    for (auto& t : connections_) t.join();
+  }
+  uint16_t port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  void acceptLoop() {
+    while (!stop_) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      accepted_++;
+      connections_.emplace_back([this, c] {
+        UniqueFd conn(c);
+        setTimeouts(c);
+        handler_(c);
+      });
+    }
+  }
+  std::function<void(int)> handler_;
+  UniqueFd fd_;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+  std::vector<std::thread> connections_;
+};
+
+// Says who it is, then reads to EOF and answers with what it got: shows that a client's
+// half-close reached the backend and the answer still came back.
+std::function<void(int)> namedCollector(std::string name) {
+  return [name](int fd) {
+    sendAll(fd, name + "\n");
+    std::string got = readAll(fd);
+    sendAll(fd, "got:" + got);
+  };
+}
+
+// An HTTP/1.1 backend that answers each request with its own name and the request head it saw.
+std::function<void(int)> httpEcho(std::string name) {
+  return [name](int fd) {
+    std::string carry;
+    for (;;) {
+      std::string head = readUntil(fd, "\r\n\r\n", carry);
+      if (head.find("\r\n\r\n") == std::string::npos) return;
+      std::string body = name + "\n" + head;
+      sendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\nX-Backend: " + name + "\r\n\r\n" + body);
+      if (head.find("Connection: close") != std::string::npos) return;
+    }
+  };
+}
+
+config::LoadBalancer balancer(const std::string& name, std::vector<uint16_t> ports) {
+  config::LoadBalancer lb;
+  lb.name = name;
+  lb.port = 0;
+  lb.bind_to_vip = false;
+  for (uint16_t p : ports) lb.backends.push_back(config::Backend{kLoopback, p});
+  lb.health_check.enabled = false;
+  lb.connect_timeout = 1000ms;
+  lb.connect_retries = 2;
+  return lb;
+}
+
+std::unique_ptr<LoadBalancerSet> startSet(const config::LoadBalancer& lb, uint16_t& port) {
+  auto set = LoadBalancerSet::create({lb}, std::nullopt, 2);
+  EXPECT_TRUE(set);
+  EXPECT_TRUE((*set)->start());
+  auto ep = (*set)->listeningEndpoint(lb.name);
+  EXPECT_TRUE(ep);
+  port = ep ? ep->port : 0;
+  return std::move(*set);
+}
+
+TEST(LoopbackTest, TcpForwardsAndSpreadsOverEveryBackend) {
+  TestServer a(namedCollector("a")), b(namedCollector("b")), c(namedCollector("c"));
+  uint16_t port = 0;
+  auto set = startSet(balancer("tcp", {a.port(), b.port(), c.port()}), port);
+  std::set<std::string> seen;
+  for (int i = 0; i < 6; ++i) {
+    UniqueFd fd = connectTo(port);
+    sendAll(fd.get(), "ping" + std::to_string(i));
+    ::shutdown(fd.get(), SHUT_WR);  // half-close: the backend answers only after our EOF
+    std::string reply = readAll(fd.get());
+    ASSERT_GE(reply.size(), 2u) << "no reply on connection " << i;
+    EXPECT_EQ(reply.substr(1), "\ngot:ping" + std::to_string(i));
+    seen.insert(reply.substr(0, 1));
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"a", "b", "c"}));
+}
+
+TEST(LoopbackTest, LargeTransferSurvivesBackPressure) {
+  constexpr std::size_t kSize = 8 << 20;
+  TestServer echo([](int fd) {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      sendAll(fd, std::string_view(buf, static_cast<std::size_t>(n)));
+    }
+  });
+  uint16_t port = 0;
+  auto set = startSet(balancer("bulk", {echo.port()}), port);
+  UniqueFd fd = connectTo(port);
+  std::string data(kSize, 'x');
+  for (std::size_t i = 0; i < kSize; i += 997) data[i] = static_cast<char>('a' + i % 26);
+  std::thread writer([&] {
+    sendAll(fd.get(), data);
+    ::shutdown(fd.get(), SHUT_WR);
+  });
+  std::string got = readAll(fd.get());
+  writer.join();
+  EXPECT_EQ(got.size(), kSize);
+  EXPECT_TRUE(got == data);
+}
+
+TEST(LoopbackTest, DeadBackendIsSkippedAndMarkedDown) {
+  TestServer live(namedCollector("live"));
+  uint16_t port = 0;
+  auto set = startSet(balancer("skip", {deadPort(), live.port(), deadPort()}), port);
+  for (int i = 0; i < 6; ++i) {
+    UniqueFd fd = connectTo(port);
+    ::shutdown(fd.get(), SHUT_WR);
+    EXPECT_EQ(readAll(fd.get()), "live\ngot:") << "connection " << i;
+  }
+  EXPECT_FALSE(set->backendUp("skip", 0));
+  EXPECT_TRUE(set->backendUp("skip", 1));
+  EXPECT_FALSE(set->backendUp("skip", 2));
+}
+
+TEST(LoopbackTest, AllBackendsDownClosesTheClientAtOnce) {
+  uint16_t port = 0;
+  auto set = startSet(balancer("down", {deadPort(), deadPort()}), port);
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    UniqueFd fd = connectTo(port);
+    char c;
+    EXPECT_LE(::recv(fd.get(), &c, 1, 0), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  }
+}
+
+TEST(LoopbackTest, ConnectionLimitClosesTheExcess) {
+  TestServer hold([](int fd) { readAll(fd); });
+  auto lb = balancer("limit", {hold.port()});
+  lb.max_connections = 2;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd c1 = connectTo(port);
+  UniqueFd c2 = connectTo(port);
+  // Both reached the backend before the third tries.
+  for (int i = 0; i < 200 && hold.accepted() < 2; ++i) std::this_thread::sleep_for(5ms);
+  UniqueFd c3 = connectTo(port);
+  char c;
+  EXPECT_LE(::recv(c3.get(), &c, 1, 0), 0);
+  EXPECT_EQ(hold.accepted(), 2);
+}
+
+TEST(LoopbackTest, HttpAddsForwardedHeadersAndBalancesPerRequest) {
+  TestServer a(httpEcho("a")), b(httpEcho("b"));
+  auto lb = balancer("web", {a.port(), b.port()});
+  lb.type = config::LoadBalancerType::kHttp;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd fd = connectTo(port);
+  std::set<std::string> names;
+  std::string carry;
+  for (int i = 0; i < 4; ++i) {
+    sendAll(fd.get(), "GET /p" + std::to_string(i) +
+                          " HTTP/1.1\r\nHost: svc.test\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n");
+    std::string head = readUntil(fd.get(), "\r\n\r\n", carry);
+    ASSERT_NE(head.find("HTTP/1.1 200 OK"), std::string::npos) << head;
+    EXPECT_EQ(head.find("Connection: close"), std::string::npos) << head;
+    auto cl = head.find("Content-Length: ");
+    ASSERT_NE(cl, std::string::npos);
+    std::size_t length = std::stoul(head.substr(cl + 16));
+    char buf[4096];
+    while (carry.size() < length) {
+      ssize_t n = ::recv(fd.get(), buf, sizeof(buf), 0);
+      ASSERT_GT(n, 0);
+      carry.append(buf, static_cast<std::size_t>(n));
+    }
+    std::string body = carry.substr(0, length);
+    carry.erase(0, length);
+    names.insert(body.substr(0, 1));
+    EXPECT_NE(body.find("GET /p" + std::to_string(i) + " HTTP/1.1\r\n"), std::string::npos);
+    EXPECT_NE(body.find("Host: svc.test\r\n"), std::string::npos) << body;
+    EXPECT_NE(body.find("X-Forwarded-For: 203.0.113.9, 127.0.0.1\r\n"), std::string::npos) << body;
+    EXPECT_NE(body.find("X-Forwarded-Proto: http\r\n"), std::string::npos) << body;
+  }
+  // One keep-alive client connection, requests spread over both backends.
+  EXPECT_EQ(names, (std::set<std::string>{"a", "b"}));
+}
+
+TEST(LoopbackTest, HttpChunkedRequestBodyPassesThrough) {
+  TestServer collector([](int fd) {
+    std::string carry;
+    std::string head = readUntil(fd, "\r\n\r\n", carry);
+    std::string body = readUntil(fd, "0\r\n\r\n", carry);
+    std::string reply = head + body;
+    sendAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                    fmt::format("{:x}\r\n", reply.size()) + reply + "\r\n0\r\n\r\n");
+  });
+  auto lb = balancer("chunk", {collector.port()});
+  lb.type = config::LoadBalancerType::kHttp;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd fd = connectTo(port);
+  sendAll(fd.get(),
+          "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+          "3\r\nabc\r\n0\r\n\r\n");
+  std::string reply = readAll(fd.get());
+  EXPECT_NE(reply.find("Connection: close\r\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("3\r\nabc\r\n0\r\n\r\n"), std::string::npos) << reply;
+  EXPECT_EQ(reply.substr(reply.size() - 5), "0\r\n\r\n");
+}
+
+TEST(LoopbackTest, HttpAnswers502WhenTheBackendFailsAnd503WhenNoneIsUp) {
+  TestServer rude([](int) {});  // accepts and closes without answering
+  auto lb = balancer("errs", {rude.port()});
+  lb.type = config::LoadBalancerType::kHttp;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  {
+    UniqueFd fd = connectTo(port);
+    sendAll(fd.get(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string reply = readAll(fd.get());
+    EXPECT_EQ(reply.rfind("HTTP/1.1 502 Bad Gateway\r\n", 0), 0u) << reply;
+  }
+  auto lb2 = balancer("none", {deadPort(), deadPort()});
+  lb2.type = config::LoadBalancerType::kHttp;
+  uint16_t port2 = 0;
+  auto set2 = startSet(lb2, port2);
+  std::vector<std::string> statuses;
+  for (int i = 0; i < 2; ++i) {
+    UniqueFd fd = connectTo(port2);
+    sendAll(fd.get(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    statuses.push_back(readAll(fd.get()).substr(0, 12));
+  }
+  // The first request tries both and fails them (502); they are down now, so the next gets 503.
+  EXPECT_EQ(statuses, (std::vector<std::string>{"HTTP/1.1 502", "HTTP/1.1 503"}));
+}
+
+TEST(LoopbackTest, HttpRejectsOversizedHeads) {
+  TestServer a(httpEcho("a"));
+  auto lb = balancer("big", {a.port()});
+  lb.type = config::LoadBalancerType::kHttp;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd fd = connectTo(port);
+  sendAll(fd.get(), "GET / HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(readAll(fd.get()).substr(0, 12), "HTTP/1.1 431");
+  EXPECT_EQ(a.accepted(), 0);
+}
+
+TEST(LoopbackTest, ActiveHealthCheckTakesADeadBackendOut) {
+  TestServer live(namedCollector("live"));
+  auto lb = balancer("hc", {live.port(), deadPort()});
+  lb.health_check.enabled = true;
+  lb.health_check.interval = 50ms;
+  lb.health_check.timeout = 40ms;
+  lb.health_check.fall = 2;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  bool down = false;
+  for (int i = 0; i < 100 && !down; ++i) {
+    std::this_thread::sleep_for(10ms);
+    down = !set->backendUp("hc", 1);
+  }
+  EXPECT_TRUE(down);
+  EXPECT_TRUE(set->backendUp("hc", 0));
+}
+
+TEST(LoopbackTest, StopClosesListeners) {
+  TestServer a(namedCollector("a"));
+  uint16_t port = 0;
+  auto set = startSet(balancer("stop", {a.port()}), port);
+  set->stop();
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  EXPECT_NE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+}
+
+}  // namespace
+}  // namespace kubevip::lb
