@@ -30,7 +30,7 @@ for vip in "$LAB_VIP4" "$LAB_VIP6"; do
   after=$(awk -v t="$t_del" '$1 > t' <<<"$times" | wc -l)
   assert_le 1 "$after" "announcements of $vip after the deletion"
   assert_eq node1 "$(lab_fetch "$vip")" "client reaches node1 through $vip"
-  line=$(lab_vip_addr_line node1 "$vip")
+  line=$(lab_vip_addr_line node1 "$vip") || fail "$vip not on node1 any more"
   assert_contains "$line" "preferred_lft 0sec" "re-added $vip has preferred lifetime 0"
   check "kube-vip still running" lab_kubevip_running node1
   check "kube-vip stops on SIGTERM" lab_stop_kubevip node1 TERM 5

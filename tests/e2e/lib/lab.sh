@@ -67,8 +67,9 @@ _lab_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 # CLOCK_MONOTONIC in seconds; the same clock in every namespace, so tool logs can be merged.
 lab_now() { "$LAB_PYTHON" -S -c 'import time; print("%.6f" % time.monotonic())'; }
 
-# log MESSAGE: a timestamped progress line on stderr (seconds since lab_init).
+# log MESSAGE: a timestamped progress line on stderr (seconds since lab_init); LAB_QUIET=1 mutes it.
 log() {
+  [ -z "${LAB_QUIET:-}" ] || return 0
   local now; now=$(_lab_us)
   printf '[%7.3f] %s\n' "$(((now - LAB_START_US) / 1000))e-3" "$*" >&2
 }
@@ -253,10 +254,13 @@ _lab_on_err() {
 }
 
 _lab_on_exit() {
-  local rc=$?
+  local rc=$? last=$BASH_COMMAND
   set +e
   trap - ERR
-  if [ $rc -ne 0 ] && [ $LAB_FAILED = 0 ]; then _lab_print_context; fi
+  if [ $rc -ne 0 ] && [ $LAB_FAILED = 0 ]; then
+    echo "FAIL: exit status $rc; last command: $last" >&2
+    _lab_print_context
+  fi
   lab_cleanup
   local secs
   secs=$(printf '%.1f' "$((($(_lab_us) - LAB_START_US) / 1000))e-3")
@@ -309,7 +313,10 @@ lab_start_kubevip() {
   ns=$(lab_ns "$node") || return 1
   [ -x "$KUBEVIP_BIN" ] || { echo "kube-vip binary not found at $KUBEVIP_BIN" >&2; return 1; }
   echo "==== $(date -u +%T.%N) start $KUBEVIP_BIN start -c $config --log debug $*" >>"$logfile"
-  ip netns exec "$ns" "$KUBEVIP_BIN" start -c "$config" --log debug "$@" >>"$logfile" 2>&1 &
+  # Background jobs of a script start with SIGINT ignored; give the daemon the default
+  # dispositions a service manager would, so SIGINT tests mean something.
+  ip netns exec "$ns" env --default-signal=INT,QUIT "$KUBEVIP_BIN" start -c "$config" --log debug \
+    "$@" >>"$logfile" 2>&1 &
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile
   log "$node: kube-vip started (pid ${LAB_KV_PID[$node]}, config $(basename "$config"))"
@@ -686,7 +693,7 @@ assert_le() {
     LAB_CHECKS=$((LAB_CHECKS + 1))
     log "ok: $3 ($1 <= $2)"
   else
-    fail "$3: $1 > $2"
+    fail "$3: expected $1 <= $2"
   fi
 }
 
