@@ -60,6 +60,10 @@ class SocketProbe final : public ProbeHandle {
 
   void complete(bool ok) {
     if (!done_) return;
+    // Stop watching at once: a level-triggered writable socket would otherwise spin the loop
+    // until the checker frees this probe.
+    (void)watcher_->setEvents(0);
+    fd_.reset();
     auto done = std::move(done_);
     done_ = nullptr;
     done(ok);  // may free this probe later, never now (see HealthChecker)
