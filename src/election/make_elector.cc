@@ -1,5 +1,6 @@
 #include "election/make_elector.h"
 
+#include "election/lease_from_config.h"
 #include "election/raft_elector.h"
 #include "election/single_node_elector.h"
 
@@ -11,8 +12,7 @@ Result<std::unique_ptr<Elector>> makeElector(EventLoop& loop, const config::Conf
     return std::unique_ptr<Elector>(std::make_unique<SingleNodeElector>(loop.time(), id));
   }
   if (config.kubernetes) {
-    // LEASE ELECTOR: replaced by the LeaseElector (src/election/lease_*) when it lands.
-    return makeError(ErrorCode::kUnavailable, "Lease election is not built in");
+    return makeLeaseElector(loop, *config.kubernetes);
   }
   auto options = raftOptionsFromConfig(config);
   if (!options) return options.error();

@@ -1,0 +1,229 @@
+#include "config/incluster_env.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <optional>
+
+#include "config/values.h"
+
+namespace kubevip::config {
+namespace {
+
+const std::vector<InClusterVariable> kVariables = {
+    {"vip_interface", "interface", "", "interface the VIP is added to and announced on (required)"},
+    {"address", "address", "", "the VIP (IPv4 or IPv6; vip_address is accepted too) (required)"},
+    {"port", "port", "6443", "the API server port behind the VIP (1-65535)"},
+    {"vip_subnet", "vipSubnet", "",
+     "prefix length of the VIP: 32 (IPv4) or 128 (IPv6) only; "
+     "vip_cidr is accepted too"},
+    {"vip_arp", "arp", "false", "announce the VIP with gratuitous ARP / unsolicited NA"},
+    {"cp_enable", "controlplane", "false", "control-plane VIP (must be true: the mode built here)"},
+    {"cp_namespace", "namespace", "kube-system", "namespace of the Lease"},
+    {"svc_enable", "services", "false", "Service LoadBalancer mode (not built: must be false)"},
+    {"vip_leaderelection", "leaderElection", "false",
+     "elect the VIP holder with a Lease (must be true)"},
+    {"vip_leasename", "leaseName", "plndr-cp-lock", "name of the Lease"},
+    {"vip_leaseduration", "leaseDuration", "5", "seconds a Lease is valid without renewal"},
+    {"vip_renewdeadline", "leaseRenewDuration", "3", "seconds the leader tries to renew"},
+    {"vip_retryperiod", "leaseRetry", "1", "seconds between attempts"},
+    {"vip_nodename", "nodeName", "(hostname)", "holderIdentity written into the Lease"},
+    {"k8s_config_file", "k8sConfigPath", "",
+     "kubeconfig file (static pod: /etc/kubernetes/admin.conf); empty: in-cluster service account"},
+    {"vip_loglevel", "log", "4",
+     "log level: 0-6 (logrus: 4 info, 5 debug) or a name (info, debug)"},
+};
+
+Error invalid(std::string message) {
+  return makeError(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// Looks a variable up: the flag if given, else the environment (set and non-empty).
+class Source {
+ public:
+  Source(const Getenv& getenv, const InClusterFlags& flags) : getenv_(getenv), flags_(flags) {}
+
+  std::optional<std::string> get(std::string_view name, std::string_view alias = {}) {
+    for (auto n : {name, alias}) {
+      if (n.empty()) continue;
+      if (auto it = flags_.find(n); it != flags_.end()) {
+        where_ = fmt::format("flag --{}", flagOf(n));
+        return it->second;
+      }
+    }
+    for (auto n : {name, alias}) {
+      if (n.empty()) continue;
+      auto v = getenv_(std::string(n).c_str());
+      if (v && !v->empty()) {
+        where_ = fmt::format("environment variable {}", n);
+        return v;
+      }
+    }
+    return std::nullopt;
+  }
+  // Where the last value came from, for error messages.
+  const std::string& where() const { return where_; }
+
+ private:
+  static std::string_view flagOf(std::string_view name) {
+    for (const auto& v : kVariables) {
+      if (v.name == name) return v.flag;
+    }
+    return name;
+  }
+  const Getenv& getenv_;
+  const InClusterFlags& flags_;
+  std::string where_;
+};
+
+Result<bool> boolOf(Source& src, std::string_view name, bool fallback) {
+  auto text = src.get(name);
+  if (!text) return fallback;
+  // strconv.ParseBool's spellings, as the Go kube-vip reads them.
+  for (auto t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    if (*text == t) return true;
+  }
+  for (auto f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    if (*text == f) return false;
+  }
+  return invalid(fmt::format("{}: '{}' is not a boolean (use true or false)", src.where(), *text));
+}
+
+Result<int> secondsOf(Source& src, std::string_view name, int fallback) {
+  auto text = src.get(name);
+  if (!text) return fallback;
+  int value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value <= 0 || value > 3600) {
+    return invalid(
+        fmt::format("{}: '{}' is not a whole number of seconds (1-3600)", src.where(), *text));
+  }
+  return value;
+}
+
+Result<std::string> logLevelOf(std::string_view text, const std::string& where) {
+  static const char* kByNumber[] = {"critical", "critical", "error", "warn",
+                                    "info",     "debug",    "trace"};
+  if (text.size() == 1 && text[0] >= '0' && text[0] <= '6')
+    return std::string(kByNumber[text[0] - '0']);
+  for (auto name : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    if (text == name) return std::string(text);
+  }
+  return invalid(
+      fmt::format("{}: '{}' is not a log level (0-6, or trace, debug, info, warn, "
+                  "error, critical)",
+                  where, text));
+}
+
+}  // namespace
+
+const std::vector<InClusterVariable>& inClusterVariables() { return kVariables; }
+
+Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InClusterFlags& flags,
+                               const std::string& hostname) {
+  for (const auto& [name, value] : flags) {
+    bool known = name == "vip_address" || name == "vip_cidr";
+    for (const auto& v : kVariables) known = known || v.name == name;
+    if (!known) return invalid(fmt::format("unknown in-cluster setting '{}'", name));
+  }
+  Source src(getenv, flags);
+  Config config = std::move(base);
+
+  auto services = boolOf(src, "svc_enable", false);
+  if (!services) return services.error();
+  if (*services) {
+    return invalid(fmt::format(
+        "{}: services mode (Service type LoadBalancer) is not built in this kube-vip; only the "
+        "control-plane VIP is (cp_enable=true, svc_enable=false)",
+        src.where()));
+  }
+  auto control_plane = boolOf(src, "cp_enable", false);
+  if (!control_plane) return control_plane.error();
+  if (!*control_plane) {
+    return invalid(
+        "nothing to do: set cp_enable=true (--controlplane) for the control-plane VIP, the mode "
+        "`kube-vip manager` runs");
+  }
+  auto election = boolOf(src, "vip_leaderelection", false);
+  if (!election) return election.error();
+  if (!*election) {
+    return invalid(
+        "vip_leaderelection must be true (--leaderElection): without an elected holder every node "
+        "would add and announce the VIP");
+  }
+
+  if (auto iface = src.get("vip_interface")) config.interface = *iface;
+  if (config.interface.empty()) {
+    return invalid("vip_interface (--interface) is required: the interface that holds the VIP");
+  }
+  if (auto text = src.get("address", "vip_address")) {
+    auto vip = IpAddress::parse(*text);
+    if (!vip) {
+      return invalid(fmt::format("{}: '{}' is not an IP address (DNS names are not supported)",
+                                 src.where(), *text));
+    }
+    config.vip = *vip;
+  }
+  if (!config.vip) return invalid("address (--address) is required: the VIP");
+  if (auto text = src.get("port")) {
+    auto port = parsePort(*text);
+    if (!port) return invalid(fmt::format("{}: {}", src.where(), port.error().message));
+  }
+  if (auto text = src.get("vip_subnet", "vip_cidr")) {
+    const std::string full = config.vip->isV4() ? "32" : "128";
+    std::string_view t = *text;
+    if (!t.empty() && t[0] == '/') t.remove_prefix(1);
+    if (t != full) {
+      return invalid(
+          fmt::format("{}: '{}' is not supported: the VIP is a single address (/{} for this VIP)",
+                      src.where(), *text, full));
+    }
+  }
+  auto arp = boolOf(src, "vip_arp", false);
+  if (!arp) return arp.error();
+  config.gratuitous_arp = *arp;
+
+  KubernetesLease lease = config.kubernetes.value_or(KubernetesLease{});
+  if (auto ns = src.get("cp_namespace")) lease.lease_namespace = *ns;
+  if (auto name = src.get("vip_leasename")) lease.lease_name = *name;
+  auto duration =
+      secondsOf(src, "vip_leaseduration", static_cast<int>(lease.lease_duration.count()));
+  if (!duration) return duration.error();
+  auto deadline =
+      secondsOf(src, "vip_renewdeadline", static_cast<int>(lease.renew_deadline.count()));
+  if (!deadline) return deadline.error();
+  auto retry = secondsOf(src, "vip_retryperiod", static_cast<int>(lease.retry_period.count()));
+  if (!retry) return retry.error();
+  lease.lease_duration = std::chrono::seconds(*duration);
+  lease.renew_deadline = std::chrono::seconds(*deadline);
+  lease.retry_period = std::chrono::seconds(*retry);
+  // client-go's rule: leaseDuration > renewDeadline > JitterFactor (1.2) x retryPeriod.
+  if (*duration <= *deadline) {
+    return invalid(
+        fmt::format("vip_leaseduration ({} s) must be greater than vip_renewdeadline ({} s)",
+                    *duration, *deadline));
+  }
+  if (*deadline * 10 <= *retry * 12) {
+    return invalid(
+        fmt::format("vip_renewdeadline ({} s) must be greater than 1.2 x vip_retryperiod ({} s)",
+                    *deadline, *retry));
+  }
+  if (auto node = src.get("vip_nodename")) lease.identity = *node;
+  if (lease.identity.empty()) lease.identity = hostname;
+  if (lease.identity.empty()) {
+    return invalid("vip_nodename (--nodeName) is empty and the hostname is unknown");
+  }
+  if (auto path = src.get("k8s_config_file")) lease.kubeconfig_path = *path;
+  config.kubernetes = std::move(lease);
+
+  if (auto level = src.get("vip_loglevel")) {
+    auto name = logLevelOf(*level, src.where());
+    if (!name) return name.error();
+    config.log_level = *name;
+  }
+  config.single_node = false;
+  config.start_as_leader = false;
+  return config;
+}
+
+}  // namespace kubevip::config

@@ -1,0 +1,41 @@
+// The in-cluster (`kube-vip manager`) configuration: kube-vip's environment variables and the
+// matching flags, turned into a Config that elects with a Lease.
+//
+// Names and defaults are the Go kube-vip's (vip_interface, address, port, vip_arp, cp_enable,
+// vip_leaderelection, vip_leasename, vip_leaseduration, ...), so existing static-pod and DaemonSet
+// manifests keep working. Precedence: flags > environment > file (the optional base Config).
+// Only the control-plane VIP with Lease election and ARP/NDP is built: services mode
+// (svc_enable=true), vip_leaderelection=false and cp_enable=false are refused with one clear
+// line. Pure: the environment comes in through a lookup function, so tests need no real one.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "config/config.h"
+#include "config/loader.h"
+
+namespace kubevip::config {
+
+struct InClusterVariable {
+  std::string_view name;           // environment variable, e.g. "vip_leaseduration"
+  std::string_view flag;           // `kube-vip manager` flag, e.g. "leaseDuration"
+  std::string_view default_value;  // as the Go kube-vip documents it ("" = none)
+  std::string_view meaning;
+};
+
+// Every variable `manager` reads, in the order of the documentation table.
+const std::vector<InClusterVariable>& inClusterVariables();
+
+// Flag values given on the command line, keyed by variable name ("vip_leaseduration" -> "10").
+using InClusterFlags = std::map<std::string, std::string, std::less<>>;
+
+// Builds the manager's Config over `base` (defaults or a file). `hostname` is vip_nodename's
+// default. Errors are one line naming the variable or flag and what is expected.
+Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InClusterFlags& flags,
+                               const std::string& hostname);
+
+}  // namespace kubevip::config

@@ -1,0 +1,68 @@
+#include "election/lease_from_config.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "election/lease_elector.h"
+#include "k8s/cluster_access.h"
+#include "k8s/lease_client.h"
+
+namespace kubevip::election {
+namespace {
+
+// The elector borrows its RandomSource; this one lives as long as the elector it serves.
+class OwningLeaseElector final : public Elector {
+ public:
+  OwningLeaseElector(std::unique_ptr<RandomSource> random, std::unique_ptr<LeaseElector> elector)
+      : random_(std::move(random)), elector_(std::move(elector)) {}
+  Status start(ElectorCallbacks callbacks) override {
+    return elector_->start(std::move(callbacks));
+  }
+  void stop(std::function<void()> done) override { elector_->stop(std::move(done)); }
+  bool isLeader() const override { return elector_->isLeader(); }
+  SteadyTime leadershipValidUntil() const override { return elector_->leadershipValidUntil(); }
+  std::string leaderId() const override { return elector_->leaderId(); }
+
+ private:
+  std::unique_ptr<RandomSource> random_;
+  std::unique_ptr<LeaseElector> elector_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
+                                                  const config::KubernetesLease& settings) {
+  Result<k8s::ClusterAccess> access =
+      settings.kubeconfig_path.empty()
+          ? k8s::loadInCluster([](const std::string& name) -> std::optional<std::string> {
+              const char* v = std::getenv(name.c_str());
+              if (v == nullptr) return std::nullopt;
+              return std::string(v);
+            })
+          : k8s::loadKubeconfig(settings.kubeconfig_path);
+  if (!access) return access.error();
+
+  LeaseElectorOptions options;
+  options.identity = settings.identity;
+  options.lease_duration = settings.lease_duration;
+  options.renew_deadline = settings.renew_deadline;
+  options.retry_period = settings.retry_period;
+  if (auto valid = validateLeaseOptions(options); !valid) return valid.error();
+
+  // One request may take at most a retry period (at least 1 s): a slower answer could not extend
+  // the leadership usefully anyway, and a hung server must not hold the worker for long.
+  const auto timeout = std::max<std::chrono::milliseconds>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(settings.retry_period),
+      std::chrono::milliseconds(1000));
+  auto client = k8s::ApiLeaseClient::create(loop, std::move(*access), settings.lease_namespace,
+                                            settings.lease_name, timeout);
+  if (!client) return client.error();
+  auto random = std::make_unique<StdRandomSource>();
+  auto elector = LeaseElector::create(loop.time(), *random, std::move(*client), std::move(options));
+  if (!elector) return elector.error();
+  return std::unique_ptr<Elector>(
+      std::make_unique<OwningLeaseElector>(std::move(random), std::move(*elector)));
+}
+
+}  // namespace kubevip::election

@@ -1,0 +1,166 @@
+#include "config/incluster_env.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace kubevip::config {
+namespace {
+
+class InClusterEnvTest : public ::testing::Test {
+ protected:
+  InClusterEnvTest() {
+    env_ = {{"vip_interface", "eth0"},     {"address", "192.0.2.100"}, {"port", "6443"},
+            {"vip_arp", "true"},           {"cp_enable", "true"},      {"svc_enable", "false"},
+            {"vip_leaderelection", "true"}};
+  }
+  Getenv getenv() {
+    return [this](const char* name) -> std::optional<std::string> {
+      auto it = env_.find(name);
+      if (it == env_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  Result<Config> build(const InClusterFlags& flags = {}) {
+    return inClusterConfig(Config{}, getenv(), flags, "host-1");
+  }
+  std::string error(const InClusterFlags& flags = {}) {
+    auto c = build(flags);
+    return c.ok() ? "" : c.error().message;
+  }
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(InClusterEnvTest, TheUsualStaticPodEnvironment) {
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->interface, "eth0");
+  EXPECT_EQ(c->vip->toString(), "192.0.2.100");
+  EXPECT_TRUE(c->gratuitous_arp);
+  EXPECT_FALSE(c->single_node);
+  ASSERT_TRUE(c->kubernetes);
+  EXPECT_EQ(c->kubernetes->lease_name, "plndr-cp-lock");
+  EXPECT_EQ(c->kubernetes->lease_namespace, "kube-system");
+  EXPECT_EQ(c->kubernetes->lease_duration, std::chrono::seconds(5));
+  EXPECT_EQ(c->kubernetes->renew_deadline, std::chrono::seconds(3));
+  EXPECT_EQ(c->kubernetes->retry_period, std::chrono::seconds(1));
+  EXPECT_EQ(c->kubernetes->identity, "host-1");
+  EXPECT_EQ(c->kubernetes->kubeconfig_path, "");
+}
+
+TEST_F(InClusterEnvTest, EverySettingIsRead) {
+  env_["cp_namespace"] = "kv";
+  env_["vip_leasename"] = "my-lock";
+  env_["vip_leaseduration"] = "15";
+  env_["vip_renewdeadline"] = "10";
+  env_["vip_retryperiod"] = "2";
+  env_["vip_nodename"] = "node-7";
+  env_["k8s_config_file"] = "/etc/kubernetes/admin.conf";
+  env_["vip_loglevel"] = "5";
+  env_["vip_subnet"] = "32";
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->kubernetes->lease_namespace, "kv");
+  EXPECT_EQ(c->kubernetes->lease_name, "my-lock");
+  EXPECT_EQ(c->kubernetes->lease_duration, std::chrono::seconds(15));
+  EXPECT_EQ(c->kubernetes->renew_deadline, std::chrono::seconds(10));
+  EXPECT_EQ(c->kubernetes->retry_period, std::chrono::seconds(2));
+  EXPECT_EQ(c->kubernetes->identity, "node-7");
+  EXPECT_EQ(c->kubernetes->kubeconfig_path, "/etc/kubernetes/admin.conf");
+  EXPECT_EQ(c->log_level, "debug");
+}
+
+TEST_F(InClusterEnvTest, FlagsOverrideEnvironmentWhichOverridesTheFile) {
+  Config file;
+  file.interface = "from-file";
+  file.vip = *IpAddress::parse("198.51.100.1");
+  env_.erase("address");
+  auto c = inClusterConfig(file, getenv(), {}, "h");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->interface, "eth0");                // environment over file
+  EXPECT_EQ(c->vip->toString(), "198.51.100.1");  // file kept where nothing overrides
+  c = inClusterConfig(file, getenv(), {{"vip_interface", "flag0"}, {"address", "fd00::5"}}, "h");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->interface, "flag0");
+  EXPECT_EQ(c->vip->toString(), "fd00::5");
+}
+
+TEST_F(InClusterEnvTest, OlderNamesAreAccepted) {
+  env_.erase("address");
+  env_["vip_address"] = "fd00::100";
+  env_["vip_cidr"] = "128";
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_TRUE(c->vip->isV6());
+}
+
+TEST_F(InClusterEnvTest, ClearErrors) {
+  env_["svc_enable"] = "true";
+  EXPECT_NE(error().find("services mode"), std::string::npos) << error();
+  EXPECT_NE(error().find("environment variable svc_enable"), std::string::npos) << error();
+  env_["svc_enable"] = "false";
+  EXPECT_NE(error({{"svc_enable", "true"}}).find("flag --services"), std::string::npos);
+
+  env_["vip_arp"] = "maybe";
+  EXPECT_NE(error().find("vip_arp: 'maybe' is not a boolean"), std::string::npos) << error();
+  env_["vip_arp"] = "true";
+
+  env_["cp_enable"] = "false";
+  EXPECT_NE(error().find("cp_enable=true"), std::string::npos) << error();
+  env_["cp_enable"] = "true";
+
+  env_["vip_leaderelection"] = "false";
+  EXPECT_NE(error().find("vip_leaderelection must be true"), std::string::npos);
+  env_["vip_leaderelection"] = "true";
+
+  env_["address"] = "vip.example.com";
+  EXPECT_NE(error().find("not an IP address"), std::string::npos);
+  env_["address"] = "192.0.2.100";
+
+  env_["port"] = "70000";
+  EXPECT_NE(error().find("environment variable port"), std::string::npos) << error();
+  env_["port"] = "6443";
+
+  env_["vip_subnet"] = "24";
+  EXPECT_NE(error().find("single address"), std::string::npos) << error();
+  env_.erase("vip_subnet");
+
+  env_["vip_leaseduration"] = "3";
+  EXPECT_NE(error().find("vip_leaseduration (3 s) must be greater than vip_renewdeadline (3 s)"),
+            std::string::npos)
+      << error();
+  env_["vip_leaseduration"] = "5";
+  env_["vip_retryperiod"] = "3";
+  env_["vip_renewdeadline"] = "3";
+  EXPECT_NE(error().find("1.2 x vip_retryperiod"), std::string::npos) << error();
+  env_["vip_retryperiod"] = "1";
+  env_["vip_renewdeadline"] = "2s";
+  EXPECT_NE(error().find("whole number of seconds"), std::string::npos) << error();
+  env_["vip_renewdeadline"] = "3";
+
+  env_["vip_loglevel"] = "loud";
+  EXPECT_NE(error().find("not a log level"), std::string::npos);
+  env_.erase("vip_loglevel");
+
+  env_.erase("vip_interface");
+  EXPECT_NE(error().find("vip_interface (--interface) is required"), std::string::npos);
+  env_["vip_interface"] = "eth0";
+
+  EXPECT_NE(error({{"bogus", "1"}}).find("unknown in-cluster setting 'bogus'"), std::string::npos);
+  EXPECT_EQ(error(), "");
+}
+
+TEST_F(InClusterEnvTest, VariableTableHasTheGoNamesAndDefaults) {
+  std::map<std::string, std::string> defaults;
+  for (const auto& v : inClusterVariables())
+    defaults[std::string(v.name)] = std::string(v.default_value);
+  EXPECT_EQ(defaults.at("port"), "6443");
+  EXPECT_EQ(defaults.at("vip_leasename"), "plndr-cp-lock");
+  EXPECT_EQ(defaults.at("vip_leaseduration"), "5");
+  EXPECT_EQ(defaults.at("vip_renewdeadline"), "3");
+  EXPECT_EQ(defaults.at("vip_retryperiod"), "1");
+  EXPECT_EQ(defaults.at("cp_namespace"), "kube-system");
+}
+
+}  // namespace
+}  // namespace kubevip::config
