@@ -5,6 +5,8 @@
 // are skipped. Events arrive on a second, non-blocking socket subscribed to the IPv4 and IPv6
 // address groups and watched by an FdWatcher. A mirror of every address seen lets us recover from
 // ENOBUFS (the kernel dropped events because we were slow): re-dump and report the difference.
+#include "net/linux/netlink_address_manager.h"
+
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -17,7 +19,6 @@
 #include <tuple>
 
 #include "common/log.h"
-#include "net/address_manager.h"
 #include "net/linux/netlink_codec.h"
 
 namespace kubevip::net {
@@ -46,10 +47,11 @@ AddressKey keyOf(const AddressEvent& e) {
   return {e.ifindex, e.address.family(), e.address.raw(), e.prefix_length};
 }
 
-class NetlinkAddressManager final : public AddressManager {
+class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
  public:
-  static Result<std::unique_ptr<AddressManager>> create(EventLoop& loop) {
-    std::unique_ptr<NetlinkAddressManager> m(new NetlinkAddressManager());
+  static Result<std::unique_ptr<NetlinkAddressManager>> create(
+      EventLoop& loop, const NetlinkAddressManagerOptions& options) {
+    std::unique_ptr<NetlinkAddressManagerImpl> m(new NetlinkAddressManagerImpl());
     auto request = openSocket(0, 0);
     if (!request) return request.error();
     m->request_ = std::move(*request);
@@ -61,17 +63,24 @@ class NetlinkAddressManager final : public AddressManager {
     auto events = openSocket(SOCK_NONBLOCK, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
     if (!events) return events.error();
     m->events_ = std::move(*events);
+    if (options.event_receive_buffer > 0 &&
+        setsockopt(mnl_socket_get_fd(m->events_.get()), SOL_SOCKET, SO_RCVBUF,
+                   &options.event_receive_buffer, sizeof(options.event_receive_buffer)) != 0) {
+      return systemError("setsockopt(SO_RCVBUF)", errno);
+    }
     // Subscribe first, then dump: a change racing the dump is also seen as an event.
     auto dump = m->dumpAll();
     if (!dump) return dump.error();
     for (const auto& e : *dump) m->mirror_[keyOf(e)] = e;
-    NetlinkAddressManager* self = m.get();
+    NetlinkAddressManagerImpl* self = m.get();
     auto watcher = FdWatcher::create(loop, mnl_socket_get_fd(m->events_.get()),
                                      FdWatcher::kReadable, [self](int) { self->readEvents(); });
     if (!watcher) return watcher.error();
     m->watcher_ = std::move(*watcher);
-    return std::unique_ptr<AddressManager>(std::move(m));
+    return std::unique_ptr<NetlinkAddressManager>(std::move(m));
   }
+
+  uint64_t overflowCount() const override { return overflows_; }
 
   Status addOrRenew(int ifindex, const IpAddress& address, int prefix_length,
                     AddressLifetime lifetime) override {
@@ -115,7 +124,7 @@ class NetlinkAddressManager final : public AddressManager {
   }
 
  private:
-  NetlinkAddressManager() = default;
+  NetlinkAddressManagerImpl() = default;
 
   // Sends `request` and reads replies with its sequence number until the ack (err_out set to the
   // kernel's errno, 0 for success) or, for a dump, NLMSG_DONE (records appended to dump_out).
@@ -174,6 +183,7 @@ class NetlinkAddressManager final : public AddressManager {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
         if (errno == ENOBUFS) {
+          ++overflows_;
           spdlog::warn("netlink address events overflowed; re-reading all addresses");
           resync();
           continue;
@@ -230,6 +240,7 @@ class NetlinkAddressManager final : public AddressManager {
   MnlSocket request_;
   MnlSocket events_;
   uint32_t seq_ = 0;
+  uint64_t overflows_ = 0;
   std::map<AddressKey, AddressEvent> mirror_;
   std::function<void(const AddressEvent&)> handler_;
   std::unique_ptr<FdWatcher> watcher_;  // declared last: stops watching before the socket closes
@@ -237,8 +248,15 @@ class NetlinkAddressManager final : public AddressManager {
 
 }  // namespace
 
+Result<std::unique_ptr<NetlinkAddressManager>> createNetlinkAddressManager(
+    EventLoop& loop, const NetlinkAddressManagerOptions& options) {
+  return NetlinkAddressManagerImpl::create(loop, options);
+}
+
 Result<std::unique_ptr<AddressManager>> createNetlinkAddressManager(EventLoop& loop) {
-  return NetlinkAddressManager::create(loop);
+  auto m = NetlinkAddressManagerImpl::create(loop, {});
+  if (!m) return m.error();
+  return std::unique_ptr<AddressManager>(std::move(*m));
 }
 
 }  // namespace kubevip::net
