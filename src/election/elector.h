@@ -15,7 +15,8 @@
 namespace kubevip::election {
 
 struct ElectorCallbacks {
-  // This node became the leader. The leadership is usable only while isLeadershipFresh() holds.
+  // This node became the leader. The leadership is usable only while
+  // leadershipValidUntil() lies in the future.
   std::function<void()> started_leading;
   // This node is no longer the leader (deposed, lost its majority, or stopped).
   std::function<void()> stopped_leading;

@@ -16,7 +16,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// The log holds one barrier per elected leader; snapshot it long before it matters.
+// Nothing is appended after the bootstrap; should anything be, snapshot long before it matters.
 constexpr unsigned kSnapshotThreshold = 128;
 constexpr unsigned kSnapshotTrailing = 32;
 // Open segments are pre-allocated; libraft's default of 8 MiB (times three) is wasted on us.
@@ -227,7 +227,10 @@ Status RaftElector::Core::start(ElectorCallbacks callbacks) {
   }
   int rv = raft_start(&raft_);
   if (rv != 0) return raftError("raft_start " + self_.address, rv, raft_errmsg(&raft_));
-  if (auto st = checkStoredConfiguration(); !st) return st;
+  if (auto st = checkStoredConfiguration(); !st) {
+    beginClose();  // before the loop runs again, so this node never takes part
+    return st;
+  }
   started_ = true;
   backstop_ = loop_.time().createTimer();
   lease_timer_ = loop_.time().createTimer();

@@ -3,19 +3,23 @@
 //
 // Data flow. libraft runs on the daemon's libuv loop with its own uv transport and on-disk log in
 // data_dir (term and vote are fdatasync'ed on the loop thread; segments are pre-allocated small).
-// Nothing but leadership is replicated: the log holds the bootstrap configuration and one barrier
-// per elected leader, snapshotted early. libraft has no state-change callback, so we wrap the
-// raft_io it drives (raft_io_hooks.cc): its tick and receive callbacks run our check before and our
-// observation after libraft's own, and a backstop timer observes every heartbeat interval. Its send
-// hook records the send time of every AppendEntries/InstallSnapshot, and the receive hook the
-// AppendEntries results, in a LeaderLease (leader_lease.h, where the safety argument is written).
+// Nothing but leadership is replicated: the log holds the bootstrap configuration (libraft 0.15
+// appends nothing when a leader is elected; the data dir stays at a few hundred bytes), and a
+// snapshot threshold of 128 entries keeps it small should anything ever be appended. libraft has no
+// state-change callback, so we wrap the raft_io it drives (raft_io_hooks.cc): its tick and receive
+// callbacks run our check before and our observation after libraft's own, and a backstop timer
+// observes every heartbeat interval. Its send hook records the send time of every
+// AppendEntries/InstallSnapshot, and the receive hook the AppendEntries results, in a LeaderLease
+// (leader_lease.h, where the safety argument is written).
 //
 // What "leading" means. This node reports started_leading once libraft says it is leader AND a
 // majority has acked a request of its term (the lease is running); it reports stopped_leading the
 // moment either stops holding: libraft steps down, or the lease runs out while libraft still says
 // leader (a timer fires at validUntil, and every callback first compares now() with it, so a frozen
 // process finds its lease expired before anything else happens). Callbacks alternate strictly and
-// run on the loop thread.
+// run on the loop thread; they may call stop() but must not destroy the elector.
+// new_leader reports every change of the known leader to another member or to "" (none); when this
+// node becomes leader, started_leading is the event. leaderId() returns libraft's current view.
 //
 // Timers (all from config::ElectionTiming; create() refuses values that break the order):
 //   heartbeat_interval < leader_lease < election_timeout.
@@ -24,7 +28,11 @@
 //   * lease < election_timeout: a follower that acked a request sent at s cannot vote for anyone
 //     before s + election_timeout (libraft randomizes the timeout in [1x, 2x) and followers that
 //     know a leader reject (pre-)votes), so no other leader exists before s + leader_lease.
-//     The gap (50 ms by default) absorbs libuv's millisecond clock granularity.
+//     The gap (50 ms by default) is the margin for the follower's clock: libraft stamps the timer
+//     reset with uv_now(), which libuv truncates to milliseconds and caches once per loop
+//     iteration, so the stamp can precede the real receipt by up to one loop iteration of the
+//     follower (libraft fdatasyncs term and vote inside callbacks). The argument assumes follower
+//     loop iterations shorter than election_timeout - leader_lease.
 //   * The clocks are monotonic (steady_clock here, uv_now in libraft); on one host they are the
 //   same
 //     clock; across hosts the argument needs equal rates, not synchronized clocks.
