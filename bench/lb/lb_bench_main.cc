@@ -1,6 +1,6 @@
 // Runs one LoadBalancerSet outside the daemon, for the load-balancing benchmark:
 //   kube-vip-lb-bench --listen 10.0.0.1:8080 --backend 10.0.1.1:80 --backend ... [--workers N]
-//                     [--mode tcp|http] [--no-health-check]
+//                     [--mode tcp|http] [--splice] [--no-health-check]
 // It listens on the given address (a bindToVip:true balancer whose VIP is that address, which
 // the benchmark has put on an interface) until SIGINT or SIGTERM.
 #include <signal.h>
@@ -27,7 +27,7 @@ Result<Endpoint> parseEndpoint(const std::string& text) {
 int usage() {
   std::fprintf(stderr,
                "usage: kube-vip-lb-bench --listen ADDR:PORT --backend ADDR:PORT... [--workers N] "
-               "[--mode tcp|http] [--no-health-check]\n");
+               "[--mode tcp|http] [--splice] [--no-health-check]\n");
   return 2;
 }
 
@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   lb.bind_to_vip = true;
   std::optional<Endpoint> listen;
   int workers = 0;
+  lb::DataPlaneOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     bool has_value = i + 1 < argc;
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--mode" && has_value) {
       std::string mode = argv[++i];
       lb.type = mode == "http" ? config::LoadBalancerType::kHttp : config::LoadBalancerType::kTcp;
+    } else if (arg == "--splice") {
+      options.splice = true;
     } else if (arg == "--no-health-check") {
       lb.health_check.enabled = false;
     } else {
@@ -72,7 +75,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto set = lb::LoadBalancerSet::create({lb}, listen->address, workers);
+  auto set = lb::LoadBalancerSet::create({lb}, listen->address, workers, options);
   if (!set) {
     std::fprintf(stderr, "kube-vip-lb-bench: %s\n", set.error().describe().c_str());
     return 1;

@@ -10,7 +10,8 @@
 # for DURATION seconds, keep-alive and with "Connection: close", ROUNDS times in alternating
 # order; the table shows medians. All traffic stays inside these namespaces.
 # Environment: DURATION (10), ROUNDS (3), CONNECTIONS (100), LB_WORKERS (1: one CPU is given to
-# the proxies).
+# the proxies), TARGETS ("direct kube-vip haproxy"; also "kube-vip-splice": kube-vip forwarding
+# with splice() instead of recv/send).
 set -euo pipefail
 
 DURATION=${DURATION:-10}
@@ -135,8 +136,11 @@ CONF
 start_proxy() {  # sets proxy_pid and url
   case $1 in
     direct) proxy_pid=""; url="http://${backend_ips[0]}:80/" ;;
-    kube-vip)
+    kube-vip | kube-vip-splice)
+      local extra=()
+      [ "$1" = kube-vip-splice ] && extra=(--splice)
       ip netns exec "$ns_p" taskset -c 1 "$bin" --listen "$proxy_ip:8080" --workers "$LB_WORKERS" \
+        "${extra[@]}" \
         --backend "${backend_ips[0]}:80" --backend "${backend_ips[1]}:80" \
         --backend "${backend_ips[2]}:80" 2>"$work/kube-vip.log" &
       proxy_pid=$!
@@ -187,11 +191,15 @@ run_one() {  # run_one TARGET MODE ROUND
     "$round" "$target" "$mode" "$rps" "$p50" "$p99" "$rss" >&2
 }
 
-targets=(direct kube-vip haproxy)
+read -r -a targets <<<"${TARGETS:-direct kube-vip haproxy}"
 echo "kube-vip LB benchmark: wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, kube-vip workers $LB_WORKERS" >&2
 for round in $(seq 1 "$ROUNDS"); do
   order=("${targets[@]}")
-  if [ $((round % 2)) -eq 0 ]; then order=(haproxy kube-vip direct); fi
+  # Every other round runs the targets in reverse order, so drift over time favours nobody.
+  if [ $((round % 2)) -eq 0 ]; then
+    order=()
+    for ((k = ${#targets[@]} - 1; k >= 0; k--)); do order+=("${targets[k]}"); done
+  fi
   for mode in keepalive close; do
     for t in "${order[@]}"; do run_one "$t" "$mode" "$round"; done
   done
@@ -204,10 +212,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else print
 
 echo
 echo "median of $ROUNDS rounds, ${DURATION}s each, wrk -t1 -c$CONNECTIONS (CPU 0); proxies and nginx on CPU 1"
-printf '%-10s %-9s %12s %10s %10s %14s\n' mode target "req/s" "p50 ms" "p99 ms" "peak RSS MiB"
+printf '%-10s %-16s %12s %10s %10s %14s\n' mode target "req/s" "p50 ms" "p99 ms" "peak RSS MiB"
 for mode in keepalive close; do
   for t in "${targets[@]}"; do
-    printf '%-10s %-9s %12s %10s %10s %14s\n' "$mode" "$t" "$(col "$t" $mode 4)" \
+    printf '%-10s %-16s %12s %10s %10s %14s\n' "$mode" "$t" "$(col "$t" $mode 4)" \
       "$(col "$t" $mode 5)" "$(col "$t" $mode 6)" "$(col "$t" $mode 7)"
   done
 done

@@ -15,8 +15,9 @@ std::vector<Endpoint> endpointsOf(const config::LoadBalancer& c) {
 
 }  // namespace
 
-Balancer::Balancer(const config::LoadBalancer& c)
+Balancer::Balancer(const config::LoadBalancer& c, Forwarding f)
     : config(c),
+      forwarding(f),
       pool(endpointsOf(c), c.algorithm, c.health_check.enabled,
            c.health_check.enabled ? Duration::zero() : Duration(c.health_check.interval)) {}
 

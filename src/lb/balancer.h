@@ -14,10 +14,16 @@
 
 namespace kubevip::lb {
 
+// How the TCP mode moves bytes. Copying through a user-space buffer (recv/send) is the default:
+// it measured faster here for request/response traffic (bench/lb/README.md); splice() moves
+// bytes through a pipe pair without copying them, which can pay for bulk transfers.
+enum class Forwarding { kCopy, kSplice };
+
 struct Balancer {
-  explicit Balancer(const config::LoadBalancer& c);
+  Balancer(const config::LoadBalancer& c, Forwarding f);
 
   config::LoadBalancer config;
+  Forwarding forwarding;
   BackendPool pool;
   std::atomic<int> connections{0};
   std::atomic<uint64_t> rejected{0};    // accepted and closed over max_connections

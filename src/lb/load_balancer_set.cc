@@ -20,14 +20,14 @@ IpAddress anyAddress(const std::optional<IpAddress>& vip) {
 }  // namespace
 
 struct LoadBalancerSet::Entry {
-  explicit Entry(const config::LoadBalancer& c) : balancer(c) {}
+  Entry(const config::LoadBalancer& c, Forwarding f) : balancer(c, f) {}
   Balancer balancer;
   std::optional<Endpoint> bound;  // where its listeners are, while they are
 };
 
 Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
     const std::vector<config::LoadBalancer>& balancers, std::optional<IpAddress> vip,
-    int worker_threads) {
+    int worker_threads, DataPlaneOptions options) {
   std::unique_ptr<LoadBalancerSet> set(new LoadBalancerSet());
   set->vip_ = vip;
   for (const auto& c : balancers) {
@@ -38,7 +38,8 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
     if (c.backends.empty()) {
       return makeError(ErrorCode::kInvalidArgument, "load balancer " + c.name + " has no backend");
     }
-    set->entries_.push_back(std::make_unique<Entry>(c));
+    set->entries_.push_back(
+        std::make_unique<Entry>(c, options.splice ? Forwarding::kSplice : Forwarding::kCopy));
   }
   if (worker_threads <= 0) {
     worker_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

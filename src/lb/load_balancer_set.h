@@ -33,12 +33,17 @@ struct Balancer;
 class Worker;
 class HealthThread;
 
+// Tuning of the data plane that is not part of the configuration file.
+struct DataPlaneOptions {
+  bool splice = false;  // TCP mode: splice() instead of recv/send (see Forwarding in balancer.h)
+};
+
 class LoadBalancerSet {
  public:
   // `vip` is needed only if a balancer binds to it. worker_threads <= 0: one per CPU.
   static Result<std::unique_ptr<LoadBalancerSet>> create(
       const std::vector<config::LoadBalancer>& balancers, std::optional<IpAddress> vip,
-      int worker_threads);
+      int worker_threads, DataPlaneOptions options = {});
   ~LoadBalancerSet();
   LoadBalancerSet(const LoadBalancerSet&) = delete;
   LoadBalancerSet& operator=(const LoadBalancerSet&) = delete;

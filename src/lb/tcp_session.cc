@@ -1,5 +1,6 @@
 #include "lb/tcp_session.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -67,6 +68,8 @@ class TcpSession final : public Session {
     std::unique_ptr<char[]> pending;
     std::size_t offset = 0;
     std::size_t length = 0;
+    UniqueFd pipe_read;  // splice mode: bytes in flight sit in this pipe
+    UniqueFd pipe_write;
   };
 
   int fdOf(int side) const { return side == kClient ? client_.get() : backend_.get(); }
@@ -111,6 +114,7 @@ class TcpSession final : public Session {
 
   // Moves what can be moved in one direction. False when the session was closed.
   bool pump(int from) {
+    if (balancer_.forwarding == Forwarding::kSplice) return splicePump(from);
     const int to = 1 - from;
     Flow& f = flows_[from];
     Socket& in = sockets_[from];
@@ -158,6 +162,53 @@ class TcpSession final : public Session {
         out.writable = false;
         return true;
       }
+    }
+    if (!f.done) {
+      f.done = true;
+      ::shutdown(fdOf(to), SHUT_WR);
+    }
+    return true;
+  }
+
+  // pump() with splice(): source -> pipe -> destination, the bytes never copied to user space.
+  bool splicePump(int from) {
+    constexpr std::size_t kChunk = 65536;
+    const int to = 1 - from;
+    Flow& f = flows_[from];
+    Socket& in = sockets_[from];
+    Socket& out = sockets_[to];
+    if (!f.pipe_read.valid()) {
+      int p[2];
+      if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return fail();
+      f.pipe_read.reset(p[0]);
+      f.pipe_write.reset(p[1]);
+    }
+    for (;;) {
+      if (f.length > 0) {
+        if (!out.writable) return true;
+        ssize_t w = ::splice(f.pipe_read.get(), nullptr, fdOf(to), nullptr, f.length,
+                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (w < 0) {
+          if (errno == EAGAIN || errno == EINTR) return out.writable = false, true;
+          return fail();
+        }
+        f.length -= static_cast<std::size_t>(w);
+        if (f.length > 0) return out.writable = false, true;
+      }
+      if (f.eof) break;
+      if (!in.readable) return true;
+      ssize_t n = ::splice(fdOf(from), nullptr, f.pipe_write.get(), nullptr, kChunk,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return in.readable = false, true;
+        return fail();
+      }
+      if (n == 0) {
+        f.eof = true;
+        break;
+      }
+      if (static_cast<std::size_t>(n) < kChunk && !in.rdhup) in.readable = false;
+      f.length = static_cast<std::size_t>(n);
     }
     if (!f.done) {
       f.done = true;

@@ -173,8 +173,9 @@ config::LoadBalancer balancer(const std::string& name, std::vector<uint16_t> por
   return lb;
 }
 
-std::unique_ptr<LoadBalancerSet> startSet(const config::LoadBalancer& lb, uint16_t& port) {
-  auto set = LoadBalancerSet::create({lb}, std::nullopt, 2);
+std::unique_ptr<LoadBalancerSet> startSet(const config::LoadBalancer& lb, uint16_t& port,
+                                          DataPlaneOptions options = {}) {
+  auto set = LoadBalancerSet::create({lb}, std::nullopt, 2, options);
   EXPECT_TRUE(set);
   EXPECT_TRUE((*set)->start());
   auto ep = (*set)->listeningEndpoint(lb.name);
@@ -200,7 +201,19 @@ TEST(LoopbackTest, TcpForwardsAndSpreadsOverEveryBackend) {
   EXPECT_EQ(seen, (std::set<std::string>{"a", "b", "c"}));
 }
 
-TEST(LoopbackTest, LargeTransferSurvivesBackPressure) {
+class ForwardingTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ForwardingTest, HalfCloseTravelsBothWays) {
+  TestServer a(namedCollector("a"));
+  uint16_t port = 0;
+  auto set = startSet(balancer("half", {a.port()}), port, DataPlaneOptions{GetParam()});
+  UniqueFd fd = connectTo(port);
+  sendAll(fd.get(), "request");
+  ::shutdown(fd.get(), SHUT_WR);
+  EXPECT_EQ(readAll(fd.get()), "a\ngot:request");
+}
+
+TEST_P(ForwardingTest, LargeTransferSurvivesBackPressure) {
   constexpr std::size_t kSize = 8 << 20;
   TestServer echo([](int fd) {
     char buf[65536];
@@ -211,7 +224,7 @@ TEST(LoopbackTest, LargeTransferSurvivesBackPressure) {
     }
   });
   uint16_t port = 0;
-  auto set = startSet(balancer("bulk", {echo.port()}), port);
+  auto set = startSet(balancer("bulk", {echo.port()}), port, DataPlaneOptions{GetParam()});
   UniqueFd fd = connectTo(port);
   std::string data(kSize, 'x');
   for (std::size_t i = 0; i < kSize; i += 997) data[i] = static_cast<char>('a' + i % 26);
@@ -224,6 +237,9 @@ TEST(LoopbackTest, LargeTransferSurvivesBackPressure) {
   EXPECT_EQ(got.size(), kSize);
   EXPECT_TRUE(got == data);
 }
+
+INSTANTIATE_TEST_SUITE_P(CopyAndSplice, ForwardingTest, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "Splice" : "Copy"; });
 
 TEST(LoopbackTest, DeadBackendIsSkippedAndMarkedDown) {
   TestServer live(namedCollector("live"));
