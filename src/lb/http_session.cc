@@ -122,7 +122,10 @@ class HttpSession final : public Session {
     if (err == 0) {
       sockaddr_storage peer;
       socklen_t plen = sizeof(peer);
-      if (::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) return;
+      if (tried_.size() > 1 &&
+          ::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
+        return;  // a stale event from the previous attempt's socket
+      }
       backendConnected(balancer_, *backend_index_);
       response_ = Resp::kHead;
       return;

@@ -17,7 +17,7 @@ Endpoint fromSockaddr(const sockaddr_storage& in);
 // A nonblocking socket with TCP_NODELAY whose connect is in progress (or already done).
 Result<UniqueFd> connectNonblocking(const Endpoint& backend);
 
-// A nonblocking listening socket with SO_REUSEADDR and SO_REUSEPORT.
+// A nonblocking listening socket with SO_REUSEADDR, SO_REUSEPORT and TCP_NODELAY.
 Result<UniqueFd> listenReusePort(const Endpoint& ep, int backlog);
 
 // The local address a socket is bound to (to learn an ephemeral port).

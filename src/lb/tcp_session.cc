@@ -95,10 +95,12 @@ class TcpSession final : public Session {
     socklen_t len = sizeof(err);
     ::getsockopt(backend_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err == 0) {
-      // An event queued for an earlier backend socket may reach a fresh one: make sure.
+      // After a retry, an event queued for the earlier backend socket may reach the fresh one
+      // while its connect is still in progress: make sure it is connected.
       sockaddr_storage peer;
       socklen_t plen = sizeof(peer);
-      if (::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
+      if (tried_.size() > 1 &&
+          ::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
         return false;
       }
       connecting_ = false;

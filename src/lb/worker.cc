@@ -44,7 +44,6 @@ class Worker::Listener final : public Handler {
         balancer_.rejected.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      setNoDelay(client.get());
       if (balancer_.config.type == config::LoadBalancerType::kHttp) {
         startHttpSession(worker_, balancer_, group_, std::move(client), fromSockaddr(peer));
       } else {
