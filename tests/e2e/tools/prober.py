@@ -6,6 +6,10 @@
         reads the node_server answer (the node's name). Appends one line per attempt:
             <start> <end> ok <node>        or    <start> <end> fail <reason>
         (CLOCK_MONOTONIC seconds, shared by all namespaces). Stops on SIGTERM/SIGINT.
+        With --parallel a new attempt starts every interval even while earlier ones still wait
+        (each with its own --timeout); lines are written as attempts finish. Without it an
+        attempt that times out delays the next, so an outage is only seen to the timeout's
+        resolution; with it, to the interval's.
 
     prober.py once --target VIP --port 8080 [--timeout 1]
         One attempt; prints the answering node's name (exit 0) or the error (exit 1).
@@ -20,7 +24,9 @@
           gap_start, gap_end, failures_after_event, attempts, old_answers_after_event
 """
 import argparse
+import errno
 import json
+import selectors
 import signal
 import socket
 import sys
@@ -56,6 +62,9 @@ def run(args) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     with open(args.out, "a", buffering=1) as out:
         out.write(f"# prober target={args.target} port={args.port} interval={args.interval}\n")
+        if args.parallel:
+            run_parallel(args, out, stop)
+            return 0
         next_start = time.monotonic()
         while not stop:
             start = time.monotonic()
@@ -69,6 +78,59 @@ def run(args) -> int:
             else:
                 next_start = time.monotonic()  # fell behind (a timeout): do not burst
     return 0
+
+
+def run_parallel(args, out, stop) -> None:
+    """Starts a non-blocking connect every interval; finishes each attempt on the node_server's
+    answer and EOF, on an error, or at its timeout."""
+    family, _, _, _, addr = socket.getaddrinfo(args.target, args.port, type=socket.SOCK_STREAM)[0]
+    sel = selectors.DefaultSelector()
+    inflight = {}  # socket -> [start, deadline, data]
+
+    def finish(sock, ok: bool, what: str) -> None:
+        start = inflight.pop(sock)[0]
+        sel.unregister(sock)
+        sock.close()
+        out.write(f"{start:.6f} {time.monotonic():.6f} {'ok' if ok else 'fail'} {what}\n")
+
+    next_start = time.monotonic()
+    while not stop:
+        now = time.monotonic()
+        if now >= next_start:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            inflight[sock] = [now, now + args.timeout, b""]
+            sel.register(sock, selectors.EVENT_READ)
+            err = sock.connect_ex(addr)
+            if err not in (0, errno.EINPROGRESS):
+                finish(sock, False, errno.errorcode.get(err, str(err)))
+            next_start += args.interval
+            if next_start < now:
+                next_start = now + args.interval
+        wake = min([next_start] + [v[1] for v in inflight.values()])
+        try:
+            events = sel.select(max(0.0, wake - time.monotonic()))
+        except InterruptedError:
+            continue
+        for key, _ in events:
+            sock = key.fileobj
+            try:
+                chunk = sock.recv(256)
+            except BlockingIOError:
+                continue
+            except OSError as err:
+                finish(sock, False, (err.strerror or str(err)).replace(" ", "_"))
+                continue
+            entry = inflight[sock]
+            entry[2] += chunk
+            if not chunk or entry[2].endswith(b"\n"):
+                name = entry[2].decode(errors="replace").strip()
+                finish(sock, bool(name), name or "empty")
+        now = time.monotonic()
+        for sock in [s for s, v in inflight.items() if v[1] <= now]:
+            finish(sock, False, "timeout")
+    for sock in list(inflight):
+        sock.close()
 
 
 def once(args) -> int:
@@ -132,6 +194,8 @@ def main() -> int:
     p_run.add_argument("--out", required=True)
     p_run.add_argument("--interval", type=float, default=0.02)
     p_run.add_argument("--timeout", type=float, default=0.1)
+    p_run.add_argument("--parallel", action="store_true",
+                       help="start an attempt every interval even while earlier ones wait")
     p_once = sub.add_parser("once")
     p_once.add_argument("--target", required=True)
     p_once.add_argument("--port", type=int, default=8080)
