@@ -15,9 +15,11 @@ export LAB_QUIET=1
 source "$repo/tests/e2e/lib/lab.sh"
 
 step=0
+bold='' plain=''
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 heading() {
   step=$((step + 1))
-  printf '\n\033[1m%d. %s\033[0m\n' "$step" "$*"
+  printf '\n%s%d. %s%s\n' "$bold" "$step" "$*" "$plain"
 }
 say() { printf '   %s\n' "$*"; }
 # run NAME CMD...: shows the command as typed in NAME's namespace, then its output indented.
@@ -58,7 +60,7 @@ scene_client_reaches() {
   answer=$(lab_fetch "$LAB_VIP4") || fail "the client could not reach the VIP"
   say "  answered by: $answer"
   [ "$answer" = "$expect" ] || fail "expected $expect to answer, got $answer"
-  say "the client's ARP entry for the VIP is $expect's MAC ($(lab_mac "$expect")), learnt from the gratuitous ARP:"
+  say "the client's ARP entry for the VIP points at $expect's MAC ($(lab_mac "$expect")):"
   run client ip neigh show "$LAB_VIP4"
   [ "$(lab_neigh_mac client "$LAB_VIP4")" = "$(lab_mac "$expect")" ] || fail "the client's ARP entry is not $expect's MAC"
 }

@@ -154,7 +154,7 @@ def load(path: str):
 
 
 def analyze(rows, event: float) -> dict:
-    answers = [(end, what) for _, end, ok, what in rows if ok]
+    answers = sorted((end, what) for _, end, ok, what in rows if ok)  # --parallel: any order
     before = [a for a in answers if a[0] < event]
     after = [a for a in answers if a[0] >= event]
     old = before[-1][1] if before else None
