@@ -322,6 +322,23 @@ TEST_F(KernelTest, ProbesFindDefendersOnlyForHeldAddresses) {
   }
 }
 
+// A handler may destroy the object that calls it (run under the asan preset to see the point).
+TEST_F(KernelTest, HandlersMayDestroyTheirOwner) {
+  sh("ip addr add 192.0.2.21/24 dev kvb");
+  auto prober = createPacketProber(*loop_, a_);
+  ASSERT_TRUE(prober.ok());
+  std::unique_ptr<ConflictProber> owned = std::move(*prober);
+  owned->setDefenderHandler([&](const IpAddress&, const MacAddress&) { owned.reset(); });
+  // Two probes, so that a second answer is likely queued behind the first.
+  ASSERT_TRUE(owned->sendProbe(ip("192.0.2.21")).ok());
+  ASSERT_TRUE(owned->sendProbe(ip("192.0.2.21")).ok());
+  EXPECT_TRUE(runUntil([&] { return owned == nullptr; }, std::chrono::seconds(2)));
+
+  manager_->setEventHandler([&](const AddressEvent&) { manager_.reset(); });
+  sh("ip addr add 192.0.2.22/32 dev kva && ip addr add 192.0.2.23/32 dev kva");
+  EXPECT_TRUE(runUntil([&] { return manager_ == nullptr; }, std::chrono::seconds(2)));
+}
+
 // Time from the ack of the last renewal to the RTM_DELADDR of an address with valid lifetime 1 s
 // and preferred 0. Printed for the team (the fencing argument in src/vip needs the bound).
 void measureExpiry(KernelTest& t, EventLoop& loop, AddressManager& manager, int ifindex,

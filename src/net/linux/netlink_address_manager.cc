@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <tuple>
 
 #include "common/log.h"
@@ -123,6 +124,9 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
     handler_ = std::move(handler);
   }
 
+ public:
+  ~NetlinkAddressManagerImpl() override { *alive_ = false; }
+
  private:
   NetlinkAddressManagerImpl() = default;
 
@@ -176,6 +180,8 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
   }
 
   void readEvents() {
+    // The handler may destroy us; stop touching members then.
+    std::shared_ptr<bool> alive = alive_;
     std::vector<uint8_t> buf(kReceiveBufferSize);
     for (;;) {
       ssize_t n = mnl_socket_recvfrom(events_.get(), buf.data(), buf.size());
@@ -186,6 +192,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
           ++overflows_;
           spdlog::warn("netlink address events overflowed; re-reading all addresses");
           resync();
+          if (!*alive) return;
           continue;
         }
         spdlog::error("netlink address events: receive failed: {}", std::strerror(errno));
@@ -205,6 +212,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
         }
         if (!*record) continue;
         deliver((*record)->event);
+        if (!*alive) return;
       }
     }
   }
@@ -234,7 +242,11 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
     for (const auto& [key, e] : now) {
       if (!mirror_.contains(key)) changes.push_back(e);
     }
-    for (const auto& e : changes) deliver(e);
+    std::shared_ptr<bool> alive = alive_;
+    for (const auto& e : changes) {
+      deliver(e);
+      if (!*alive) return;
+    }
   }
 
   MnlSocket request_;
@@ -243,6 +255,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
   uint64_t overflows_ = 0;
   std::map<AddressKey, AddressEvent> mirror_;
   std::function<void(const AddressEvent&)> handler_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<FdWatcher> watcher_;  // declared last: stops watching before the socket closes
 };
 

@@ -1,5 +1,6 @@
 // Announcer and ConflictProber over AF_PACKET sockets (packet_socket.h) and the pure ARP/NDP
 // codecs.
+#include <memory>
 #include <utility>
 
 #include "common/log.h"
@@ -45,6 +46,7 @@ class PacketProber final : public ConflictProber {
  public:
   PacketProber(InterfaceInfo iface, PacketSocket socket)
       : iface_(std::move(iface)), socket_(std::move(socket)) {}
+  ~PacketProber() override { *alive_ = false; }
 
   Status start(EventLoop& loop) {
     auto watcher =
@@ -66,6 +68,8 @@ class PacketProber final : public ConflictProber {
 
  private:
   void readFrames() {
+    // The handler may destroy us (e.g. the caller gives up on the address); stop reading then.
+    std::shared_ptr<bool> alive = alive_;
     for (;;) {
       auto frame = socket_.receive();
       if (!frame) {
@@ -75,6 +79,7 @@ class PacketProber final : public ConflictProber {
       if (!*frame) return;
       if ((*frame)->outgoing) continue;
       handleFrame((*frame)->bytes);
+      if (!*alive) return;
     }
   }
 
@@ -108,6 +113,7 @@ class PacketProber final : public ConflictProber {
   InterfaceInfo iface_;
   PacketSocket socket_;
   std::function<void(const IpAddress&, const MacAddress&)> handler_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<FdWatcher> watcher_;  // declared last: stops watching before the socket closes
 };
 
