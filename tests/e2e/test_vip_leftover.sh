@@ -2,7 +2,7 @@
 # A VIP left on the interface (by a crashed run, or by hand) with a permanent lifetime is
 # replaced at start by one with the finite lifetime, so that it can no longer outlive kube-vip:
 # after a SIGKILL it expires like any VIP of ours. (singleNode always leads; that a cluster
-# follower removes such a leftover is tested with the cluster tests.)
+# follower removes such a leftover is test_vip_leftover_follower.sh.)
 # timeout: 120
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
