@@ -142,7 +142,7 @@ sys_start() {
       # Not through lab_exec: a function in the background is a subshell, and $! must be keepalived.
       ip netns exec "$(lab_ns "$node")" keepalived -n -l -D -P -f "$base.conf" -p "$base.pid" \
         -r "$base.vrrp.pid" -c "$base.check.pid" >>"$log" 2>&1 &
-      LAB_BG_PID[ka.$node]=$!
+      LAB_BG_PID["ka.$node"]=$!
       ;;
   esac
 }

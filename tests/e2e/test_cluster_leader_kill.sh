@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The leader's kube-vip is SIGKILLed on a node that stays up: its VIP stays on eth0 until the
+# kernel's lifetime runs out, so the new leader must wait for it (ARP probes answered) before adding
+# its own. Another node must then hold the VIP and serve the client, and at no moment may two live
+# nodes hold it.
+set -euo pipefail
+source "$(dirname "$0")/lib/lab.sh"
+lab_init "cluster: leader SIGKILLed, another node takes over"
+lab_require_kubevip
+lab_create 3
+lab_start_servers
+lab_holders_start
+
+ELECTION="election: {timeout: 300ms, heartbeat: 50ms, leaderLease: 250ms, probeInterval: 20ms, probesUnanswered: 3}"
+for k in 1 2 3; do
+  leader_opt=()
+  [ $k != 1 ] || leader_opt=(--start-as-leader)
+  lab_write_config "$LAB_DIR/node$k.yaml" --node $k --nodes 3 "${leader_opt[@]}" --extra "$ELECTION"
+  lab_start_kubevip node$k "$LAB_DIR/node$k.yaml" "" --data-dir "$LAB_DIR/raft.node$k"
+done
+wait_until 5 eval '[ "$(lab_vip_holders | wc -w)" = 1 ]' || fail "no single VIP holder within 5 s"
+sleep 1
+old=$(lab_vip_holders)
+assert_eq "$old" "$(lab_fetch "$LAB_VIP4")" "client reaches the first leader"
+
+lab_prober_start "$LAB_VIP4"
+sleep 0.3
+t=$(lab_now)
+lab_kill "$old" KILL
+check "another node holds the VIP within 4 s" \
+  wait_until 4 eval '[ -n "$(lab_vip_holders)" ] && [ "$(lab_vip_holders)" != "$old" ] && ! lab_has_vip "$old"'
+new=$(lab_vip_holders)
+check "the prober reaches $new" wait_until 2 eval '[ "$(tail -n1 "$LAB_DIR/prober.tsv" | cut -d" " -f4)" = "$new" ]'
+sleep 0.5
+report=$(lab_prober_analyze "$t")
+log "prober: $report"
+assert_eq "$new" "$(json_get "$report" new_node)" "node answering after the kill"
+# The killed leader's address lives up to ~1.25 s after its last renewal; the new leader waits for it.
+assert_le "$(json_get "$report" takeover_s)" 2.5 "takeover after SIGKILL (s)"
+assert_eq 1 "$(lab_vip_holders | wc -w)" "number of VIP holders"
+assert_eq "$new" "$(lab_fetch "$LAB_VIP4")" "client reaches the new leader"
+lab_wait_exit "$old" 2 || fail "SIGKILLed kube-vip on $old did not exit"
+check "never two live holders" lab_holders_check
+lab_pass
