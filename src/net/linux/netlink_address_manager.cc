@@ -161,6 +161,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
           if (*err != 0 && err_out == nullptr) return systemError("netlink request", *err);
           return {};
         }
+        if (m.flags & NLM_F_DUMP_INTR) dump_interrupted_ = true;
         if (netlink::isDone(m)) return {};
         if (dump_out != nullptr && netlink::isAddressMessage(m)) {
           auto record = netlink::decodeAddressMessage(m);
@@ -171,10 +172,17 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
     }
   }
 
+  // A dump the kernel marks NLM_F_DUMP_INTR saw addresses change under it and may be
+  // inconsistent: ask again (a few times; then the last answer is used).
   Result<std::vector<AddressEvent>> dumpAll() {
     std::vector<AddressEvent> out;
-    if (auto st = transact(netlink::encodeDumpRequest(++seq_), &out, nullptr); !st) {
-      return st.error();
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      out.clear();
+      dump_interrupted_ = false;
+      if (auto st = transact(netlink::encodeDumpRequest(++seq_), &out, nullptr); !st) {
+        return st.error();
+      }
+      if (!dump_interrupted_) break;
     }
     return out;
   }
@@ -253,6 +261,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
   MnlSocket events_;
   uint32_t seq_ = 0;
   uint64_t overflows_ = 0;
+  bool dump_interrupted_ = false;
   std::map<AddressKey, AddressEvent> mirror_;
   std::function<void(const AddressEvent&)> handler_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
