@@ -398,6 +398,69 @@ TEST(LoopbackTest, ActiveHealthCheckTakesADeadBackendOut) {
   EXPECT_TRUE(set->backendUp("hc", 0));
 }
 
+TEST(LoopbackTest, IdleConnectionsAreClosed) {
+  TestServer hold([](int fd) { readAll(fd); });
+  auto lb = balancer("idle", {hold.port()});
+  lb.idle_timeout = 300ms;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd fd = connectTo(port);
+  auto t0 = std::chrono::steady_clock::now();
+  char c;
+  EXPECT_EQ(::recv(fd.get(), &c, 1, 0), 0);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 2s);
+}
+
+TEST(LoopbackTest, HttpAnswers504WhenTheBackendDoesNotAnswer) {
+  TestServer silent([](int fd) { readAll(fd); });  // reads the request, never answers
+  auto lb = balancer("slow", {silent.port()});
+  lb.type = config::LoadBalancerType::kHttp;
+  lb.idle_timeout = 300ms;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd fd = connectTo(port);
+  sendAll(fd.get(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(readAll(fd.get()).substr(0, 12), "HTTP/1.1 504");
+}
+
+TEST(LoopbackTest, VipListenerFollowsAcquireAndRelease) {
+  TestServer hold([](int fd) {
+    sendAll(fd, "hi\n");
+    readAll(fd);
+  });
+  auto lb = balancer("vip", {hold.port()});
+  lb.bind_to_vip = true;
+  lb.port = 0;
+  auto created = LoadBalancerSet::create({lb}, kLoopback, 2);
+  ASSERT_TRUE(created);
+  auto set = std::move(*created);
+  ASSERT_TRUE(set->start());
+  EXPECT_FALSE(set->listeningEndpoint("vip"));  // not before the VIP is ours
+  ASSERT_TRUE(set->onVipAcquired());
+  auto ep = set->listeningEndpoint("vip");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->address, kLoopback);
+  UniqueFd fd = connectTo(ep->port);
+  std::string carry;
+  EXPECT_EQ(readUntil(fd.get(), "\n", carry), "hi\n");
+  // Releasing the VIP closes the connection accepted on it and the listener.
+  set->onVipReleased();
+  char c;
+  EXPECT_LE(::recv(fd.get(), &c, 1, 0), 0);
+  EXPECT_FALSE(set->listeningEndpoint("vip"));
+  UniqueFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(ep->port);
+  EXPECT_NE(::connect(probe.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+  // And it can be acquired again.
+  EXPECT_TRUE(set->onVipAcquired());
+  EXPECT_TRUE(set->listeningEndpoint("vip"));
+}
+
 TEST(LoopbackTest, StopClosesListeners) {
   TestServer a(namedCollector("a"));
   uint16_t port = 0;
