@@ -226,7 +226,11 @@ Status RaftElector::Core::start(ElectorCallbacks callbacks) {
     raft_set_election_timeout(&raft_, static_cast<unsigned>(options_.heartbeat_interval.count()));
   }
   int rv = raft_start(&raft_);
-  if (rv != 0) return raftError("raft_start " + self_.address, rv, raft_errmsg(&raft_));
+  if (rv != 0) {
+    const char* detail = raft_errmsg(&raft_);
+    if (detail == nullptr || detail[0] == '\0') detail = io_.errmsg;
+    return raftError("raft_start " + self_.address, rv, detail);
+  }
   if (auto st = checkStoredConfiguration(); !st) {
     beginClose();  // before the loop runs again, so this node never takes part
     return st;

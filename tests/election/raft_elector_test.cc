@@ -364,6 +364,20 @@ TEST_F(RaftElectorTest, RefusesStateOfADifferentMemberList) {
   EXPECT_TRUE(runUntil([&] { return done; }, seconds(5)));
 }
 
+TEST_F(RaftElectorTest, StartFailsCleanlyWhenTheAddressIsTaken) {
+  startNode(0);
+  RaftElectorOptions o = optionsFor(0);
+  o.data_dir = dir_ + "/second-node-0";  // same address, fresh state
+  auto second = RaftElector::create(*loop_, o);
+  ASSERT_TRUE(second) << second.error().describe();
+  auto st = (*second)->start({});
+  ASSERT_FALSE(st);
+  std::printf("[ note     ] %s\n", st.error().describe().c_str());
+  second->reset();  // destroyed without stop(): closes in the background
+  runFor(milliseconds(100));
+  EXPECT_NE(nodes_[0].elector->raftStateName(), "unavailable") << "the first one is unharmed";
+}
+
 TEST_F(RaftElectorTest, RejectsBadOptions) {
   RaftElectorOptions o = optionsFor(0);
   o.leader_lease = o.election_timeout;
