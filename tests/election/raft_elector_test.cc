@@ -317,6 +317,35 @@ TEST_F(RaftElectorTest, StoppingAFollowerKeepsTheLeader) {
   EXPECT_EQ(nodes_[leader].stopped, 0) << "two of three still make a majority";
 }
 
+TEST_F(RaftElectorTest, ALeaderThatLosesItsMajorityStopsLeadingWhenItsLeaseEnds) {
+  int leader = startAllAndElect();
+  ASSERT_GE(leader, 0);
+  std::string state_when_stopped;
+  SteadyTime stopped_at{};
+  SteadyTime valid_until_before{};
+  stopNode((leader + 1) % kNodes);
+  ASSERT_EQ(nodes_[leader].stopped, 0) << "two of three still make a majority";
+  valid_until_before = nodes_[leader].elector->leadershipValidUntil();
+  const SteadyTime t0 = loop_->time().now();
+  stopNode((leader + 2) % kNodes);
+  ASSERT_TRUE(runUntil(
+      [&] {
+        if (nodes_[leader].stopped == 0) return false;
+        stopped_at = loop_->time().now();
+        state_when_stopped = nodes_[leader].elector->raftStateName();
+        return true;
+      },
+      seconds(3)));
+  EXPECT_FALSE(nodes_[leader].elector->isLeader());
+  EXPECT_LT(nodes_[leader].elector->leadershipValidUntil(), loop_->time().now());
+  EXPECT_GE(stopped_at, valid_until_before) << "the lease it had was honoured";
+  std::printf(
+      "[ measured ] alone: stopped leading %lld ms after its last follower left "
+      "(libraft state then: %s)\n",
+      static_cast<long long>(duration_cast<milliseconds>(stopped_at - t0).count()),
+      state_when_stopped.c_str());
+}
+
 TEST_F(RaftElectorTest, StartAsLeaderPicksTheConfiguredNode) {
   const int chosen = 2;
   int leader = startAllAndElect(chosen);
