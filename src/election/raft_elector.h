@@ -33,8 +33,7 @@
 //     iteration, so the stamp can precede the real receipt by up to one loop iteration of the
 //     follower (libraft fdatasyncs term and vote inside callbacks). The argument assumes follower
 //     loop iterations shorter than election_timeout - leader_lease.
-//   * The clocks are monotonic (steady_clock here, uv_now in libraft); on one host they are the
-//   same
+//   * The clocks are monotonic (steady_clock here, uv_now in libraft): on one host the same
 //     clock; across hosts the argument needs equal rates, not synchronized clocks.
 //
 // Member ids: raft_digest of the id string (raft_members.h). Addresses: IPv4 "ip:port" only.
