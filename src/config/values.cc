@@ -240,6 +240,19 @@ std::string formatDuration(milliseconds d) {
   return std::to_string(ms) + "ms";
 }
 
+Result<LoadBalancerType> parseLoadBalancerType(std::string_view text) {
+  if (text == "tcp") return LoadBalancerType::kTcp;
+  if (text == "http") return LoadBalancerType::kHttp;
+  return invalid("'" + std::string(text) + "' is not a load balancer type; use tcp or http");
+}
+
+Result<BalanceAlgorithm> parseBalanceAlgorithm(std::string_view text) {
+  if (text == "roundrobin") return BalanceAlgorithm::kRoundRobin;
+  if (text == "leastconn") return BalanceAlgorithm::kLeastConnections;
+  return invalid("'" + std::string(text) +
+                 "' is not a balancing algorithm; use roundrobin or leastconn");
+}
+
 Result<bool> parseBool(std::string_view text) {
   std::string lower(text);
   std::transform(lower.begin(), lower.end(), lower.begin(),

@@ -38,6 +38,11 @@ Result<std::chrono::milliseconds> parseDuration(std::string_view text);
 // The shortest form parseDuration reads back to the same value: "300ms", "2s", "5m", "1500ms".
 std::string formatDuration(std::chrono::milliseconds d);
 
+// "tcp" or "http".
+Result<LoadBalancerType> parseLoadBalancerType(std::string_view text);
+// "roundrobin" or "leastconn".
+Result<BalanceAlgorithm> parseBalanceAlgorithm(std::string_view text);
+
 // true/false/1/0 (environment variables and flag values).
 Result<bool> parseBool(std::string_view text);
 

@@ -268,26 +268,18 @@ class Reader {
   Status readType(const Field& f, LoadBalancerType& out) {
     auto s = scalar(f, "tcp or http");
     if (!s.ok()) return s.error();
-    if (*s == "tcp") {
-      out = LoadBalancerType::kTcp;
-    } else if (*s == "http") {
-      out = LoadBalancerType::kHttp;
-    } else {
-      return error(f, "'" + *s + "' is not a load balancer type; use tcp or http");
-    }
+    auto type = parseLoadBalancerType(*s);
+    if (!type.ok()) return error(f, type.error().message);
+    out = *type;
     return okStatus();
   }
 
   Status readAlgorithm(const Field& f, BalanceAlgorithm& out) {
     auto s = scalar(f, "roundrobin or leastconn");
     if (!s.ok()) return s.error();
-    if (*s == "roundrobin") {
-      out = BalanceAlgorithm::kRoundRobin;
-    } else if (*s == "leastconn") {
-      out = BalanceAlgorithm::kLeastConnections;
-    } else {
-      return error(f, "'" + *s + "' is not a balancing algorithm; use roundrobin or leastconn");
-    }
+    auto algorithm = parseBalanceAlgorithm(*s);
+    if (!algorithm.ok()) return error(f, algorithm.error().message);
+    out = *algorithm;
     return okStatus();
   }
 

@@ -1,0 +1,38 @@
+// The command line: `kube-vip <command> [flags]`.
+//
+// runCli builds one CLI11 app, lets each command register itself (commands.h) and parses. Every
+// configuration or flag error ends the process with exit status 2 and one line on stderr,
+// "kube-vip: <message>"; `start` returns the daemon's own exit status. What the process touches
+// (streams, environment, interfaces, the daemon) is passed in a CliEnvironment so that tests can
+// run the real parsing without a daemon or real interfaces.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/loader.h"
+
+namespace kubevip::cli {
+
+// Exit status of every configuration and command-line error.
+inline constexpr int kExitUsage = 2;
+
+struct CliEnvironment {
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  config::Getenv getenv;
+  std::function<bool(const std::string&)> interface_exists;
+  // Runs the daemon in the foreground and returns the process exit status.
+  std::function<int(const config::Config&)> run_daemon;
+};
+
+// The process: std::cout, std::cerr, ::getenv, if_nametoindex and daemon::run.
+int runCli(int argc, char** argv);
+
+// args excludes the program name.
+int runCli(const std::vector<std::string>& args, const CliEnvironment& env);
+
+}  // namespace kubevip::cli

@@ -1,0 +1,27 @@
+// One function per command adds it to the app; app.cc calls each once. A command reports through
+// its CommandContext: output on env.out, errors with fail(), the exit status in exit_status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/app.h"
+#include "common/result.h"
+
+namespace kubevip::cli {
+
+struct CommandContext {
+  const CliEnvironment& env;
+  int exit_status = 0;
+
+  // Prints "kube-vip: <message>" as one line and sets the exit status (kExitUsage by default).
+  void fail(const Error& error, int status = kExitUsage);
+};
+
+// `version`: prints "kube-vip <version>".
+void addVersionCommand(CLI::App& app, CommandContext& context);
+// `sample config`: prints a complete configuration built from flags.
+void addSampleCommand(CLI::App& app, CommandContext& context);
+// `start -c FILE` runs the daemon; `check -c FILE` stops after validation.
+void addStartCommands(CLI::App& app, CommandContext& context);
+
+}  // namespace kubevip::cli

@@ -1,0 +1,102 @@
+// `sample config`: a complete, valid configuration from flags, to start a file from.
+#include <memory>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "config/loader.h"
+#include "config/values.h"
+
+namespace kubevip::cli {
+namespace {
+
+struct SampleOptions {
+  std::string interface = "eth0";
+  std::string vip = "192.168.0.1";
+  std::string local_peer = "server1:192.168.0.1:10000";
+  std::string remote_peers = "server2:192.168.0.2:10000,server3:192.168.0.3:10000";
+  bool single_node = false;
+  bool start_as_leader = false;
+  bool gratuitous_arp = true;
+  std::string lb_name = "Example Load Balancer";
+  std::string lb_type = "tcp";
+  std::string lb_port = "8080";
+  bool lb_bind_to_vip = true;
+  std::string lb_backends = "192.168.0.1:8080,192.168.0.2:8080";
+};
+
+Error flagError(const std::string& flag, const Error& e) {
+  return makeError(ErrorCode::kInvalidArgument, "flag " + flag + ": " + e.message);
+}
+
+Result<config::Config> buildSample(const SampleOptions& o) {
+  config::Config c;
+  c.interface = o.interface;
+  auto vip = IpAddress::parse(o.vip);
+  if (!vip.ok()) return flagError("--vip", vip.error());
+  c.vip = *vip;
+  auto local = config::parsePeer(o.local_peer);
+  if (!local.ok()) return flagError("--localPeer", local.error());
+  c.local_peer = *local;
+  auto remotes = config::parsePeerList(o.remote_peers);
+  if (!remotes.ok()) return flagError("--remotePeers", remotes.error());
+  c.remote_peers = *remotes;
+  c.single_node = o.single_node;
+  c.start_as_leader = o.start_as_leader;
+  c.gratuitous_arp = o.gratuitous_arp;
+
+  config::LoadBalancer lb;
+  lb.name = o.lb_name;
+  auto type = config::parseLoadBalancerType(o.lb_type);
+  if (!type.ok()) return flagError("--lbType", type.error());
+  lb.type = *type;
+  auto port = config::parsePort(o.lb_port);
+  if (!port.ok()) return flagError("--lbPort", port.error());
+  lb.port = *port;
+  lb.bind_to_vip = o.lb_bind_to_vip;
+  auto backends = config::parseBackendList(o.lb_backends);
+  if (!backends.ok()) return flagError("--lbBackends", backends.error());
+  lb.backends = *backends;
+  c.load_balancers.push_back(std::move(lb));
+
+  // The sample is written for another host, so its interface need not exist here.
+  if (auto s = config::validateConfig(c, [](const std::string&) { return true; }); !s.ok()) {
+    return s.error();
+  }
+  return c;
+}
+
+}  // namespace
+
+void addSampleCommand(CLI::App& app, CommandContext& context) {
+  CLI::App* sample = app.add_subcommand("sample", "Print samples");
+  sample->require_subcommand(1);
+  CLI::App* cmd =
+      sample->add_subcommand("config", "Print a complete configuration built from flags");
+  auto o = std::make_shared<SampleOptions>();
+  cmd->add_option("--interface", o->interface, "Interface that carries the VIP")
+      ->capture_default_str();
+  cmd->add_option("--vip", o->vip, "Virtual IP address")->capture_default_str();
+  cmd->add_option("--localPeer", o->local_peer, "This node as id:address:port")
+      ->capture_default_str();
+  cmd->add_option("--remotePeers", o->remote_peers, "Other nodes, comma separated")
+      ->capture_default_str();
+  cmd->add_flag("--singleNode,!--no-singleNode", o->single_node, "Run without a cluster");
+  cmd->add_flag("--startAsLeader,!--no-startAsLeader", o->start_as_leader,
+                "Bootstrap the cluster from this node");
+  cmd->add_flag("--arp,!--no-arp", o->gratuitous_arp, "Gratuitous ARP (default true)");
+  cmd->add_option("--lbName", o->lb_name, "Load balancer name")->capture_default_str();
+  cmd->add_option("--lbType", o->lb_type, "Load balancer type: tcp or http")->capture_default_str();
+  cmd->add_option("--lbPort", o->lb_port, "Load balancer port")->capture_default_str();
+  cmd->add_flag("--lbBindToVip,!--no-lbBindToVip", o->lb_bind_to_vip,
+                "Listen on the VIP only (default true)");
+  cmd->add_option("--lbBackends", o->lb_backends, "Backends, comma separated address:port")
+      ->capture_default_str();
+  cmd->callback([&context, o] {
+    auto config = buildSample(*o);
+    if (!config.ok()) return context.fail(config.error());
+    *context.env.out << config::renderConfigYaml(*config);
+    context.exit_status = 0;
+  });
+}
+
+}  // namespace kubevip::cli

@@ -1,0 +1,127 @@
+#include "cli/start_options.h"
+
+#include <memory>
+#include <vector>
+
+#include "config/values.h"
+
+namespace kubevip::cli {
+namespace {
+
+using config::Config;
+
+Error flagError(const std::string& flag, const Error& e) {
+  return makeError(ErrorCode::kInvalidArgument, "flag " + flag + ": " + e.message);
+}
+
+// Boolean flags that stay unset unless given: "--x", "--x=false", "--no-x". CLI11 stores a flag's
+// value whether or not it was given, so the option's count decides once parsing is complete.
+class OptionalFlags {
+ public:
+  void add(CLI::App& cmd, const std::string& name, std::optional<bool>& out,
+           const std::string& help) {
+    auto value = std::make_shared<bool>(false);
+    CLI::Option* option = cmd.add_flag("--" + name + ",!--no-" + name, *value, help);
+    resolvers_.push_back([option, value, &out] {
+      if (option->count() > 0) out = *value;
+    });
+  }
+  void resolve() const {
+    for (const auto& r : resolvers_) r();
+  }
+
+ private:
+  std::vector<std::function<void()>> resolvers_;
+};
+
+Status applyFlags(const StartOptions& o, Config& c) {
+  if (o.interface) {
+    c.interface = *o.interface;
+    c.origins.set("interface", "flag --interface");
+  }
+  if (o.vip) {
+    auto address = IpAddress::parse(*o.vip);
+    if (!address.ok()) return flagError("--vip", address.error());
+    c.vip = *address;
+    c.origins.set("vip", "flag --vip");
+  }
+  if (o.local_peer) {
+    auto peer = config::parsePeer(*o.local_peer);
+    if (!peer.ok()) return flagError("--localPeer", peer.error());
+    c.local_peer = *peer;
+    c.origins.eraseBelow("localPeer");
+    c.origins.set("localPeer", "flag --localPeer");
+  }
+  if (o.remote_peers) {
+    auto peers = config::parsePeerList(*o.remote_peers);
+    if (!peers.ok()) return flagError("--remotePeers", peers.error());
+    c.remote_peers = *peers;
+    c.origins.eraseBelow("remotePeers");
+    c.origins.set("remotePeers", "flag --remotePeers");
+  }
+  if (o.single_node) {
+    c.single_node = *o.single_node;
+    c.origins.set("singleNode", "flag --singleNode");
+  }
+  if (o.start_as_leader) {
+    c.start_as_leader = *o.start_as_leader;
+    c.origins.set("startAsLeader", "flag --startAsLeader");
+  }
+  if (o.gratuitous_arp) {
+    c.gratuitous_arp = *o.gratuitous_arp;
+    c.origins.set("gratuitousARP", "flag --arp");
+  }
+  if (o.log_level) {
+    c.log_level = *o.log_level;
+    c.origins.set("logLevel", "flag --log");
+  }
+  if (o.data_dir) {
+    if (o.data_dir->empty()) {
+      return makeError(ErrorCode::kInvalidArgument, "flag --data-dir: must not be empty");
+    }
+    c.data_dir = *o.data_dir;
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+void addStartOptions(CLI::App& cmd, StartOptions& options) {
+  cmd.add_option("-c,--config", options.config_path,
+                 "Configuration file (YAML); /dev/stdin reads standard input")
+      ->required();
+  cmd.add_option("--log", options.log_level,
+                 "Log level: trace, debug, info, warn, error, critical, off (default info; "
+                 "environment vip_loglevel)");
+  cmd.add_option("--data-dir", options.data_dir,
+                 std::string("Directory for the Raft log and snapshots (default ") + kDataDirRoot +
+                     "/<localPeer id>)");
+  cmd.add_option("--interface", options.interface, "Interface that carries the VIP");
+  cmd.add_option("--vip", options.vip, "Virtual IP address (IPv4 or IPv6)");
+  cmd.add_option("--localPeer", options.local_peer,
+                 "This node as id:address:port (IPv6: id:[address]:port)");
+  cmd.add_option("--remotePeers", options.remote_peers,
+                 "Other nodes, comma separated id:address:port");
+  auto flags = std::make_shared<OptionalFlags>();
+  flags->add(cmd, "singleNode", options.single_node, "Run without a cluster: always lead");
+  flags->add(cmd, "startAsLeader", options.start_as_leader, "Bootstrap the cluster from this node");
+  flags->add(cmd, "arp", options.gratuitous_arp,
+             "Announce the VIP with gratuitous ARP / unsolicited neighbour advertisements");
+  cmd.parse_complete_callback([flags] { flags->resolve(); });
+}
+
+Result<Config> buildStartConfig(const StartOptions& options, const config::Getenv& getenv,
+                                const std::function<bool(const std::string&)>& interface_exists) {
+  auto loaded = config::loadConfigFile(options.config_path);
+  if (!loaded.ok()) return loaded.error();
+  Config c = std::move(*loaded);
+  if (auto s = config::applyEnvironment(c, getenv); !s.ok()) return s.error();
+  if (auto s = applyFlags(options, c); !s.ok()) return s.error();
+  if (c.data_dir.empty()) {
+    c.data_dir = std::string(kDataDirRoot) + (c.local_peer ? "/" + c.local_peer->id : "");
+  }
+  if (auto s = config::validateConfig(c, interface_exists); !s.ok()) return s.error();
+  return c;
+}
+
+}  // namespace kubevip::cli
