@@ -7,7 +7,10 @@
 # shows the VIP gone. Everything is removed at the end, also on Ctrl-C or error.
 # Needs root and bin/kube-vip (built by `make`).
 #
-# Each scene is one function; a failover demo adds scenes on a lab of three nodes.
+#   scripts/demo.sh              the single-node demo above (what `make demo` runs)
+#   scripts/demo.sh --failover   three nodes elect a VIP holder with Raft; the holder's kube-vip is
+#                                SIGKILLed and another node takes the VIP over
+# Each scene is one function.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export KUBEVIP_BIN=${KUBEVIP_BIN:-$repo/bin/kube-vip}
@@ -30,7 +33,7 @@ run() {
 }
 
 scene_lab() {
-  heading "A lab: a bridge, node1 and a client, each in its own network namespace"
+  heading "A lab: a bridge, $1 node(s) and a client, each in its own network namespace"
   lab_create "$1"
   local n
   for n in $(lab_node_names) client; do
@@ -77,10 +80,77 @@ scene_stop() {
   say "  no answer: the VIP is gone"
 }
 
+scene_start_cluster() {
+  local k election="election: {timeout: 300ms, heartbeat: 50ms, leaderLease: 250ms}"
+  heading "Start kube-vip on node1..node$LAB_NODES: a Raft cluster, the leader holds the VIP"
+  for ((k = 1; k <= LAB_NODES; k++)); do
+    lab_write_config "$LAB_DIR/node$k.yaml" --node "$k" --nodes "$LAB_NODES" --extra "$election"
+  done
+  grep -v '^#' "$LAB_DIR/node1.yaml" | sed 's/^/     /'
+  for ((k = 1; k <= LAB_NODES; k++)); do
+    say "node$k$ kube-vip start -c node$k.yaml"
+    lab_start_kubevip "node$k" "$LAB_DIR/node$k.yaml" "" --data-dir "$LAB_DIR/raft.node$k"
+  done
+  wait_until 10 eval '[ "$(lab_vip_holders | wc -w)" = 1 ]' || fail "no node took the VIP within 10 s"
+  holder=$(lab_vip_holders)
+  say "elected: $holder holds the VIP"
+  run "$holder" ip -o addr show to "$LAB_VIP4"
+}
+
+scene_failover() {
+  local old=$holder t report
+  heading "Kill the holder's kube-vip (SIGKILL): it cannot clean up, its VIP expires within ~1.2 s"
+  lab_holders_start
+  lab_prober_start "$LAB_VIP4"
+  sleep 0.5
+  t=$(lab_now)
+  disown "${LAB_KV_PID[$old]}"  # no "Killed" job report from bash in the middle of the output
+  lab_kill "$old" KILL
+  wait_until 10 eval '[ -n "$(lab_vip_holders)" ] && [ "$(lab_vip_holders)" != "$old" ]' ||
+    fail "no other node took the VIP within 10 s"
+  holder=$(lab_vip_holders)
+  sleep 0.5
+  report=$(lab_prober_analyze "$t")
+  say "$holder took the VIP over; the client, probing every 20 ms, saw:"
+  say "  first answer from $(json_get "$report" new_node) $(json_get "$report" takeover_s) s after the kill"
+  say "  longest time without an answer: $(json_get "$report" gap_s) s"
+  [ "$(json_get "$report" old_answers_after_event)" = 0 ] ||
+    say "  (until its VIP expired, $old's server kept answering: its node was still up)"
+  lab_holders_check >/dev/null || fail "two live nodes held the VIP at once"
+  say "  never two nodes holding the VIP at once (netlink watchers on every node)"
+  scene_client_reaches "$holder"
+}
+
+scene_stop_all() {
+  local n
+  heading "Stop every kube-vip (SIGTERM)"
+  for n in $(lab_node_names); do
+    lab_kubevip_running "$n" || continue
+    lab_stop_kubevip "$n" TERM 5 || fail "kube-vip on $n did not exit within 5 s"
+    say "$n: kube-vip exited with status $LAB_EXIT_CODE after ${LAB_EXIT_SECONDS}s"
+  done
+  [ -z "$(lab_vip_holders)" ] || fail "the VIP is still on $(lab_vip_holders)"
+  printf '   client$ connect %s:%s\n' "$LAB_VIP4" "$LAB_SERVICE_PORT"
+  if lab_fetch "$LAB_VIP4" >/dev/null 2>&1; then fail "the VIP still answers"; fi
+  say "  no answer: no node holds the VIP any more"
+}
+
 lab_init "kube-vip demo"
 lab_require_kubevip
-scene_lab 1
-scene_start_single node1
-scene_client_reaches node1
-scene_stop node1
+case "${1:-}" in
+  "")
+    scene_lab 1
+    scene_start_single node1
+    scene_client_reaches node1
+    scene_stop node1
+    ;;
+  --failover)
+    scene_lab 3
+    scene_start_cluster
+    scene_client_reaches "$holder"
+    scene_failover
+    scene_stop_all
+    ;;
+  *) echo "usage: $0 [--failover]" >&2; exit 2 ;;
+esac
 heading "Clean up: namespaces and processes removed"

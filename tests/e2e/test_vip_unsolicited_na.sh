@@ -29,6 +29,7 @@ while IFS='|' read -r t esrc dst hlim oflag sflag target otype lladdr; do
   assert_eq "$node_mac" "$esrc" "NA at ${t}s: Ethernet source is node1"
   assert_eq ff02::1 "$dst" "NA at ${t}s: sent to all nodes"
   assert_eq 255 "$hlim" "NA at ${t}s: hop limit"
+  assert_eq "$vip" "$target" "NA at ${t}s: target address is the VIP"
   assert_eq 1 "$oflag" "NA at ${t}s: Override flag"
   assert_eq 0 "$sflag" "NA at ${t}s: Solicited flag clear"
   assert_eq 2 "$otype" "NA at ${t}s: one option, the target link-layer address"

@@ -185,7 +185,7 @@ _lab_add_member() {
   ns=$(lab_ns "$name")
   br=$(lab_ns bridge)
   idx=$(_lab_index "$name")
-  if [ "$name" = client ]; then port=p-c; else port=p-n$idx; fi
+  if [ "$name" = client ]; then port="p-c"; else port="p-n$idx"; fi
   _lab_netns_add "$ns"
   # Set before eth0 exists so that it inherits them (see LAB-NOTES: tentative IPv6 addresses,
   # IPv6 addresses lost on link down, port exhaustion in load tests).
