@@ -319,6 +319,11 @@ TEST_F(KernelTest, NeighbourCachesFollowAnnouncements) {
 TEST_F(KernelTest, ProbesFindDefendersOnlyForHeldAddresses) {
   sh("ip addr add 192.0.2.20/24 dev kvb");
   sh("ip addr add 2001:db8::20/64 dev kvb nodad");
+  // The kernel joins the solicited-node group from a work queue after `ip addr add` returns;
+  // until then it drops DAD solicitations for the address.
+  ASSERT_TRUE(runUntil(
+      [&] { return sh("ip -6 maddr show dev kvb").find("ff02::1:ff00:20") != std::string::npos; },
+      kWait));
   auto prober = createPacketProber(*loop_, a_);
   ASSERT_TRUE(prober.ok()) << prober.error().describe();
   std::vector<std::pair<IpAddress, MacAddress>> claims;
