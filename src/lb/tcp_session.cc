@@ -38,7 +38,7 @@ class TcpSession final : public Session {
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.writable = true;
     if (connecting_) {
       if (side != kBackend || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-      if (!checkConnected()) return;
+      if (!checkConnected(events)) return;
     }
     if (!pump(kClient) || !pump(kBackend)) return;
     if (flows_[kClient].done && flows_[kBackend].done) close();
@@ -90,16 +90,20 @@ class TcpSession final : public Session {
   }
 
   // True once connected; on failure moves to the next backend.
-  bool checkConnected() {
+  bool checkConnected(uint32_t events) {
     int err = 0;
-    socklen_t len = sizeof(err);
-    ::getsockopt(backend_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    const bool trouble = (events & (EPOLLERR | EPOLLHUP)) != 0;
+    // A failed connect always raises EPOLLERR; without it the socket error need not be read.
+    if (trouble) {
+      socklen_t len = sizeof(err);
+      ::getsockopt(backend_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    }
     if (err == 0) {
       // After a retry, an event queued for the earlier backend socket may reach the fresh one
       // while its connect is still in progress: make sure it is connected.
       sockaddr_storage peer;
       socklen_t plen = sizeof(peer);
-      if (tried_.size() > 1 &&
+      if ((trouble || tried_.size() > 1) &&
           ::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
         return false;
       }
@@ -165,10 +169,7 @@ class TcpSession final : public Session {
         return true;
       }
     }
-    if (!f.done) {
-      f.done = true;
-      ::shutdown(fdOf(to), SHUT_WR);
-    }
+    passOnEnd(f, to);
     return true;
   }
 
@@ -212,11 +213,16 @@ class TcpSession final : public Session {
       if (static_cast<std::size_t>(n) < kChunk && !in.rdhup) in.readable = false;
       f.length = static_cast<std::size_t>(n);
     }
-    if (!f.done) {
-      f.done = true;
-      ::shutdown(fdOf(to), SHUT_WR);
-    }
+    passOnEnd(f, to);
     return true;
+  }
+
+  // The source ended and all it sent was delivered: tell the destination with a FIN, unless the
+  // other direction has ended too, in which case the session closes both sockets now anyway.
+  void passOnEnd(Flow& f, int to) {
+    if (f.done) return;
+    f.done = true;
+    if (!flows_[to].done) ::shutdown(fdOf(to), SHUT_WR);
   }
 
   bool fail() {
