@@ -1,0 +1,86 @@
+// `manager`: the in-cluster mode. The control-plane VIP is elected with a Kubernetes Lease and
+// announced with ARP/NDP, configured like the Go kube-vip: its environment variables (static pod
+// and DaemonSet manifests set them), the matching flags, and optionally a base file (flags >
+// environment > file). See config/incluster_env.h for the variables and their checks.
+#include <unistd.h>
+
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+
+#include "cli/commands.h"
+#include "common/log.h"
+#include "config/incluster_env.h"
+
+namespace kubevip::cli {
+namespace {
+
+struct ManagerOptions {
+  std::string config_path;
+  config::InClusterFlags flags;
+  std::map<std::string, std::string> raw;  // variable name -> flag value, filled by CLI11
+};
+
+std::string hostname() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+const std::set<std::string_view>& booleanVariables() {
+  static const std::set<std::string_view> names = {"vip_arp", "cp_enable", "svc_enable",
+                                                   "vip_leaderelection"};
+  return names;
+}
+
+}  // namespace
+
+void addManagerCommand(CLI::App& app, CommandContext& context) {
+  auto options = std::make_shared<ManagerOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "manager",
+      "Run in a Kubernetes cluster: the control-plane VIP, elected with a Lease, configured by "
+      "kube-vip's environment variables (vip_interface, address, cp_enable, ...) or these flags");
+  cmd->add_option("-c,--config", options->config_path,
+                  "optional configuration file underneath the environment and flags");
+  for (const auto& variable : config::inClusterVariables()) {
+    const std::string name(variable.name);
+    std::string help =
+        std::string(variable.meaning) + " [env " + name +
+        (variable.default_value.empty() ? "" : ", default " + std::string(variable.default_value)) +
+        "]";
+    const std::string flag = "--" + std::string(variable.flag);
+    if (booleanVariables().count(variable.name) != 0) {
+      // Go-style boolean flags: "--arp" alone is true, "--arp=false" is false.
+      cmd->add_flag(flag + "{true}", options->raw[name], help)->expected(0, 1);
+    } else {
+      cmd->add_option(flag, options->raw[name], help);
+    }
+  }
+  cmd->callback([&context, options, cmd] {
+    for (const auto& variable : config::inClusterVariables()) {
+      const std::string name(variable.name);
+      if (cmd->count("--" + std::string(variable.flag)) > 0) {
+        options->flags[name] = options->raw[name];
+      }
+    }
+    config::Config base;
+    if (!options->config_path.empty()) {
+      auto loaded = config::loadConfigFile(options->config_path);
+      if (!loaded) return context.fail(loaded.error());
+      base = std::move(*loaded);
+    }
+    auto config =
+        config::inClusterConfig(std::move(base), context.env.getenv, options->flags, hostname());
+    if (!config) return context.fail(config.error());
+    if (auto valid = config::validateConfig(*config, context.env.interface_exists); !valid) {
+      return context.fail(valid.error());
+    }
+    if (auto s = initLogging(config->log_level); !s.ok()) return context.fail(s.error());
+    context.exit_status = context.env.run_daemon(*config);
+  });
+}
+
+}  // namespace kubevip::cli

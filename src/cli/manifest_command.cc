@@ -1,0 +1,311 @@
+// `manifest pod|daemonset|rbac`: prints Kubernetes manifests that deploy kube-vip, with the meaning
+// of the Go tool's output, so that its documentation applies:
+//   pod        a static pod for /etc/kubernetes/manifests on each control-plane node: hostNetwork,
+//              the kubeconfig /etc/kubernetes/admin.conf mounted from the host (the API server is
+//              not up yet when the pod starts, so no service account can be used);
+//   daemonset  kube-vip-ds on the control-plane nodes (--taint) using the ServiceAccount kube-vip
+//              (--inCluster) or the host's admin.conf;
+//   rbac       ServiceAccount kube-vip, ClusterRole system:kube-vip-role, ClusterRoleBinding.
+// Only NET_ADMIN and NET_RAW are granted (addresses, ARP/NDP packets). The container's environment
+// carries the settings (config/incluster_env.h). YAML is produced by yaml-cpp's emitter.
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/ip_address.h"
+
+namespace kubevip::cli {
+namespace {
+
+constexpr const char* kAdminConf = "/etc/kubernetes/admin.conf";
+
+struct ManifestOptions {
+  std::string interface;
+  std::string address;
+  std::string vip_subnet;
+  int port = 6443;
+  bool control_plane = false;
+  bool services = false;
+  bool arp = false;
+  bool leader_election = false;
+  bool in_cluster = false;
+  bool taint = false;
+  std::string image = std::string("ghcr.io/kube-vip/kube-vip:v") + KUBEVIP_VERSION;
+  std::string namespace_ = "kube-system";
+  std::string lease_name = "plndr-cp-lock";
+  int lease_duration = 5;
+  int renew_deadline = 3;
+  int retry_period = 1;
+  std::string log_level;
+};
+
+using Env = std::vector<std::pair<std::string, std::string>>;
+
+Env environment(const ManifestOptions& o) {
+  Env env;
+  env.emplace_back("vip_arp", o.arp ? "true" : "false");
+  env.emplace_back("port", std::to_string(o.port));
+  env.emplace_back("vip_nodename", "");  // from the downward API, see emitEnv
+  if (!o.interface.empty()) env.emplace_back("vip_interface", o.interface);
+  env.emplace_back("vip_subnet", o.vip_subnet);
+  if (o.control_plane) {
+    env.emplace_back("cp_enable", "true");
+    env.emplace_back("cp_namespace", o.namespace_);
+  }
+  if (o.services) env.emplace_back("svc_enable", "true");
+  if (o.leader_election) {
+    env.emplace_back("vip_leaderelection", "true");
+    env.emplace_back("vip_leasename", o.lease_name);
+    env.emplace_back("vip_leaseduration", std::to_string(o.lease_duration));
+    env.emplace_back("vip_renewdeadline", std::to_string(o.renew_deadline));
+    env.emplace_back("vip_retryperiod", std::to_string(o.retry_period));
+  }
+  if (!o.in_cluster) env.emplace_back("k8s_config_file", kAdminConf);
+  if (!o.log_level.empty()) env.emplace_back("vip_loglevel", o.log_level);
+  env.emplace_back("address", o.address);
+  return env;
+}
+
+void emitContainer(YAML::Emitter& out, const ManifestOptions& o) {
+  out << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "args" << YAML::Value << YAML::BeginSeq << "manager" << YAML::EndSeq;
+  out << YAML::Key << "env" << YAML::Value << YAML::BeginSeq;
+  for (const auto& [name, value] : environment(o)) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << name;
+    if (name == "vip_nodename") {
+      out << YAML::Key << "valueFrom" << YAML::Value << YAML::BeginMap << YAML::Key << "fieldRef"
+          << YAML::Value << YAML::BeginMap << YAML::Key << "fieldPath" << YAML::Value
+          << "spec.nodeName" << YAML::EndMap << YAML::EndMap;
+    } else {
+      // Environment values are strings: quote them so "true" and "6443" stay strings.
+      out << YAML::Key << "value" << YAML::Value << YAML::DoubleQuoted << value;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "image" << YAML::Value << o.image;
+  out << YAML::Key << "imagePullPolicy" << YAML::Value << "IfNotPresent";
+  out << YAML::Key << "name" << YAML::Value << "kube-vip";
+  out << YAML::Key << "resources" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+  out << YAML::Key << "securityContext" << YAML::Value << YAML::BeginMap << YAML::Key
+      << "capabilities" << YAML::Value << YAML::BeginMap << YAML::Key << "add" << YAML::Value
+      << YAML::BeginSeq << "NET_ADMIN"
+      << "NET_RAW" << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
+  if (!o.in_cluster) {
+    out << YAML::Key << "volumeMounts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap
+        << YAML::Key << "mountPath" << YAML::Value << kAdminConf << YAML::Key << "name"
+        << YAML::Value << "kubeconfig" << YAML::EndMap << YAML::EndSeq;
+  }
+  out << YAML::EndMap << YAML::EndSeq;
+}
+
+void emitPodSpecTail(YAML::Emitter& out, const ManifestOptions& o) {
+  out << YAML::Key << "hostNetwork" << YAML::Value << true;
+  if (o.in_cluster) {
+    out << YAML::Key << "serviceAccountName" << YAML::Value << "kube-vip";
+  } else {
+    out << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key
+        << "hostPath" << YAML::Value << YAML::BeginMap << YAML::Key << "path" << YAML::Value
+        << kAdminConf << YAML::EndMap << YAML::Key << "name" << YAML::Value << "kubeconfig"
+        << YAML::EndMap << YAML::EndSeq;
+  }
+}
+
+std::string podManifest(const ManifestOptions& o) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "v1";
+  out << YAML::Key << "kind" << YAML::Value << "Pod";
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "name"
+      << YAML::Value << "kube-vip" << YAML::Key << "namespace" << YAML::Value << "kube-system"
+      << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "containers" << YAML::Value;
+  emitContainer(out, o);
+  // admin.conf names the API server "kubernetes" on some installers; resolve it locally.
+  out << YAML::Key << "hostAliases" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key
+      << "hostnames" << YAML::Value << YAML::BeginSeq << "kubernetes" << YAML::EndSeq << YAML::Key
+      << "ip" << YAML::Value << "127.0.0.1" << YAML::EndMap << YAML::EndSeq;
+  emitPodSpecTail(out, o);
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string daemonSetManifest(const ManifestOptions& o) {
+  YAML::Emitter out;
+  auto labels = [&out] {
+    out << YAML::BeginMap << YAML::Key << "app.kubernetes.io/name" << YAML::Value << "kube-vip-ds"
+        << YAML::Key << "app.kubernetes.io/version" << YAML::Value
+        << std::string("v") + KUBEVIP_VERSION << YAML::EndMap;
+  };
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "apps/v1";
+  out << YAML::Key << "kind" << YAML::Value << "DaemonSet";
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "labels"
+      << YAML::Value;
+  labels();
+  out << YAML::Key << "name" << YAML::Value << "kube-vip-ds" << YAML::Key << "namespace"
+      << YAML::Value << "kube-system" << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "selector" << YAML::Value << YAML::BeginMap << YAML::Key << "matchLabels"
+      << YAML::Value << YAML::BeginMap << YAML::Key << "app.kubernetes.io/name" << YAML::Value
+      << "kube-vip-ds" << YAML::EndMap << YAML::EndMap;
+  out << YAML::Key << "template" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "labels"
+      << YAML::Value;
+  labels();
+  out << YAML::EndMap;
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  if (o.taint) {
+    // Control-plane nodes only, under either of the two role labels kubeadm has used.
+    out << YAML::Key << "affinity" << YAML::Value << YAML::BeginMap << YAML::Key << "nodeAffinity"
+        << YAML::Value << YAML::BeginMap << YAML::Key
+        << "requiredDuringSchedulingIgnoredDuringExecution" << YAML::Value << YAML::BeginMap
+        << YAML::Key << "nodeSelectorTerms" << YAML::Value << YAML::BeginSeq;
+    for (const char* role :
+         {"node-role.kubernetes.io/master", "node-role.kubernetes.io/control-plane"}) {
+      out << YAML::BeginMap << YAML::Key << "matchExpressions" << YAML::Value << YAML::BeginSeq
+          << YAML::BeginMap << YAML::Key << "key" << YAML::Value << role << YAML::Key << "operator"
+          << YAML::Value << "Exists" << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+  }
+  out << YAML::Key << "containers" << YAML::Value;
+  emitContainer(out, o);
+  emitPodSpecTail(out, o);
+  if (o.taint) {
+    out << YAML::Key << "tolerations" << YAML::Value << YAML::BeginSeq;
+    for (const char* effect : {"NoSchedule", "NoExecute"}) {
+      out << YAML::BeginMap << YAML::Key << "effect" << YAML::Value << effect << YAML::Key
+          << "operator" << YAML::Value << "Exists" << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  out << YAML::EndMap << YAML::EndMap;  // template.spec, template
+  out << YAML::Key << "updateStrategy" << YAML::Value << YAML::BeginMap << YAML::Key << "type"
+      << YAML::Value << "RollingUpdate" << YAML::EndMap;
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string rbacManifest() {
+  struct Rule {
+    const char* group;
+    std::vector<const char*> resources;
+    std::vector<const char*> verbs;
+  };
+  // Leases for the election; the rest is what services mode (Go kube-vip) reads and writes.
+  const std::vector<Rule> rules = {
+      {"coordination.k8s.io", {"leases"}, {"get", "create", "update", "list", "watch"}},
+      {"", {"services/status"}, {"update"}},
+      {"", {"services", "endpoints"}, {"list", "get", "watch", "update"}},
+      {"", {"nodes"}, {"list", "get", "watch", "update", "patch"}},
+      {"discovery.k8s.io", {"endpointslices"}, {"list", "get", "watch", "update"}},
+      {"", {"pods"}, {"list"}},
+  };
+  YAML::Emitter sa;
+  sa << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value << "v1" << YAML::Key << "kind"
+     << YAML::Value << "ServiceAccount" << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap
+     << YAML::Key << "name" << YAML::Value << "kube-vip" << YAML::Key << "namespace" << YAML::Value
+     << "kube-system" << YAML::EndMap << YAML::EndMap;
+  YAML::Emitter role;
+  role << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value
+       << "rbac.authorization.k8s.io/v1" << YAML::Key << "kind" << YAML::Value << "ClusterRole"
+       << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap << YAML::Key << "annotations"
+       << YAML::Value << YAML::BeginMap << YAML::Key
+       << "rbac.authorization.kubernetes.io/autoupdate" << YAML::Value << YAML::DoubleQuoted
+       << "true" << YAML::EndMap << YAML::Key << "name" << YAML::Value << "system:kube-vip-role"
+       << YAML::EndMap << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
+  for (const auto& rule : rules) {
+    role << YAML::BeginMap << YAML::Key << "apiGroups" << YAML::Value << YAML::Flow
+         << YAML::BeginSeq << YAML::DoubleQuoted << rule.group << YAML::EndSeq << YAML::Key
+         << "resources" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const char* r : rule.resources) role << r;
+    role << YAML::EndSeq << YAML::Key << "verbs" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const char* v : rule.verbs) role << v;
+    role << YAML::EndSeq << YAML::EndMap;
+  }
+  role << YAML::EndSeq << YAML::EndMap;
+  YAML::Emitter binding;
+  binding << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value
+          << "rbac.authorization.k8s.io/v1" << YAML::Key << "kind" << YAML::Value
+          << "ClusterRoleBinding" << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap
+          << YAML::Key << "name" << YAML::Value << "system:kube-vip-binding" << YAML::EndMap
+          << YAML::Key << "roleRef" << YAML::Value << YAML::BeginMap << YAML::Key << "apiGroup"
+          << YAML::Value << "rbac.authorization.k8s.io" << YAML::Key << "kind" << YAML::Value
+          << "ClusterRole" << YAML::Key << "name" << YAML::Value << "system:kube-vip-role"
+          << YAML::EndMap << YAML::Key << "subjects" << YAML::Value << YAML::BeginSeq
+          << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << "ServiceAccount" << YAML::Key
+          << "name" << YAML::Value << "kube-vip" << YAML::Key << "namespace" << YAML::Value
+          << "kube-system" << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+  return std::string(sa.c_str()) + "\n---\n" + role.c_str() + "\n---\n" + binding.c_str() + "\n";
+}
+
+Status checkOptions(ManifestOptions& o) {
+  auto invalid = [](std::string m) { return makeError(ErrorCode::kInvalidArgument, std::move(m)); };
+  if (o.address.empty()) return invalid("--address is required: the VIP");
+  auto vip = IpAddress::parse(o.address);
+  if (!vip) return invalid("--address '" + o.address + "' is not an IP address");
+  if (o.vip_subnet.empty()) o.vip_subnet = vip->isV4() ? "32" : "128";
+  if (o.interface.empty()) return invalid("--interface is required: where the VIP is added");
+  if (!o.control_plane && !o.services) {
+    return invalid("nothing to deploy: give --controlplane (and/or --services)");
+  }
+  if (o.port < 1 || o.port > 65535) return invalid("--port must be 1-65535");
+  if (o.lease_duration <= o.renew_deadline || o.renew_deadline * 10 <= o.retry_period * 12 ||
+      o.retry_period < 1) {
+    return invalid(
+        "lease timings must satisfy leaseDuration > leaseRenewDuration > 1.2 x leaseRetry > 0");
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+void addManifestCommand(CLI::App& app, CommandContext& context) {
+  auto o = std::make_shared<ManifestOptions>();
+  CLI::App* cmd = app.add_subcommand("manifest", "Print Kubernetes manifests that deploy kube-vip");
+  cmd->require_subcommand(1);
+  auto add_common = [o](CLI::App* sub) {
+    sub->add_option("--interface", o->interface, "interface for the VIP");
+    sub->add_option("--address,--vip", o->address, "the VIP");
+    sub->add_option("--vipSubnet", o->vip_subnet, "prefix length of the VIP (32 / 128)");
+    sub->add_option("--port", o->port, "API server port behind the VIP")->capture_default_str();
+    sub->add_flag("--controlplane", o->control_plane, "control-plane VIP");
+    sub->add_flag("--services", o->services, "Service LoadBalancer mode (Go kube-vip image)");
+    sub->add_flag("--arp", o->arp, "announce with ARP / NDP");
+    sub->add_flag("--leaderElection", o->leader_election, "elect the holder with a Lease");
+    sub->add_flag("--inCluster", o->in_cluster, "use the kube-vip ServiceAccount (DaemonSet)");
+    sub->add_flag("--taint", o->taint, "run on control-plane nodes only (DaemonSet)");
+    sub->add_option("--image", o->image, "container image")->capture_default_str();
+    sub->add_option("--namespace", o->namespace_, "namespace of the Lease")->capture_default_str();
+    sub->add_option("--leaseName", o->lease_name, "name of the Lease")->capture_default_str();
+    sub->add_option("--leaseDuration", o->lease_duration, "seconds")->capture_default_str();
+    sub->add_option("--leaseRenewDuration", o->renew_deadline, "seconds")->capture_default_str();
+    sub->add_option("--leaseRetry", o->retry_period, "seconds")->capture_default_str();
+    sub->add_option("--log", o->log_level, "vip_loglevel of the container");
+  };
+  CLI::App* pod = cmd->add_subcommand("pod", "A static pod for /etc/kubernetes/manifests");
+  add_common(pod);
+  pod->callback([&context, o] {
+    if (auto s = checkOptions(*o); !s) return context.fail(s.error());
+    *context.env.out << podManifest(*o);
+  });
+  CLI::App* ds =
+      cmd->add_subcommand("daemonset", "A DaemonSet (with --inCluster: service account)");
+  add_common(ds);
+  ds->callback([&context, o] {
+    if (auto s = checkOptions(*o); !s) return context.fail(s.error());
+    *context.env.out << daemonSetManifest(*o);
+  });
+  CLI::App* rbac = cmd->add_subcommand(
+      "rbac", "ServiceAccount kube-vip, ClusterRole system:kube-vip-role and its binding");
+  rbac->callback([&context] { *context.env.out << rbacManifest(); });
+}
+
+}  // namespace kubevip::cli
