@@ -40,6 +40,8 @@ int runCli(const std::vector<std::string>& args, const CliEnvironment& env) {
   addVersionCommand(app, context);
   addSampleCommand(app, context);
   addStartCommands(app, context);
+  addManagerCommand(app, context);
+  addManifestCommand(app, context);
 
   // CLI11 would report an unknown command as a missing one; name it instead.
   if (!args.empty() && !args[0].starts_with("-")) {

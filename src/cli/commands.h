@@ -23,5 +23,9 @@ void addVersionCommand(CLI::App& app, CommandContext& context);
 void addSampleCommand(CLI::App& app, CommandContext& context);
 // `start -c FILE` runs the daemon; `check -c FILE` stops after validation.
 void addStartCommands(CLI::App& app, CommandContext& context);
+// `manager`: the in-cluster mode (Lease election), configured by kube-vip's environment variables.
+void addManagerCommand(CLI::App& app, CommandContext& context);
+// `manifest pod|daemonset|rbac`: prints Kubernetes manifests.
+void addManifestCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace kubevip::cli
