@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "net/address_claim.h"
 #include "net/arp.h"
 #include "net/linux/netlink_codec.h"
 #include "net/ndp.h"
@@ -17,6 +18,7 @@ constexpr int kIterations = 20000;
 void decodeAll(std::span<const uint8_t> bytes) {
   (void)decodeArpFrame(bytes).ok();
   (void)decodeNeighborAdvertisementFrame(bytes).ok();
+  (void)claimInFrame(bytes, MacAddress{}).ok();
   auto msgs = netlink::splitMessages(bytes);
   if (!msgs) return;
   for (const auto& m : *msgs) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "net/address_claim.h"
 #include "net/announcer.h"
 #include "net/arp.h"
 #include "net/linux/packet_socket.h"
@@ -84,26 +85,12 @@ class PacketProber final : public ConflictProber {
   }
 
   void handleFrame(std::span<const uint8_t> bytes) {
-    // The kernel filter passed only ARP and ICMPv6 NA frames; the ethertype says which.
-    if (bytes.size() >= 14 && bytes[12] == 0x08 && bytes[13] == 0x06) {
-      auto arp = decodeArpFrame(bytes);
-      if (!arp) {
-        spdlog::debug("{}: ignoring {}", iface_.name, arp.error().describe());
-        return;
-      }
-      if (arp->sender_ip.isUnspecified()) return;  // a probe claims nothing (RFC 5227 §2.1.1)
-      if (arp->sender_mac == iface_.mac || arp->eth_source == iface_.mac) return;
-      report(arp->sender_ip, arp->sender_mac);
+    auto claim = claimInFrame(bytes, iface_.mac);
+    if (!claim) {
+      spdlog::debug("{}: ignoring {}", iface_.name, claim.error().describe());
       return;
     }
-    auto na = decodeNeighborAdvertisementFrame(bytes);
-    if (!na) {
-      spdlog::debug("{}: ignoring {}", iface_.name, na.error().describe());
-      return;
-    }
-    MacAddress claimer = na->target_link_layer.value_or(na->eth_source);
-    if (claimer == iface_.mac || na->eth_source == iface_.mac) return;
-    report(na->target, claimer);
+    if (*claim) report((*claim)->address, (*claim)->mac);
   }
 
   void report(const IpAddress& address, const MacAddress& mac) {
