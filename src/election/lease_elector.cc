@@ -261,6 +261,15 @@ void LeaseElector::scheduleNext() {
     const auto max_extra =
         static_cast<int64_t>(static_cast<double>(period_us) * kLeaseJitterFactor);
     wait += std::chrono::microseconds(random_.uniform(0, max_extra));
+    // Not in client-go: when the observed holder's lease will expire before the next jittered
+    // poll, look again right after the expiry. The decision is the same (observedTime + duration),
+    // it is only checked at the earliest moment it can change, which shortens a failover by up to
+    // 2.2 retry periods.
+    if (leaseHeldByOther()) {
+      const Duration until_expiry =
+          *observed_time_ + observedLeaseDuration() - time_.now() + milliseconds(1);
+      wait = std::min(wait, until_expiry);
+    }
   }
   retry_timer_->start(wait, [this] {
     if (state_ == State::kLeading && !cycle_deadline_) {

@@ -12,7 +12,7 @@
 //  - Expiry is judged only by observedTime, never by the record's renewTime: clocks of different
 //    nodes disagree, but every node's monotonic clock runs at (nearly) the same rate.
 //  - Not leading: try every retryPeriod, jittered by client-go's JitterFactor 1.2 (waits in
-//    [P, 2.2P]). Leading: renew every retryPeriod; a renewal cycle that has not succeeded within
+//    [P, 2.2P]); and, unlike client-go, also right after the observed holder's lease expires. Leading: renew every retryPeriod; a renewal cycle that has not succeeded within
 //    renewDeadline loses the leadership.
 //  - Clean stop: stopped_leading first (the VIP is removed), then the Lease is released
 //    (holderIdentity "", leaseDurationSeconds 1, per ReleaseOnCancel), so that the next node takes

@@ -164,10 +164,11 @@ TEST_F(LeaseElectorTest, TakesOverAfterLeaseDurationFromLocalObservation) {
   const SteadyTime first_seen = time_.now() + store_.latency;
   run(milliseconds(4900));
   EXPECT_FALSE(a.elector->isLeader());
-  // The record stops changing: expiry is first_seen + 5 s; the next poll after that takes it (a
-  // poll waits at most 2.2 s).
-  run(milliseconds(2400));
+  // The record stops changing: expiry is first_seen + 5 s, and a looks again right after it
+  // rather than at its next jittered poll.
+  run(milliseconds(150));
   ASSERT_TRUE(a.elector->isLeader());
+  EXPECT_LE(time_.now(), first_seen + seconds(5) + milliseconds(40));
   EXPECT_GE(a.elector->leadershipValidUntil(), first_seen + seconds(5));
   EXPECT_EQ(store_.lease->spec.holder_identity, "a");
   EXPECT_EQ(store_.lease->spec.lease_transitions, 4);
