@@ -126,8 +126,9 @@ Result<std::vector<Peer>> parsePeerList(std::string_view text) {
   std::vector<Peer> peers;
   if (trim(text).empty()) return peers;
   for (std::string_view part : splitCommas(text)) {
-    if (part.empty())
+    if (part.empty()) {
       return invalid("empty entry in the comma-separated list '" + std::string(text) + "'");
+    }
     auto peer = parsePeer(part);
     if (!peer.ok()) return peer.error();
     peers.push_back(std::move(*peer));
@@ -152,8 +153,9 @@ Result<std::vector<Backend>> parseBackendList(std::string_view text) {
   std::vector<Backend> backends;
   if (trim(text).empty()) return backends;
   for (std::string_view part : splitCommas(text)) {
-    if (part.empty())
+    if (part.empty()) {
       return invalid("empty entry in the comma-separated list '" + std::string(text) + "'");
+    }
     auto backend = parseBackend(part);
     if (!backend.ok()) return backend.error();
     backends.push_back(*backend);
@@ -167,8 +169,9 @@ Result<milliseconds> parseDuration(std::string_view text) {
       "' is not a duration (write a number with a unit: 300ms, 2s, 1m, 1m30s; "
       "a plain number is milliseconds)";
   if (text.empty()) return invalid(usage);
-  if (text.front() == '-')
+  if (text.front() == '-') {
     return invalid("'" + std::string(text) + "': a duration cannot be negative");
+  }
   int64_t total = 0;
   if (allDigits(text)) {
     if (text.size() > 13) return invalid("'" + std::string(text) + "' is too long a duration");

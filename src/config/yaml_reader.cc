@@ -8,6 +8,7 @@
 #include <charconv>
 #include <initializer_list>
 #include <map>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "config/loader.h"
@@ -74,10 +75,12 @@ class Reader {
                                                std::initializer_list<std::string_view> allowed) {
     std::map<std::string, Field> entries;
     if (f.isNull()) return entries;
-    if (!f.node.IsMap())
+    if (!f.node.IsMap()) {
       return error(f,
                    "expected a mapping with keys " + joinKeys(allowed) + ", got " + kindOf(f.node));
-    note(f);
+    }
+    // The top level is the file itself: a key missing there is reported against the file.
+    if (!f.path.empty()) note(f);
     for (auto it = f.node.begin(); it != f.node.end(); ++it) {
       Field key{it->first, it->first.Mark(), f.path};
       if (!it->first.IsScalar()) return error(key, "a key must be a plain name");
@@ -380,7 +383,6 @@ class Reader {
         root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP", "singleNode",
                "startAsLeader", "loadBalancers", "election", "vipTiming", "kubernetes"});
     if (!entries.ok()) return entries.error();
-    origins_.set("", source_);  // openMap noted the root at line 1; a missing key is not there
     for (auto& [key, value] : *entries) {
       Status s;
       if (key == "localPeer") {
@@ -422,7 +424,12 @@ Result<Config> parseConfigYaml(std::string_view yaml, std::string_view source_na
   Config config;
   Reader reader(source_name, config.origins);
   try {
-    YAML::Node root = YAML::Load(std::string(yaml));
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    if (documents.size() > 1) {
+      return reader.error(Field{documents[1], documents[1].Mark(), ""},
+                          "a second YAML document; a configuration file holds exactly one");
+    }
+    YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
     if (!root.IsNull() && !root.IsMap()) {
       return reader.error(
           Field{root, root.Mark(), ""},

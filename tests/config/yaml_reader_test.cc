@@ -177,6 +177,10 @@ TEST(ParseConfigYamlErrors, SyntaxError) {
   expectParseError("vip: 10.0.0.1\n  interface: eth0\n", "2:12", "", "YAML syntax error");
 }
 
+TEST(ParseConfigYamlErrors, OneDocumentOnly) {
+  expectParseError("vip: 10.0.0.1\n---\nvip: 10.0.0.2\n", "3:1", "", "a second YAML document");
+}
+
 TEST(ParseConfigYamlErrors, TopLevelMustBeAMapping) {
   expectParseError("- vip\n", "1:1", "", "expected a mapping of configuration keys");
 }
