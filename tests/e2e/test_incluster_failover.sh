@@ -19,7 +19,7 @@ lab_holders_start
 wait_until 15 kvk_one_holder >/dev/null || fail "no single VIP holder after 15 s"
 leader=$(kvk_one_holder)
 log "leader: $leader"
-wait_until 3 test "$(kvk_lease_field holderIdentity)" = "$leader" ||
+wait_until 3 kvk_lease_holder_is "$leader" ||
   fail "the Lease names '$(kvk_lease_field holderIdentity)', the VIP is on $leader"
 check "the Lease holder holds the VIP" test "$(kvk_lease_field holderIdentity)" = "$leader"
 assert_eq 5 "$(kvk_lease_field leaseDurationSeconds)" "leaseDurationSeconds"
@@ -56,7 +56,7 @@ for round in 1 2 3; do
   # Bound: the follower saw the last renewal up to one jittered poll (2.2 s) after it was written,
   # then waits leaseDuration (5 s) of its own clock; plus probing and the API round trips.
   assert_le "$took" 7.8 "round $round: failover after SIGKILL"
-  wait_until 3 test "$(kvk_lease_field holderIdentity)" = "$new_leader" || fail "Lease not updated"
+  wait_until 3 kvk_lease_holder_is "$new_leader" || fail "Lease not updated"
   assert_eq "$((transitions_before + 1))" "$(kvk_lease_field leaseTransitions)" "leaseTransitions +1"
   kvk_start_manager "$leader"
   lab_mark_alive "$leader"

@@ -69,3 +69,9 @@ kvk_holder_is_not() {
 
 # kvk_elapsed T0_US: seconds since T0_US (from _lab_us), 3 decimals.
 kvk_elapsed() { printf '%.3f' "$((($(_lab_us) - $1) / 1000))e-3"; }
+
+# kvk_holder_is NODE: NODE, and only NODE, holds the VIP.
+kvk_holder_is() { [ "$(lab_vip_holders)" = "$1" ]; }
+
+# kvk_lease_holder_is NODE: the Lease names NODE.
+kvk_lease_holder_is() { [ "$(kvk_lease_field holderIdentity)" = "$1" ]; }
