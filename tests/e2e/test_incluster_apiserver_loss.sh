@@ -38,8 +38,9 @@ wait_until 10 kvk_one_holder >/dev/null || fail "no holder 10 s after the API se
 log "$(kvk_one_holder) holds the VIP $(kvk_elapsed "$t1")s after the API server came back"
 sleep 3
 check "exactly one holder after recovery" kvk_one_holder
-wait_until 3 test "$(kvk_lease_field holderIdentity)" = "$(kvk_one_holder)" ||
-  fail "the Lease names '$(kvk_lease_field holderIdentity)', the VIP is on $(kvk_one_holder)"
+holder=$(kvk_one_holder)
+wait_until 3 kvk_lease_holder_is "$holder" ||
+  fail "the Lease names '$(kvk_lease_field holderIdentity)', the VIP is on $holder"
 
 report=$(lab_holders_check) || fail "two live nodes held the VIP at once: $report"
 echo "MEASURED incluster VIP removal after API server loss (s): $took"
