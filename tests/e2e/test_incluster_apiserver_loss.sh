@@ -3,6 +3,7 @@
 # before any other node could see the Lease as expired (last renewal + leaseDuration - renewDeadline
 # = 2 s with the defaults), and says why in its log. Nobody holds the VIP while the API server is
 # away; when it returns (with its stored state, like etcd), exactly one node takes the VIP again.
+# Then the API server hangs (answers nothing): the same happens through request timeouts.
 # timeout: 180
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
@@ -42,6 +43,19 @@ holder=$(kvk_one_holder)
 wait_until 3 kvk_lease_holder_is "$holder" ||
   fail "the Lease names '$(kvk_lease_field holderIdentity)', the VIP is on $holder"
 
+# A hung API server (accepts connections, never answers): requests time out after 1 s, and the
+# leader gives the VIP up just the same.
+sleep 2
+t2=$(_lab_us)
+kill -USR1 "${LAB_BG_PID[apiserver]}"
+wait_until 6 _lab_not lab_has_vip "$holder" || fail "$holder kept the VIP 6 s into a hung API server"
+took_hung=$(kvk_elapsed "$t2")
+log "$holder removed the VIP ${took_hung}s after the API server hung"
+assert_le "$took_hung" 3.2 "VIP removed while the API server hangs"
+check "the timeout is named" grep -q "did not answer within 1000 ms" "$(lab_kv_log "$holder")"
+sleep 4
+assert_eq "" "$(lab_vip_holders)" "nobody holds the VIP while the API server hangs"
+
 report=$(lab_holders_check) || fail "two live nodes held the VIP at once: $report"
-echo "MEASURED incluster VIP removal after API server loss (s): $took"
+echo "MEASURED incluster VIP removal after API server loss (s): killed $took, hung $took_hung"
 lab_pass
