@@ -7,6 +7,7 @@
 
 #include "common/event_loop.h"
 #include "election/make_elector.h"
+#include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
 #include "net/announcer.h"
 #include "net/interfaces.h"
@@ -33,6 +34,12 @@ class Daemon {
     if (config_.vip) {
       if (auto st = setUpVip(); !st) return st;
     }
+    if (!config_.load_balancers.empty()) {
+      // Workers: one per CPU (worker_threads 0), each with its own epoll loop.
+      auto balancers = lb::LoadBalancerSet::create(config_.load_balancers, config_.vip, 0);
+      if (!balancers) return balancers.error();
+      balancers_ = std::move(*balancers);
+    }
     auto elector = election::makeElector(*loop_, config_);
     if (!elector) return elector.error();
     elector_ = std::move(*elector);
@@ -48,6 +55,9 @@ class Daemon {
   Status start() {
     if (controller_) {
       if (auto st = controller_->removeLeftover(); !st) return st;
+    }
+    if (balancers_) {
+      if (auto st = balancers_->start(); !st) return st;
     }
     election::ElectorCallbacks callbacks;
     callbacks.started_leading = [this] {
@@ -95,8 +105,19 @@ class Daemon {
     controller_ = std::make_unique<vip::VipController>(
         loop_->time(), *addresses_, *announcer_, *prober_, options,
         [this] { return elector_ ? elector_->leadershipValidUntil() : SteadyTime{}; },
-        vip::VipControllerHooks{});
+        vip::VipControllerHooks{[this] { onVipAcquired(); }, [this] { onVipReleased(); }});
     return {};
+  }
+
+  // The load balancers follow the VIP: they listen on it only while it is on the interface.
+  void onVipAcquired() {
+    if (!balancers_) return;
+    if (auto st = balancers_->onVipAcquired(); !st) {
+      spdlog::error("load balancers cannot listen on the VIP: {}", st.error().describe());
+    }
+  }
+  void onVipReleased() {
+    if (balancers_) balancers_->onVipReleased();
   }
 
   std::string nodeName() const {
@@ -123,6 +144,7 @@ class Daemon {
 
   void finish() {
     if (controller_) controller_->release();
+    if (balancers_) balancers_->stop();
     signals_.clear();
     stop_deadline_.reset();
     loop_->stop();
@@ -134,6 +156,7 @@ class Daemon {
   std::unique_ptr<net::Announcer> announcer_;
   std::unique_ptr<net::ConflictProber> prober_;
   std::unique_ptr<election::Elector> elector_;
+  std::unique_ptr<lb::LoadBalancerSet> balancers_;
   std::unique_ptr<vip::VipController> controller_;
   std::vector<std::unique_ptr<SignalWatcher>> signals_;
   std::unique_ptr<Timer> stop_deadline_;
