@@ -160,7 +160,11 @@ Result<ClusterAccess> parseKubeconfig(std::string_view text, const std::string& 
 
 Result<ClusterAccess> loadKubeconfig(const std::string& path) {
   auto text = readFile(path);
-  if (!text) return text.error();
+  if (!text) {
+    Error e = text.error();
+    e.message = "kubeconfig: " + e.message;
+    return e;
+  }
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   auto access = parseKubeconfig(*text, dir);
@@ -178,7 +182,7 @@ Result<ClusterAccess> loadInCluster(const EnvLookup& env, const std::string& dir
   if (!host || host->empty() || !port || port->empty()) {
     return invalid(
         "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set "
-        "(give a kubeconfig with k8s_config_file / --kubeConfig instead)");
+        "(give a kubeconfig with k8s_config_file / --k8sConfigPath instead)");
   }
   ClusterAccess access;
   const bool ipv6 = host->find(':') != std::string::npos;
