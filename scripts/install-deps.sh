@@ -13,7 +13,7 @@ packages=(
   # unit tests
   libgtest-dev libgmock-dev
   # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks
-  iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3
+  iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3 openssl
   keepalived haproxy nginx-light wrk
 )
 
