@@ -193,6 +193,8 @@ run_one() {  # run_one TARGET MODE ROUND
 
 read -r -a targets <<<"${TARGETS:-direct kube-vip haproxy}"
 echo "kube-vip LB benchmark: wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, kube-vip workers $LB_WORKERS" >&2
+# Other load on the machine skews every figure alike; say how much there was.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$ROUNDS"); do
   order=("${targets[@]}")
   # Every other round runs the targets in reverse order, so drift over time favours nobody.
@@ -211,6 +213,7 @@ col() { awk -v t="$1" -v m="$2" -v c="$3" '$1 == t && $2 == m { print $c }' "$re
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 
 echo
+echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 echo "median of $ROUNDS rounds, ${DURATION}s each, wrk -t1 -c$CONNECTIONS (CPU 0); proxies and nginx on CPU 1"
 printf '%-10s %-16s %12s %10s %10s %14s\n' mode target "req/s" "p50 ms" "p99 ms" "peak RSS MiB"
 for mode in keepalive close; do

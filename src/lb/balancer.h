@@ -15,8 +15,9 @@
 namespace kubevip::lb {
 
 // How the TCP mode moves bytes. Copying through a user-space buffer (recv/send) is the default:
-// it measured faster here for request/response traffic (bench/lb/README.md); splice() moves
-// bytes through a pipe pair without copying them, which can pay for bulk transfers.
+// splice() measured no faster for small request/response exchanges (bench/lb/README.md), and it
+// costs a pipe pair (two descriptors, two system calls) per direction and connection. It moves
+// bytes without copying them, which can pay for bulk transfers.
 enum class Forwarding { kCopy, kSplice };
 
 struct Balancer {
