@@ -1,6 +1,7 @@
 // Runs one LoadBalancerSet outside the daemon, for the load-balancing benchmark:
 //   kube-vip-lb-bench --listen 10.0.0.1:8080 --backend 10.0.1.1:80 --backend ... [--workers N]
-//                     [--mode tcp|http] [--splice] [--no-health-check]
+//                     [--mode tcp|http] [--splice]
+//                     [--health-check INTERVAL_MS,TIMEOUT_MS,RISE,FALL | --no-health-check]
 // It listens on the given address (a bindToVip:true balancer whose VIP is that address, which
 // the benchmark has put on an interface) until SIGINT or SIGTERM.
 #include <signal.h>
@@ -25,9 +26,10 @@ Result<Endpoint> parseEndpoint(const std::string& text) {
 }
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: kube-vip-lb-bench --listen ADDR:PORT --backend ADDR:PORT... [--workers N] "
-               "[--mode tcp|http] [--splice] [--no-health-check]\n");
+  std::fprintf(
+      stderr,
+      "usage: kube-vip-lb-bench --listen ADDR:PORT --backend ADDR:PORT... [--workers N] "
+      "[--mode tcp|http] [--splice] [--health-check MS,MS,RISE,FALL | --no-health-check]\n");
   return 2;
 }
 
@@ -59,6 +61,16 @@ int main(int argc, char** argv) {
       lb.type = mode == "http" ? config::LoadBalancerType::kHttp : config::LoadBalancerType::kTcp;
     } else if (arg == "--splice") {
       options.splice = true;
+    } else if (arg == "--health-check" && has_value) {
+      // INTERVAL_MS,TIMEOUT_MS,RISE,FALL
+      int interval = 0, timeout = 0, rise = 0, fall = 0;
+      if (std::sscanf(argv[++i], "%d,%d,%d,%d", &interval, &timeout, &rise, &fall) != 4) {
+        return usage();
+      }
+      lb.health_check.interval = std::chrono::milliseconds(interval);
+      lb.health_check.timeout = std::chrono::milliseconds(timeout);
+      lb.health_check.rise = rise;
+      lb.health_check.fall = fall;
     } else if (arg == "--no-health-check") {
       lb.health_check.enabled = false;
     } else {

@@ -35,21 +35,35 @@ std::optional<std::size_t> BackendPool::pick(SteadyTime now,
                                              std::span<const std::size_t> excluded) {
   if (size_ == 0) return std::nullopt;
   const int64_t now_ns = toNs(now);
-  const std::size_t start = cursor_.fetch_add(1, std::memory_order_relaxed) % size_;
+  const uint64_t ticket = cursor_.fetch_add(1, std::memory_order_relaxed);
   std::optional<std::size_t> chosen;
-  int best = std::numeric_limits<int>::max();
-  for (std::size_t k = 0; k < size_; ++k) {
-    std::size_t i = (start + k) % size_;
-    if (contains(excluded, i) || !eligible(slots_[i], now_ns)) continue;
-    if (algorithm_ == config::BalanceAlgorithm::kRoundRobin) {
-      chosen = i;
-      break;
+  if (algorithm_ == config::BalanceAlgorithm::kRoundRobin) {
+    // The ticket-th of the eligible backends, so that a down backend's share is spread evenly
+    // over the others instead of all falling on its successor.
+    std::size_t eligible_count = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (!contains(excluded, i) && eligible(slots_[i], now_ns)) ++eligible_count;
     }
-    // Least connections: the first minimum after the rotating start, so ties spread evenly.
-    int active = slots_[i].active.load(std::memory_order_relaxed);
-    if (active < best) {
-      best = active;
-      chosen = i;
+    if (eligible_count == 0) return std::nullopt;
+    std::size_t k = ticket % eligible_count;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (contains(excluded, i) || !eligible(slots_[i], now_ns)) continue;
+      if (k-- == 0) {
+        chosen = i;
+        break;
+      }
+    }
+  } else {
+    // Least connections: the first minimum after a rotating start, so ties spread evenly.
+    int best = std::numeric_limits<int>::max();
+    for (std::size_t step = 0; step < size_; ++step) {
+      std::size_t i = (ticket + step) % size_;
+      if (contains(excluded, i) || !eligible(slots_[i], now_ns)) continue;
+      int active = slots_[i].active.load(std::memory_order_relaxed);
+      if (active < best) {
+        best = active;
+        chosen = i;
+      }
     }
   }
   if (chosen) slots_[*chosen].active.fetch_add(1, std::memory_order_relaxed);

@@ -32,12 +32,15 @@ TEST(BackendPoolTest, RoundRobinSkipsDownBackends) {
   BackendPool pool(threeBackends(), config::BalanceAlgorithm::kRoundRobin, true, Duration::zero());
   EXPECT_TRUE(pool.markDown(1, kT0));
   EXPECT_FALSE(pool.markDown(1, kT0));  // already down: no second transition
+  std::map<std::size_t, int> count;
   for (int i = 0; i < 6; ++i) {
     auto p = pool.pick(kT0);
     ASSERT_TRUE(p);
-    EXPECT_NE(*p, 1u);
+    count[*p]++;
     pool.release(*p);
   }
+  // The down backend's share is spread evenly, not all given to its successor.
+  EXPECT_EQ(count, (std::map<std::size_t, int>{{0, 3}, {2, 3}}));
   EXPECT_TRUE(pool.markUp(1));
   EXPECT_FALSE(pool.markUp(1));
 }
