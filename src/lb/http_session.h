@@ -11,6 +11,9 @@
 // malformed or truncated response head), 504 (backend connect timed out, or no response within
 // idle_timeout). Timeouts: a request head must arrive within kRequestHeadTimeout of its first
 // byte; an idle keep-alive connection is closed after idle_timeout.
+//
+// Not supported: protocol upgrades (Upgrade is hop-by-hop and dropped, so a backend never
+// switches; a 101 answer becomes 502), and reuse of backend connections across requests.
 #pragma once
 
 #include "common/ip_address.h"
