@@ -42,7 +42,7 @@ SYSTEMS="kube-vip,keepalived-1,keepalived-0.1"
 EVENTS="node-lost,process-kill,clean-stop"
 OUT_DIR=""
 SETTLE=1.0      # seconds observed after the takeover (overlaps, flapping)
-PRE_EVENT=0.3   # seconds of prober history before the event
+PRE_EVENT=0.3   # seconds of prober history before the event, plus a random 0-1 s (see run_trial)
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -325,7 +325,11 @@ run_trial() {
     return 0
   fi
   leader=$STEADY_LEADER
+  # A random phase against the periodic timers (VRRP adverts every 1 s, VIP renewals every 200 ms):
+  # the restore ends at a fixed time after the restarted daemon's first advert, so without it every
+  # trial would hit the same point of the advert cycle.
   sleep "$PRE_EVENT"
+  sleep "0.$(printf '%03d' $((RANDOM % 1000)))"
   apply_event "$event" "$leader"
   wait_until "$timeout" answered_by_other "$EVENT_TIME" "$leader" || takeover_seen=0
   sleep "$SETTLE"
