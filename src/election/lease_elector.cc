@@ -178,7 +178,7 @@ void LeaseElector::slowPath(SteadyTime sent_at) {
                         }));
         return;
       }
-      spdlog::warn("lease election: {}", result.error().describe());
+      reportFailure(result.error().describe());
       finishAttempt(false, sent_at);
       return;
     }
@@ -202,13 +202,32 @@ void LeaseElector::onWritten(const Result<k8s::Lease>& result, SteadyTime sent_a
       spdlog::info("lease election: another node wrote {} first (409), not acquired",
                    client_->describe());
     } else {
-      spdlog::warn("lease election: cannot {} the Lease: {}", what, result.error().describe());
+      reportFailure(fmt::format("cannot {} the Lease: {}", what, result.error().describe()));
     }
     finishAttempt(false, sent_at);
     return;
   }
   observe(*result);
   finishAttempt(true, sent_at);
+}
+
+void LeaseElector::reportFailure(const std::string& message) {
+  // The same failure every retry period (API server down, bad credentials) is logged once, then
+  // counted and repeated every kRepeatEvery attempts, so that logs stay readable during an outage.
+  constexpr int kRepeatEvery = 30;
+  if (message == last_failure_) {
+    ++failure_repeats_;
+    if (failure_repeats_ % kRepeatEvery != 0) {
+      spdlog::debug("lease election: {}", message);
+      return;
+    }
+    spdlog::warn("lease election: {} (failing for the last {} attempts)", message,
+                 failure_repeats_ + 1);
+    return;
+  }
+  last_failure_ = message;
+  failure_repeats_ = 0;
+  spdlog::warn("lease election: {}", message);
 }
 
 void LeaseElector::finishAttempt(bool acquired, SteadyTime sent_at) {
@@ -223,6 +242,7 @@ void LeaseElector::finishAttempt(bool acquired, SteadyTime sent_at) {
     return;
   }
   if (acquired) {
+    last_failure_.clear();
     const SteadyTime valid_until = sent_at + (options_.lease_duration - options_.renew_deadline);
     if (valid_until <= now) {
       // Written, but the answer came back too late to rely on; the next attempt renews it.

@@ -12,8 +12,9 @@
 //  - Expiry is judged only by observedTime, never by the record's renewTime: clocks of different
 //    nodes disagree, but every node's monotonic clock runs at (nearly) the same rate.
 //  - Not leading: try every retryPeriod, jittered by client-go's JitterFactor 1.2 (waits in
-//    [P, 2.2P]); and, unlike client-go, also right after the observed holder's lease expires. Leading: renew every retryPeriod; a renewal cycle that has not succeeded within
-//    renewDeadline loses the leadership.
+//    [P, 2.2P]); and, unlike client-go, also right after the observed holder's lease expires.
+//    Leading: renew every retryPeriod; a renewal cycle that has not succeeded within renewDeadline
+//    loses the leadership.
 //  - Clean stop: stopped_leading first (the VIP is removed), then the Lease is released
 //    (holderIdentity "", leaseDurationSeconds 1, per ReleaseOnCancel), so that the next node takes
 //    over at its next retry instead of waiting for expiry.
@@ -88,6 +89,7 @@ class LeaseElector final : public Elector {
   void tryUpdate(const k8s::Lease& current, SteadyTime sent_at);
   void onWritten(const Result<k8s::Lease>& result, SteadyTime sent_at, const char* what);
   void observe(const k8s::Lease& lease);
+  void reportFailure(const std::string& message);
   void finishAttempt(bool acquired, SteadyTime sent_at);
   void scheduleNext();
   void stepDown(const std::string& why);
@@ -119,6 +121,8 @@ class LeaseElector final : public Elector {
   std::unique_ptr<Timer> validity_timer_;
   std::unique_ptr<Timer> deadline_timer_;
   std::function<void()> stop_done_;
+  std::string last_failure_;
+  int failure_repeats_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
