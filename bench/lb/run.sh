@@ -154,14 +154,16 @@ start_proxy() {  # sets proxy_pid and url
   esac
 }
 
-stop_proxy() {  # prints the proxy's peak RSS in MiB ("-" for none)
-  if [ -z "$proxy_pid" ]; then echo "-"; return; fi
-  local kb
+stop_proxy() {  # prints "PEAK_RSS_MiB CPU_TICKS" of the proxy ("- -" for none)
+  if [ -z "$proxy_pid" ]; then echo "- -"; return; fi
+  local kb ticks
   kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$proxy_pid/status")
+  # utime + stime of all its threads, in clock ticks (fields 14 and 15 after the command name).
+  ticks=$(sed 's/^.*) //' "/proc/$proxy_pid/stat" | awk '{print $12 + $13}')
   kill "$proxy_pid"
   wait "$proxy_pid" 2>/dev/null || true
   proxy_pid=""
-  awk -v kb="$kb" 'BEGIN { printf "%.1f", kb / 1024 }'
+  awk -v kb="$kb" -v t="$ticks" 'BEGIN { printf "%.1f %d", kb / 1024, t }'
 }
 
 to_ms() {  # wrk latency ("812.00us", "1.23ms", "1.01s") in milliseconds
@@ -174,21 +176,26 @@ to_ms() {  # wrk latency ("812.00us", "1.23ms", "1.01s") in milliseconds
 results="$work/results"
 : >"$results"
 run_one() {  # run_one TARGET MODE ROUND
-  local target=$1 mode=$2 round=$3 header=() out rps p50 p99 rss
+  local target=$1 mode=$2 round=$3 header=() out rps p50 p99 rss ticks requests cpu_us
   [ "$mode" = close ] && header=(-H "Connection: close")
   start_proxy "$target"
   out=$(ip netns exec "$ns_c" taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
     "${header[@]}" "$url")
-  rss=$(stop_proxy)
+  read -r rss ticks <<<"$(stop_proxy)"
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  # The proxy's CPU time per request: steadier than req/s when other work shares the machine.
+  cpu_us="-"
+  [ "$ticks" != "-" ] && cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
     echo "run.sh: $target/$mode round $round: $(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr -s ' ')" >&2
   fi
-  echo "$target $mode $round $rps $p50 $p99 $rss" >>"$results"
-  printf '  round %d %-8s %-10s %10s req/s  p50 %7s ms  p99 %7s ms  peak RSS %s MiB\n' \
-    "$round" "$target" "$mode" "$rps" "$p50" "$p99" "$rss" >&2
+  echo "$target $mode $round $rps $p50 $p99 $rss $cpu_us" >>"$results"
+  printf '  round %d %-8s %-10s %10s req/s  p50 %7s ms  p99 %7s ms  peak RSS %s MiB  CPU %s us/req\n' \
+    "$round" "$target" "$mode" "$rps" "$p50" "$p99" "$rss" "$cpu_us" >&2
 }
 
 read -r -a targets <<<"${TARGETS:-direct kube-vip haproxy}"
@@ -215,16 +222,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else print
 echo
 echo "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 echo "median of $ROUNDS rounds, ${DURATION}s each, wrk -t1 -c$CONNECTIONS (CPU 0); proxies and nginx on CPU 1"
-printf '%-10s %-16s %12s %10s %10s %14s\n' mode target "req/s" "p50 ms" "p99 ms" "peak RSS MiB"
+printf '%-10s %-16s %12s %10s %10s %14s %14s\n' mode target "req/s" "p50 ms" "p99 ms" "peak RSS MiB" \
+  "CPU us/req"
 for mode in keepalive close; do
   for t in "${targets[@]}"; do
-    printf '%-10s %-16s %12s %10s %10s %14s\n' "$mode" "$t" "$(col "$t" $mode 4)" \
-      "$(col "$t" $mode 5)" "$(col "$t" $mode 6)" "$(col "$t" $mode 7)"
+    printf '%-10s %-16s %12s %10s %10s %14s %14s\n' "$mode" "$t" "$(col "$t" $mode 4)" \
+      "$(col "$t" $mode 5)" "$(col "$t" $mode 6)" "$(col "$t" $mode 7)" "$(col "$t" $mode 8)"
   done
 done
 echo
-printf '%-10s %18s %18s\n' mode "kube-vip/HAProxy rps" "kube-vip/HAProxy p99"
+printf '%-10s %18s %18s %18s\n' mode "kube-vip/HAProxy rps" "kube-vip/HAProxy p99" \
+  "kube-vip/HAProxy CPU"
 for mode in keepalive close; do
-  printf '%-10s %18s %18s\n' "$mode" "$(ratio "$(col kube-vip $mode 4)" "$(col haproxy $mode 4)")" \
-    "$(ratio "$(col kube-vip $mode 6)" "$(col haproxy $mode 6)")"
+  printf '%-10s %18s %18s %18s\n' "$mode" "$(ratio "$(col kube-vip $mode 4)" "$(col haproxy $mode 4)")" \
+    "$(ratio "$(col kube-vip $mode 6)" "$(col haproxy $mode 6)")" \
+    "$(ratio "$(col kube-vip $mode 8)" "$(col haproxy $mode 8)")"
 done
