@@ -36,6 +36,19 @@ if command -v kubectl >/dev/null; then
   assert_contains "$raw" '"name": "leases"' "kubectl get --raw discovery lists leases"
   table=$("${kc[@]}" get lease -n kube-system)
   assert_contains "$table" "plndr-cp-lock   $leader" "kubectl get lease table"
+  # kubectl writes too (no OpenAPI documents here, hence --validate=false).
+  printf '%s\n' "apiVersion: coordination.k8s.io/v1" "kind: Lease" "metadata:" \
+    "  name: written-by-kubectl" "  namespace: kube-system" "spec:" "  holderIdentity: someone" \
+    "  leaseDurationSeconds: 7" >"$LAB_DIR/lease.yaml"
+  created=$("${kc[@]}" create --validate=false -f "$LAB_DIR/lease.yaml")
+  assert_contains "$created" "lease.coordination.k8s.io/written-by-kubectl created" "kubectl create"
+  again=$("${kc[@]}" create --validate=false -f "$LAB_DIR/lease.yaml" 2>&1 || true)
+  assert_contains "$again" "AlreadyExists" "a second kubectl create is refused as AlreadyExists"
+  deleted=$("${kc[@]}" delete lease -n kube-system written-by-kubectl)
+  assert_contains "$deleted" "deleted" "kubectl delete"
+  denied=$(lab_exec client kubectl --kubeconfig "$(kvk_kubeconfig reader)" delete lease \
+    -n kube-system plndr-cp-lock 2>&1 || true)
+  assert_contains "$denied" 'cannot delete resource "leases"' "kubectl shows the RBAC refusal"
 else
   log "kubectl is not installed: the kubectl checks are SKIPPED"
 fi
