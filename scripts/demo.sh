@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # `make demo`: kube-vip on a throw-away network of namespaces, start to finish in a few seconds.
 #
-# Builds a lab (a bridge, node1 and a client, each in its own network namespace; nothing is
-# added to the host's own network), starts a singleNode kube-vip on node1 with the VIP, shows
-# the client reaching node1 through the VIP and learning node1's MAC for it, stops kube-vip and
-# shows the VIP gone. Everything is removed at the end, also on Ctrl-C or error.
+# Builds a lab (a bridge, nodes and a client, each in its own network namespace; nothing is
+# added to the host's own network), starts kube-vip, shows the client reaching the holder through
+# the VIP and learning its MAC, then (cluster) kills the holder and shows the takeover, or (single
+# node) stops kube-vip and shows the VIP gone. Everything is removed at the end, also on Ctrl-C or
+# error.
 # Needs root and bin/kube-vip (built by `make`).
 #
-#   scripts/demo.sh              the single-node demo above (what `make demo` runs)
-#   scripts/demo.sh --failover   three nodes elect a VIP holder with Raft; the holder's kube-vip is
-#                                SIGKILLed and another node takes the VIP over
+#   scripts/demo.sh              (what `make demo` runs; also --failover) three nodes elect a VIP
+#                                holder with Raft; the holder's kube-vip is SIGKILLed and another
+#                                node takes the VIP over; the client's outage is printed
+#   scripts/demo.sh --single     one node holds the VIP, then SIGTERM removes it
 # Each scene is one function.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -138,19 +140,19 @@ scene_stop_all() {
 lab_init "kube-vip demo"
 lab_require_kubevip
 case "${1:-}" in
-  "")
+  --single)
     scene_lab 1
     scene_start_single node1
     scene_client_reaches node1
     scene_stop node1
     ;;
-  --failover)
+  "" | --failover)
     scene_lab 3
     scene_start_cluster
     scene_client_reaches "$holder"
     scene_failover
     scene_stop_all
     ;;
-  *) echo "usage: $0 [--failover]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--failover|--single]" >&2; exit 2 ;;
 esac
 heading "Clean up: namespaces and processes removed"
