@@ -40,7 +40,7 @@ ulimit -n 20000
 tag="kvlb$$"
 ns_br="${tag}br" ns_c="${tag}c" ns_p="${tag}p" ns_b="${tag}b"
 net=10.211.0
-client_ip=$net.1 proxy_ip=$net.2 backend_ips=($net.11 $net.12 $net.13)
+client_ip=$net.1 proxy_ip=$net.2 backend_ips=("$net.11" "$net.12" "$net.13")
 work=$(mktemp -d "/tmp/${tag}.XXXXXX")
 proxy_pid=""
 
