@@ -463,6 +463,46 @@ TEST(LoopbackTest, VipListenerFollowsAcquireAndRelease) {
   EXPECT_TRUE(set->listeningEndpoint("vip"));
 }
 
+TEST(LoopbackTest, Ipv6VipAndBackend) {
+  const IpAddress kLoopback6 = *IpAddress::parse("::1");
+  UniqueFd backend(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(::bind(backend.get(), reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6)), 0);
+  ASSERT_EQ(::listen(backend.get(), 8), 0);
+  setTimeouts(backend.get());  // bounds accept() too, so a failure cannot hang the test
+  socklen_t len = sizeof(sin6);
+  ::getsockname(backend.get(), reinterpret_cast<sockaddr*>(&sin6), &len);
+  std::thread server([&] {
+    UniqueFd c(::accept(backend.get(), nullptr, nullptr));
+    setTimeouts(c.get());
+    sendAll(c.get(), "v6 " + readAll(c.get()));
+  });
+  config::LoadBalancer lb = balancer("six", {});
+  lb.backends.push_back(config::Backend{kLoopback6, ntohs(sin6.sin6_port)});
+  lb.bind_to_vip = true;
+  auto created = LoadBalancerSet::create({lb}, kLoopback6, 1);
+  ASSERT_TRUE(created);
+  auto set = std::move(*created);
+  ASSERT_TRUE(set->start());
+  ASSERT_TRUE(set->onVipAcquired());
+  auto ep = set->listeningEndpoint("six");
+  ASSERT_TRUE(ep);
+  EXPECT_TRUE(ep->address.isV6());
+  UniqueFd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  setTimeouts(fd.get());
+  sockaddr_in6 to{};
+  to.sin6_family = AF_INET6;
+  to.sin6_addr = in6addr_loopback;
+  to.sin6_port = htons(ep->port);
+  ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+  sendAll(fd.get(), "hello");
+  ::shutdown(fd.get(), SHUT_WR);
+  EXPECT_EQ(readAll(fd.get()), "v6 hello");
+  server.join();
+}
+
 TEST(LoopbackTest, StopClosesListeners) {
   TestServer a(namedCollector("a"));
   uint16_t port = 0;
