@@ -43,6 +43,11 @@ class HttpSession final : public Session {
     advance();
   }
 
+  void closeSockets() override {
+    client_.reset();
+    backend_.reset();
+  }
+
   void onTick(SteadyTime now) override {
     switch (response_) {
       case Resp::kConnecting:

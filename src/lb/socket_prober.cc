@@ -61,9 +61,10 @@ class SocketProbe final : public ProbeHandle {
   void complete(bool ok) {
     if (!done_) return;
     // Stop watching at once: a level-triggered writable socket would otherwise spin the loop
-    // until the checker frees this probe.
+    // until the checker frees this probe. The socket stays open until the watcher is gone: libuv
+    // unregisters the descriptor by number when the handle closes, and a number reused by a newer
+    // probe must not lose its registration.
     (void)watcher_->setEvents(0);
-    fd_.reset();
     auto done = std::move(done_);
     done_ = nullptr;
     done(ok);  // may free this probe later, never now (see HealthChecker)

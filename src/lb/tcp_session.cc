@@ -44,6 +44,11 @@ class TcpSession final : public Session {
     if (flows_[kClient].done && flows_[kBackend].done) close();
   }
 
+  void closeSockets() override {
+    client_.reset();
+    backend_.reset();
+  }
+
   void onTick(SteadyTime now) override {
     if (connecting_) {
       if (now < connect_deadline_) return;

@@ -52,6 +52,7 @@ class Worker::Listener final : public Handler {
     }
   }
 
+  void closeFd() { fd_.reset(); }
   int fd() const { return fd_.get(); }
   int group() const { return group_; }
   EpollRef* ref() { return &ref_; }
@@ -71,7 +72,11 @@ Session::Session(Worker& worker, Balancer& balancer, int group)
 
 Session::~Session() { balancer_.connections.fetch_sub(1, std::memory_order_relaxed); }
 
-void Session::close() { worker_.retire(this); }
+void Session::close() {
+  if (dead) return;
+  worker_.retire(this);
+  closeSockets();
+}
 
 Result<std::unique_ptr<Worker>> Worker::create(int index) {
   std::unique_ptr<Worker> w(new Worker(index));
@@ -146,6 +151,7 @@ void Worker::closeGroup(int group) {
   for (auto it = listeners_.begin(); it != listeners_.end();) {
     if ((*it)->group() == group) {
       (*it)->dead = true;
+      (*it)->closeFd();  // stop accepting now; the object lives until the round ends
       retired_listeners_.push_back(std::move(*it));
       it = listeners_.erase(it);
     } else {

@@ -48,11 +48,15 @@ class Session : public Handler {
   ~Session() override;
   // Checks deadlines; may retire the session.
   virtual void onTick(SteadyTime now) = 0;
-  // Closes everything at once (the worker or its VIP is going away).
+  // Ends the session: its sockets are closed now (so a caller of closeGroup() knows the
+  // connections are gone when it returns), the object is freed after the current round.
   void close();
   int group() const { return group_; }
 
  protected:
+  // Closes the session's sockets; called once, by close().
+  virtual void closeSockets() = 0;
+
   Worker& worker_;
   Balancer& balancer_;
 
