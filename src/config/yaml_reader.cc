@@ -2,12 +2,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <charconv>
 #include <initializer_list>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -52,6 +54,48 @@ std::string joinKeys(std::initializer_list<std::string_view> keys) {
   }
   return out;
 }
+
+// yaml-cpp 0.7 never stops on some malformed documents (one starting with ',' emits null nodes
+// until memory runs out). A first pass counts the parser's events against a bound no real document
+// reaches -- every event but an implicit null consumes input -- and reports where it got stuck.
+class EventBudget : public YAML::EventHandler {
+ public:
+  explicit EventBudget(size_t limit) : limit_(limit) {}
+
+  // Thrown (and caught in parseConfigYaml) when the budget runs out.
+  struct Exhausted {
+    YAML::Mark mark;
+  };
+
+  void OnDocumentStart(const YAML::Mark& mark) override { spend(mark); }
+  void OnDocumentEnd() override { spend(last_); }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { spend(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { spend(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    spend(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    spend(mark);
+  }
+  void OnSequenceEnd() override { spend(last_); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    spend(mark);
+  }
+  void OnMapEnd() override { spend(last_); }
+
+ private:
+  void spend(const YAML::Mark& mark) {
+    last_ = mark;
+    if (++spent_ > limit_) throw Exhausted{mark};
+  }
+
+  size_t limit_;
+  size_t spent_ = 0;
+  YAML::Mark last_ = YAML::Mark::null_mark();
+};
 
 class Reader {
  public:
@@ -424,7 +468,15 @@ Result<Config> parseConfigYaml(std::string_view yaml, std::string_view source_na
   Config config;
   Reader reader(source_name, config.origins);
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml));
+    const std::string text(yaml);
+    {
+      std::istringstream stream(text);
+      YAML::Parser parser(stream);
+      EventBudget budget(4 * text.size() + 64);
+      while (parser.HandleNextDocument(budget)) {
+      }
+    }
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
     if (documents.size() > 1) {
       return reader.error(Field{documents[1], documents[1].Mark(), ""},
                           "a second YAML document; a configuration file holds exactly one");
@@ -438,6 +490,10 @@ Result<Config> parseConfigYaml(std::string_view yaml, std::string_view source_na
     if (auto s = reader.readConfig(Field{root, root.Mark(), ""}, config); !s.ok()) {
       return s.error();
     }
+  } catch (const EventBudget::Exhausted& e) {
+    return reader.error(Field{YAML::Node(), e.mark, ""},
+                        "YAML syntax error: the parser makes no progress here (a ',' outside "
+                        "[ ] or { }?)");
   } catch (const YAML::Exception& e) {
     return reader.error(Field{YAML::Node(), e.mark, ""}, "YAML syntax error: " + e.msg);
   } catch (const std::exception& e) {

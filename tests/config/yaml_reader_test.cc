@@ -181,6 +181,13 @@ TEST(ParseConfigYamlErrors, OneDocumentOnly) {
   expectParseError("vip: 10.0.0.1\n---\nvip: 10.0.0.2\n", "3:1", "", "a second YAML document");
 }
 
+// yaml-cpp 0.7 alone allocates without end on these.
+TEST(ParseConfigYamlErrors, DocumentsTheParserLoopsOnAreRejected) {
+  expectParseError(",vip: 10.0.0.1\n", "1:1", "",
+                   "YAML syntax error: the parser makes no progress");
+  expectParseError("vip: 10.0.0.1\n---\n,b\n", "3:1", "", "YAML syntax error");
+}
+
 TEST(ParseConfigYamlErrors, TopLevelMustBeAMapping) {
   expectParseError("- vip\n", "1:1", "", "expected a mapping of configuration keys");
 }
