@@ -10,13 +10,7 @@ lab_create 3
 lab_start_servers
 lab_holders_start
 
-ELECTION="election: {timeout: 300ms, heartbeat: 50ms, leaderLease: 250ms, probeInterval: 20ms, probesUnanswered: 3}"
-for k in 1 2 3; do
-  leader_opt=()
-  [ $k != 1 ] || leader_opt=(--start-as-leader)
-  lab_write_config "$LAB_DIR/node$k.yaml" --node $k --nodes 3 "${leader_opt[@]}" --extra "$ELECTION"
-  lab_start_kubevip node$k "$LAB_DIR/node$k.yaml" "" --data-dir "$LAB_DIR/raft.node$k"
-done
+lab_start_cluster
 
 check "a node holds the VIP within 5 s" wait_until 5 eval '[ -n "$(lab_vip_holders)" ]'
 sleep 1

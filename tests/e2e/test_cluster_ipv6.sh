@@ -11,17 +11,9 @@ lab_start_servers
 vip=$LAB_VIP6
 lab_holders_start "$vip"
 
-ELECTION="election: {timeout: 300ms, heartbeat: 50ms, leaderLease: 250ms, probeInterval: 20ms, probesUnanswered: 3}"
-for k in 1 2 3; do
-  leader_opt=()
-  [ $k != 1 ] || leader_opt=(--start-as-leader)
-  lab_write_config "$LAB_DIR/node$k.yaml" --node $k --nodes 3 --vip "$vip" "${leader_opt[@]}" \
-    --extra "$ELECTION"
-  lab_start_kubevip node$k "$LAB_DIR/node$k.yaml" "" --data-dir "$LAB_DIR/raft.node$k"
-done
-wait_until 5 eval '[ "$(lab_vip_holders "$vip" | wc -w)" = 1 ]' || fail "no single VIP holder within 5 s"
-sleep 1
-old=$(lab_vip_holders "$vip")
+lab_start_cluster --vip "$vip"
+lab_wait_leader "$vip"
+old=$LAB_LEADER
 assert_eq 1 "$(wc -w <<<"$old")" "number of VIP holders ($old)"
 assert_eq "$old" "$(lab_fetch "$vip")" "client reaches the leader through $vip"
 

@@ -11,16 +11,9 @@ lab_create 3
 lab_start_servers
 lab_holders_start
 
-ELECTION="election: {timeout: 300ms, heartbeat: 50ms, leaderLease: 250ms, probeInterval: 20ms, probesUnanswered: 3}"
-for k in 1 2 3; do
-  leader_opt=()
-  [ $k != 1 ] || leader_opt=(--start-as-leader)
-  lab_write_config "$LAB_DIR/node$k.yaml" --node $k --nodes 3 "${leader_opt[@]}" --extra "$ELECTION"
-  lab_start_kubevip node$k "$LAB_DIR/node$k.yaml" "" --data-dir "$LAB_DIR/raft.node$k"
-done
-wait_until 5 eval '[ "$(lab_vip_holders | wc -w)" = 1 ]' || fail "no single VIP holder within 5 s"
-sleep 1
-old=$(lab_vip_holders)
+lab_start_cluster
+lab_wait_leader
+old=$LAB_LEADER
 
 # The holders other than NODE (the cut-off node may still have the VIP; it does not count).
 holders_except() { lab_vip_holders | tr ' ' '\n' | grep -vx "$1" | paste -sd' '; }

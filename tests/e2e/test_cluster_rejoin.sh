@@ -10,17 +10,9 @@ lab_create 3
 lab_start_servers
 lab_holders_start
 
-ELECTION="election: {timeout: 300ms, heartbeat: 50ms, leaderLease: 250ms, probeInterval: 20ms, probesUnanswered: 3}"
-start_node() { lab_start_kubevip "$1" "$LAB_DIR/$1.yaml" "" --data-dir "$LAB_DIR/raft.$1"; }
-for k in 1 2 3; do
-  leader_opt=()
-  [ $k != 1 ] || leader_opt=(--start-as-leader)
-  lab_write_config "$LAB_DIR/node$k.yaml" --node $k --nodes 3 "${leader_opt[@]}" --extra "$ELECTION"
-  start_node node$k
-done
-wait_until 5 eval '[ "$(lab_vip_holders | wc -w)" = 1 ]' || fail "no single VIP holder within 5 s"
-sleep 1
-leader=$(lab_vip_holders)
+lab_start_cluster
+lab_wait_leader
+leader=$LAB_LEADER
 follower=$(lab_node_names | grep -vx "$leader" | head -n1)
 log "leader $leader, restarting follower $follower"
 
@@ -34,7 +26,7 @@ t=$(lab_now)
 lab_kill "$follower" KILL
 lab_wait_exit "$follower" 2 || fail "SIGKILLed kube-vip on $follower did not exit"
 sleep 1  # longer than the election timeout: the leader keeps leading with one follower
-start_node "$follower"
+lab_start_cluster_node "$follower"
 check "$follower rejoins and follows $leader" \
   wait_until 5 eval 'sed -n "/^==== .* start /h; /^==== .* start /!H; \${x;p}" "$(lab_kv_log "$follower")" | grep -q "leader is $leader\$"'
 sleep 2

@@ -333,6 +333,35 @@ lab_start_single() {
   log "$node: holds $vip"
 }
 
+# lab_start_cluster [lab_write_config options...]: writes $LAB_DIR/nodeK.yaml for every node as
+# the members of one Raft cluster (node1 with startAsLeader) and starts each kube-vip on its own
+# data dir. Does not wait: see lab_wait_leader.
+lab_start_cluster() {
+  local k n leader_opt
+  n=$(lab_node_names | wc -w)
+  for k in $(seq 1 "$n"); do
+    leader_opt=()
+    [ "$k" != 1 ] || leader_opt=(--start-as-leader)
+    lab_write_config "$LAB_DIR/node$k.yaml" --node "$k" --nodes "$n" "${leader_opt[@]}" "$@"
+    lab_start_cluster_node "node$k"
+  done
+}
+
+# lab_start_cluster_node NODE: (re)starts NODE's kube-vip on its cluster config and data dir.
+lab_start_cluster_node() {
+  lab_start_kubevip "$1" "$LAB_DIR/$1.yaml" "" --data-dir "$LAB_DIR/raft.$1"
+}
+
+# lab_wait_leader [VIP]: waits up to 5 s for exactly one node to hold VIP (default $LAB_VIP4),
+# lets the cluster settle for 1 s and sets LAB_LEADER to that node.
+lab_wait_leader() {
+  local vip=${1:-$LAB_VIP4}
+  wait_until 5 eval '[ "$(lab_vip_holders "$vip" | wc -w)" = 1 ]' ||
+    fail "no single VIP holder within 5 s"
+  sleep 1
+  LAB_LEADER=$(lab_vip_holders "$vip")
+}
+
 # lab_kubevip_running NODE: true while NODE's kube-vip process runs.
 lab_kubevip_running() {
   local pid=${LAB_KV_PID[$1]:-}
