@@ -8,7 +8,6 @@ namespace {
 
 Error uvError(const std::string& what, int rc) { return Error{ErrorCode::kSystem, -rc, what}; }
 
-
 template <typename T>
 void closeHandle(T*& handle) {
   if (handle == nullptr) return;

@@ -1,8 +1,8 @@
 // The control plane's event loop: a thin RAII layer over libuv.
 //
 // One EventLoop per thread. Handles (timers, fd watchers, signal watchers, cross-thread wake-ups)
-// are owned by small RAII objects; destroying one stops it and closes the libuv handle, whose memory
-// is freed by libuv's close callback on the loop thread. Nothing here is thread-safe except
+// are owned by small RAII objects; destroying one stops it and closes the libuv handle, whose
+// memory is freed by libuv's close callback on the loop thread. Nothing here is thread-safe except
 // CrossThreadWakeup::notify().
 #pragma once
 

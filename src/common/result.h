@@ -2,8 +2,8 @@
 //
 // Every fallible operation across a module boundary returns Result<T>: either a value or an Error
 // carrying a category, the errno that caused it (0 if none) and a message written for an operator.
-// The shape follows std::expected (not available in g++ 12 in C++20), so that moving to it later is a
-// rename.
+// The shape follows std::expected (not available in g++ 12 in C++20), so that moving to it later is
+// a rename.
 #pragma once
 
 #include <cassert>
@@ -42,7 +42,7 @@ Error systemError(std::string what, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(state_); }

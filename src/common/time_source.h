@@ -33,7 +33,8 @@ class Timer {
 class TimeSource {
  public:
   virtual ~TimeSource() = default;
-  // The monotonic clock; never jumps with the wall clock, keeps counting while the process is frozen.
+  // The monotonic clock; never jumps with the wall clock, keeps counting while the process is
+  // frozen.
   virtual SteadyTime now() const = 0;
   virtual std::unique_ptr<Timer> createTimer() = 0;
 };
