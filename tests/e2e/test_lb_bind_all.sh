@@ -6,10 +6,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "lb: bindToVip:false serves on every node"
 lab_require_kubevip
-if ! grep -rqs "LoadBalancerSet" "$LAB_SOURCE_DIR/src/daemon"; then
-  echo "SKIP: the daemon does not drive load balancers yet (no LoadBalancerSet in src/daemon)"
-  exit 0
-fi
 lab_create 3
 lab_start_servers
 lb_yaml=$(cat <<YAML

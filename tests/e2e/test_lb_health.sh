@@ -7,10 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "lb: a dead backend leaves rotation within fall x interval and returns after rise"
 lab_require_kubevip
-if ! grep -rqs "LoadBalancerSet" "$LAB_SOURCE_DIR/src/daemon"; then
-  echo "SKIP: the daemon does not drive load balancers yet (no LoadBalancerSet in src/daemon)"
-  exit 0
-fi
 lab_create 3
 lab_start_servers
 interval_ms=200 fall=2 rise=3

@@ -7,10 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "lb: http mode forwards the right headers and answers 503 when all backends are down"
 lab_require_kubevip
-if ! grep -rqs "LoadBalancerSet" "$LAB_SOURCE_DIR/src/daemon"; then
-  echo "SKIP: the daemon does not drive load balancers yet (no LoadBalancerSet in src/daemon)"
-  exit 0
-fi
 lab_create 3
 # An HTTP/1.1 backend on nodes 2 and 3 that answers with its name and the headers it got.
 cat >"$LAB_DIR/echo_http.py" <<'PY'

@@ -7,11 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "lb: clients through the VIP reach every backend"
 lab_require_kubevip
-# The daemon drives LoadBalancerSet from its VIP events; until it links it this test cannot run.
-if ! grep -rqs "LoadBalancerSet" "$LAB_SOURCE_DIR/src/daemon"; then
-  echo "SKIP: the daemon does not drive load balancers yet (no LoadBalancerSet in src/daemon)"
-  exit 0
-fi
 lab_create 3
 lab_start_servers
 
