@@ -15,7 +15,9 @@ int runCli(int argc, char** argv) {
   env.out = &std::cout;
   env.err = &std::cerr;
   env.getenv = [](const char* name) -> std::optional<std::string> {
-    const char* value = std::getenv(name);
+    // Called only while the command line is turned into a Config, on the main thread before the
+    // daemon starts any other thread; nothing in the process modifies the environment.
+    const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at start-up only
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };

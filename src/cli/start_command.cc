@@ -10,9 +10,9 @@ namespace kubevip::cli {
 namespace {
 
 CLI::App* addConfigCommand(CLI::App& app, const std::string& name, const std::string& description,
-                           std::shared_ptr<StartOptions> options) {
+                           StartOptions& options) {
   CLI::App* cmd = app.add_subcommand(name, description);
-  addStartOptions(*cmd, *options);
+  addStartOptions(*cmd, options);
   return cmd;
 }
 
@@ -21,7 +21,7 @@ CLI::App* addConfigCommand(CLI::App& app, const std::string& name, const std::st
 void addStartCommands(CLI::App& app, CommandContext& context) {
   auto start_options = std::make_shared<StartOptions>();
   CLI::App* start = addConfigCommand(
-      app, "start", "Run the daemon in the foreground with a configuration file", start_options);
+      app, "start", "Run the daemon in the foreground with a configuration file", *start_options);
   start->callback([&context, start_options] {
     auto config =
         buildStartConfig(*start_options, context.env.getenv, context.env.interface_exists);
@@ -33,7 +33,7 @@ void addStartCommands(CLI::App& app, CommandContext& context) {
   auto check_options = std::make_shared<StartOptions>();
   CLI::App* check = addConfigCommand(
       app, "check", "Check a configuration as start would, then exit (0 when it is valid)",
-      check_options);
+      *check_options);
   check->callback([&context, check_options] {
     auto config =
         buildStartConfig(*check_options, context.env.getenv, context.env.interface_exists);

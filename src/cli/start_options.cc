@@ -22,7 +22,7 @@ class OptionalFlags {
            const std::string& help) {
     auto value = std::make_shared<bool>(false);
     CLI::Option* option = cmd.add_flag("--" + name + ",!--no-" + name, *value, help);
-    resolvers_.push_back([option, value, &out] {
+    resolvers_.emplace_back([option, value, &out] {
       if (option->count() > 0) out = *value;
     });
   }
