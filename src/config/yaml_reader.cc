@@ -21,7 +21,7 @@ namespace {
 
 // A configuration file is a few kilobytes; refuse to read /dev/zero or a log file until memory
 // ends.
-constexpr size_t kMaxFileSize = 4 * 1024 * 1024;
+constexpr size_t kMaxFileSize = size_t{4} * 1024 * 1024;
 
 // A value in the document with its key path; null values are located at their key, since yaml-cpp
 // places an empty value at the following token.
