@@ -153,7 +153,7 @@ void LeaseElector::attempt() {
   if (state_ == State::kLeading && observed_.holder_identity == options_.identity && valid) {
     // Renew fast path: write on top of what we last wrote, without reading first.
     client_->update(observed_rv_, ourRecord(/*keep_acquire=*/true),
-                    guard([this, sent_at](Result<k8s::Lease> result) {
+                    guard([this, sent_at](const Result<k8s::Lease>& result) {
                       if (result) {
                         onWritten(result, sent_at, "renew");
                         return;
@@ -173,7 +173,7 @@ void LeaseElector::slowPath(SteadyTime sent_at) {
       if (result.error().code == ErrorCode::kNotFound && state_ != State::kStopping) {
         k8s::LeaseSpec spec = ourRecord(/*keep_acquire=*/false);
         spec.lease_transitions = 0;
-        client_->create(spec, guard([this, sent_at](Result<k8s::Lease> created) {
+        client_->create(spec, guard([this, sent_at](const Result<k8s::Lease>& created) {
                           onWritten(created, sent_at, "create");
                         }));
         return;
@@ -189,7 +189,7 @@ void LeaseElector::slowPath(SteadyTime sent_at) {
     }
     const bool ours = observed_.holder_identity == options_.identity;
     client_->update(observed_rv_, ourRecord(/*keep_acquire=*/ours),
-                    guard([this, sent_at, ours](Result<k8s::Lease> updated) {
+                    guard([this, sent_at, ours](const Result<k8s::Lease>& updated) {
                       onWritten(updated, sent_at, ours ? "renew" : "acquire");
                     }));
   }));

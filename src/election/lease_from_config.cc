@@ -36,7 +36,9 @@ Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
   Result<k8s::ClusterAccess> access =
       settings.kubeconfig_path.empty()
           ? k8s::loadInCluster([](const std::string& name) -> std::optional<std::string> {
-              const char* v = std::getenv(name.c_str());
+              // makeElector runs once while the daemon is set up, on the main thread; nothing in
+              // the process modifies the environment.
+              const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
               if (v == nullptr) return std::nullopt;
               return std::string(v);
             })

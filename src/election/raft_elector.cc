@@ -1,9 +1,9 @@
 #include "election/raft_elector.h"
 
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -20,12 +20,12 @@ using std::chrono::milliseconds;
 constexpr unsigned kSnapshotThreshold = 128;
 constexpr unsigned kSnapshotTrailing = 32;
 // Open segments are pre-allocated; libraft's default of 8 MiB (times three) is wasted on us.
-constexpr size_t kSegmentSize = 256 * 1024;
+constexpr size_t kSegmentSize = size_t{256} * 1024;
 
 void ignoreSigpipeOnce() {
   // A peer closing its socket must not kill the daemon; libuv's writes report EPIPE instead.
   static std::once_flag once;
-  std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
+  std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
 }
 
 Status ensureDataDir(const std::string& dir) {
