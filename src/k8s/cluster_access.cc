@@ -16,11 +16,11 @@ Error invalid(std::string message) {
 
 // The entry of `list` (clusters, users, contexts) whose name is `name`.
 YAML::Node findNamed(const YAML::Node& list, const std::string& name) {
-  if (!list || !list.IsSequence()) return YAML::Node();
+  if (!list || !list.IsSequence()) return {};
   for (const auto& entry : list) {
     if (entry["name"] && entry["name"].as<std::string>() == name) return entry;
   }
-  return YAML::Node();
+  return {};
 }
 
 std::string scalar(const YAML::Node& node, const char* key) {
@@ -108,7 +108,7 @@ Result<ClusterAccess> parseKubeconfig(std::string_view text, const std::string& 
     YAML::Node cluster = findNamed(doc["clusters"], cluster_name)["cluster"];
     if (!cluster) {
       return invalid(
-          fmt::format("kubeconfig context \"{}\" names cluster \"{}\", which is not defined",
+          fmt::format(R"(kubeconfig context "{}" names cluster "{}", which is not defined)",
                       context_name, cluster_name));
     }
     ClusterAccess access;
@@ -126,9 +126,8 @@ Result<ClusterAccess> parseKubeconfig(std::string_view text, const std::string& 
 
     YAML::Node user = findNamed(doc["users"], user_name)["user"];
     if (!user_name.empty() && !user) {
-      return invalid(
-          fmt::format("kubeconfig context \"{}\" names user \"{}\", which is not defined",
-                      context_name, user_name));
+      return invalid(fmt::format(R"(kubeconfig context "{}" names user "{}", which is not defined)",
+                                 context_name, user_name));
     }
     if (user) {
       auto cert = pemFrom(user, "client-certificate", base_dir);

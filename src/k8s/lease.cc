@@ -36,7 +36,7 @@ std::string formatMicroTime(WallTime time) {
     frac += 1000000;
     secs -= 1;
   }
-  const std::time_t t = static_cast<std::time_t>(secs);
+  const auto t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
@@ -76,14 +76,15 @@ Result<WallTime> parseMicroTime(std::string_view text) {
     if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5) {
       return badTime(text);
     }
-    offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+    offset_seconds = (int64_t{oh} * 3600 + int64_t{om} * 60) * (s[pos] == '+' ? 1 : -1);
     pos += 6;
   } else {
     return badTime(text);
   }
   if (pos != s.size()) return badTime(text);
   const int64_t days = daysFromCivil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
-  const int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_seconds;
+  const int64_t secs =
+      days * 86400 + int64_t{hour} * 3600 + int64_t{min} * 60 + sec - offset_seconds;
   return WallTime(std::chrono::microseconds(secs * 1000000 + micros));
 }
 

@@ -55,7 +55,8 @@ void ApiLeaseClient::send(std::string method, std::string path, std::string body
                           std::string action, Callback done) {
   const long expected_a = method == "POST" ? 201 : 200;
   const long expected_b = method == "POST" ? 200 : expected_a;
-  worker_->post([transport = transport_, request = HttpRequest{method, path, body},
+  worker_->post([transport = transport_,
+                 request = HttpRequest{std::move(method), std::move(path), std::move(body)},
                  action = std::move(action), done = std::move(done), expected_a,
                  expected_b]() mutable -> RequestWorker::Completion {
     auto response = transport->send(request);
