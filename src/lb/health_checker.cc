@@ -28,9 +28,13 @@ bool HealthStateMachine::forceDown() {
   return true;
 }
 
-HealthChecker::HealthChecker(std::string balancer_name, const config::HealthCheck& config,
+HealthChecker::HealthChecker(std::string balancer_name, config::HealthCheck config,
                              BackendPool& pool, TimeSource& time, Prober& prober)
-    : name_(std::move(balancer_name)), config_(config), pool_(pool), time_(time), prober_(prober) {
+    : name_(std::move(balancer_name)),
+      config_(std::move(config)),
+      pool_(pool),
+      time_(time),
+      prober_(prober) {
   backends_.reserve(pool.size());
   for (std::size_t i = 0; i < pool.size(); ++i) backends_.emplace_back(config_);
 }

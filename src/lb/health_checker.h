@@ -58,7 +58,7 @@ class Prober {
 
 class HealthChecker {
  public:
-  HealthChecker(std::string balancer_name, const config::HealthCheck& config, BackendPool& pool,
+  HealthChecker(std::string balancer_name, config::HealthCheck config, BackendPool& pool,
                 TimeSource& time, Prober& prober);
   ~HealthChecker();
   HealthChecker(const HealthChecker&) = delete;

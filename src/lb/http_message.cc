@@ -212,7 +212,7 @@ std::string backendRequestHead(const HttpHead& request, const IpAddress& client)
       continue;
     }
     if (equalsIgnoreCase(name, "x-forwarded-proto") || isHopByHop(name, named)) continue;
-    out += name + ": " + value + "\r\n";
+    out.append(name).append(": ").append(value).append("\r\n");
   }
   if (!forwarded_for.empty()) forwarded_for += ", ";
   forwarded_for += client.toString();
@@ -228,7 +228,7 @@ std::string clientResponseHead(const HttpHead& response, int client_minor, bool 
                     std::to_string(response.status) + " " + response.reason + "\r\n";
   for (const auto& [name, value] : response.headers) {
     if (isHopByHop(name, named)) continue;
-    out += name + ": " + value + "\r\n";
+    out.append(name).append(": ").append(value).append("\r\n");
   }
   if (close) {
     out += "Connection: close\r\n";

@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
 #include <optional>
+#include <system_error>
 
 #include "lb/http_message.h"
 #include "lb/worker.h"
@@ -136,7 +136,7 @@ class HttpSession final : public Session {
       return;
     }
     backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), worker_.now(),
-                         std::strerror(err));
+                         std::generic_category().message(err).c_str());
     backend_.reset();
     connectBackend();
   }

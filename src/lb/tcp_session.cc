@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <system_error>
 
 #include "lb/worker.h"
 
@@ -117,7 +118,7 @@ class TcpSession final : public Session {
       return true;
     }
     backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), worker_.now(),
-                         std::strerror(err));
+                         std::generic_category().message(err).c_str());
     backend_.reset();
     connectNext();
     return false;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <future>
+#include <system_error>
 
 #include "lb/http_session.h"
 #include "lb/socket_util.h"
@@ -33,7 +34,8 @@ class Worker::Listener final : public Handler {
       if (!client.valid()) {
         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
         // EMFILE/ENFILE and the like: leave the rest queued until the next readiness edge.
-        spdlog::warn("lb {}: accept: {}", balancer_.config.name, std::strerror(errno));
+        spdlog::warn("lb {}: accept: {}", balancer_.config.name,
+                     std::generic_category().message(errno));
         return;
       }
       // The limit is checked after accept: closing at once tells the client immediately
@@ -124,7 +126,7 @@ void Worker::runSync(const std::function<void()>& fn) {
   std::promise<void> done;
   {
     std::lock_guard lock(mu_);
-    commands_.push_back([&] {
+    commands_.emplace_back([&] {
       fn();
       done.set_value();
     });
