@@ -69,7 +69,7 @@ uint16_t icmpv6Checksum(const IpAddress& source, const IpAddress& destination,
   };
   add({source.data(), 16});
   add({destination.data(), 16});
-  uint32_t length = static_cast<uint32_t>(message.size());
+  auto length = static_cast<uint32_t>(message.size());
   sum += length >> 16;
   sum += length & 0xffff;
   sum += kNextHeaderIcmpv6;

@@ -14,9 +14,9 @@
 #include <sys/time.h>
 
 #include <cerrno>
-#include <cstring>
 #include <map>
 #include <memory>
+#include <system_error>
 #include <tuple>
 
 #include "common/log.h"
@@ -25,7 +25,7 @@
 namespace kubevip::net {
 namespace {
 
-constexpr size_t kReceiveBufferSize = 64 * 1024;
+constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr int kRequestTimeoutSeconds = 5;
 
 struct MnlSocketCloser {
@@ -203,7 +203,8 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
           if (!*alive) return;
           continue;
         }
-        spdlog::error("netlink address events: receive failed: {}", std::strerror(errno));
+        spdlog::error("netlink address events: receive failed: {}",
+                      std::generic_category().message(errno));
         return;
       }
       auto messages = netlink::splitMessages({buf.data(), static_cast<size_t>(n)});
