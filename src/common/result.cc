@@ -1,6 +1,6 @@
 #include "common/result.h"
 
-#include <cstring>
+#include <system_error>
 
 namespace kubevip {
 
@@ -28,7 +28,7 @@ const char* errorCodeName(ErrorCode code) {
 
 std::string Error::describe() const {
   if (sys_errno == 0) return message;
-  return message + ": " + std::strerror(sys_errno);
+  return message + ": " + std::generic_category().message(sys_errno);
 }
 
 Error makeError(ErrorCode code, std::string message) { return Error{code, 0, std::move(message)}; }
