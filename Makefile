@@ -1,5 +1,5 @@
 # Entry points for people and CI. `make` installs what is missing and builds bin/kube-vip.
-.PHONY: all deps build test test-unit test-asan demo format tidy clean
+.PHONY: all deps build test test-unit test-asan demo format format-check tidy clean
 
 JOBS ?= $(shell nproc)
 
@@ -30,7 +30,11 @@ demo: build
 	@bash scripts/demo.sh
 
 format:
-	@find src tests -name '*.h' -o -name '*.cc' | xargs clang-format -i
+	@find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+# Fails when a file differs from .clang-format's layout (CI runs it).
+format-check:
+	@find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format --dry-run --Werror
 
 tidy: build
 	@find src -name '*.cc' | xargs clang-tidy -p build/release --quiet

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake ninja-build pkg-config make
+  g++ cmake ninja-build pkg-config make clang-format clang-tidy
   # libraries linked into the daemon
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev libuv1-dev libraft-dev
   nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev
