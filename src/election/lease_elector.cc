@@ -63,9 +63,13 @@ LeaseElector::LeaseElector(TimeSource& time, RandomSource& random,
   retry_timer_ = time_.createTimer();
   validity_timer_ = time_.createTimer();
   deadline_timer_ = time_.createTimer();
+  watch_timer_ = time_.createTimer();
 }
 
-LeaseElector::~LeaseElector() { *alive_ = false; }
+LeaseElector::~LeaseElector() {
+  *alive_ = false;
+  if (watching_) client_->cancelWatch();
+}
 
 Result<std::unique_ptr<LeaseElector>> LeaseElector::create(TimeSource& time, RandomSource& random,
                                                            std::unique_ptr<k8s::LeaseClient> client,
@@ -187,12 +191,16 @@ void LeaseElector::slowPath(SteadyTime sent_at) {
       finishAttempt(false, sent_at);
       return;
     }
-    const bool ours = observed_.holder_identity == options_.identity;
-    client_->update(observed_rv_, ourRecord(/*keep_acquire=*/ours),
-                    guard([this, sent_at, ours](const Result<k8s::Lease>& updated) {
-                      onWritten(updated, sent_at, ours ? "renew" : "acquire");
-                    }));
+    writeAfterRead(sent_at);
   }));
+}
+
+void LeaseElector::writeAfterRead(SteadyTime sent_at) {
+  const bool ours = observed_.holder_identity == options_.identity;
+  client_->update(observed_rv_, ourRecord(/*keep_acquire=*/ours),
+                  guard([this, sent_at, ours](const Result<k8s::Lease>& updated) {
+                    onWritten(updated, sent_at, ours ? "renew" : "acquire");
+                  }));
 }
 
 void LeaseElector::onWritten(const Result<k8s::Lease>& result, SteadyTime sent_at,
@@ -260,6 +268,7 @@ void LeaseElector::finishAttempt(bool acquired, SteadyTime sent_at) {
       });
       if (state_ != State::kLeading) {
         state_ = State::kLeading;
+        cancelWatch();
         spdlog::info("lease election: acquired {} as \"{}\" (transitions {}), leading",
                      client_->describe(), options_.identity, observed_.lease_transitions);
         if (callbacks_.started_leading) callbacks_.started_leading();
@@ -289,8 +298,12 @@ void LeaseElector::scheduleNext() {
       const Duration until_expiry =
           *observed_time_ + observedLeaseDuration() - time_.now() + milliseconds(1);
       wait = std::min(wait, until_expiry);
+    } else if (attempt_after_flight_) {
+      wait = Duration::zero();  // a watch event freed the Lease while a request was out
     }
+    ensureWatch();
   }
+  attempt_after_flight_ = false;
   retry_timer_->start(wait, [this] {
     if (state_ == State::kLeading && !cycle_deadline_) {
       // A new renewal cycle: it must succeed within renewDeadline (client-go renew()).
@@ -302,6 +315,88 @@ void LeaseElector::scheduleNext() {
     }
     attempt();
   });
+}
+
+void LeaseElector::ensureWatch() {
+  // Watching needs a resourceVersion to start from: the first read provides it.
+  if (state_ != State::kFollowing || watching_ || watch_timer_->active() || observed_rv_.empty()) {
+    return;
+  }
+  watching_ = true;
+  watch_started_ = time_.now();
+  std::weak_ptr<bool> alive = alive_;
+  k8s::LeaseWatchCallbacks callbacks;
+  callbacks.on_event = [this, alive](const k8s::LeaseWatchEvent& event) {
+    if (auto token = alive.lock(); token && *token) onWatchEvent(event);
+  };
+  callbacks.on_end = [this, alive](const Status& status) {
+    if (auto token = alive.lock(); token && *token) onWatchEnd(status);
+  };
+  client_->watch(observed_rv_, std::move(callbacks));
+}
+
+void LeaseElector::cancelWatch() {
+  watch_timer_->stop();
+  if (!watching_) return;
+  watching_ = false;
+  client_->cancelWatch();
+}
+
+void LeaseElector::onWatchEnd(const Status& status) {
+  watching_ = false;
+  if (state_ != State::kFollowing) return;
+  // A stream the server ended after a while (its timeoutSeconds) continues at once from the last
+  // version seen. Failures, and streams ended right away, back off so that a server refusing or
+  // cutting watches is not hammered; polling carries on meanwhile.
+  if (status && time_.now() - watch_started_ >= options_.retry_period) {
+    watch_failures_ = 0;
+    ensureWatch();
+    return;
+  }
+  ++watch_failures_;
+  constexpr Duration kMaxBackoff = seconds(30);
+  Duration backoff = options_.retry_period;
+  for (int i = 1; i < watch_failures_ && backoff < kMaxBackoff; ++i) backoff *= 2;
+  backoff = std::min(backoff, kMaxBackoff);
+  const std::string why = status ? "the server ended it at once" : status.error().describe();
+  if (watch_failures_ == 1) {
+    spdlog::info(
+        "lease election: watch of {} ended ({}); polling continues, watching again in {} ms",
+        client_->describe(), why, toMs(backoff));
+  } else {
+    spdlog::debug("lease election: watch of {} failed again ({}), next in {} ms",
+                  client_->describe(), why, toMs(backoff));
+  }
+  watch_timer_->start(backoff, [this] { ensureWatch(); });
+}
+
+void LeaseElector::onWatchEvent(const k8s::LeaseWatchEvent& event) {
+  watch_failures_ = 0;
+  if (state_ != State::kFollowing) return;
+  if (event.type == k8s::LeaseWatchEvent::Type::kDeleted) {
+    // A GET would now answer 404: the normal path creates the Lease.
+    spdlog::info("lease election: {} was deleted", client_->describe());
+    if (in_flight_) {
+      attempt_after_flight_ = true;
+      return;
+    }
+    retry_timer_->stop();
+    attempt();
+    return;
+  }
+  if (event.lease.resource_version == observed_rv_) return;  // already seen through a read
+  // Exactly what a GET returning this record does: a changed record restarts observedTime.
+  observe(event.lease);
+  // Held and unexpired: nothing to do; the polls go on at their own pace as the fallback.
+  if (leaseHeldByOther()) return;
+  if (in_flight_) {
+    attempt_after_flight_ = true;
+    return;
+  }
+  spdlog::info("lease election: {} is free (seen by watch), acquiring", client_->describe());
+  retry_timer_->stop();
+  in_flight_ = true;
+  writeAfterRead(time_.now());
 }
 
 void LeaseElector::stepDown(const std::string& why) {
@@ -331,6 +426,7 @@ void LeaseElector::stop(std::function<void()> done) {
   validity_timer_->stop();
   deadline_timer_->stop();
   valid_until_.reset();
+  cancelWatch();
   if (was_leading) {
     // The VIP goes first; only then is the Lease handed back (ReleaseOnCancel).
     spdlog::info("lease election: stopping, giving up the leadership");

@@ -2,8 +2,7 @@
 //
 // Algorithm (client-go tools/leaderelection, tryAcquireOrRenew):
 //  - Fast path: a leader whose lease is still valid PUTs its renewed record with the
-//  resourceVersion
-//    it last wrote; if that fails it falls back to the slow path.
+//    resourceVersion it last wrote; if that fails it falls back to the slow path.
 //  - Slow path: GET the Lease (CREATE it on NotFound). If the record differs from the one last
 //    observed, remember it and the LOCAL monotonic time of the observation (observedTime). If
 //    another identity holds it and observedTime + leaseDurationSeconds has not passed, it is held.
@@ -15,14 +14,23 @@
 //    [P, 2.2P]); and, unlike client-go, also right after the observed holder's lease expires.
 //    Leading: renew every retryPeriod; a renewal cycle that has not succeeded within renewDeadline
 //    loses the leadership.
+//  - Watch (not in client-go's elector): while not leading, the Lease is also watched, so that a
+//    release or any other change is observed when it happens rather than at the next poll. An
+//    event is handled exactly as a GET returning that record (observedTime = now when the record
+//    changed); if the Lease is then free or expired, the acquire PUT goes out at once with the
+//    event's resourceVersion. It is only an earlier observation: an unreleased, unexpired lease is
+//    still waited out from its observedTime. A watch that ends is started again (after a backoff
+//    when it failed); polling goes on throughout, so a broken watch only costs the speed-up.
 //  - Clean stop: stopped_leading first (the VIP is removed), then the Lease is released
 //    (holderIdentity "", leaseDurationSeconds 1, per ReleaseOnCancel), so that the next node takes
-//    over at its next retry instead of waiting for expiry.
+//    over as soon as its watch shows the release (at its next retry without a watch) instead of
+//    waiting for expiry.
 //
 // Safety argument for leadershipValidUntil(). Another node can acquire only by a PUT carrying the
-// Lease's latest resourceVersion, so it must first have read our latest renewal; it reads it no
-// earlier than we SENT that renewal (time s), and it then waits leaseDuration of its own clock
-// before taking over: no other node leads before s + leaseDuration. We promise less:
+// Lease's latest resourceVersion, so it must first have read our latest renewal (by a GET or a
+// watch event); it reads it no earlier than we SENT that renewal (time s), and it then waits
+// leaseDuration of its own clock before taking over: no other node leads before
+// s + leaseDuration. We promise less:
 //     validUntil = s + (leaseDuration - renewDeadline)
 // keeping renewDeadline (3 s by default) as margin for clock-rate differences, for the VIP removal
 // itself and for the kernel's address lifetime (up to ~1.25 s, see LAB-NOTES). When validUntil
@@ -92,6 +100,12 @@ class LeaseElector final : public Elector {
   void reportFailure(const std::string& message);
   void finishAttempt(bool acquired, SteadyTime sent_at);
   void scheduleNext();
+  void ensureWatch();
+  void onWatchEvent(const k8s::LeaseWatchEvent& event);
+  void onWatchEnd(const Status& status);
+  void cancelWatch();
+  // The PUT of slowPath, after a read (GET or watch event) left the Lease free or ours.
+  void writeAfterRead(SteadyTime sent_at);
   void stepDown(const std::string& why);
   void release();
   void finishStop();
@@ -120,6 +134,11 @@ class LeaseElector final : public Elector {
   std::unique_ptr<Timer> retry_timer_;
   std::unique_ptr<Timer> validity_timer_;
   std::unique_ptr<Timer> deadline_timer_;
+  std::unique_ptr<Timer> watch_timer_;  // backoff before re-establishing a failed watch
+  bool watching_ = false;
+  SteadyTime watch_started_{};
+  int watch_failures_ = 0;
+  bool attempt_after_flight_ = false;  // a watch event freed the Lease during a request
   std::function<void()> stop_done_;
   std::string last_failure_;
   int failure_repeats_ = 0;

@@ -50,6 +50,7 @@ HttpTransport::HttpTransport(ClusterAccess access, std::chrono::milliseconds tim
     : access_(std::move(access)), timeout_(timeout) {}
 
 HttpTransport::~HttpTransport() {
+  if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
@@ -63,8 +64,9 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(ClusterAccess acces
   }
   std::unique_ptr<HttpTransport> transport(new HttpTransport(std::move(access), timeout));
   transport->curl_ = curl_easy_init();
-  if (transport->curl_ == nullptr) {
-    return makeError(ErrorCode::kInternal, "curl_easy_init failed");
+  transport->multi_ = curl_multi_init();
+  if (transport->curl_ == nullptr || transport->multi_ == nullptr) {
+    return makeError(ErrorCode::kInternal, "curl_easy_init or curl_multi_init failed");
   }
   return transport;
 }
@@ -88,20 +90,15 @@ Result<std::string> HttpTransport::bearerToken() {
   return token_cache_;
 }
 
-Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
+Result<void*> HttpTransport::prepare(const HttpRequest& request, char* error_buffer) {
   CURL* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);
   const std::string url = access_.server + request.path;
-  HttpResponse response;
-  char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
@@ -127,27 +124,110 @@ Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
   }
 
+  auto token = bearerToken();
+  if (!token) return token.error();
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
   headers = curl_slist_append(headers, "Content-Type: application/json");
   headers = curl_slist_append(headers, "User-Agent: kube-vip-cpp/" KUBEVIP_VERSION);
-  auto token = bearerToken();
-  if (!token) {
-    curl_slist_free_all(headers);
-    return token.error();
-  }
-  std::string authorization;
   if (!token->empty()) {
-    authorization = "Authorization: Bearer " + *token;
+    const std::string authorization = "Authorization: Bearer " + *token;
     headers = curl_slist_append(headers, authorization.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  return static_cast<void*>(headers);
+}
+
+Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  HttpResponse response;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  auto headers = prepare(request, error_buffer);
+  if (!headers) return headers.error();
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
 
   const CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
+  curl_slist_free_all(static_cast<curl_slist*>(*headers));
   if (code != CURLE_OK) return transportError(code, error_buffer, access_.server, timeout_);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
+
+namespace {
+
+struct StreamSink {
+  CURL* curl;
+  const std::function<void(std::string_view)>* on_data;
+  HttpResponse* response;
+};
+
+size_t streamBody(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<StreamSink*>(user);
+  if (sink->response->status == 0) {
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &sink->response->status);
+  }
+  const long status = sink->response->status;
+  if (status >= 200 && status < 300) {
+    (*sink->on_data)(std::string_view(data, size * count));
+  } else {
+    sink->response->body.append(data, size * count);
+  }
+  return size * count;
+}
+
+}  // namespace
+
+Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
+                                           const std::function<void(std::string_view)>& on_data,
+                                           std::chrono::milliseconds max_duration,
+                                           const std::atomic<bool>& cancel) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  auto* multi = static_cast<CURLM*>(multi_);
+  HttpResponse response;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  auto headers = prepare(request, error_buffer);
+  if (!headers) return headers.error();
+  StreamSink sink{curl, &on_data, &response};
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(max_duration.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, streamBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+
+  curl_multi_add_handle(multi, curl);
+  CURLcode code = CURLE_OK;
+  bool cancelled = false;
+  for (;;) {
+    if (cancel.load()) {
+      cancelled = true;
+      break;
+    }
+    int running = 0;
+    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+      code = CURLE_RECV_ERROR;
+      break;
+    }
+    if (running == 0) {
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+        if (msg->msg == CURLMSG_DONE) code = msg->data.result;
+      }
+      break;
+    }
+    // Woken early by data, by the timeout curl asks for, or by wakeStream().
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+  curl_multi_remove_handle(multi, curl);
+  curl_slist_free_all(static_cast<curl_slist*>(*headers));
+  if (cancelled) return makeError(ErrorCode::kUnavailable, "watch cancelled");
+  if (code == CURLE_OPERATION_TIMEDOUT && response.status >= 200 && response.status < 300) {
+    return response;  // the stream ran for max_duration: a normal end, as a server timeout is
+  }
+  if (code != CURLE_OK) return transportError(code, error_buffer, access_.server, timeout_);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+void HttpTransport::wakeStream() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
 
 }  // namespace kubevip::k8s

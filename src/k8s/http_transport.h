@@ -6,11 +6,18 @@
 // the bearer token (re-reading the token file whenever its modification time changes, since the
 // kubelet rotates projected tokens), and bounds every request by a timeout. Transport failures
 // become Errors naming the cause: unreachable server, TLS failure, timeout.
+//
+// stream() serves watches: the body is handed over piece by piece as it arrives, over a curl
+// multi handle so that another thread can end it at once (cancel flag + wakeStream()) instead of
+// waiting for libcurl's next once-a-second progress call.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "k8s/cluster_access.h"
@@ -40,13 +47,28 @@ class HttpTransport {
   Result<HttpResponse> send(const HttpRequest& request);
   const std::string& server() const { return access_.server; }
 
+  // A long-running GET: connecting is bounded by the request timeout, the whole transfer by
+  // `max_duration`. On a 2xx status the body goes to `on_data` as it arrives and the returned
+  // HttpResponse has an empty body; any other status returns the whole body (an error Status).
+  // Ends with kUnavailable "cancelled" soon after `cancel` is set and wakeStream() called.
+  Result<HttpResponse> stream(const HttpRequest& request,
+                              const std::function<void(std::string_view)>& on_data,
+                              std::chrono::milliseconds max_duration,
+                              const std::atomic<bool>& cancel);
+  // Thread-safe: interrupts a stream() in progress so that it looks at its cancel flag.
+  void wakeStream();
+
  private:
   HttpTransport(ClusterAccess access, std::chrono::milliseconds timeout);
   Result<std::string> bearerToken();
+  // Everything but the body handling and the time bounds: URL, method, TLS, auth, headers.
+  // Returns the header list, which must outlive the transfer (curl_slist_free_all after it).
+  Result<void*> prepare(const HttpRequest& request, char* error_buffer);
 
   ClusterAccess access_;
   std::chrono::milliseconds timeout_;
-  void* curl_ = nullptr;  // CURL*
+  void* curl_ = nullptr;   // CURL*
+  void* multi_ = nullptr;  // CURLM*, for stream()
   std::string token_cache_;
   int64_t token_mtime_ns_ = -1;
 };

@@ -35,6 +35,12 @@ Result<std::unique_ptr<ApiLeaseClient>> ApiLeaseClient::create(EventLoop& loop,
                                                                std::string lease_namespace,
                                                                std::string lease_name,
                                                                std::chrono::milliseconds timeout) {
+  // The server ends each watch after kWatchSeconds (client-go picks 5 to 10 minutes); a new one
+  // starts from the last resourceVersion seen.
+  constexpr int kWatchSeconds = 290;
+  auto watcher =
+      LeaseWatcher::create(loop, access, lease_namespace, lease_name, timeout, kWatchSeconds);
+  if (!watcher) return watcher.error();
   auto transport = HttpTransport::create(std::move(access), timeout);
   if (!transport) return transport.error();
   auto worker = RequestWorker::create(loop);
@@ -44,10 +50,12 @@ Result<std::unique_ptr<ApiLeaseClient>> ApiLeaseClient::create(EventLoop& loop,
   client->name_ = std::move(lease_name);
   client->transport_ = std::move(*transport);
   client->worker_ = std::move(*worker);
+  client->watcher_ = std::move(*watcher);
   return client;
 }
 
 ApiLeaseClient::~ApiLeaseClient() {
+  watcher_.reset();
   worker_.reset();  // joins the thread before the transport goes
 }
 
@@ -83,6 +91,12 @@ void ApiLeaseClient::update(const std::string& resource_version, const LeaseSpec
   send("PUT", collectionPath(namespace_) + "/" + name_, leaseToJson(lease),
        "update Lease " + describe(), std::move(done));
 }
+
+void ApiLeaseClient::watch(const std::string& resource_version, LeaseWatchCallbacks callbacks) {
+  watcher_->start(resource_version, std::move(callbacks));
+}
+
+void ApiLeaseClient::cancelWatch() { watcher_->cancel(); }
 
 Result<Lease> getLeaseBlocking(const ClusterAccess& access, const std::string& lease_namespace,
                                const std::string& lease_name, std::chrono::milliseconds timeout) {

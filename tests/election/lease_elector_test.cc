@@ -278,10 +278,11 @@ TEST_F(LeaseElectorTest, CleanStopReleasesAndTheNextNodeTakesOverWithinARetry) {
     EXPECT_EQ(store_.lease->spec.lease_duration_seconds, 1);
   }
   EXPECT_EQ(a.elector->state(), LeaseElector::State::kStopped);
-  // b polls every retryPeriod x [1, 2.2]: it leads within 2.2 s, without waiting for expiry.
-  run(milliseconds(2300));
+  // b sees the release through its watch and acquires at once, not at its next poll (which can
+  // be up to 2.2 retry periods away): release PUT, event, acquire PUT, each one latency.
+  run(milliseconds(50));
   EXPECT_TRUE(b.elector->isLeader());
-  EXPECT_LE(time_.now() - released_from, seconds(5));
+  EXPECT_LE(time_.now() - released_from, milliseconds(100));
   EXPECT_EQ(store_.lease->spec.holder_identity, "b");
   EXPECT_EQ(store_.lease->spec.lease_transitions, 1);
 }
@@ -310,6 +311,85 @@ TEST_F(LeaseElectorTest, FollowersPollWithClientGoJitter) {
   EXPECT_EQ(store_.count("a", Verb::kGet), 5);  // t = 0, 1.01, 2.02, 3.03, 4.04
   EXPECT_EQ(store_.count("b", Verb::kGet), 3);  // t = 0, 2.21, 4.42
   EXPECT_EQ(leaders(), 0);
+}
+
+TEST_F(LeaseElectorTest, ReleaseSeenByWatchIsAcquiredWithoutWaitingForThePoll) {
+  store_.writeDirectly({"other", 5, {}, {}, 2});
+  Node& a = add("a");
+  run(milliseconds(500));
+  ASSERT_EQ(store_.openWatches(), 1);
+  const int gets = store_.count("a", Verb::kGet);
+  store_.writeDirectly({"", 1, {}, {}, 2});  // "other" releases on a clean stop
+  run(milliseconds(30));
+  EXPECT_TRUE(a.elector->isLeader());
+  EXPECT_EQ(store_.count("a", Verb::kGet), gets);  // acquired on the event's resourceVersion
+  EXPECT_EQ(store_.lease->spec.holder_identity, "a");
+  EXPECT_EQ(store_.lease->spec.lease_transitions, 3);
+  EXPECT_EQ(store_.openWatches(), 0);  // a leader does not watch
+}
+
+TEST_F(LeaseElectorTest, RenewalSeenByWatchRestartsTheWaitButNeverShortensIt) {
+  k8s::LeaseSpec other{"other", 5, {}, {}, 0};
+  store_.writeDirectly(other);
+  Node& a = add("a");  // polls at 0 and then every 2.2 s (longest jitter)
+  run(milliseconds(2500));
+  // One last renewal, seen by the watch at 2.505 s; the next poll would only see it at 4.42 s.
+  other.renew_time = k8s::WallTime{} + std::chrono::microseconds(1);
+  store_.writeDirectly(other);
+  const SteadyTime seen = time_.now() + store_.latency / 2;
+  run(seconds(5) - milliseconds(20));
+  EXPECT_FALSE(a.elector->isLeader());  // still within 5 s of the observation
+  run(milliseconds(100));
+  // Expired counting from the watch's observation; from the poll's it would be 9.42 s.
+  EXPECT_TRUE(a.elector->isLeader());
+  EXPECT_LE(time_.now(), seen + seconds(5) + milliseconds(100));
+}
+
+TEST_F(LeaseElectorTest, WithoutAWatchPollingStillTakesOver) {
+  store_.watch_down = true;
+  store_.writeDirectly({"other", 5, {}, {}, 0});
+  Node& a = add("a");
+  run(seconds(1));
+  store_.writeDirectly({"", 1, {}, {}, 0});
+  run(milliseconds(100));
+  EXPECT_FALSE(a.elector->isLeader());  // nobody told it
+  run(milliseconds(2200));
+  EXPECT_TRUE(a.elector->isLeader());  // its next poll did
+  EXPECT_GE(store_.watch_starts, 2);   // and it kept trying to watch, with backoff
+  EXPECT_LE(store_.watch_starts, 3);
+}
+
+TEST_F(LeaseElectorTest, AWatchTheServerEndsIsStartedAgainAtOnce) {
+  store_.writeDirectly({"other", 5, {}, {}, 0});
+  add("a");
+  run(seconds(2));
+  ASSERT_EQ(store_.watch_starts, 1);
+  store_.endWatches(okStatus());  // the server's timeoutSeconds
+  run(milliseconds(20));
+  EXPECT_EQ(store_.watch_starts, 2);
+  EXPECT_EQ(store_.openWatches(), 1);
+  // Ended again at once: that is a failure, retried after a backoff rather than in a loop.
+  store_.endWatches(okStatus());
+  run(milliseconds(500));
+  EXPECT_EQ(store_.watch_starts, 2);
+  run(milliseconds(600));
+  EXPECT_EQ(store_.watch_starts, 3);
+}
+
+TEST_F(LeaseElectorTest, ABrokenWatchIsStartedAgainAfterABackoff) {
+  store_.writeDirectly({"other", 5, {}, {}, 0});
+  Node& a = add("a");
+  run(seconds(1));
+  ASSERT_EQ(store_.watch_starts, 1);
+  store_.breakWatches();
+  run(milliseconds(500));
+  EXPECT_EQ(store_.openWatches(), 0);  // backing off (one retry period)
+  run(milliseconds(600));
+  EXPECT_EQ(store_.openWatches(), 1);
+  EXPECT_EQ(store_.watch_starts, 2);
+  store_.writeDirectly({"", 1, {}, {}, 0});
+  run(milliseconds(30));
+  EXPECT_TRUE(a.elector->isLeader());
 }
 
 }  // namespace

@@ -5,7 +5,9 @@ It follows the real API's rules where kube-vip and kubectl can see them: discove
 (/api, /apis, /apis/coordination.k8s.io[/v1]), bearer-token and client-certificate
 authentication (401 with a Status for anything else), RBAC-like authorization (403 with the real
 "... is forbidden: User ... cannot VERB resource ..." message), Leases with GET/LIST/POST/PUT/
-DELETE, optimistic concurrency on metadata.resourceVersion (409 Conflict), 409 AlreadyExists,
+DELETE, watch (one Lease by fieldSelector=metadata.name, chunked JSON event lines from a
+resourceVersion on, ended after timeoutSeconds; 410 Gone for a version older than the kept
+history), optimistic concurrency on metadata.resourceVersion (409 Conflict), 409 AlreadyExists,
 404 NotFound Status objects, a global resourceVersion counter, uid and creationTimestamp, Table
 output for `kubectl get`. Nothing else of Kubernetes exists here.
 
@@ -34,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 
 GROUP = "coordination.k8s.io"
@@ -73,6 +76,9 @@ class Store:
         self.path = path
         self.rv = 1000
         self.leases = {}
+        # Watch history: (rv as int, namespace, name, type, object), newest last, bounded.
+        self.events = []
+        self.changed = threading.Condition(self.lock)
         if path and os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
@@ -91,6 +97,12 @@ class Store:
     def next_rv(self):
         self.rv += 1
         return str(self.rv)
+
+    def record(self, key, kind, obj):
+        """Called with the lock held after a write: wakes the watches."""
+        self.events.append((self.rv, key[0], key[1], kind, copy.deepcopy(obj)))
+        del self.events[:-1000]
+        self.changed.notify_all()
 
 
 def validate_lease(obj, ns, name_from_url):
@@ -232,7 +244,79 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         query = self.path.split("?", 1)[1] if "?" in self.path else ""
         code, body = self.route(method, path, query, raw, who)
+        if code == "WATCH":
+            return self.watch(*body)
         self.send_json(code, body)
+
+    def send_chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def watch(self, ns, params):
+        """A watch of the leases collection, as the real API server streams it."""
+        selector = params.get("fieldSelector", [""])[0]
+        name = selector[len("metadata.name="):] if selector.startswith("metadata.name=") else None
+        if selector and name is None:
+            return self.send_json(*status(400, "BadRequest",
+                                          "only fieldSelector=metadata.name=NAME is supported"))
+        rv = params.get("resourceVersion", [""])[0]
+        timeout = int(params.get("timeoutSeconds", ["1800"])[0])
+        table = "as=Table" in self.headers.get("Accept", "")
+        store = self.server.store
+
+        def matches(key):
+            return (ns is None or key[0] == ns) and (name is None or key[1] == name)
+
+        def event(kind, obj):
+            if table:
+                obj = dict(as_table([obj], obj["metadata"]["resourceVersion"]))
+                del obj["columnDefinitions"]  # sent only with the first event, as the real one
+            return (json.dumps({"type": kind, "object": obj}) + "\n").encode()
+
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        first = True
+        with store.lock:
+            if rv in ("", "0"):
+                # No starting point: the current objects come first, as ADDED events.
+                pending = [("ADDED", copy.deepcopy(v)) for k, v in sorted(store.leases.items())
+                           if matches(k)]
+                since = store.rv
+            else:
+                since = int(rv)
+                pending = []
+                if store.events and since < store.events[0][0] - 1:
+                    pending = [("ERROR", status(410, "Expired", "too old resource version: "
+                                                "%d (%d)" % (since, store.rv))[1])]
+                    timeout = 0
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                for kind, obj in pending:
+                    data = event(kind, obj)
+                    if table and first and kind != "ERROR":
+                        full = as_table([obj], obj["metadata"]["resourceVersion"])
+                        data = (json.dumps({"type": kind, "object": full}) + "\n").encode()
+                    first = False
+                    self.send_chunk(data)
+                pending = []
+                with store.lock:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    fresh = [e for e in store.events if e[0] > since and matches((e[1], e[2]))]
+                    if not fresh:
+                        store.changed.wait(min(left, 1.0))
+                        fresh = [e for e in store.events if e[0] > since and matches((e[1], e[2]))]
+                    if fresh:
+                        since = fresh[-1][0]
+                        pending = [(e[3], e[4]) for e in fresh]
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            self.close_connection = True
 
     def route(self, method, path, query, raw, who):
         host = "%s:%d" % self.server.server_address[:2]
@@ -279,7 +363,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           {"name": name, "group": GROUP, "kind": "leases"} if name else
                           {"group": GROUP, "kind": "leases"})
         if verb == "watch":
-            return status(405, "MethodNotAllowed", "watch is not supported by this test server")
+            return "WATCH", (ns, urllib.parse.parse_qs(query))
         if ns is not None and ns not in NAMESPACES and method in ("POST", "PUT"):
             return status(404, "NotFound", 'namespaces "%s" not found' % ns,
                           {"name": ns, "kind": "namespaces"})
@@ -289,7 +373,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             not_found = status(404, "NotFound", 'leases.coordination.k8s.io "%s" not found' % name,
                                {"name": name, "group": GROUP, "kind": "leases"})
             if method == "GET" and name:
-                return (200, store.leases[key]) if key in store.leases else not_found
+                if key not in store.leases:
+                    return not_found
+                if "as=Table" in self.headers.get("Accept", ""):
+                    return 200, as_table([store.leases[key]], str(store.rv))
+                return 200, store.leases[key]
             if method == "GET":
                 items = [copy.deepcopy(v) for k, v in sorted(store.leases.items())
                          if ns is None or k[0] == ns]
@@ -305,6 +393,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return not_found
                 old = store.leases.pop(key)
                 store.next_rv()
+                store.record(key, "DELETED", old)
                 store.save()
                 return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                              "status": "Success",
@@ -333,6 +422,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   {"name": obj_name, "group": GROUP, "kind": "leases"})
                 store.leases[key] = stored_form(obj, ns, store.next_rv(), str(uuid.uuid4()),
                                                 now_rfc3339())
+                store.record(key, "ADDED", store.leases[key])
                 store.save()
                 return 201, store.leases[key]
             # PUT. Leases allow create-on-update and unconditional update (no resourceVersion).
@@ -342,6 +432,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return not_found
                 store.leases[key] = stored_form(obj, ns, store.next_rv(), str(uuid.uuid4()),
                                                 now_rfc3339())
+                store.record(key, "ADDED", store.leases[key])
                 store.save()
                 return 201, store.leases[key]
             if rv and rv != old["metadata"]["resourceVersion"]:
@@ -356,6 +447,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return 200, old  # a no-op update does not bump the resourceVersion
             new["metadata"]["resourceVersion"] = store.next_rv()
             store.leases[key] = new
+            store.record(key, "MODIFIED", new)
             store.save()
             return 200, new
 

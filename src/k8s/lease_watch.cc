@@ -1,0 +1,84 @@
+#include "k8s/lease_watch.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "k8s/api_error.h"
+
+namespace kubevip::k8s {
+namespace {
+
+using Json = nlohmann::json;
+
+Error badEvent(const std::string& why) {
+  return makeError(ErrorCode::kInvalidArgument,
+                   fmt::format("malformed watch event from the API server: {}", why));
+}
+
+}  // namespace
+
+std::string leaseWatchPath(const std::string& lease_namespace, const std::string& lease_name,
+                           const std::string& resource_version, int timeout_seconds) {
+  // Namespace and name are DNS labels/subdomains: nothing in them needs percent-encoding.
+  std::string path = fmt::format(
+      "/apis/coordination.k8s.io/v1/namespaces/{}/leases?watch=true&fieldSelector=metadata.name"
+      "%3D{}",
+      lease_namespace, lease_name);
+  if (!resource_version.empty()) path += "&resourceVersion=" + resource_version;
+  path += fmt::format("&timeoutSeconds={}", timeout_seconds);
+  return path;
+}
+
+Result<LeaseWatchEvent> parseLeaseWatchEvent(std::string_view line) {
+  Json doc = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return badEvent("not a JSON object");
+  if (!doc.contains("type") || !doc["type"].is_string()) return badEvent("no \"type\"");
+  if (!doc.contains("object") || !doc["object"].is_object()) return badEvent("no \"object\"");
+  const std::string type = doc["type"].get<std::string>();
+  Json& object = doc["object"];
+  if (type == "ERROR") {
+    const long code = object.value("code", 0L);
+    if (code == 410) {
+      return makeError(ErrorCode::kNotFound,
+                       fmt::format("watch Lease: resourceVersion too old (410 Gone): {}",
+                                   object.value("message", "")));
+    }
+    return errorFromResponse(code, object.dump(), "watch Lease");
+  }
+  LeaseWatchEvent event;
+  if (type == "ADDED") {
+    event.type = LeaseWatchEvent::Type::kAdded;
+  } else if (type == "MODIFIED") {
+    event.type = LeaseWatchEvent::Type::kModified;
+  } else if (type == "DELETED") {
+    event.type = LeaseWatchEvent::Type::kDeleted;
+  } else {
+    // BOOKMARK is only sent when asked for (allowWatchBookmarks), which we never do.
+    return badEvent(fmt::format("unknown type \"{}\"", type));
+  }
+  // The objects of watch events carry their kind, but do not insist on it.
+  if (!object.contains("kind")) object["kind"] = "Lease";
+  auto lease = leaseFromJson(object.dump());
+  if (!lease) return lease.error();
+  event.lease = std::move(*lease);
+  return event;
+}
+
+std::vector<Result<LeaseWatchEvent>> WatchStreamParser::feed(std::string_view chunk) {
+  std::vector<Result<LeaseWatchEvent>> events;
+  for (;;) {
+    const size_t newline = chunk.find('\n');
+    if (newline == std::string_view::npos) break;
+    partial_.append(chunk.substr(0, newline));
+    chunk.remove_prefix(newline + 1);
+    std::string_view line = partial_;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty()) events.push_back(parseLeaseWatchEvent(line));
+    partial_.clear();
+  }
+  partial_.append(chunk);
+  return events;
+}
+
+}  // namespace kubevip::k8s
