@@ -1,6 +1,7 @@
 #include "cli/start_options.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/values.h"
@@ -59,22 +60,16 @@ Status applyFlags(const StartOptions& o, Config& c) {
     c.origins.eraseBelow("remotePeers");
     c.origins.set("remotePeers", "flag --remotePeers");
   }
-  if (o.single_node) {
-    c.single_node = *o.single_node;
-    c.origins.set("singleNode", "flag --singleNode");
-  }
-  if (o.start_as_leader) {
-    c.start_as_leader = *o.start_as_leader;
-    c.origins.set("startAsLeader", "flag --startAsLeader");
-  }
-  if (o.gratuitous_arp) {
-    c.gratuitous_arp = *o.gratuitous_arp;
-    c.origins.set("gratuitousARP", "flag --arp");
-  }
-  if (o.log_level) {
-    c.log_level = *o.log_level;
-    c.origins.set("logLevel", "flag --log");
-  }
+  // A flag that was given replaces the value and becomes its origin in error messages.
+  auto override = [&c](const auto& flag_value, auto& field, const char* key, const char* flag) {
+    if (!flag_value) return;
+    field = *flag_value;
+    c.origins.set(key, std::string("flag ") + flag);
+  };
+  override(o.single_node, c.single_node, "singleNode", "--singleNode");
+  override(o.start_as_leader, c.start_as_leader, "startAsLeader", "--startAsLeader");
+  override(o.gratuitous_arp, c.gratuitous_arp, "gratuitousARP", "--arp");
+  override(o.log_level, c.log_level, "logLevel", "--log");
   if (o.data_dir) {
     if (o.data_dir->empty()) {
       return makeError(ErrorCode::kInvalidArgument, "flag --data-dir: must not be empty");
