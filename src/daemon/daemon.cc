@@ -145,8 +145,9 @@ class Daemon {
   void finish() {
     if (controller_) controller_->release();
     if (balancers_) balancers_->stop();
-    signals_.clear();
-    stop_deadline_.reset();
+    // The signal watchers and the deadline timer are left for the daemon's destruction: finish()
+    // runs inside their callbacks, which must not destroy their own watcher.
+    if (stop_deadline_) stop_deadline_->stop();
     loop_->stop();
   }
 
