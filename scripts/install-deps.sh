@@ -13,9 +13,13 @@ packages=(
   # unit tests
   libgtest-dev libgmock-dev
   # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks
-  iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3 openssl
+  iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3 openssl curl
   keepalived haproxy nginx-light wrk
 )
+# kubectl, the real client the in-cluster tests check the test API server against. Debian 12
+# packages it (1.20) as kubernetes-client; a kubectl already on the PATH (a newer one) is kept,
+# since both install /usr/bin/kubectl.
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "cluster: IPv6 VIP, election and leader SIGKILL"
+lab_require tcpdump tshark
 lab_require_kubevip
 lab_create 3
 lab_start_servers

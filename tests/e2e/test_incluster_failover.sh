@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib/lab.sh"
 source "$(dirname "$0")/apiserver/incluster.sh"
 
 lab_init "incluster: Lease election failover with three managers"
+lab_require kubectl
 lab_require_kubevip
 lab_create 3
 kvk_start_apiserver
@@ -27,36 +28,32 @@ sleep 3
 assert_eq "$leader" "$(lab_vip_holders)" "still exactly one holder after 3 s of renewals"
 
 # The real kubectl reads what kube-vip wrote: the server cannot drift from the API.
-if command -v kubectl >/dev/null; then
-  kc=(lab_exec client kubectl --kubeconfig "$(kvk_kubeconfig token)")
-  yaml=$("${kc[@]}" get lease -n kube-system plndr-cp-lock -o yaml)
-  assert_contains "$yaml" "holderIdentity: $leader" "kubectl get lease -o yaml shows the holder"
-  assert_contains "$yaml" "kind: Lease" "kubectl sees a Lease"
-  raw=$("${kc[@]}" get --raw /apis/coordination.k8s.io/v1)
-  assert_contains "$raw" '"name": "leases"' "kubectl get --raw discovery lists leases"
-  table=$("${kc[@]}" get lease -n kube-system)
-  assert_contains "$table" "plndr-cp-lock   $leader" "kubectl get lease table"
-  # kubectl's watch: the row it reads first, then one per renewal the watch streams (every 1 s).
-  watched=$(lab_exec client timeout 3 kubectl --kubeconfig "$(kvk_kubeconfig token)" get lease \
-    -n kube-system plndr-cp-lock --watch 2>&1 || true)
-  rows=$(grep -c "^plndr-cp-lock  *$leader" <<<"$watched" || true)
-  check "kubectl get --watch streams the renewals ($rows rows in 3 s)" test "$rows" -ge 2
-  # kubectl writes too (no OpenAPI documents here, hence --validate=false).
-  printf '%s\n' "apiVersion: coordination.k8s.io/v1" "kind: Lease" "metadata:" \
-    "  name: written-by-kubectl" "  namespace: kube-system" "spec:" "  holderIdentity: someone" \
-    "  leaseDurationSeconds: 7" >"$LAB_DIR/lease.yaml"
-  created=$("${kc[@]}" create --validate=false -f "$LAB_DIR/lease.yaml")
-  assert_contains "$created" "lease.coordination.k8s.io/written-by-kubectl created" "kubectl create"
-  again=$("${kc[@]}" create --validate=false -f "$LAB_DIR/lease.yaml" 2>&1 || true)
-  assert_contains "$again" "AlreadyExists" "a second kubectl create is refused as AlreadyExists"
-  deleted=$("${kc[@]}" delete lease -n kube-system written-by-kubectl)
-  assert_contains "$deleted" "deleted" "kubectl delete"
-  denied=$(lab_exec client kubectl --kubeconfig "$(kvk_kubeconfig reader)" delete lease \
-    -n kube-system plndr-cp-lock 2>&1 || true)
-  assert_contains "$denied" 'cannot delete resource "leases"' "kubectl shows the RBAC refusal"
-else
-  log "kubectl is not installed: the kubectl checks are SKIPPED"
-fi
+kc=(lab_exec client kubectl --kubeconfig "$(kvk_kubeconfig token)")
+yaml=$("${kc[@]}" get lease -n kube-system plndr-cp-lock -o yaml)
+assert_contains "$yaml" "holderIdentity: $leader" "kubectl get lease -o yaml shows the holder"
+assert_contains "$yaml" "kind: Lease" "kubectl sees a Lease"
+raw=$("${kc[@]}" get --raw /apis/coordination.k8s.io/v1)
+assert_contains "$raw" '"name": "leases"' "kubectl get --raw discovery lists leases"
+table=$("${kc[@]}" get lease -n kube-system)
+assert_contains "$table" "plndr-cp-lock   $leader" "kubectl get lease table"
+# kubectl's watch: the row it reads first, then one per renewal the watch streams (every 1 s).
+watched=$(lab_exec client timeout 3 kubectl --kubeconfig "$(kvk_kubeconfig token)" get lease \
+  -n kube-system plndr-cp-lock --watch 2>&1 || true)
+rows=$(grep -c "^plndr-cp-lock  *$leader" <<<"$watched" || true)
+check "kubectl get --watch streams the renewals ($rows rows in 3 s)" test "$rows" -ge 2
+# kubectl writes too (no OpenAPI documents here, hence --validate=false).
+printf '%s\n' "apiVersion: coordination.k8s.io/v1" "kind: Lease" "metadata:" \
+  "  name: written-by-kubectl" "  namespace: kube-system" "spec:" "  holderIdentity: someone" \
+  "  leaseDurationSeconds: 7" >"$LAB_DIR/lease.yaml"
+created=$("${kc[@]}" create --validate=false -f "$LAB_DIR/lease.yaml")
+assert_contains "$created" "lease.coordination.k8s.io/written-by-kubectl created" "kubectl create"
+again=$("${kc[@]}" create --validate=false -f "$LAB_DIR/lease.yaml" 2>&1 || true)
+assert_contains "$again" "AlreadyExists" "a second kubectl create is refused as AlreadyExists"
+deleted=$("${kc[@]}" delete lease -n kube-system written-by-kubectl)
+assert_contains "$deleted" "deleted" "kubectl delete"
+denied=$(lab_exec client kubectl --kubeconfig "$(kvk_kubeconfig reader)" delete lease \
+  -n kube-system plndr-cp-lock 2>&1 || true)
+assert_contains "$denied" 'cannot delete resource "leases"' "kubectl shows the RBAC refusal"
 
 # SIGKILL of the leader, three times; each killed node comes back as a follower.
 figures=()

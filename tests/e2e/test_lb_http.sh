@@ -6,6 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "lb: http mode forwards the right headers and answers 503 when all backends are down"
+lab_require curl
 lab_require_kubevip
 lab_create 3
 # An HTTP/1.1 backend on nodes 2 and 3 that answers with its name and the headers it got.

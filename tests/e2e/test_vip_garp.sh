@@ -7,6 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "vip: gratuitous ARP fields seen by the client"
+lab_require tcpdump tshark
 lab_require_kubevip
 lab_create 1
 node_mac=$(lab_mac node1)

@@ -7,6 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "lab self-test (ip/arping, no kube-vip)"
+lab_require tcpdump tshark arping
 lab_create 2
 lab_start_servers
 lab_holders_start

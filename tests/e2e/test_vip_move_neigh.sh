@@ -6,6 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "vip: client neighbour entry follows the VIP from node1 to node2 (IPv4, IPv6)"
+lab_require tcpdump tshark
 lab_require_kubevip
 lab_create 2
 lab_start_servers

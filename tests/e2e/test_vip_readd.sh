@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "vip: a VIP deleted by someone else is re-added and re-announced"
+lab_require tcpdump tshark
 lab_require_kubevip
 lab_create 1
 lab_start_servers

@@ -5,6 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "vip: SIGTERM/SIGINT remove the VIP and exit 0 within 1 s"
+lab_require tcpdump tshark
 lab_require_kubevip
 lab_create 1
 lab_start_servers

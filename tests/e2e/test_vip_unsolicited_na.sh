@@ -6,6 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
 lab_init "vip: unsolicited neighbour advertisements for an IPv6 VIP"
+lab_require tcpdump tshark
 lab_require_kubevip
 lab_create 1
 node_mac=$(lab_mac node1)

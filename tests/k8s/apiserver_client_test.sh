@@ -3,6 +3,9 @@
 # Usage: apiserver_client_test.sh TEST_BINARY
 set -euo pipefail
 binary="$1"
+for program in python3 openssl; do
+  command -v "$program" >/dev/null || { echo "$program not found: run scripts/install-deps.sh" >&2; exit 1; }
+done
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="$(mktemp -d /tmp/kv-apiserver-XXXXXX)"
 server_pid=""

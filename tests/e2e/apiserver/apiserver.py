@@ -60,6 +60,17 @@ def now_rfc3339():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def name_selector(params):
+    """(name, None) for fieldSelector=metadata.name=NAME, (None, None) without a selector, and
+    (None, a 400 answer) for any other selector: the only one this server supports."""
+    selector = params.get("fieldSelector", [""])[0]
+    if not selector:
+        return None, None
+    if selector.startswith("metadata.name="):
+        return selector[len("metadata.name="):], None
+    return None, status(400, "BadRequest", "only fieldSelector=metadata.name=NAME is supported")
+
+
 def status(code, reason, message, details=None):
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
@@ -254,11 +265,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def watch(self, ns, params):
         """A watch of the leases collection, as the real API server streams it."""
-        selector = params.get("fieldSelector", [""])[0]
-        name = selector[len("metadata.name="):] if selector.startswith("metadata.name=") else None
-        if selector and name is None:
-            return self.send_json(*status(400, "BadRequest",
-                                          "only fieldSelector=metadata.name=NAME is supported"))
+        name, bad = name_selector(params)
+        if bad:
+            return self.send_json(*bad)
         rv = params.get("resourceVersion", [""])[0]
         timeout = int(params.get("timeoutSeconds", ["1800"])[0])
         table = "as=Table" in self.headers.get("Accept", "")
@@ -379,8 +388,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return 200, as_table([store.leases[key]], str(store.rv))
                 return 200, store.leases[key]
             if method == "GET":
+                # kubectl delete (1.20) lists by name until the object is gone.
+                only, bad = name_selector(urllib.parse.parse_qs(query))
+                if bad:
+                    return bad
                 items = [copy.deepcopy(v) for k, v in sorted(store.leases.items())
-                         if ns is None or k[0] == ns]
+                         if (ns is None or k[0] == ns) and (only is None or k[1] == only)]
                 if "as=Table" in self.headers.get("Accept", ""):
                     return 200, as_table(items, str(store.rv))
                 for item in items:

@@ -11,6 +11,7 @@ KVK_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # kvk_start_apiserver: starts (or restarts) the test API server; state survives restarts.
 kvk_start_apiserver() {
+  lab_require openssl curl  # the server makes its certificates with openssl; tests read with curl
   local dir=$LAB_DIR/$KVK_DIR_NAME
   mkdir -p "$dir"
   rm -f "$dir/ready"

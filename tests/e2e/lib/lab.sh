@@ -136,6 +136,18 @@ lab_node_names() { local k; for ((k = 1; k <= LAB_NODES; k++)); do echo "node$k"
 
 # ---- lifecycle -------------------------------------------------------------------------------
 
+# lab_require PROGRAM...: ends the test at once, naming the first program that is not installed and
+# the script that installs it, so a missing tool never shows up later as an unrelated failure.
+# Tests call it right after lab_init for every program they run themselves.
+lab_require() {
+  local program
+  for program in "$@"; do
+    command -v "$program" >/dev/null 2>&1 && continue
+    echo "FAIL ${LAB_TEST_NAME:-$(basename "$0" .sh)}: $program not found: run scripts/install-deps.sh" >&2
+    exit 1
+  done
+}
+
 # lab_init [TEST NAME]: root check, unique prefix, $LAB_DIR, traps, removal of stale labs.
 lab_init() {
   LAB_TEST_NAME=${1:-$(basename "$0" .sh)}
@@ -144,10 +156,7 @@ lab_init() {
     echo "FAIL $LAB_TEST_NAME: must run as root (creates network namespaces)" >&2
     exit 1
   fi
-  local tool
-  for tool in ip nft "$LAB_PYTHON"; do
-    command -v "$tool" >/dev/null || { echo "FAIL $LAB_TEST_NAME: $tool not found" >&2; exit 1; }
-  done
+  lab_require ip nft timeout "$LAB_PYTHON"
   LAB_PREFIX="kv$$x$(printf '%04x' $((RANDOM % 65536)))"
   LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kubevip-e2e.$LAB_PREFIX.XXXX")
   : >"$LAB_DIR/liveness.log"
