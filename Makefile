@@ -1,5 +1,5 @@
 # Entry points for people and CI. `make` installs what is missing and builds bin/kube-vip.
-.PHONY: all deps build test test-unit test-asan demo format format-check tidy clean
+.PHONY: all deps build test test-unit test-asan demo format format-check tidy clean check-fresh
 
 JOBS ?= $(shell nproc)
 
@@ -38,6 +38,10 @@ format-check:
 
 tidy: build
 	@find src -name '*.cc' | xargs clang-tidy -p build/release --quiet
+
+# The README's two commands on a fresh Debian 12 root (debootstrap), as root; see the script.
+check-fresh:
+	@bash scripts/check-fresh.sh
 
 clean:
 	rm -rf build bin
