@@ -6,8 +6,11 @@
 //   daemonset  kube-vip-ds on the control-plane nodes (--taint) using the ServiceAccount kube-vip
 //              (--inCluster) or the host's admin.conf;
 //   rbac       ServiceAccount kube-vip, ClusterRole system:kube-vip-role, ClusterRoleBinding.
-// Only NET_ADMIN and NET_RAW are granted (addresses, ARP/NDP packets). The container's environment
-// carries the settings (config/incluster_env.h). YAML is produced by yaml-cpp's emitter.
+// The container drops every capability and adds back only NET_ADMIN (addresses, netlink) and
+// NET_RAW (ARP/NDP packet sockets). The image is this project's own (KUBEVIP_IMAGE, set by CMake
+// next to the version; the packaging builds it), never the Go project's. The container's
+// environment carries the settings (config/incluster_env.h). YAML is produced by yaml-cpp's
+// emitter.
 #include <yaml-cpp/yaml.h>
 
 #include <memory>
@@ -35,7 +38,7 @@ struct ManifestOptions {
   bool leader_election = false;
   bool in_cluster = false;
   bool taint = false;
-  std::string image = std::string("ghcr.io/kube-vip/kube-vip:v") + KUBEVIP_VERSION;
+  std::string image = KUBEVIP_IMAGE;
   std::string namespace_ = "kube-system";
   std::string lease_name = "plndr-cp-lock";
   int lease_duration = 5;
@@ -93,8 +96,9 @@ void emitContainer(YAML::Emitter& out, const ManifestOptions& o) {
   out << YAML::Key << "name" << YAML::Value << "kube-vip";
   out << YAML::Key << "resources" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::EndMap;
   out << YAML::Key << "securityContext" << YAML::Value << YAML::BeginMap << YAML::Key
-      << "capabilities" << YAML::Value << YAML::BeginMap << YAML::Key << "add" << YAML::Value
-      << YAML::BeginSeq << "NET_ADMIN"
+      << "capabilities" << YAML::Value << YAML::BeginMap << YAML::Key << "drop" << YAML::Value
+      << YAML::Flow << YAML::BeginSeq << "ALL" << YAML::EndSeq << YAML::Key << "add" << YAML::Value
+      << YAML::Flow << YAML::BeginSeq << "NET_ADMIN"
       << "NET_RAW" << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
   if (!o.in_cluster) {
     out << YAML::Key << "volumeMounts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap

@@ -70,8 +70,11 @@ TEST(ManifestTest, StaticPodMountsAdminConfAndCarriesTheEnvironment) {
   ASSERT_EQ(pod["spec"]["containers"].size(), 1u);
   YAML::Node c = pod["spec"]["containers"][0];
   EXPECT_EQ(c["args"][0].as<std::string>(), "manager");
-  EXPECT_EQ(c["image"].as<std::string>(),
-            std::string("ghcr.io/kube-vip/kube-vip:v") + KUBEVIP_VERSION);
+  // This project's image at this version, not the Go project's.
+  EXPECT_EQ(c["image"].as<std::string>(), std::string("localhost/kube-vip:v") + KUBEVIP_VERSION);
+  auto dropped = c["securityContext"]["capabilities"]["drop"];
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].as<std::string>(), "ALL");
   auto caps = c["securityContext"]["capabilities"]["add"];
   ASSERT_EQ(caps.size(), 2u);
   EXPECT_EQ(caps[0].as<std::string>(), "NET_ADMIN");
