@@ -24,9 +24,25 @@ std::string commandNames(CLI::App& app) {
 
 }  // namespace
 
-void CommandContext::fail(const Error& error, int status) {
+int exitStatusFor(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kNotFound:
+      return kExitUsage;
+    case ErrorCode::kSystem:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kConflict:
+    case ErrorCode::kPermission:
+    case ErrorCode::kInternal:
+      return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+void CommandContext::fail(const Error& error) {
   *env.err << "kube-vip: " << oneLine(error.describe()) << "\n";
-  exit_status = status;
+  exit_status = exitStatusFor(error);
 }
 
 int runCli(const std::vector<std::string>& args, const CliEnvironment& env) {

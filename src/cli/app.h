@@ -2,7 +2,8 @@
 //
 // runCli builds one CLI11 app, lets each command register itself (commands.h) and parses. Every
 // configuration or flag error ends the process with exit status 2 and one line on stderr,
-// "kube-vip: <message>"; `start` returns the daemon's own exit status. What the process touches
+// "kube-vip: <message>"; a failure of the environment (unreadable file, kernel error) with status 1
+// (exitStatusFor); `start` returns the daemon's own exit status. What the process touches
 // (streams, environment, interfaces, the daemon) is passed in a CliEnvironment so that tests can
 // run the real parsing without a daemon or real interfaces.
 #pragma once
@@ -17,8 +18,15 @@
 
 namespace kubevip::cli {
 
-// Exit status of every configuration and command-line error.
+// Exit status of every configuration and command-line error: something the operator must change.
 inline constexpr int kExitUsage = 2;
+// Exit status of a failure at run time (a file that cannot be read, the kernel refusing, a server
+// that cannot be reached): the same command may work when the environment is repaired.
+inline constexpr int kExitFailure = 1;
+
+// kExitUsage for errors in what was asked (invalid input, something named that does not exist),
+// kExitFailure for everything the environment did.
+int exitStatusFor(const Error& error);
 
 struct CliEnvironment {
   std::ostream* out = nullptr;

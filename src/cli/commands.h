@@ -13,8 +13,8 @@ struct CommandContext {
   const CliEnvironment& env;
   int exit_status = 0;
 
-  // Prints "kube-vip: <message>" as one line and sets the exit status (kExitUsage by default).
-  void fail(const Error& error, int status = kExitUsage);
+  // Prints "kube-vip: <message>" as one line and sets the exit status (exitStatusFor(error)).
+  void fail(const Error& error);
 };
 
 // `version`: prints "kube-vip <version>".

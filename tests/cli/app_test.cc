@@ -121,6 +121,16 @@ TEST(Check, ErrorsAreOneLineWithLocation) {
   EXPECT_EQ(r.out, "");
 }
 
+// A file that exists but cannot be read is the machine's failure, not a usage error: status 1.
+// (/proc/self/mem opens, and reading its offset 0, which no process maps, fails with EIO.)
+TEST(Check, UnreadableFileIsARuntimeFailure) {
+  CliHarness cli;
+  auto r = cli.run({"check", "-c", "/proc/self/mem"});
+  EXPECT_EQ(r.status, kExitFailure) << r.err;
+  EXPECT_TRUE(isOneErrorLine(r.err));
+  EXPECT_THAT(r.err, StartsWith("kube-vip: cannot read configuration file /proc/self/mem: "));
+}
+
 TEST(Check, MissingFile) {
   CliHarness cli;
   auto r = cli.run({"check", "-c", "/nonexistent/config.yaml"});
