@@ -143,6 +143,15 @@ TEST(ValidateConfig, KubernetesLeaseRelations) {
                 "must be shorter than kubernetes.leaseDuration (5s)");
   expectInvalid(k + "  retryPeriod: 3s\n", "config.yaml:5:16: kubernetes.renewDeadline: ",
                 "1.2 x kubernetes.retryPeriod (3s)");
+  // A VIP lifetime that outlives the Lease's margin: a dead leader's VIP could still be up when
+  // another node may take over.
+  expectInvalid(std::string(kBase) + "vipTiming:\n  lifetime: 3s\nkubernetes:\n  identity: n1\n",
+                "config.yaml:5:13: vipTiming.lifetime: ",
+                "3s + 1s of kernel expiry rounding exceeds kubernetes.renewDeadline (3s)");
+  EXPECT_TRUE(parseAndValidate(std::string(kBase) +
+                               "vipTiming:\n  lifetime: 3s\nkubernetes:\n  renewDeadline: 4s\n"
+                               "  leaseDuration: 6s\n  identity: n1\n")
+                  .ok());
   expectInvalid(k + "  leaseName: \"\"\n",
                 "config.yaml:5:14: kubernetes.leaseName: ", "must not be empty");
 }
