@@ -70,9 +70,13 @@ Error transportError(CURLcode code, const char* detail, const std::string& serve
 }  // namespace
 
 HttpTransport::HttpTransport(ClusterAccess access, std::chrono::milliseconds timeout)
-    : access_(std::move(access)), timeout_(timeout) {}
+    : access_(std::move(access)), timeout_(timeout) {
+  server_label_ =
+      access_.connect_to.empty() ? access_.server : access_.server + " via " + access_.connect_to;
+}
 
 HttpTransport::~HttpTransport() {
+  if (connect_to_ != nullptr) curl_slist_free_all(static_cast<curl_slist*>(connect_to_));
   if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
@@ -90,6 +94,14 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(ClusterAccess acces
   transport->multi_ = curl_multi_init();
   if (transport->curl_ == nullptr || transport->multi_ == nullptr) {
     return makeError(ErrorCode::kInternal, "curl_easy_init or curl_multi_init failed");
+  }
+  if (!transport->access_.connect_to.empty()) {
+    // "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" with HOST and PORT empty: every request.
+    const std::string entry = "::" + transport->access_.connect_to;
+    transport->connect_to_ = curl_slist_append(nullptr, entry.c_str());
+    if (transport->connect_to_ == nullptr) {
+      return makeError(ErrorCode::kInternal, "curl_slist_append failed");
+    }
   }
   return transport;
 }
@@ -123,6 +135,7 @@ Result<void*> HttpTransport::prepare(const HttpRequest& request, char* error_buf
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+  if (connect_to_ != nullptr) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to_);
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
@@ -175,7 +188,7 @@ Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(static_cast<curl_slist*>(*headers));
   if (body.overflowed) return bodyTooLarge(access_.server, request.path);
-  if (code != CURLE_OK) return transportError(code, error_buffer, access_.server, timeout_);
+  if (code != CURLE_OK) return transportError(code, error_buffer, server_label_, timeout_);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
@@ -251,7 +264,7 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   if (code == CURLE_OPERATION_TIMEDOUT && response.status >= 200 && response.status < 300) {
     return response;  // the stream ran for max_duration: a normal end, as a server timeout is
   }
-  if (code != CURLE_OK) return transportError(code, error_buffer, access_.server, timeout_);
+  if (code != CURLE_OK) return transportError(code, error_buffer, server_label_, timeout_);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }

@@ -14,6 +14,9 @@
 // refuses requests over 1.5 MiB by default (--max-request-bytes), so no object the API server can
 // store comes near 4 MiB, and 4 MiB per request is harmless to the daemon.
 //
+// With ClusterAccess::connect_to set, every request connects there instead of the URL's host and
+// port (libcurl CONNECT_TO) while TLS is still verified against the URL's host.
+//
 // stream() serves watches: the body is handed over piece by piece as it arrives, over a curl
 // multi handle so that another thread can end it at once (cancel flag + wakeStream()) instead of
 // waiting for libcurl's next once-a-second progress call.
@@ -77,8 +80,10 @@ class HttpTransport {
 
   ClusterAccess access_;
   std::chrono::milliseconds timeout_;
-  void* curl_ = nullptr;   // CURL*
-  void* multi_ = nullptr;  // CURLM*, for stream()
+  void* curl_ = nullptr;        // CURL*
+  void* multi_ = nullptr;       // CURLM*, for stream()
+  void* connect_to_ = nullptr;  // curl_slist* for CURLOPT_CONNECT_TO, or null
+  std::string server_label_;
   std::string token_cache_;
   int64_t token_mtime_ns_ = -1;
 };

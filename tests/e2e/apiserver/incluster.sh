@@ -27,7 +27,9 @@ kvk_stop_apiserver() { lab_bg_stop apiserver "${1:-KILL}"; }
 kvk_kubeconfig() { echo "$LAB_DIR/$KVK_DIR_NAME/$1.conf"; }
 
 # kvk_start_manager NODE [KUBECONFIG_NAME] [VAR=VALUE...]: `kube-vip manager` in NODE's namespace
-# with the variables a static pod manifest sets; extra VAR=VALUE pairs override them.
+# with the variables a static pod manifest sets; extra VAR=VALUE pairs override them. The test API
+# server is not on the nodes, so by default the manager talks to the kubeconfig's server as written
+# (k8s_use_kubeconfig_server=true).
 kvk_start_manager() {
   local node=$1 conf=${2:-token} ns logfile
   shift; [ $# -eq 0 ] || shift
@@ -38,7 +40,8 @@ kvk_start_manager() {
     vip_interface=eth0 address="$LAB_VIP4" port=6443 vip_arp=true cp_enable=true \
     cp_namespace=kube-system vip_leaderelection=true vip_leasename=plndr-cp-lock \
     vip_leaseduration=5 vip_renewdeadline=3 vip_retryperiod=1 vip_nodename="$node" \
-    k8s_config_file="$(kvk_kubeconfig "$conf")" vip_loglevel=debug "$@" \
+    k8s_config_file="$(kvk_kubeconfig "$conf")" k8s_use_kubeconfig_server=true \
+    vip_loglevel=debug "$@" \
     "$KUBEVIP_BIN" manager >>"$logfile" 2>&1 &
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile
