@@ -30,8 +30,8 @@ std::string hostname() {
 }
 
 const std::set<std::string_view>& booleanVariables() {
-  static const std::set<std::string_view> names = {"vip_arp", "cp_enable", "svc_enable",
-                                                   "vip_leaderelection"};
+  static const std::set<std::string_view> names = {
+      "vip_arp", "cp_enable", "svc_enable", "vip_leaderelection", "k8s_use_kubeconfig_server"};
   return names;
 }
 

@@ -160,6 +160,10 @@ struct KubernetesLease {
   std::chrono::seconds retry_period{1};
   std::string identity;         // holderIdentity: the node name
   std::string kubeconfig_path;  // empty: in-cluster service account
+  // With a kubeconfig: the port of this node's own API server, reached at 127.0.0.1 whatever host
+  // the kubeconfig names (k8s/apiserver_route.h says why), unless use_kubeconfig_server.
+  uint16_t apiserver_port = 6443;
+  bool use_kubeconfig_server = false;
 
   friend bool operator==(const KubernetesLease&, const KubernetesLease&) = default;
 };

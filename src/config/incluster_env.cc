@@ -13,7 +13,9 @@ namespace {
 const std::vector<InClusterVariable> kVariables = {
     {"vip_interface", "interface", "", "interface the VIP is added to and announced on (required)"},
     {"address", "address", "", "the VIP (IPv4 or IPv6; vip_address is accepted too) (required)"},
-    {"port", "port", "6443", "the API server port behind the VIP (1-65535)"},
+    {"port", "port", "6443",
+     "the API server port behind the VIP; with a kubeconfig, kube-vip talks to this node's own API "
+     "server at 127.0.0.1 on this port (1-65535)"},
     {"vip_subnet", "vipSubnet", "",
      "prefix length of the VIP: 32 (IPv4) or 128 (IPv6) only; "
      "vip_cidr is accepted too"},
@@ -30,6 +32,9 @@ const std::vector<InClusterVariable> kVariables = {
     {"vip_nodename", "nodeName", "(hostname)", "holderIdentity written into the Lease"},
     {"k8s_config_file", "k8sConfigPath", "",
      "kubeconfig file (static pod: /etc/kubernetes/admin.conf); empty: in-cluster service account"},
+    {"k8s_use_kubeconfig_server", "k8sUseKubeconfigServer", "false",
+     "talk to the kubeconfig's server as written instead of this node's own API server at "
+     "127.0.0.1:port (for API servers that do not run on the control-plane nodes)"},
     {"vip_loglevel", "log", "4",
      "log level: 0-6 (logrus: 4 info, 5 debug) or a name (info, debug)"},
 };
@@ -165,9 +170,11 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
     config.vip = *vip;
   }
   if (!config.vip) return invalid("address (--address) is required: the VIP");
+  std::optional<uint16_t> apiserver_port;
   if (auto text = src.get("port")) {
     auto port = parsePort(*text);
     if (!port) return invalid(fmt::format("{}: {}", src.where(), port.error().message));
+    apiserver_port = *port;
   }
   if (auto text = src.get("vip_subnet", "vip_cidr")) {
     const std::string full = config.vip->isV4() ? "32" : "128";
@@ -214,6 +221,11 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
     return invalid("vip_nodename (--nodeName) is empty and the hostname is unknown");
   }
   if (auto path = src.get("k8s_config_file")) lease.kubeconfig_path = *path;
+  if (apiserver_port) lease.apiserver_port = *apiserver_port;
+  auto use_kubeconfig_server =
+      boolOf(src, "k8s_use_kubeconfig_server", lease.use_kubeconfig_server);
+  if (!use_kubeconfig_server) return use_kubeconfig_server.error();
+  lease.use_kubeconfig_server = *use_kubeconfig_server;
   config.kubernetes = std::move(lease);
 
   if (auto level = src.get("vip_loglevel")) {

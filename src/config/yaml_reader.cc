@@ -379,8 +379,9 @@ class Reader {
     if (!f.isNull() && !f.node.IsMap()) {
       return error(f, "expected a mapping of Lease settings, got " + kindOf(f.node));
     }
-    auto entries = openMap(f, {"leaseName", "leaseNamespace", "leaseDuration", "renewDeadline",
-                               "retryPeriod", "identity", "kubeconfig"});
+    auto entries =
+        openMap(f, {"leaseName", "leaseNamespace", "leaseDuration", "renewDeadline", "retryPeriod",
+                    "identity", "kubeconfig", "apiServerPort", "useKubeconfigServer"});
     if (!entries.ok()) return entries.error();
     constexpr std::string_view kWhy = "Lease times are whole seconds";
     for (auto& [key, value] : *entries) {
@@ -392,6 +393,8 @@ class Reader {
       if (key == "retryPeriod") s = readSeconds(value, kWhy, out.retry_period);
       if (key == "identity") s = readString(value, out.identity);
       if (key == "kubeconfig") s = readString(value, out.kubeconfig_path);
+      if (key == "apiServerPort") s = readPort(value, out.apiserver_port);
+      if (key == "useKubeconfigServer") s = readBool(value, out.use_kubeconfig_server);
       if (!s.ok()) return s;
     }
     return okStatus();

@@ -103,6 +103,8 @@ std::string renderConfigYaml(const Config& config) {
     emitDuration(out, "retryPeriod", k.retry_period);
     out << YAML::Key << "identity" << YAML::Value << k.identity;
     out << YAML::Key << "kubeconfig" << YAML::Value << k.kubeconfig_path;
+    out << YAML::Key << "apiServerPort" << YAML::Value << k.apiserver_port;
+    out << YAML::Key << "useKubeconfigServer" << YAML::Value << k.use_kubeconfig_server;
     out << YAML::EndMap;
   }
   out << YAML::EndMap;

@@ -1,10 +1,12 @@
 #include "election/lease_from_config.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
 #include "election/lease_elector.h"
+#include "k8s/apiserver_route.h"
 #include "k8s/cluster_access.h"
 #include "k8s/lease_client.h"
 
@@ -44,6 +46,11 @@ Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
             })
           : k8s::loadKubeconfig(settings.kubeconfig_path);
   if (!access) return access.error();
+  const k8s::ApiServerChoice choice{!settings.kubeconfig_path.empty(),
+                                    settings.use_kubeconfig_server, settings.apiserver_port};
+  access = k8s::chooseApiServer(std::move(*access), choice);
+  if (!access) return access.error();
+  spdlog::info("{}", k8s::describeApiServer(*access, choice));
 
   LeaseElectorOptions options;
   options.identity = settings.identity;

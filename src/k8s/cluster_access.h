@@ -31,6 +31,9 @@ struct ClusterAccess {
   std::string token_file;  // a bearer token read from this file, re-read when it changes
   bool insecure_skip_tls_verify = false;
   std::string default_namespace;  // the service account's namespace, or the context's
+  // "127.0.0.1:6443": connect here instead of to the server URL's host and port, still verifying
+  // TLS against the URL's host (see apiserver_route.h). Empty: connect to the URL's host.
+  std::string connect_to;
 };
 
 // Parses kubeconfig text. Relative file paths are resolved against `base_dir` (the directory of

@@ -10,9 +10,32 @@
 namespace kubevip::k8s {
 namespace {
 
+// A response body, refused beyond kMaxResponseBodyBytes.
+struct CappedBody {
+  std::string* body;
+  bool overflowed = false;
+
+  // False (and nothing kept) once the body would pass the cap: the write callback then returns 0
+  // and libcurl aborts the transfer.
+  bool append(const char* data, size_t size) {
+    if (body->size() + size > kMaxResponseBodyBytes) {
+      overflowed = true;
+      return false;
+    }
+    body->append(data, size);
+    return true;
+  }
+};
+
 size_t appendBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  return static_cast<CappedBody*>(user)->append(data, size * count) ? size * count : 0;
+}
+
+Error bodyTooLarge(const std::string& server, const std::string& path) {
+  return makeError(ErrorCode::kInvalidArgument,
+                   fmt::format("the response body from {}{} exceeds the {} MiB cap ({} bytes); "
+                               "transfer aborted",
+                               server, path, kMaxResponseBodyBytes >> 20, kMaxResponseBodyBytes));
 }
 
 Error transportError(CURLcode code, const char* detail, const std::string& server,
@@ -47,9 +70,13 @@ Error transportError(CURLcode code, const char* detail, const std::string& serve
 }  // namespace
 
 HttpTransport::HttpTransport(ClusterAccess access, std::chrono::milliseconds timeout)
-    : access_(std::move(access)), timeout_(timeout) {}
+    : access_(std::move(access)), timeout_(timeout) {
+  server_label_ =
+      access_.connect_to.empty() ? access_.server : access_.server + " via " + access_.connect_to;
+}
 
 HttpTransport::~HttpTransport() {
+  if (connect_to_ != nullptr) curl_slist_free_all(static_cast<curl_slist*>(connect_to_));
   if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
@@ -67,6 +94,14 @@ Result<std::unique_ptr<HttpTransport>> HttpTransport::create(ClusterAccess acces
   transport->multi_ = curl_multi_init();
   if (transport->curl_ == nullptr || transport->multi_ == nullptr) {
     return makeError(ErrorCode::kInternal, "curl_easy_init or curl_multi_init failed");
+  }
+  if (!transport->access_.connect_to.empty()) {
+    // "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" with HOST and PORT empty: every request.
+    const std::string entry = "::" + transport->access_.connect_to;
+    transport->connect_to_ = curl_slist_append(nullptr, entry.c_str());
+    if (transport->connect_to_ == nullptr) {
+      return makeError(ErrorCode::kInternal, "curl_slist_append failed");
+    }
   }
   return transport;
 }
@@ -100,6 +135,7 @@ Result<void*> HttpTransport::prepare(const HttpRequest& request, char* error_buf
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+  if (connect_to_ != nullptr) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to_);
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
@@ -145,12 +181,14 @@ Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
   auto headers = prepare(request, error_buffer);
   if (!headers) return headers.error();
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  CappedBody body{&response.body};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
 
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(static_cast<curl_slist*>(*headers));
-  if (code != CURLE_OK) return transportError(code, error_buffer, access_.server, timeout_);
+  if (body.overflowed) return bodyTooLarge(access_.server, request.path);
+  if (code != CURLE_OK) return transportError(code, error_buffer, server_label_, timeout_);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
@@ -159,8 +197,10 @@ namespace {
 
 struct StreamSink {
   CURL* curl;
-  const std::function<void(std::string_view)>* on_data;
+  const std::function<Status(std::string_view)>* on_data;
   HttpResponse* response;
+  CappedBody error_body;  // the body of a non-2xx answer
+  Status failure;         // from on_data: the transfer was aborted
 };
 
 size_t streamBody(char* data, size_t size, size_t count, void* user) {
@@ -170,17 +210,16 @@ size_t streamBody(char* data, size_t size, size_t count, void* user) {
   }
   const long status = sink->response->status;
   if (status >= 200 && status < 300) {
-    (*sink->on_data)(std::string_view(data, size * count));
-  } else {
-    sink->response->body.append(data, size * count);
+    sink->failure = (*sink->on_data)(std::string_view(data, size * count));
+    return sink->failure.ok() ? size * count : 0;
   }
-  return size * count;
+  return sink->error_body.append(data, size * count) ? size * count : 0;
 }
 
 }  // namespace
 
 Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
-                                           const std::function<void(std::string_view)>& on_data,
+                                           const std::function<Status(std::string_view)>& on_data,
                                            std::chrono::milliseconds max_duration,
                                            const std::atomic<bool>& cancel) {
   CURL* curl = static_cast<CURL*>(curl_);
@@ -189,7 +228,7 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   char error_buffer[CURL_ERROR_SIZE] = {0};
   auto headers = prepare(request, error_buffer);
   if (!headers) return headers.error();
-  StreamSink sink{curl, &on_data, &response};
+  StreamSink sink{curl, &on_data, &response, CappedBody{&response.body}, okStatus()};
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(max_duration.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, streamBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
@@ -220,10 +259,12 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   curl_multi_remove_handle(multi, curl);
   curl_slist_free_all(static_cast<curl_slist*>(*headers));
   if (cancelled) return makeError(ErrorCode::kUnavailable, "watch cancelled");
+  if (!sink.failure.ok()) return sink.failure.error();
+  if (sink.error_body.overflowed) return bodyTooLarge(access_.server, request.path);
   if (code == CURLE_OPERATION_TIMEDOUT && response.status >= 200 && response.status < 300) {
     return response;  // the stream ran for max_duration: a normal end, as a server timeout is
   }
-  if (code != CURLE_OK) return transportError(code, error_buffer, access_.server, timeout_);
+  if (code != CURLE_OK) return transportError(code, error_buffer, server_label_, timeout_);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }

@@ -7,6 +7,16 @@
 // kubelet rotates projected tokens), and bounds every request by a timeout. Transport failures
 // become Errors naming the cause: unreachable server, TLS failure, timeout.
 //
+// Nothing the API server sends may grow memory without bound: a response body larger than
+// kMaxResponseBodyBytes aborts the transfer with an error naming the cap and the URL, and a
+// stream's consumer may abort it the same way (a watch caps each event line, see lease_watch.h).
+// kube-vip reads and writes single Lease objects (a few hundred bytes) and Status objects; etcd
+// refuses requests over 1.5 MiB by default (--max-request-bytes), so no object the API server can
+// store comes near 4 MiB, and 4 MiB per request is harmless to the daemon.
+//
+// With ClusterAccess::connect_to set, every request connects there instead of the URL's host and
+// port (libcurl CONNECT_TO) while TLS is still verified against the URL's host.
+//
 // stream() serves watches: the body is handed over piece by piece as it arrives, over a curl
 // multi handle so that another thread can end it at once (cancel flag + wakeStream()) instead of
 // waiting for libcurl's next once-a-second progress call.
@@ -23,6 +33,8 @@
 #include "k8s/cluster_access.h"
 
 namespace kubevip::k8s {
+
+inline constexpr size_t kMaxResponseBodyBytes = size_t{4} << 20;
 
 struct HttpRequest {
   std::string method;  // GET, POST, PUT
@@ -49,10 +61,11 @@ class HttpTransport {
 
   // A long-running GET: connecting is bounded by the request timeout, the whole transfer by
   // `max_duration`. On a 2xx status the body goes to `on_data` as it arrives and the returned
-  // HttpResponse has an empty body; any other status returns the whole body (an error Status).
+  // HttpResponse has an empty body; any other status returns the whole body (an error Status,
+  // capped like send()'s). An error from `on_data` aborts the transfer and is returned.
   // Ends with kUnavailable "cancelled" soon after `cancel` is set and wakeStream() called.
   Result<HttpResponse> stream(const HttpRequest& request,
-                              const std::function<void(std::string_view)>& on_data,
+                              const std::function<Status(std::string_view)>& on_data,
                               std::chrono::milliseconds max_duration,
                               const std::atomic<bool>& cancel);
   // Thread-safe: interrupts a stream() in progress so that it looks at its cancel flag.
@@ -67,8 +80,10 @@ class HttpTransport {
 
   ClusterAccess access_;
   std::chrono::milliseconds timeout_;
-  void* curl_ = nullptr;   // CURL*
-  void* multi_ = nullptr;  // CURLM*, for stream()
+  void* curl_ = nullptr;        // CURL*
+  void* multi_ = nullptr;       // CURLM*, for stream()
+  void* connect_to_ = nullptr;  // curl_slist* for CURLOPT_CONNECT_TO, or null
+  std::string server_label_;
   std::string token_cache_;
   int64_t token_mtime_ns_ = -1;
 };

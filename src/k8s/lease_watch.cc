@@ -67,9 +67,19 @@ Result<LeaseWatchEvent> parseLeaseWatchEvent(std::string_view line) {
 
 std::vector<Result<LeaseWatchEvent>> WatchStreamParser::feed(std::string_view chunk) {
   std::vector<Result<LeaseWatchEvent>> events;
+  const auto too_long = [&] {
+    partial_.clear();
+    partial_.shrink_to_fit();
+    events.push_back(makeError(
+        ErrorCode::kInvalidArgument,
+        fmt::format("a watch event line from the API server exceeds the {} MiB cap ({} bytes)",
+                    kMaxWatchLineBytes >> 20, kMaxWatchLineBytes)));
+    return events;
+  };
   for (;;) {
     const size_t newline = chunk.find('\n');
     if (newline == std::string_view::npos) break;
+    if (partial_.size() + newline > kMaxWatchLineBytes) return too_long();
     partial_.append(chunk.substr(0, newline));
     chunk.remove_prefix(newline + 1);
     std::string_view line = partial_;
@@ -77,6 +87,7 @@ std::vector<Result<LeaseWatchEvent>> WatchStreamParser::feed(std::string_view ch
     if (!line.empty()) events.push_back(parseLeaseWatchEvent(line));
     partial_.clear();
   }
+  if (partial_.size() + chunk.size() > kMaxWatchLineBytes) return too_long();
   partial_.append(chunk);
   return events;
 }

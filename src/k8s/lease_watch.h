@@ -4,7 +4,10 @@
 // fieldSelector=metadata.name=NAME and starting after a resourceVersion. The answer is a stream
 // of JSON watch events, one per line: {"type":"ADDED|MODIFIED|DELETED|ERROR","object":{...}};
 // an ERROR's object is a meta/v1 Status (410 Gone when the resourceVersion is too old). Chunks of
-// the stream arrive cut anywhere, so WatchStreamParser keeps the unfinished line between them.
+// the stream arrive cut anywhere, so WatchStreamParser keeps the unfinished line between them,
+// up to kMaxWatchLineBytes: one line is one event carrying one object, and no object the API
+// server stores exceeds etcd's 1.5 MiB request limit (a Lease is a few hundred bytes), so a longer
+// line is a broken or hostile server, and keeping it would let it grow memory without bound.
 #pragma once
 
 #include <string>
@@ -15,6 +18,8 @@
 #include "k8s/lease.h"
 
 namespace kubevip::k8s {
+
+inline constexpr size_t kMaxWatchLineBytes = size_t{2} << 20;
 
 struct LeaseWatchEvent {
   enum class Type { kAdded, kModified, kDeleted };
@@ -33,7 +38,9 @@ Result<LeaseWatchEvent> parseLeaseWatchEvent(std::string_view line);
 
 class WatchStreamParser {
  public:
-  // The events completed by `chunk`, in stream order; blank lines are skipped.
+  // The events completed by `chunk`, in stream order; blank lines are skipped. A line longer than
+  // kMaxWatchLineBytes ends the list with an error naming the cap; the parser keeps nothing of it
+  // and the stream must be abandoned.
   std::vector<Result<LeaseWatchEvent>> feed(std::string_view chunk);
   // Bytes of an unfinished line kept for the next chunk.
   size_t pending() const { return partial_.size(); }

@@ -1,5 +1,7 @@
 #include "k8s/lease_watcher.h"
 
+#include <fmt/format.h>
+
 #include "k8s/api_error.h"
 #include "k8s/http_transport.h"
 
@@ -67,26 +69,31 @@ void LeaseWatcher::run(uint64_t generation, const std::string& resource_version)
   const auto max_duration = std::chrono::milliseconds((watch_seconds_ + 30) * 1000);
   auto response = transport_->stream(
       request,
-      [&](std::string_view chunk) {
+      [&](std::string_view chunk) -> Status {
         for (auto& event : parser.feed(chunk)) {
-          if (!failure) continue;  // after an ERROR event nothing more is meaningful
           if (!event) {
-            failure = event.error();
-            continue;
+            // After an ERROR event, a malformed or an over-long line nothing more is meaningful:
+            // the transfer is aborted.
+            Error error = event.error();
+            error.message = fmt::format("watch Lease {}/{} at {}{}: {}", namespace_, name_,
+                                        transport_->server(), request.path, error.message);
+            failure = error;
+            return failure;
           }
           push(Item{generation, std::move(*event), okStatus()});
         }
+        return okStatus();
       },
       max_duration, cancel_);
   if (cancel_) return;
   Status end = okStatus();
-  if (!response) {
+  if (!failure) {
+    end = failure;
+  } else if (!response) {
     end = response.error();
   } else if (response->status != 200) {
     end = errorFromResponse(response->status, response->body,
                             "watch Lease " + namespace_ + "/" + name_);
-  } else if (!failure) {
-    end = failure;
   }
   push(Item{generation, std::nullopt, std::move(end)});
 }

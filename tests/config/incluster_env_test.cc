@@ -150,6 +150,31 @@ TEST_F(InClusterEnvTest, ClearErrors) {
   EXPECT_EQ(error(), "");
 }
 
+TEST_F(InClusterEnvTest, PortIsTheLocalApiServerPortAndTheKubeconfigServerIsOptIn) {
+  env_.erase("port");
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->kubernetes->apiserver_port, 6443);
+  EXPECT_FALSE(c->kubernetes->use_kubeconfig_server);
+
+  env_["port"] = "16443";
+  env_["k8s_use_kubeconfig_server"] = "true";
+  c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->kubernetes->apiserver_port, 16443);
+  EXPECT_TRUE(c->kubernetes->use_kubeconfig_server);
+
+  c = build({{"k8s_use_kubeconfig_server", "false"}, {"port", "7443"}});
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->kubernetes->apiserver_port, 7443);
+  EXPECT_FALSE(c->kubernetes->use_kubeconfig_server);
+
+  env_["k8s_use_kubeconfig_server"] = "yes";
+  EXPECT_EQ(error(),
+            "environment variable k8s_use_kubeconfig_server: 'yes' is not a boolean (use true or "
+            "false)");
+}
+
 TEST_F(InClusterEnvTest, VariableTableHasTheGoNamesAndDefaults) {
   std::map<std::string, std::string> defaults;
   for (const auto& v : inClusterVariables())

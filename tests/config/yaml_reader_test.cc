@@ -73,6 +73,8 @@ kubernetes:
   retryPeriod: 2s
   identity: node-a
   kubeconfig: /etc/kubeconfig
+  apiServerPort: 16443
+  useKubeconfigServer: true
 )";
 
 TEST(ParseConfigYaml, ReadsEveryKey) {
@@ -140,6 +142,8 @@ TEST(ParseConfigYaml, ReadsEveryKey) {
   EXPECT_EQ(c.kubernetes->retry_period, seconds(2));
   EXPECT_EQ(c.kubernetes->identity, "node-a");
   EXPECT_EQ(c.kubernetes->kubeconfig_path, "/etc/kubeconfig");
+  EXPECT_EQ(c.kubernetes->apiserver_port, 16443);
+  EXPECT_TRUE(c.kubernetes->use_kubeconfig_server);
 
   EXPECT_TRUE(validateConfig(c, [](const std::string& n) { return n == "eth0"; }).ok());
 }

@@ -9,6 +9,7 @@
 
 #include "common/event_loop.h"
 #include "election/lease_elector.h"
+#include "k8s/apiserver_route.h"
 #include "k8s/cluster_access.h"
 #include "k8s/lease_client.h"
 
@@ -160,6 +161,47 @@ TEST_F(ApiServerTest, UnreachableServerAndTlsFailureAreNamed) {
   auto c3 = client(wrong_ca);
   r = call([&](auto cb) { c3->get(cb); });
   EXPECT_EQ(r.ok() ? ErrorCode::kNotFound : r.error().code, ErrorCode::kNotFound);
+}
+
+// A kubeconfig that names the VIP (here 127.0.0.9, where nothing listens) or `kubernetes` reaches
+// this node's API server on 127.0.0.1, and TLS is verified against the name the kubeconfig gives:
+// a name the certificate lacks fails even though 127.0.0.1 is in it.
+TEST_F(ApiServerTest, TheLocalApiServerIsVerifiedAsTheKubeconfigHost) {
+  ClusterAccess a = access("admin.conf");
+  const auto colon = a.server.rfind(':');
+  const auto port = static_cast<uint16_t>(std::stoi(a.server.substr(colon + 1)));
+  const ApiServerChoice local{true, false, port};
+
+  ClusterAccess vip = a;
+  vip.server = "https://127.0.0.9:1";
+  auto direct = client(vip);
+  auto r = call([&](auto cb) { direct->get(cb); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << r.error().describe();
+
+  for (const std::string server : {"https://127.0.0.9:1", "https://kubernetes:1"}) {
+    ClusterAccess named = a;
+    named.server = server;
+    auto chosen = chooseApiServer(named, local);
+    ASSERT_TRUE(chosen.ok());
+    auto c = client(*chosen);
+    r = call([&](auto cb) { c->get(cb); });
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound) << server << ": " << r.error().describe();
+  }
+
+  ClusterAccess unnamed = a;
+  unnamed.server = "https://127.0.0.8:1";
+  auto chosen = chooseApiServer(unnamed, local);
+  ASSERT_TRUE(chosen.ok());
+  auto c = client(*chosen);
+  r = call([&](auto cb) { c->get(cb); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kPermission) << r.error().describe();
+  EXPECT_NE(r.error().message.find("TLS failure talking to the API server at https://127.0.0.8:1 "
+                                   "via 127.0.0.1:"),
+            std::string::npos)
+      << r.error().message;
 }
 
 TEST_F(ApiServerTest, InClusterTokenIsReReadWhenItChanges) {

@@ -14,7 +14,10 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-python3 "$here/../e2e/apiserver/apiserver.py" --dir "$dir" 2>"$dir/server.log" &
+# 127.0.0.9 and "kubernetes" stand for the names a kubeadm API server certificate carries (the
+# control-plane endpoint); nothing listens on 127.0.0.9.
+python3 "$here/../e2e/apiserver/apiserver.py" --dir "$dir" --san IP:127.0.0.9 --san DNS:kubernetes \
+  2>"$dir/server.log" &
 server_pid=$!
 for _ in $(seq 100); do [ -f "$dir/ready" ] && break; sleep 0.1; done
 [ -f "$dir/ready" ] || { echo "test API server did not start:"; cat "$dir/server.log"; exit 1; }

@@ -124,6 +124,21 @@ TEST(ManifestTest, PodEnvironmentIsAcceptedByManager) {
   EXPECT_EQ(k.kubeconfig_path, "/etc/kubernetes/admin.conf");
 }
 
+TEST(ManifestTest, ManagerTalksToTheLocalApiServerUnlessTold) {
+  const std::map<std::string, std::string> env = {
+      {"vip_interface", "eth0"}, {"address", "192.0.2.10"},
+      {"cp_enable", "true"},     {"vip_leaderelection", "true"},
+      {"vip_nodename", "n1"},    {"k8s_config_file", "/etc/kubernetes/admin.conf"}};
+  CliRun r = run({"manager", "--port", "16443"}, env);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.daemon_config->kubernetes->apiserver_port, 16443);
+  EXPECT_FALSE(r.daemon_config->kubernetes->use_kubeconfig_server);
+  r = run({"manager", "--k8sUseKubeconfigServer"}, env);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.daemon_config->kubernetes->use_kubeconfig_server);
+  EXPECT_EQ(r.daemon_config->kubernetes->apiserver_port, 6443);
+}
+
 TEST(ManifestTest, DaemonSetInClusterWithTaint) {
   CliRun r =
       run(args({"manifest", "daemonset", "--inCluster", "--taint", "--image", "example/kv:1"}));

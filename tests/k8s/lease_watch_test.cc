@@ -106,5 +106,29 @@ TEST(WatchStreamParser, KeepsAnUnfinishedLineAndByteAtATimeWorks) {
   EXPECT_TRUE(mixed[1].ok());
 }
 
+TEST(WatchStreamParser, AnOverlongLineIsAnErrorAndNotKept) {
+  WatchStreamParser parser;
+  const std::string piece(64 * 1024, 'x');
+  std::vector<Result<LeaseWatchEvent>> events;
+  for (size_t sent = 0; sent <= kMaxWatchLineBytes && events.empty(); sent += piece.size()) {
+    events = parser.feed(piece);
+    EXPECT_LE(parser.pending(), kMaxWatchLineBytes);
+  }
+  ASSERT_EQ(events.size(), 1u);
+  ASSERT_FALSE(events[0].ok());
+  EXPECT_EQ(events[0].error().message,
+            "a watch event line from the API server exceeds the 2 MiB cap (2097152 bytes)");
+  EXPECT_EQ(parser.pending(), 0u);
+  // Also when the newline comes in the same chunk as the excess.
+  WatchStreamParser whole;
+  auto one = whole.feed(std::string(kMaxWatchLineBytes + 1, 'y') + "\n" + kReleased + "\n");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_FALSE(one[0].ok());
+  // A line of exactly the cap is still parsed (here: as malformed JSON, not as too long).
+  auto at_cap = WatchStreamParser().feed(std::string(kMaxWatchLineBytes, 'z') + "\n");
+  ASSERT_EQ(at_cap.size(), 1u);
+  EXPECT_EQ(at_cap[0].error().message.find("exceeds"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kubevip::k8s

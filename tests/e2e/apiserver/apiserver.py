@@ -13,7 +13,8 @@ output for `kubectl get`. Nothing else of Kubernetes exists here.
 
 On start it makes its own CA with the openssl CLI and writes, into --dir:
   ca.crt, server.crt/.key, admin.crt/.key   the PKI of this run
-  admin.conf        kubeconfig with a client certificate (like /etc/kubernetes/admin.conf)
+  admin.conf        kubeconfig with a client certificate (like /etc/kubernetes/admin.conf);
+                    the kubeconfigs name --kubeconfig-server if given, else the listening URL
   token.conf        kubeconfig with the full-rights bearer token
   reader.conf       a token that may only get/list/watch leases
   norbac.conf       a token with no rights on leases
@@ -536,6 +537,10 @@ def main():
     p.add_argument("--state", default="")
     p.add_argument("--san", action="append", default=[],
                    help="extra subjectAltName entries, e.g. IP:10.0.0.1")
+    p.add_argument("--kubeconfig-server", default="",
+                   help="the server URL the kubeconfigs name (default: the URL it listens on), "
+                        "e.g. https://VIP:6443 as on a kubeadm cluster with a control-plane "
+                        "endpoint")
     args = p.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     sans = ["IP:127.0.0.1", "DNS:localhost", "DNS:kubernetes.default.svc"] + args.san
@@ -552,7 +557,7 @@ def main():
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     host, port = server.server_address[:2]
     url = "https://%s:%d" % (host if host != "0.0.0.0" else "127.0.0.1", port)
-    write_kubeconfigs(args.dir, url)
+    write_kubeconfigs(args.dir, args.kubeconfig_server or url)
     # SIGUSR1 toggles "frozen": connections are accepted but never answered.
     import signal
     signal.signal(signal.SIGUSR1, lambda *_: server.frozen.clear() if server.frozen.is_set()

@@ -9,16 +9,26 @@ KVK_API_PORT=6443
 KVK_DIR_NAME=api
 KVK_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# kvk_start_apiserver: starts (or restarts) the test API server; state survives restarts.
+# kvk_start_apiserver [APISERVER_ARG...]: starts (or restarts) the test API server; state survives
+# restarts. Extra arguments go to apiserver.py (e.g. --san IP:X --kubeconfig-server URL).
 kvk_start_apiserver() {
   lab_require openssl curl  # the server makes its certificates with openssl; tests read with curl
   local dir=$LAB_DIR/$KVK_DIR_NAME
   mkdir -p "$dir"
   rm -f "$dir/ready"
   lab_bg apiserver client "$LAB_PYTHON" "$KVK_HERE/apiserver.py" --listen "$KVK_API_ADDR" \
-    --port "$KVK_API_PORT" --dir "$dir" --state "$dir/state.json"
+    --port "$KVK_API_PORT" --dir "$dir" --state "$dir/state.json" "$@"
   wait_until 20 test -f "$dir/ready" || fail "the test API server did not start: $(tail -5 "$LAB_DIR/apiserver.log")"
   log "test API server at $(cat "$dir/ready")"
+}
+
+# kvk_start_local_apiserver NODE: a forwarder on NODE's 127.0.0.1:$KVK_API_PORT to the test API
+# server, standing for NODE's own API server (background tag fwd-NODE).
+kvk_start_local_apiserver() {
+  lab_bg "fwd-$1" "$1" "$LAB_PYTHON" "$KVK_HERE/../tools/tcp_forward.py" \
+    --listen "127.0.0.1:$KVK_API_PORT" --to "$KVK_API_ADDR:$KVK_API_PORT"
+  wait_until 5 grep -q forwarding "$LAB_DIR/fwd-$1.log" ||
+    fail "$1: the forwarder did not start: $(cat "$LAB_DIR/fwd-$1.log")"
 }
 
 # kvk_stop_apiserver [SIG]: stops it (default KILL: connections refused at once).
@@ -28,7 +38,9 @@ kvk_stop_apiserver() { lab_bg_stop apiserver "${1:-KILL}"; }
 kvk_kubeconfig() { echo "$LAB_DIR/$KVK_DIR_NAME/$1.conf"; }
 
 # kvk_start_manager NODE [KUBECONFIG_NAME] [VAR=VALUE...]: `kube-vip manager` in NODE's namespace
-# with the variables a static pod manifest sets; extra VAR=VALUE pairs override them.
+# with the variables a static pod manifest sets; extra VAR=VALUE pairs override them. The test API
+# server is not on the nodes, so by default the manager talks to the kubeconfig's server as written
+# (k8s_use_kubeconfig_server=true); test_incluster_local_apiserver.sh covers the default.
 kvk_start_manager() {
   local node=$1 conf=${2:-token} ns logfile
   shift; [ $# -eq 0 ] || shift
@@ -39,7 +51,8 @@ kvk_start_manager() {
     vip_interface=eth0 address="$LAB_VIP4" port=6443 vip_arp=true cp_enable=true \
     cp_namespace=kube-system vip_leaderelection=true vip_leasename=plndr-cp-lock \
     vip_leaseduration=5 vip_renewdeadline=3 vip_retryperiod=1 vip_nodename="$node" \
-    k8s_config_file="$(kvk_kubeconfig "$conf")" vip_loglevel=debug "$@" \
+    k8s_config_file="$(kvk_kubeconfig "$conf")" k8s_use_kubeconfig_server=true \
+    vip_loglevel=debug "$@" \
     "$KUBEVIP_BIN" manager >>"$logfile" 2>&1 &
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile
