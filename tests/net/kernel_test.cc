@@ -391,6 +391,34 @@ TEST_F(KernelTest, ProberRecoversAfterLinkFlapAndNewIfindex) {
   EXPECT_TRUE(probeUntilAnswered()) << "after the interface was created again";
 }
 
+// The announcer's send-only socket also reopens by itself: after the interface is deleted and
+// created again (a new ifindex), announcements arrive on the peer again.
+TEST_F(KernelTest, AnnouncerRecoversAfterNewIfindex) {
+  auto announcer = createPacketAnnouncer(*loop_, a_);
+  ASSERT_TRUE(announcer.ok()) << announcer.error().describe();
+  const IpAddress vip = ip("192.0.2.25");
+  ASSERT_TRUE((*announcer)->announce(vip).ok());
+  sh("ip link del kva");
+  sh("ip link add kva address " + kMacA.toString() + " type veth peer name kvb address " +
+     kMacB.toString());
+  sh("ip link set kva up && ip link set kvb up");
+  auto peer = lookupInterface("kvb");
+  ASSERT_TRUE(peer.ok());
+  auto sock = PacketSocket::openForReceiving(peer->index, addressClaimFilter(vip));
+  ASSERT_TRUE(sock.ok()) << sock.error().describe();
+  std::vector<uint8_t> buffer(2048);
+  auto arrived = [&] {
+    (void)(*announcer)->announce(vip);
+    runUntil([] { return false; }, std::chrono::milliseconds(20));
+    for (;;) {
+      auto frame = sock->receive(buffer);
+      if (!frame.ok() || !*frame) return false;
+      if (!(*frame)->outgoing) return true;
+    }
+  };
+  EXPECT_TRUE(runUntil(arrived, kWait));
+}
+
 // A handler may destroy the object that calls it (run under the asan preset to see the point).
 TEST_F(KernelTest, HandlersMayDestroyTheirOwner) {
   sh("ip addr add 192.0.2.21/24 dev kvb");

@@ -38,7 +38,8 @@ ReopeningPacketSocket::ReopeningPacketSocket(EventLoop& loop, InterfaceInfo ifac
 
 ReopeningPacketSocket::~ReopeningPacketSocket() {
   *alive_ = false;
-  watcher_.reset();  // stop watching before the descriptor closes
+  watcher_.reset();  // stop watching before the descriptors close
+  retired_watcher_.reset();
 }
 
 Status ReopeningPacketSocket::openNow() {
@@ -90,7 +91,9 @@ void ReopeningPacketSocket::markBroken(const std::string& why) {
   spdlog::warn("{} socket on {} (ifindex {}): {}; reopening it until it works", purpose_,
                iface_.name, iface_.index, why);
   broken_because_ = why;
-  watcher_.reset();
+  if (watcher_) (void)watcher_->setEvents(0);  // stops polling; destroyed by reopen()
+  retired_watcher_ = std::move(watcher_);
+  retired_socket_ = std::move(socket_);
   socket_.reset();
   backoff_ = kFirstBackoff;
   scheduleReopen();
@@ -103,6 +106,8 @@ void ReopeningPacketSocket::scheduleReopen() {
 }
 
 void ReopeningPacketSocket::reopen() {
+  retired_watcher_.reset();
+  retired_socket_.reset();
   auto fresh = lookupInterface(iface_.name);
   if (!fresh) {
     spdlog::debug("{} socket on {}: {}", purpose_, iface_.name, fresh.error().describe());

@@ -79,6 +79,10 @@ class ReopeningPacketSocket {
   std::optional<Receiving> receiving_;
   std::optional<PacketSocket> socket_;
   std::unique_ptr<FdWatcher> watcher_;
+  // A broken socket and its (stopped) watcher, kept until the reopen timer fires: markBroken()
+  // may run inside that watcher's own callback, which must not destroy it.
+  std::optional<PacketSocket> retired_socket_;
+  std::unique_ptr<FdWatcher> retired_watcher_;
   std::unique_ptr<Timer> reopen_timer_;
   Duration backoff_;
   std::string broken_because_;
