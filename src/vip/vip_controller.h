@@ -98,8 +98,8 @@ struct VipCounters {
 };
 
 // How late the kernel may remove an address after its valid lifetime ran out: lifetimes are
-// whole seconds and the expiry work is scheduled with round_jiffies_up(); measured 0.00-0.24 s
-// late over 50 trials (README, "Kernel expiry"), so one second leaves room.
+// whole seconds and the expiry work is scheduled with round_jiffies_up(); the README's measurement
+// ("Kernel expiry of a dead daemon's VIP") saw it at most 0.24 s late, so one second leaves room.
 inline constexpr Duration kKernelExpirySlack = std::chrono::seconds(1);
 
 class VipController {

@@ -1,6 +1,7 @@
 #include "net/linux/reopening_packet_socket.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "common/log.h"
@@ -12,6 +13,7 @@ constexpr Duration kFirstBackoff = milliseconds(50);
 constexpr Duration kMaxBackoff = seconds(2);
 // ARP and NDP frames are small; a longer frame is truncated, which its decoder rejects.
 constexpr size_t kBufferSize = 2048;
+constexpr Duration kQuietPeriod = seconds(10);
 
 }  // namespace
 
@@ -88,8 +90,20 @@ bool ReopeningPacketSocket::readQueued(size_t max_frames) {
 
 void ReopeningPacketSocket::markBroken(const std::string& why) {
   if (!socket_) return;
-  spdlog::warn("{} socket on {} (ifindex {}): {}; reopening it until it works", purpose_,
-               iface_.name, iface_.index, why);
+  const SteadyTime now = loop_.time().now();
+  break_logged_ = !last_logged_break_ || now - *last_logged_break_ >= kQuietPeriod;
+  if (break_logged_) {
+    last_logged_break_ = now;
+    spdlog::warn("{} socket on {} (ifindex {}): {}; reopening it until it works{}", purpose_,
+                 iface_.name, iface_.index, why,
+                 unlogged_breaks_ > 0 ? " (" + std::to_string(unlogged_breaks_) +
+                                            " more breaks since the last report)"
+                                      : std::string());
+    unlogged_breaks_ = 0;
+  } else {
+    ++unlogged_breaks_;
+    spdlog::debug("{} socket on {}: {}; reopening it", purpose_, iface_.name, why);
+  }
   broken_because_ = why;
   if (watcher_) (void)watcher_->setEvents(0);  // stops polling; destroyed by reopen()
   retired_watcher_ = std::move(watcher_);
@@ -128,11 +142,13 @@ void ReopeningPacketSocket::reopen() {
     scheduleReopen();
     return;
   }
+  const auto level =
+      break_logged_ || old_index != iface_.index ? spdlog::level::info : spdlog::level::debug;
   if (old_index != iface_.index) {
-    spdlog::info("{} socket on {} works again (ifindex {} -> {})", purpose_, iface_.name, old_index,
-                 iface_.index);
+    spdlog::log(level, "{} socket on {} works again (ifindex {} -> {})", purpose_, iface_.name,
+                old_index, iface_.index);
   } else {
-    spdlog::info("{} socket on {} works again", purpose_, iface_.name);
+    spdlog::log(level, "{} socket on {} works again", purpose_, iface_.name);
   }
   broken_because_.clear();
   backoff_ = kFirstBackoff;

@@ -86,6 +86,11 @@ class ReopeningPacketSocket {
   std::unique_ptr<Timer> reopen_timer_;
   Duration backoff_;
   std::string broken_because_;
+  // A socket that keeps breaking (e.g. probes not seen while a link settles) logs at most one
+  // break and one recovery per kQuietPeriod; the rest go to debug.
+  std::optional<SteadyTime> last_logged_break_;
+  bool break_logged_ = false;
+  int unlogged_breaks_ = 0;
   std::vector<uint8_t> buffer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
