@@ -23,6 +23,7 @@
 #include "net/linux/netlink_address_manager.h"
 #include "net/linux/packet_filter.h"
 #include "net/linux/packet_socket.h"
+#include "net/linux/reopening_packet_socket.h"
 #include "net/ndp.h"
 
 namespace kubevip::net {
@@ -417,6 +418,26 @@ TEST_F(KernelTest, AnnouncerRecoversAfterNewIfindex) {
     }
   };
   EXPECT_TRUE(runUntil(arrived, kWait));
+}
+
+// One read takes at most the batch it is given, so a flood that passes the filter cannot keep the
+// loop thread in one callback; the rest stays queued for the next turn.
+TEST_F(KernelTest, ReceiveReadsBoundedBatches) {
+  const IpAddress vip = ip("192.0.2.26");
+  int frames = 0;
+  ReopeningPacketSocket::Receiving receiving{
+      addressClaimFilter(vip), [&](std::span<const uint8_t>, bool) { ++frames; }, {}};
+  auto socket = ReopeningPacketSocket::open(*loop_, a_, "test", std::move(receiving));
+  ASSERT_TRUE(socket.ok()) << socket.error().describe();
+  auto sender = PacketSocket::openForSending(b_.index);
+  ASSERT_TRUE(sender.ok());
+  const auto frame = encodeGratuitousArpRequest(kMacB, vip);
+  constexpr int kSent = 100;
+  for (int i = 0; i < kSent; ++i) ASSERT_TRUE(sender->send(frame).ok());
+  EXPECT_FALSE((*socket)->readQueued(ReopeningPacketSocket::kFramesPerTurn)) << "more queued";
+  EXPECT_EQ(frames, static_cast<int>(ReopeningPacketSocket::kFramesPerTurn));
+  EXPECT_TRUE((*socket)->readQueued(ReopeningPacketSocket::kFramesPerTurn)) << "drained";
+  EXPECT_EQ(frames, kSent);
 }
 
 // A handler may destroy the object that calls it (run under the asan preset to see the point).
