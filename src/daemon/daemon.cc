@@ -90,7 +90,7 @@ class Daemon {
     auto announcer = net::createPacketAnnouncer(*loop_, *iface);
     if (!announcer) return announcer.error();
     announcer_ = std::move(*announcer);
-    auto prober = net::createPacketProber(*loop_, *iface);
+    auto prober = net::createPacketProber(*loop_, *iface, *config_.vip);
     if (!prober) return prober.error();
     prober_ = std::move(*prober);
 

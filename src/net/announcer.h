@@ -3,14 +3,18 @@
 // Announcer sends unsolicited announcements for an address this node holds, so that neighbours
 // and switches move traffic to us: gratuitous ARP for IPv4 (arp.h), unsolicited Neighbor
 // Advertisements for IPv6 (ndp.h). Repetition and timing belong to the caller.
-// ConflictProber sends ARP probes / DAD solicitations and reports every received packet in which
-// a host other than us claims an address; the caller decides which addresses it cares about.
+// ConflictProber watches one address: it sends ARP probes / DAD solicitations for it and reports
+// every received packet in which a host other than us claims it. Because a probe that never left,
+// or whose answer could not have been read, is not silence, it also reports when its own probe
+// was seen leaving the interface by the receive path, and when frames may have been lost.
 // Both are implemented over AF_PACKET sockets bound to one interface (linux/packet_*.cc) and run
-// on the loop thread.
+// on the loop thread; they reopen their sockets by themselves after the link or the interface
+// comes back.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "common/event_loop.h"
 #include "common/ip_address.h"
@@ -30,20 +34,34 @@ class Announcer {
 
 class ConflictProber {
  public:
+  struct Handlers {
+    // Another host (a MAC other than ours) claims the watched address: an ARP packet with it as
+    // sender IP, or an NA with it as target. The MAC is the ARP sender MAC, or the NA's target
+    // link-layer address (its Ethernet source when the option is absent).
+    std::function<void(const MacAddress&)> claimed;
+    // Our last probe was seen leaving the interface by the receive path: it was transmitted, and
+    // frames that arrive after it are read. Only such a probe can go unanswered.
+    std::function<void()> probe_seen;
+    // The receive path failed or was reopened, or more frames were queued than one read takes:
+    // an answer to any probe sent so far may have been missed.
+    std::function<void(const std::string& why)> frames_lost;
+  };
+
   virtual ~ConflictProber() = default;
-  // An ARP probe (RFC 5227 §2.1.1), or a DAD Neighbor Solicitation for IPv6 (RFC 4862 §5.4.2).
-  virtual Status sendProbe(const IpAddress& address) = 0;
-  // Called on the loop for every received packet showing that another host (a MAC other than
-  // ours) claims `address`: any ARP packet with sender IP == address (not 0.0.0.0), or an NA with
-  // target == address. The MAC is the ARP sender MAC, or the NA's target link-layer address
-  // (its Ethernet source when the option is absent). Not limited to probed addresses.
-  virtual void setDefenderHandler(
-      std::function<void(const IpAddress&, const MacAddress&)> handler) = 0;
+  // An ARP probe (RFC 5227 §2.1.1), or a DAD Neighbor Solicitation for IPv6 (RFC 4862 §5.4.2),
+  // for the watched address. An error means it was not sent.
+  virtual Status sendProbe() = 0;
+  // Handles the frames already queued on the receive socket, so that a timer that fires before
+  // the loop polled the socket does not judge a probe whose answer is waiting to be read.
+  virtual void readQueued() = 0;
+  virtual void setHandlers(Handlers handlers) = 0;
 };
 
 Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& loop,
                                                          const InterfaceInfo& iface);
+// The receive socket's kernel filter passes only frames about `address` (packet_filter.h).
 Result<std::unique_ptr<ConflictProber>> createPacketProber(EventLoop& loop,
-                                                           const InterfaceInfo& iface);
+                                                           const InterfaceInfo& iface,
+                                                           const IpAddress& address);
 
 }  // namespace kubevip::net

@@ -43,14 +43,15 @@ VipController::VipController(TimeSource& time, net::AddressManager& addresses,
       burst_timer_(time.createTimer()),
       lease_timer_(time.createTimer()) {
   addresses_.setEventHandler([this](const net::AddressEvent& e) { onAddressEvent(e); });
-  prober_.setDefenderHandler(
-      [this](const IpAddress& a, const net::MacAddress& mac) { onDefender(a, mac); });
+  prober_.setHandlers(net::ConflictProber::Handlers{
+      [this](const net::MacAddress& mac) { onClaim(mac); }, [this] { onProbeSeen(); },
+      [this](const std::string& why) { onFramesLost(why); }});
 }
 
 VipController::~VipController() {
   release();
   addresses_.setEventHandler(nullptr);
-  prober_.setDefenderHandler(nullptr);
+  prober_.setHandlers({});
 }
 
 Status VipController::removeLeftover() {
@@ -75,7 +76,12 @@ void VipController::enterState(VipState next, const char* why) {
 void VipController::acquire() {
   if (state_ != VipState::kIdle) return;
   silent_probes_ = 0;
+  round_ = {};
+  last_probe_unconfirmed_ = false;
+  last_period_claimed_ = false;
   defender_logged_ = false;
+  unconfirmed_logged_ = false;
+  lifetime_bound_ = time_.now() + options_.timing.valid_lifetime + kKernelExpirySlack;
   enterState(VipState::kProbing, "leading; checking that no other host holds the VIP");
   sendProbe();
 }
@@ -86,29 +92,101 @@ void VipController::release() {
   enterState(VipState::kIdle, "not leading");
 }
 
-// One probe period: decide on what the previous periods heard, then probe again.
+// One probe period: judge the previous period's probe (overview, 4.), decide, then probe again.
 void VipController::sendProbe() {
-  if (silent_probes_ >= options_.probes_unanswered && leadershipFresh()) {
-    takeAddress();
-    if (state_ == VipState::kHolding) return;
-  }
-  // Counted as unanswered until an answer says otherwise (an answer may even arrive before
-  // sendProbe returns).
-  ++silent_probes_;
   if (options_.probes_unanswered > 0) {
-    if (auto st = prober_.sendProbe(options_.vip); !st) {
-      spdlog::warn("VIP {}: probe failed: {}", options_.vip.toString(), st.error().describe());
-    } else {
-      ++counters_.probes_sent;
+    prober_.readQueued();  // answers already waiting count before the judgement
+    judgeLastProbe();
+  }
+  if (leadershipFresh() &&
+      (silent_probes_ >= options_.probes_unanswered || mayTakeWithoutProbing())) {
+    const bool without_probing = silent_probes_ < options_.probes_unanswered;
+    takeAddress();
+    if (state_ == VipState::kHolding) {
+      if (without_probing) {
+        ++counters_.acquisitions_without_probing;
+        spdlog::warn(
+            "VIP {}: added without a working probe, {} ms after this node began to lead: the "
+            "previous holder's address has expired by now",
+            options_.vip.toString(),
+            std::chrono::duration_cast<milliseconds>(options_.timing.valid_lifetime +
+                                                     kKernelExpirySlack)
+                .count());
+      }
+      return;
     }
   }
+  if (options_.probes_unanswered > 0) sendOneProbe();
   probe_timer_->start(options_.probe_interval, [this] { sendProbe(); });
 }
 
-void VipController::onDefender(const IpAddress& address, const net::MacAddress& mac) {
-  if (!(address == options_.vip)) return;
+void VipController::judgeLastProbe() {
+  const ProbeRound last = round_;
+  round_ = {};
+  last_period_claimed_ = last.answered;
+  if (!last.attempted) {  // nothing probed yet: this period starts the count
+    silent_probes_ = 0;
+    last_probe_unconfirmed_ = false;
+    return;
+  }
+  last_probe_unconfirmed_ = !last.sent || !last.seen;
+  if (last_probe_unconfirmed_) {
+    ++counters_.probes_unconfirmed;
+    if (!unconfirmed_logged_) {
+      unconfirmed_logged_ = true;
+      spdlog::warn(
+          "VIP {}: probing does not work ({}); a probe that cannot be heard is not silence, so "
+          "the VIP is added only once probes work again, or without them {} ms after this node "
+          "began to lead, when the previous holder's address has certainly expired",
+          options_.vip.toString(),
+          last.sent ? "the probe was not seen leaving the interface" : "the probe was not sent",
+          std::chrono::duration_cast<milliseconds>(options_.timing.valid_lifetime +
+                                                   kKernelExpirySlack)
+              .count());
+    }
+  }
+  if (last_probe_unconfirmed_ || last.answered || last.lost) {
+    silent_probes_ = 0;
+  } else {
+    ++silent_probes_;
+  }
+}
+
+// Overview, 5.: only while probing does not work, past the old holder's lifetime bound, and
+// with no claim heard in the last period.
+bool VipController::mayTakeWithoutProbing() const {
+  return last_probe_unconfirmed_ && !last_period_claimed_ && time_.now() >= lifetime_bound_;
+}
+
+void VipController::sendOneProbe() {
+  round_.attempted = true;
+  round_.sent = true;  // before the call: the prober may report it seen before returning
+  if (auto st = prober_.sendProbe(); !st) {
+    round_.sent = false;
+    round_.seen = false;
+    spdlog::debug("VIP {}: probe not sent: {}", options_.vip.toString(), st.error().describe());
+    return;
+  }
+  ++counters_.probes_sent;
+}
+
+void VipController::onProbeSeen() {
+  if (round_.sent) round_.seen = true;
+}
+
+void VipController::onFramesLost(const std::string& why) {
+  ++counters_.probe_frames_lost;
+  round_.lost = true;
+  if (state_ == VipState::kProbing) {
+    spdlog::info("VIP {}: probe answers may have been missed ({}); counting again",
+                 options_.vip.toString(), why);
+  }
+}
+
+void VipController::onClaim(const net::MacAddress& mac) {
   ++counters_.probes_answered;
   if (state_ == VipState::kProbing) {
+    round_.answered = true;
     silent_probes_ = 0;
     if (!defender_logged_) {
       spdlog::warn("VIP {}: host {} still holds it; waiting until it lets go",

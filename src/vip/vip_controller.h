@@ -25,6 +25,25 @@
 //     unanswered. Linux answers both kinds of probe for any address it holds, so a live old holder
 //     keeps the new one waiting; a host that is really gone costs probesUnanswered x probeInterval
 //     (60 ms).
+//  4. Silence counts only where an answer could have been heard. A probe counts as unanswered
+//     only if the prober saw it leave the interface (the kernel's copy of the transmitted frame
+//     came back on the receive socket, so it was sent and the receive path was reading after it),
+//     no claim arrived before the next probe period, and no frames were lost meanwhile (receive
+//     error, socket reopened, backlog too long); anything else restarts the count. Frames already
+//     queued are read before a period is judged, so a late timer cannot outrun an answer.
+//  5. While probing does not work (the last probe was not sent or not seen), the VIP is added
+//     without a probe answer only once the old holder's address has certainly expired, at
+//     acquire time + vipTiming.lifetime + kKernelExpirySlack (2 s by default), and only if no
+//     claim was heard in the last period. Why acquire time bounds the old holder's last renewal:
+//     the old holder renews only while its leadership is fresh (1.), and the elector tells this
+//     node that it leads only after the previous leader's leadership stopped being fresh (for
+//     Raft: a majority voted for us, each voter after its election timeout passed without the
+//     old leader, which is longer than the old leader's lease; for a Kubernetes Lease: we took
+//     the Lease after it went unrenewed for leaseDuration > renewDeadline). So every renewal the
+//     old holder made reached its kernel before this node's acquire(), and its address is gone
+//     lifetime + the kernel's rounding (2.) after that, measured on any monotonic clock.
+//     The residual assumption is that a renewal reaches the kernel while the lease that allowed
+//     it is still fresh (the add path re-checks leadership after the kernel call).
 // Threading: everything runs on the control-plane loop thread.
 #pragma once
 
@@ -73,7 +92,15 @@ struct VipCounters {
   uint64_t probes_answered = 0;
   uint64_t restored_after_removal = 0;
   uint64_t lease_expired_releases = 0;
+  uint64_t probes_unconfirmed = 0;  // not sent, or not seen leaving: never counted as silence
+  uint64_t probe_frames_lost = 0;   // the prober may have missed an answer
+  uint64_t acquisitions_without_probing = 0;  // added at the lifetime bound (overview, 5.)
 };
+
+// How late the kernel may remove an address after its valid lifetime ran out: lifetimes are
+// whole seconds and the expiry work is scheduled with round_jiffies_up(); the README's measurement
+// ("Kernel expiry of a dead daemon's VIP") saw it at most 0.24 s late, so one second leaves room.
+inline constexpr Duration kKernelExpirySlack = std::chrono::seconds(1);
 
 class VipController {
  public:
@@ -100,7 +127,12 @@ class VipController {
   bool leadershipFresh() const;
   void enterState(VipState next, const char* why);
   void sendProbe();
-  void onDefender(const IpAddress& address, const net::MacAddress& mac);
+  void judgeLastProbe();
+  bool mayTakeWithoutProbing() const;
+  void sendOneProbe();
+  void onClaim(const net::MacAddress& mac);
+  void onProbeSeen();
+  void onFramesLost(const std::string& why);
   void takeAddress();
   void renew();
   void watchLease();
@@ -119,8 +151,21 @@ class VipController {
   VipControllerHooks hooks_;
 
   VipState state_ = VipState::kIdle;
+  // The probe of the current period and what was heard about it (overview, 4.).
+  struct ProbeRound {
+    bool attempted = false;
+    bool sent = false;
+    bool seen = false;      // left the interface, and the receive path read after it
+    bool answered = false;  // a claim arrived during the period
+    bool lost = false;      // frames may have been lost during the period
+  };
+  ProbeRound round_;
+  bool last_probe_unconfirmed_ = false;  // the last judged probe was not sent or not seen
+  bool last_period_claimed_ = false;
   int silent_probes_ = 0;
+  SteadyTime lifetime_bound_{};  // overview, 5.
   bool defender_logged_ = false;
+  bool unconfirmed_logged_ = false;
   VipCounters counters_;
   std::unique_ptr<Timer> probe_timer_;
   std::unique_ptr<Timer> renew_timer_;

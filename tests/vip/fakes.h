@@ -69,23 +69,43 @@ class FakeAnnouncer final : public net::Announcer {
   std::vector<IpAddress> announced;
 };
 
+// Probes the watched address. By default every probe is seen leaving at once and nobody answers;
+// the flags below model a defender, a broken send path and a broken receive path.
 class FakeProber final : public net::ConflictProber {
  public:
-  Status sendProbe(const IpAddress& address) override {
-    probes.push_back(address);
-    if (defended && handler_) handler_(address, defender_mac);
+  Status sendProbe() override {
+    ++probes;
+    if (fail_sends) return makeError(ErrorCode::kSystem, "injected send failure");
+    if (seen_leaving && handlers_.probe_seen) handlers_.probe_seen();
+    if (defended) claim();
+    if (defended_queued) ++queued_claims;
     return {};
   }
-  void setDefenderHandler(
-      std::function<void(const IpAddress&, const net::MacAddress&)> handler) override {
-    handler_ = std::move(handler);
+  void readQueued() override {
+    ++read_queued_calls;
+    for (; queued_claims > 0; --queued_claims) claim();
   }
-  std::vector<IpAddress> probes;
-  bool defended = false;  // another host answers every probe
+  void setHandlers(Handlers handlers) override { handlers_ = std::move(handlers); }
+
+  // Another host claims the address now.
+  void claim() {
+    if (handlers_.claimed) handlers_.claimed(defender_mac);
+  }
+  void loseFrames() {
+    if (handlers_.frames_lost) handlers_.frames_lost("injected");
+  }
+
+  int probes = 0;
+  bool defended = false;         // another host answers every probe at once
+  bool defended_queued = false;  // ... with an answer that waits until readQueued()
+  int queued_claims = 0;
+  int read_queued_calls = 0;
+  bool fail_sends = false;   // sendProbe fails (e.g. ENETDOWN)
+  bool seen_leaving = true;  // false: the receive path never sees our probes
   net::MacAddress defender_mac{{0x02, 0, 0, 0, 0, 0x09}};
 
  private:
-  std::function<void(const IpAddress&, const net::MacAddress&)> handler_;
+  Handlers handlers_;
 };
 
 }  // namespace kubevip::vip::testing

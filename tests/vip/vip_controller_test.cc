@@ -49,7 +49,7 @@ TEST_F(VipControllerTest, ProbesThenAddsWithFiniteLifetimeAndAnnouncesBurst) {
   EXPECT_EQ(controller_->state(), VipState::kProbing);
   time_.advance(milliseconds(59));
   EXPECT_FALSE(holds()) << "three probe periods must pass unanswered first";
-  EXPECT_EQ(prober_.probes.size(), 3u);
+  EXPECT_EQ(prober_.probes, 3);
   time_.advance(milliseconds(1));
   ASSERT_TRUE(holds());
   EXPECT_EQ(controller_->state(), VipState::kHolding);
@@ -80,6 +80,97 @@ TEST_F(VipControllerTest, WaitsWhileAnotherHostAnswersProbes) {
   time_.advance(milliseconds(20));
   EXPECT_TRUE(holds());
   EXPECT_EQ(controller_->counters().probes_answered, controller_->counters().probes_sent - 3);
+}
+
+// With the defaults (lifetime 1 s + kKernelExpirySlack), the earliest a node that cannot probe
+// may add the VIP: the old holder's address has certainly expired by then.
+constexpr Duration kLifetimeBound = milliseconds(2000);
+
+TEST_F(VipControllerTest, ProbesNotSeenLeavingAreNotSilence) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  prober_.seen_leaving = false;  // e.g. a receive socket that stopped reading after a link flap
+  controller_->acquire();
+  time_.advance(kLifetimeBound - milliseconds(1));
+  EXPECT_FALSE(holds()) << "unheard probes must not count as unanswered";
+  EXPECT_GT(controller_->counters().probes_unconfirmed, 90u);
+  time_.advance(milliseconds(1));
+  EXPECT_TRUE(holds()) << "added once the old holder's lifetime bound has passed";
+  EXPECT_EQ(controller_->counters().acquisitions_without_probing, 1u);
+}
+
+TEST_F(VipControllerTest, ProbesNotSentAreNotSilence) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  prober_.fail_sends = true;  // e.g. ENETDOWN
+  controller_->acquire();
+  time_.advance(kLifetimeBound - milliseconds(1));
+  EXPECT_FALSE(holds());
+  time_.advance(milliseconds(1));
+  EXPECT_TRUE(holds());
+}
+
+TEST_F(VipControllerTest, TheLifetimeBoundCountsFromGainingLeadership) {
+  makeController();
+  time_.advance(milliseconds(5000));  // a long time as a follower
+  leadFor(std::chrono::hours(1));
+  prober_.seen_leaving = false;
+  controller_->acquire();
+  time_.advance(kLifetimeBound - milliseconds(1));
+  EXPECT_FALSE(holds());
+  time_.advance(milliseconds(1));
+  EXPECT_TRUE(holds());
+}
+
+TEST_F(VipControllerTest, ClaimsHeardStillBlockWhenProbesAreNotSeen) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  prober_.seen_leaving = false;
+  prober_.defended = true;  // the old holder's frames still arrive
+  controller_->acquire();
+  time_.advance(kLifetimeBound * 3);
+  EXPECT_FALSE(holds());
+}
+
+TEST_F(VipControllerTest, ProbingThatWorksAgainIsUsedAgain) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  prober_.seen_leaving = false;
+  controller_->acquire();
+  time_.advance(milliseconds(100));  // the probe sent at 100 ms is not seen either
+  prober_.seen_leaving = true;       // the socket was reopened
+  time_.advance(milliseconds(79));
+  EXPECT_FALSE(holds()) << "three seen, unanswered probes are needed";
+  time_.advance(milliseconds(1));
+  EXPECT_TRUE(holds());
+  EXPECT_EQ(controller_->counters().acquisitions_without_probing, 0u);
+}
+
+TEST_F(VipControllerTest, LostFramesRestartTheCount) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  time_.advance(milliseconds(40));  // two probes judged silent, a third sent
+  prober_.loseFrames();             // its answer may have been dropped
+  time_.advance(milliseconds(79));
+  EXPECT_FALSE(holds());
+  time_.advance(milliseconds(1));
+  EXPECT_TRUE(holds());
+}
+
+// The loop may run an overdue probe timer before it polls the receive socket: an answer already
+// queued must be read before the period is judged.
+TEST_F(VipControllerTest, QueuedAnswersAreReadBeforeJudging) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  prober_.defended_queued = true;
+  controller_->acquire();
+  time_.advance(milliseconds(500));
+  EXPECT_FALSE(holds());
+  EXPECT_GT(prober_.read_queued_calls, 20);
+  prober_.defended_queued = false;
+  time_.advance(milliseconds(80));
+  EXPECT_TRUE(holds());
 }
 
 TEST_F(VipControllerTest, NeverAddsWithoutFreshLeadership) {

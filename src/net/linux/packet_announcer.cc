@@ -1,13 +1,11 @@
-// Announcer and ConflictProber over AF_PACKET sockets (packet_socket.h) and the pure ARP/NDP
+// Announcer over a send-only packet socket (reopening_packet_socket.h) and the pure ARP/NDP
 // codecs.
 #include <memory>
 #include <utility>
 
-#include "common/log.h"
-#include "net/address_claim.h"
 #include "net/announcer.h"
 #include "net/arp.h"
-#include "net/linux/packet_socket.h"
+#include "net/linux/reopening_packet_socket.h"
 #include "net/ndp.h"
 
 namespace kubevip::net {
@@ -15,111 +13,42 @@ namespace {
 
 class PacketAnnouncer final : public Announcer {
  public:
-  PacketAnnouncer(InterfaceInfo iface, PacketSocket socket)
-      : iface_(std::move(iface)), socket_(std::move(socket)) {}
+  explicit PacketAnnouncer(std::unique_ptr<ReopeningPacketSocket> socket)
+      : socket_(std::move(socket)) {}
 
   Status announce(const IpAddress& vip) override {
+    // The MAC as of the socket's last (re)open: an interface created again may have a new one.
+    const MacAddress& own = socket_->interface().mac;
     if (vip.isV4()) {
       // Both forms: some neighbours update their cache only from one of them (RFC 5227 §3).
-      if (auto st = socket_.send(encodeGratuitousArpRequest(iface_.mac, vip)); !st) return st;
-      return socket_.send(encodeGratuitousArpReply(iface_.mac, vip));
+      if (auto st = socket_->send(encodeGratuitousArpRequest(own, vip)); !st) return st;
+      return socket_->send(encodeGratuitousArpReply(own, vip));
     }
-    return socket_.send(encodeUnsolicitedNeighborAdvertisement(iface_.mac, sourceFor(vip), vip));
+    return socket_->send(encodeUnsolicitedNeighborAdvertisement(own, sourceFor(vip), vip));
   }
 
  private:
   // The link-local address (RFC 4861 §7.2.6 lets any of the interface's addresses be the source;
-  // the link-local one is what hosts expect). It may have appeared since we were created.
+  // the link-local one is what hosts expect). It may have appeared since the socket was opened.
   IpAddress sourceFor(const IpAddress& vip) {
-    if (!iface_.link_local_v6) {
-      if (auto fresh = lookupInterface(iface_.name); fresh && fresh->index == iface_.index) {
-        iface_.link_local_v6 = fresh->link_local_v6;
-      }
+    const InterfaceInfo& iface = socket_->interface();
+    if (iface.link_local_v6) return *iface.link_local_v6;
+    if (auto fresh = lookupInterface(iface.name); fresh && fresh->index == iface.index) {
+      return fresh->link_local_v6.value_or(vip);
     }
-    return iface_.link_local_v6.value_or(vip);
+    return vip;
   }
 
-  InterfaceInfo iface_;
-  PacketSocket socket_;
-};
-
-class PacketProber final : public ConflictProber {
- public:
-  PacketProber(InterfaceInfo iface, PacketSocket socket)
-      : iface_(std::move(iface)), socket_(std::move(socket)) {}
-  ~PacketProber() override { *alive_ = false; }
-
-  Status start(EventLoop& loop) {
-    auto watcher =
-        FdWatcher::create(loop, socket_.fd(), FdWatcher::kReadable, [this](int) { readFrames(); });
-    if (!watcher) return watcher.error();
-    watcher_ = std::move(*watcher);
-    return {};
-  }
-
-  Status sendProbe(const IpAddress& address) override {
-    if (address.isV4()) return socket_.send(encodeArpProbe(iface_.mac, address));
-    return socket_.send(encodeDadNeighborSolicitation(iface_.mac, address));
-  }
-
-  void setDefenderHandler(
-      std::function<void(const IpAddress&, const MacAddress&)> handler) override {
-    handler_ = std::move(handler);
-  }
-
- private:
-  void readFrames() {
-    // The handler may destroy us (e.g. the caller gives up on the address); stop reading then.
-    std::shared_ptr<bool> alive = alive_;
-    for (;;) {
-      auto frame = socket_.receive();
-      if (!frame) {
-        spdlog::warn("probe socket on {}: {}", iface_.name, frame.error().describe());
-        return;
-      }
-      if (!*frame) return;
-      if ((*frame)->outgoing) continue;
-      handleFrame((*frame)->bytes);
-      if (!*alive) return;
-    }
-  }
-
-  void handleFrame(std::span<const uint8_t> bytes) {
-    auto claim = claimInFrame(bytes, iface_.mac);
-    if (!claim) {
-      spdlog::debug("{}: ignoring {}", iface_.name, claim.error().describe());
-      return;
-    }
-    if (*claim) report((*claim)->address, (*claim)->mac);
-  }
-
-  void report(const IpAddress& address, const MacAddress& mac) {
-    if (handler_) handler_(address, mac);
-  }
-
-  InterfaceInfo iface_;
-  PacketSocket socket_;
-  std::function<void(const IpAddress&, const MacAddress&)> handler_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::unique_ptr<FdWatcher> watcher_;  // declared last: stops watching before the socket closes
+  std::unique_ptr<ReopeningPacketSocket> socket_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& /*loop*/,
+Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& loop,
                                                          const InterfaceInfo& iface) {
-  auto socket = PacketSocket::openForSending(iface.index);
+  auto socket = ReopeningPacketSocket::open(loop, iface, "announcement", std::nullopt);
   if (!socket) return socket.error();
-  return std::unique_ptr<Announcer>(new PacketAnnouncer(iface, std::move(*socket)));
-}
-
-Result<std::unique_ptr<ConflictProber>> createPacketProber(EventLoop& loop,
-                                                           const InterfaceInfo& iface) {
-  auto socket = PacketSocket::openForReceiving(iface.index, arpAndNeighborAdvertisementFilter());
-  if (!socket) return socket.error();
-  auto prober = std::make_unique<PacketProber>(iface, std::move(*socket));
-  if (auto st = prober->start(loop); !st) return st.error();
-  return std::unique_ptr<ConflictProber>(std::move(prober));
+  return std::unique_ptr<Announcer>(new PacketAnnouncer(std::move(*socket)));
 }
 
 }  // namespace kubevip::net

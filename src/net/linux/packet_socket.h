@@ -1,4 +1,5 @@
-// An AF_PACKET SOCK_RAW socket on one interface: whole Ethernet frames in and out.
+// An AF_PACKET SOCK_RAW socket on one interface: whole Ethernet frames in and out. Both kinds are
+// non-blocking, so that neither a full send queue nor an empty receive queue can stall the loop.
 #pragma once
 
 #include <linux/filter.h>
@@ -13,27 +14,27 @@
 
 namespace kubevip::net {
 
-// Classic BPF: accept ARP frames and IPv6 frames carrying ICMPv6 type 136 (Neighbor
-// Advertisement) directly after the IPv6 header; drop everything else in the kernel.
-std::vector<sock_filter> arpAndNeighborAdvertisementFilter();
-
 class PacketSocket {
  public:
   // Send-only: protocol 0, so the kernel delivers nothing to it.
   static Result<PacketSocket> openForSending(int ifindex);
   // Receives every frame on `ifindex` that passes `filter` (attached before binding, so nothing
-  // unfiltered is ever queued). Non-blocking.
+  // unfiltered is ever queued), including copies of frames this host sends (PACKET_OUTGOING)
+  // from other sockets.
   static Result<PacketSocket> openForReceiving(int ifindex, const std::vector<sock_filter>& filter);
 
+  // kUnavailable (with the errno) when the send queue is full: nothing is wrong with the socket.
   Status send(std::span<const uint8_t> frame);
 
-  struct Frame {
-    std::vector<uint8_t> bytes;
+  struct Received {
+    size_t size = 0;        // bytes written to the buffer (a longer frame is truncated)
     bool outgoing = false;  // PACKET_OUTGOING: a copy of a frame this host sent
   };
-  // One pending frame, or std::nullopt when none is queued.
-  Result<std::optional<Frame>> receive();
+  // One pending frame into `buffer`, or std::nullopt when none is queued. An error (e.g. the
+  // ENETDOWN the kernel leaves on the socket when the link goes down) is returned once.
+  Result<std::optional<Received>> receive(std::span<uint8_t> buffer);
   int fd() const { return fd_.get(); }
+  int ifindex() const { return ifindex_; }
 
  private:
   PacketSocket(UniqueFd fd, int ifindex) : fd_(std::move(fd)), ifindex_(ifindex) {}
