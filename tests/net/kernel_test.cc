@@ -3,12 +3,15 @@
 // kva <-> kvb there with fixed MACs. ctest runs each test in its own process, so each test gets
 // a fresh namespace. Also measures (prints, does not assert) how late an expiring address goes.
 #include <gtest/gtest.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -21,6 +24,8 @@
 #include "net/arp.h"
 #include "net/interfaces.h"
 #include "net/linux/netlink_address_manager.h"
+#include "net/linux/netlink_codec.h"
+#include "net/linux/netlink_requester.h"
 #include "net/linux/packet_socket.h"
 #include "net/ndp.h"
 
@@ -171,6 +176,68 @@ TEST_F(KernelTest, KernelErrorsComeBack) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, ErrorCode::kSystem);
   EXPECT_EQ(st.error().sys_errno, ENODEV);
+}
+
+// The kernel answers nothing to a request without NLM_F_ACK: the caller must still get its answer
+// (kTimeout) after the bound and not after the worker's receive backstop. A request queued behind
+// it and given up before it was sent is never sent; one that must run (a removal) runs later.
+TEST_F(KernelTest, NetlinkRequestWaitIsBounded) {
+  using Requester = NetlinkRequester;
+  auto requester = Requester::create();
+  ASSERT_TRUE(requester.ok()) << requester.error().describe();
+  auto add = [&](const char* address, bool ack) {
+    auto msg = netlink::encodeAddRequest(0, a_.index, ip(address), 32,
+                                         AddressLifetime{std::chrono::seconds(30), {}, false});
+    EXPECT_TRUE(msg.ok());
+    uint16_t flags = 0;
+    std::memcpy(&flags, msg->data() + offsetof(nlmsghdr, nlmsg_flags), sizeof(flags));
+    if (!ack) flags &= ~NLM_F_ACK;
+    std::memcpy(msg->data() + offsetof(nlmsghdr, nlmsg_flags), &flags, sizeof(flags));
+    return std::move(*msg);
+  };
+  constexpr auto kBound = std::chrono::milliseconds(50);
+  const auto start = Clock::now();
+  auto unanswered = (*requester)
+                        ->transact(add("10.99.0.1", false), Requester::Kind::kAck,
+                                   Requester::IfAbandoned::kSkip, kBound);
+  const auto waited = Clock::now() - start;
+  ASSERT_FALSE(unanswered.ok());
+  EXPECT_EQ(unanswered.error().code, ErrorCode::kTimeout);
+  EXPECT_NE(unanswered.error().message.find("may still take effect"), std::string::npos)
+      << unanswered.error().message;
+  EXPECT_GE(waited, kBound);
+  // The contract: the caller waits the bound, not the worker's 1 s receive backstop.
+  EXPECT_LT(waited, std::chrono::milliseconds(500));
+  std::printf("unanswered netlink request returned after %.1f ms (bound 50 ms)\n",
+              std::chrono::duration<double, std::milli>(waited).count());
+  EXPECT_FALSE(addrInfo("kva", ip("10.99.0.1")).is_null()) << "the kernel did carry it out";
+
+  // The worker still waits for that answer: these two are queued behind it.
+  auto skipped = (*requester)
+                     ->transact(add("10.99.0.2", true), Requester::Kind::kAck,
+                                Requester::IfAbandoned::kSkip, kBound);
+  ASSERT_FALSE(skipped.ok());
+  EXPECT_NE(skipped.error().message.find("will not be sent"), std::string::npos)
+      << skipped.error().message;
+  auto removal = netlink::encodeRemoveRequest(0, a_.index, ip("10.99.0.1"), 32);
+  ASSERT_TRUE(removal.ok());
+  auto late = (*requester)
+                  ->transact(std::move(*removal), Requester::Kind::kAck,
+                             Requester::IfAbandoned::kRun, kBound);
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("will be sent after it"), std::string::npos)
+      << late.error().message;
+
+  // Once the backstop frees the worker, the removal runs, after the unacknowledged addition.
+  auto dump = (*requester)
+                  ->transact(netlink::encodeDumpRequest(0), Requester::Kind::kDump,
+                             Requester::IfAbandoned::kSkip, std::chrono::seconds(3));
+  ASSERT_TRUE(dump.ok()) << dump.error().describe();
+  for (const auto& e : dump->records) {
+    EXPECT_NE(e.address, ip("10.99.0.1")) << "the late removal ran after the addition";
+    EXPECT_NE(e.address, ip("10.99.0.2")) << "the abandoned addition was sent";
+  }
+  EXPECT_TRUE(addrInfo("kva", ip("10.99.0.1")).is_null());
 }
 
 TEST_F(KernelTest, Ipv6IsAddedWithoutDad) {
