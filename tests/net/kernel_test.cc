@@ -364,6 +364,37 @@ TEST_F(KernelTest, AnnouncementsArriveOnThePeer) {
   EXPECT_EQ(na->target_link_layer, kMacA);
 }
 
+// The NA source is the link-local address the interface has now: when it is replaced, the address
+// event makes the announcer look it up again (once), instead of sending from a gone address.
+TEST_F(KernelTest, NeighborAdvertisementSourceFollowsTheLinkLocalAddress) {
+  ASSERT_TRUE(runUntil([&] { return lookupInterface("kva")->link_local_v6.has_value(); },
+                       std::chrono::seconds(3)));
+  auto sock = PacketSocket::openForReceiving(b_.index, arpAndNeighborAdvertisementFilter());
+  ASSERT_TRUE(sock.ok()) << sock.error().describe();
+  auto announcer = createPacketAnnouncer(*loop_, *lookupInterface("kva"));
+  ASSERT_TRUE(announcer.ok()) << announcer.error().describe();
+  const IpAddress vip6 = ip("2001:db8::13");
+  auto next_source = [&]() -> std::optional<IpAddress> {
+    std::optional<IpAddress> source;
+    if (!(*announcer)->announce(vip6).ok()) return source;
+    receiveUntil(
+        *sock,
+        [&](std::span<const uint8_t> f) {
+          auto d = decodeNeighborAdvertisementFrame(f);
+          if (d && d->target == vip6) source = d->source;
+          return source.has_value();
+        },
+        kWait);
+    return source;
+  };
+  EXPECT_EQ(next_source(), lookupInterface("kva")->link_local_v6);
+
+  sh("ip -6 addr flush dev kva scope link");
+  sh("ip addr add fe80::99/64 dev kva nodad");
+  runUntil([] { return false; }, std::chrono::milliseconds(200));  // deliver the address events
+  EXPECT_EQ(next_source(), ip("fe80::99"));
+}
+
 // The point of announcing: a Linux neighbour that cached another MAC for the VIP switches to ours.
 TEST_F(KernelTest, NeighbourCachesFollowAnnouncements) {
   ASSERT_TRUE(runUntil([&] { return lookupInterface("kva")->link_local_v6.has_value(); },

@@ -7,6 +7,8 @@
 #include "net/address_claim.h"
 #include "net/announcer.h"
 #include "net/arp.h"
+#include "net/link_local_source.h"
+#include "net/linux/ipv6_address_watch.h"
 #include "net/linux/packet_socket.h"
 #include "net/ndp.h"
 
@@ -16,7 +18,21 @@ namespace {
 class PacketAnnouncer final : public Announcer {
  public:
   PacketAnnouncer(InterfaceInfo iface, PacketSocket socket)
-      : iface_(std::move(iface)), socket_(std::move(socket)) {}
+      : iface_(std::move(iface)),
+        socket_(std::move(socket)),
+        link_local_(iface_.index, iface_.link_local_v6,
+                    [name = iface_.name] { return lookupInterface(name); }) {}
+
+  // The link-local source is looked up again only when an IPv6 address event says it may have
+  // changed (link_local_source.h).
+  Status watchAddresses(EventLoop& loop) {
+    auto watch = Ipv6AddressWatch::create(
+        loop, [this](const AddressEvent& e) { link_local_.onAddressEvent(e); },
+        [this] { link_local_.markStale(); });
+    if (!watch) return watch.error();
+    watch_ = std::move(*watch);
+    return {};
+  }
 
   Status announce(const IpAddress& vip) override {
     if (vip.isV4()) {
@@ -24,23 +40,17 @@ class PacketAnnouncer final : public Announcer {
       if (auto st = socket_.send(encodeGratuitousArpRequest(iface_.mac, vip)); !st) return st;
       return socket_.send(encodeGratuitousArpReply(iface_.mac, vip));
     }
-    return socket_.send(encodeUnsolicitedNeighborAdvertisement(iface_.mac, sourceFor(vip), vip));
+    auto st = socket_.send(
+        encodeUnsolicitedNeighborAdvertisement(iface_.mac, link_local_.sourceOr(vip), vip));
+    if (!st) link_local_.markStale();
+    return st;
   }
 
  private:
-  // The link-local address (RFC 4861 §7.2.6 lets any of the interface's addresses be the source;
-  // the link-local one is what hosts expect). It may have appeared since we were created.
-  IpAddress sourceFor(const IpAddress& vip) {
-    if (!iface_.link_local_v6) {
-      if (auto fresh = lookupInterface(iface_.name); fresh && fresh->index == iface_.index) {
-        iface_.link_local_v6 = fresh->link_local_v6;
-      }
-    }
-    return iface_.link_local_v6.value_or(vip);
-  }
-
   InterfaceInfo iface_;
   PacketSocket socket_;
+  LinkLocalSource link_local_;
+  std::unique_ptr<Ipv6AddressWatch> watch_;  // declared last: its callbacks use link_local_
 };
 
 class PacketProber final : public ConflictProber {
@@ -106,11 +116,13 @@ class PacketProber final : public ConflictProber {
 
 }  // namespace
 
-Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& /*loop*/,
+Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& loop,
                                                          const InterfaceInfo& iface) {
   auto socket = PacketSocket::openForSending(iface.index);
   if (!socket) return socket.error();
-  return std::unique_ptr<Announcer>(new PacketAnnouncer(iface, std::move(*socket)));
+  auto announcer = std::make_unique<PacketAnnouncer>(iface, std::move(*socket));
+  if (auto st = announcer->watchAddresses(loop); !st) return st.error();
+  return std::unique_ptr<Announcer>(std::move(announcer));
 }
 
 Result<std::unique_ptr<ConflictProber>> createPacketProber(EventLoop& loop,
