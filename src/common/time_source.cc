@@ -65,8 +65,8 @@ void ManualTimeSource::advance(Duration by) {
     node.mapped().timer->fired();
     node.mapped().fire();  // may arm timers again, including ones already due
   }
-  // A callback that stalled (freezeFor inside it) may have moved time past the target; time
-  // never runs backwards.
+  // A callback that stalled (freezeFor inside a timer callback or a fake's method, modelling a
+  // call that blocks) may have moved time past the target; time never runs backwards.
   now_ = std::max(now_, target);
 }
 

@@ -70,8 +70,7 @@ class ManualTimeSource final : public TimeSource {
   // Fires everything due now without moving time.
   void runDue() { advance(Duration::zero()); }
   // Moves time without firing anything, as for a frozen process; the next advance() or runDue()
-  // then fires every overdue timer, each seeing the time at which the process runs again. Called
-  // inside a timer callback or a fake's method, it models a call that blocks for `d`.
+  // then fires every overdue timer, each seeing the time at which the process runs again.
   void freezeFor(Duration d) { now_ += d; }
   std::size_t activeTimers() const { return queue_.size(); }
 
