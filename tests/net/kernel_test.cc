@@ -494,6 +494,37 @@ void measureExpiry(EventLoop& loop, AddressManager& manager, int ifindex, const 
       (seconds_late[4] + seconds_late[5]) / 2, seconds_late.back());
 }
 
+// How long a renewal keeps the caller waiting, on a quiet host and while another process keeps
+// taking the RTNL lock (creating and deleting a veth pair in a loop). Printed, not asserted.
+TEST_F(KernelTest, MeasureRenewalWaitUnderRtnlContention) {
+  auto measure = [&](const char* label) {
+    std::vector<double> waits;
+    int failed = 0;
+    for (int i = 0; i < 200; ++i) {
+      const auto start = Clock::now();
+      if (!manager_->addOrRenew(a_.index, ip("192.0.2.60"), 32, {.valid = seconds(1)}).ok()) {
+        ++failed;
+      }
+      waits.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::sort(waits.begin(), waits.end());
+    std::printf(
+        "%s: renewal wait median %.2f ms, 99th percentile %.2f ms, max %.2f ms; %d of %zu "
+        "timed out\n",
+        label, waits[waits.size() / 2], waits[waits.size() * 99 / 100], waits.back(), failed,
+        waits.size());
+  };
+  measure("quiet");
+  // Each round creates a namespace with eight veth pairs and drops it; the kernel tears it down
+  // holding RTNL.
+  const std::string churn =
+      sh("(while :; do unshare -n sh -c 'for i in 1 2 3 4 5 6 7 8; do "
+         "ip link add v$i type veth peer name w$i; done'; done) >/dev/null 2>&1 & echo $!");
+  measure("RTNL contention");
+  sh("kill " + churn);
+}
+
 TEST_F(KernelTest, MeasureExpiryIpv4) {
   measureExpiry(*loop_, *manager_, a_.index, ip("192.0.2.50"), 32);
 }
