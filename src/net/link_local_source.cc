@@ -17,7 +17,7 @@ bool isLinkLocal(const IpAddress& a) {
 
 LinkLocalSource::LinkLocalSource(int ifindex, std::optional<IpAddress> known, Lookup lookup)
     : ifindex_(ifindex),
-      address_(std::move(known)),
+      address_(known),
       lookup_(std::move(lookup)),
       // An address that exists may appear later; one already known stays until an event says so.
       stale_(!address_) {}

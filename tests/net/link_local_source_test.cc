@@ -11,15 +11,15 @@ IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
 class LinkLocalSourceTest : public ::testing::Test {
  protected:
   LinkLocalSource make(std::optional<IpAddress> known) {
-    return LinkLocalSource(kIfindex, known, [this]() -> Result<InterfaceInfo> {
-      ++lookups_;
-      if (fail_) return makeError(ErrorCode::kSystem, "injected failure");
-      InterfaceInfo info;
-      info.index = index_;
-      info.name = "eth0";
-      info.link_local_v6 = current_;
-      return info;
-    });
+    return {kIfindex, known, [this]() -> Result<InterfaceInfo> {
+              ++lookups_;
+              if (fail_) return makeError(ErrorCode::kSystem, "injected failure");
+              InterfaceInfo info;
+              info.index = index_;
+              info.name = "eth0";
+              info.link_local_v6 = current_;
+              return info;
+            }};
   }
   AddressEvent event(AddressEvent::Kind kind, int ifindex, const char* address) {
     return AddressEvent{kind, ifindex, ip(address), 64};
