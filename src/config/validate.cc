@@ -246,6 +246,29 @@ class Validator {
     return okStatus();
   }
 
+  // The order of the stop timers is fixed in config/stop_timing.h; what configuration can break is
+  // the last step: the whole stop must end before the kubelet kills the pod.
+  Status checkStopTiming() const {
+    const Duration deadline = daemonStopDeadline(config_);
+    if (deadline <= kMaxStopDeadline) return okStatus();
+    const std::string takes = ms(std::chrono::duration_cast<milliseconds>(deadline)) +
+                              ", longer than the " +
+                              ms(std::chrono::duration_cast<milliseconds>(kMaxStopDeadline)) +
+                              " a pod gets to stop (terminationGracePeriodSeconds)";
+    if (config_.kubernetes) {
+      return fail("kubernetes.retryPeriod",
+                  std::to_string(config_.kubernetes->retry_period.count()) +
+                      "s bounds each Lease request, and a stop waits for one in flight and for "
+                      "the release: up to " +
+                      takes + "; lower retryPeriod");
+    }
+    return fail("election.timeout",
+                ms(config_.election.election_timeout) +
+                    " lets a stopping leader wait 2 x timeout for the leadership transfer: a stop "
+                    "takes up to " +
+                    takes + "; lower timeout");
+  }
+
   Status checkKubernetes() const {
     if (!config_.kubernetes) return okStatus();
     const KubernetesLease& k = *config_.kubernetes;
@@ -273,29 +296,6 @@ class Validator {
                   {"kubernetes.renewDeadline", "kubernetes.retryPeriod"});
     }
     return okStatus();
-  }
-
-  // The order of the stop timers is fixed in config/stop_timing.h; what configuration can break is
-  // the last step: the whole stop must end before the kubelet kills the pod.
-  Status checkStopTiming() const {
-    const Duration deadline = daemonStopDeadline(config_);
-    if (deadline <= kMaxStopDeadline) return okStatus();
-    const std::string takes = ms(std::chrono::duration_cast<milliseconds>(deadline)) +
-                              ", longer than the " +
-                              ms(std::chrono::duration_cast<milliseconds>(kMaxStopDeadline)) +
-                              " a pod gets to stop (terminationGracePeriodSeconds)";
-    if (config_.kubernetes) {
-      return fail("kubernetes.retryPeriod",
-                  std::to_string(config_.kubernetes->retry_period.count()) +
-                      "s bounds each Lease request, and a stop waits for one in flight and for "
-                      "the release: up to " +
-                      takes + "; lower retryPeriod");
-    }
-    return fail("election.timeout",
-                ms(config_.election.election_timeout) +
-                    " lets a stopping leader wait 2 x timeout for the leadership transfer: a stop "
-                    "takes up to " +
-                    takes + "; lower timeout");
   }
 
   const Config& config_;
