@@ -1,5 +1,6 @@
 #include "common/time_source.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace kubevip {
@@ -64,7 +65,9 @@ void ManualTimeSource::advance(Duration by) {
     node.mapped().timer->fired();
     node.mapped().fire();  // may arm timers again, including ones already due
   }
-  now_ = target;
+  // A callback that stalled (freezeFor inside a timer callback or a fake's method, modelling a
+  // call that blocks) may have moved time past the target; time never runs backwards.
+  now_ = std::max(now_, target);
 }
 
 }  // namespace kubevip

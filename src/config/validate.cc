@@ -4,6 +4,7 @@
 #include <set>
 
 #include "config/loader.h"
+#include "config/stop_timing.h"
 #include "config/values.h"
 
 namespace kubevip::config {
@@ -45,7 +46,8 @@ class Validator {
     }
     if (auto s = checkElection(); !s.ok()) return s;
     if (auto s = checkVipTiming(); !s.ok()) return s;
-    return checkKubernetes();
+    if (auto s = checkKubernetes(); !s.ok()) return s;
+    return checkStopTiming();
   }
 
  private:
@@ -242,6 +244,29 @@ class Validator {
                   std::to_string(v.announce_burst) + " is out of range (1-10)");
     }
     return okStatus();
+  }
+
+  // The order of the stop timers is fixed in config/stop_timing.h; what configuration can break is
+  // the last step: the whole stop must end before the kubelet kills the pod.
+  Status checkStopTiming() const {
+    const Duration deadline = daemonStopDeadline(config_);
+    if (deadline <= kMaxStopDeadline) return okStatus();
+    const std::string takes = ms(std::chrono::duration_cast<milliseconds>(deadline)) +
+                              ", longer than the " +
+                              ms(std::chrono::duration_cast<milliseconds>(kMaxStopDeadline)) +
+                              " a pod gets to stop (terminationGracePeriodSeconds)";
+    if (config_.kubernetes) {
+      return fail("kubernetes.retryPeriod",
+                  std::to_string(config_.kubernetes->retry_period.count()) +
+                      "s bounds each Lease request, and a stop waits for one in flight and for "
+                      "the release: up to " +
+                      takes + "; lower retryPeriod");
+    }
+    return fail("election.timeout",
+                ms(config_.election.election_timeout) +
+                    " lets a stopping leader wait 2 x timeout for the leadership transfer: a stop "
+                    "takes up to " +
+                    takes + "; lower timeout");
   }
 
   Status checkKubernetes() const {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/event_loop.h"
+#include "config/stop_timing.h"
 #include "election/make_elector.h"
 #include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
@@ -15,12 +16,6 @@
 
 namespace kubevip::daemon {
 namespace {
-
-// How long a clean stop may wait for the elector to hand over before the VIP is dropped anyway.
-// Raft hands over in milliseconds; this only bounds a stop when peers do not answer.
-Duration stopDeadline(const config::Config& config) {
-  return std::max<Duration>(2 * config.election.election_timeout, milliseconds(600));
-}
 
 // Owns every part of a running daemon; destruction releases the VIP and closes all handles.
 class Daemon {
@@ -135,7 +130,8 @@ class Daemon {
     stopping_ = true;
     spdlog::info("{}: stopping", why);
     stop_deadline_ = loop_->time().createTimer();
-    stop_deadline_->start(stopDeadline(config_), [this] {
+    // Beyond the elector's own bound on its stop (config/stop_timing.h); the VIP is gone by then.
+    stop_deadline_->start(config::daemonStopDeadline(config_), [this] {
       spdlog::warn("the elector did not stop in time; releasing the VIP anyway");
       finish();
     });

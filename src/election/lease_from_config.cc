@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "config/stop_timing.h"
 #include "election/lease_elector.h"
 #include "k8s/apiserver_route.h"
 #include "k8s/cluster_access.h"
@@ -59,11 +60,8 @@ Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
   options.retry_period = settings.retry_period;
   if (auto valid = validateLeaseOptions(options); !valid) return valid.error();
 
-  // One request may take at most a retry period (at least 1 s): a slower answer could not extend
-  // the leadership usefully anyway, and a hung server must not hold the worker for long.
-  const auto timeout = std::max<std::chrono::milliseconds>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(settings.retry_period),
-      std::chrono::milliseconds(1000));
+  // A retry period, at least 1 s; the daemon's stop deadline leaves room for two of them.
+  const auto timeout = config::leaseRequestTimeout(settings.retry_period);
   auto client = k8s::ApiLeaseClient::create(loop, std::move(*access), settings.lease_namespace,
                                             settings.lease_name, timeout);
   if (!client) return client.error();

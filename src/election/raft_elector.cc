@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "config/stop_timing.h"
 #include "election/raft_core.h"
 
 namespace kubevip::election {
@@ -304,7 +305,7 @@ void RaftElector::Core::stop(std::function<void()> done) {
     return;
   }
   stop_timer_ = loop_.time().createTimer();
-  stop_timer_->start(2 * options_.election_timeout, [this] {
+  stop_timer_->start(config::raftTransferTimeout(options_.election_timeout), [this] {
     spdlog::warn("raft: leadership transfer did not finish in time; closing anyway");
     beginClose();
   });

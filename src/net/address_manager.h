@@ -4,9 +4,10 @@
 // The VIP controller adds the VIP with a short valid lifetime and renews it while it may hold the
 // VIP, so that a holder that stops renewing (frozen, partitioned, killed) loses the address by
 // itself; the preferred lifetime stays 0 so the kernel never picks the VIP as a source address.
-// The implementation (linux/netlink_address_manager.cc) talks rtnetlink: one socket for requests,
-// each acknowledged by the kernel before the call returns, and one subscribed to the IPv4/IPv6
-// address groups, watched on the event loop. Everything runs on the loop thread.
+// The implementation (linux/netlink_address_manager.cc) talks rtnetlink: requests go to the kernel
+// from a worker thread and the caller waits for the kernel's answer for a bounded time (50 ms by
+// default; linux/netlink_requester.h says why a thread); events come on a socket subscribed to the
+// IPv4/IPv6 address groups, watched on the event loop. The interface is used on the loop thread.
 #pragma once
 
 #include <chrono>
@@ -39,11 +40,13 @@ class AddressManager {
  public:
   virtual ~AddressManager() = default;
   // Adds, or replaces (this is how the owner renews the lifetime), address/prefix on ifindex.
-  // IPv6 gets IFA_F_NODAD. Synchronous: returns after the kernel's ack, with the kernel's error.
-  // The kernel refuses valid == 0 and preferred > valid (kInvalidArgument before asking it).
+  // IPv6 gets IFA_F_NODAD. Synchronous: returns after the kernel's ack, with the kernel's error,
+  // or kTimeout after a bounded wait (the request may then still take effect, late). The kernel
+  // refuses valid == 0 and preferred > valid (kInvalidArgument before asking it).
   virtual Status addOrRenew(int ifindex, const IpAddress& address, int prefix_length,
                             AddressLifetime lifetime) = 0;
-  // Removes it; an address that is already absent is not an error.
+  // Removes it; an address that is already absent is not an error. Bounded like addOrRenew; a
+  // removal that timed out is still carried out, after any request made before it.
   virtual Status remove(int ifindex, const IpAddress& address, int prefix_length) = 0;
   virtual Result<bool> has(int ifindex, const IpAddress& address) = 0;
   // Kernel address events (RTM_NEWADDR/RTM_DELADDR, from anyone, ours included), on the loop

@@ -209,6 +209,17 @@ net::AddressLifetime VipController::lifetime() const {
 void VipController::takeAddress() {
   auto st = addresses_.addOrRenew(options_.ifindex, options_.vip, options_.vip.hostPrefixLength(),
                                   lifetime());
+  if (leaseRanOutDuring("adding it")) {
+    // Whatever the call answered: an addition that timed out may still have taken effect.
+    if (auto removed =
+            addresses_.remove(options_.ifindex, options_.vip, options_.vip.hostPrefixLength());
+        !removed) {
+      spdlog::error("VIP {}: removing it failed ({}); the kernel drops it within {} s",
+                    options_.vip.toString(), removed.error().describe(),
+                    options_.timing.valid_lifetime.count());
+    }
+    return;  // stay probing; the VIP is taken only with fresh leadership
+  }
   if (!st) {
     spdlog::error("VIP {}: cannot add to {}: {}", options_.vip.toString(), options_.interface_name,
                   st.error().describe());
@@ -239,18 +250,15 @@ void VipController::watchLease() {
 
 void VipController::renew() {
   if (!leadershipFresh()) {
-    ++counters_.lease_expired_releases;
-    dropAddress("leadership is no longer fresh (lease expired)");
-    // Still asked to lead: go back to probing, which takes the VIP again only once fresh.
-    state_ = VipState::kProbing;
-    spdlog::info("VIP {}: holding -> probing (waiting for fresh leadership)",
-                 options_.vip.toString());
-    silent_probes_ = 0;
-    probe_timer_->start(options_.probe_interval, [this] { sendProbe(); });
+    dropForStaleLease("leadership is no longer fresh (lease expired)");
     return;
   }
   auto st = addresses_.addOrRenew(options_.ifindex, options_.vip, options_.vip.hostPrefixLength(),
                                   lifetime());
+  if (leaseRanOutDuring("renewing it")) {
+    dropForStaleLease("the lease expired while the renewal ran");
+    return;
+  }
   if (st) {
     ++counters_.renewals;
   } else {
@@ -290,12 +298,39 @@ void VipController::onAddressEvent(const net::AddressEvent& event) {
                options_.vip.toString(), options_.interface_name);
   auto st = addresses_.addOrRenew(options_.ifindex, options_.vip, options_.vip.hostPrefixLength(),
                                   lifetime());
+  if (leaseRanOutDuring("putting it back")) {
+    dropForStaleLease("the lease expired while the VIP was put back");
+    return;
+  }
   if (!st) {
     spdlog::error("VIP {}: cannot put it back: {}", options_.vip.toString(), st.error().describe());
     return;
   }
   ++counters_.restored_after_removal;
   scheduleBurst(options_.timing.announce_burst);
+}
+
+// Step 1b of the argument in the header: the check before a kernel call that adds or renews the VIP
+// says nothing about the moment the call returns.
+bool VipController::leaseRanOutDuring(const char* call) {
+  if (leadershipFresh()) return false;
+  ++counters_.lease_expired_during_kernel_call;
+  spdlog::warn(
+      "VIP {}: leadership stopped being fresh while {} (the kernel call took until after the "
+      "lease deadline); removing it at once",
+      options_.vip.toString(), call);
+  return true;
+}
+
+void VipController::dropForStaleLease(const char* why) {
+  ++counters_.lease_expired_releases;
+  dropAddress(why);
+  // Still asked to lead: go back to probing, which takes the VIP again only once fresh.
+  state_ = VipState::kProbing;
+  spdlog::info("VIP {}: holding -> probing (waiting for fresh leadership)",
+               options_.vip.toString());
+  silent_probes_ = 0;
+  probe_timer_->start(options_.probe_interval, [this] { sendProbe(); });
 }
 
 void VipController::dropAddress(const char* why) {

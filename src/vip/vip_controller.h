@@ -16,6 +16,19 @@
 //     node can be elected before the lease runs out. Every step here that adds or renews the VIP
 //     first compares the monotonic clock with that deadline: a process resumed after a freeze sees
 //     its lease expired before any renewal runs, and removes the VIP instead.
+//  1b. A check before a kernel call says nothing about when the call returns. The kernel handles
+//     an address request while holding the RTNL lock, which any other process may hold for long;
+//     the loop waits for the answer at most the address manager's bound (50 ms,
+//     net/linux/netlink_address_manager.h), and a process frozen inside the call waits longer.
+//     So every add, renewal or put-back compares the clock with the deadline again when the call
+//     returns, whatever it answered (a timed-out addition may still land): if the lease ran out
+//     meanwhile, the VIP is removed at once. What remains is the time from the moment such a call
+//     takes effect until the removal does. Both go through one ordered queue: the removal is sent
+//     when the call returns (at most the bound after the deadline) or, if the wait timed out, right
+//     after the late addition is answered; an addition whose wait timed out before it was sent is
+//     never sent. A new leader is elected no earlier than the election timeout (leaderLease + 50
+//     ms) and then probes for probesUnanswered x probeInterval (60 ms), and while the VIP is on
+//     the old holder's interface its kernel answers those probes (step 3).
 //  2. A leader that died or froze cannot remove its VIP, so the VIP carries a valid lifetime
 //     (vipTiming.lifetime, 1 s by default) that only the owner renews: the kernel drops it 1.0-1.25
 //     s after the last renewal (whole seconds, timer rounded up).
@@ -95,6 +108,8 @@ struct VipCounters {
   uint64_t probes_unconfirmed = 0;  // not sent, or not seen leaving: never counted as silence
   uint64_t probe_frames_lost = 0;   // the prober may have missed an answer
   uint64_t acquisitions_without_probing = 0;  // added at the lifetime bound (overview, 5.)
+  // The lease ran out while a kernel call adding or renewing the VIP was running (step 1b).
+  uint64_t lease_expired_during_kernel_call = 0;
 };
 
 // How late the kernel may remove an address after its valid lifetime ran out: lifetimes are
@@ -140,6 +155,8 @@ class VipController {
   void scheduleBurst(int remaining);
   void onAddressEvent(const net::AddressEvent& event);
   net::AddressLifetime lifetime() const;
+  bool leaseRanOutDuring(const char* call);
+  void dropForStaleLease(const char* why);
   void dropAddress(const char* why);
 
   TimeSource& time_;

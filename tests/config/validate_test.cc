@@ -156,6 +156,19 @@ TEST(ValidateConfig, KubernetesLeaseRelations) {
                 "config.yaml:5:14: kubernetes.leaseName: ", "must not be empty");
 }
 
+// A clean stop must end before the kubelet kills the pod (config/stop_timing.h).
+TEST(ValidateConfig, StopFitsInAPodsGracePeriod) {
+  const std::string k = std::string(kBase) + "kubernetes:\n  leaseDuration: 60s\n";
+  EXPECT_TRUE(parseAndValidate(k + "  renewDeadline: 30s\n  retryPeriod: 14s\n").ok());
+  expectInvalid(k + "  renewDeadline: 30s\n  retryPeriod: 15s\n",
+                "config.yaml:7:16: kubernetes.retryPeriod: ",
+                "up to 30200ms, longer than the 30s a pod gets to stop");
+  const std::string e = std::string(kBase) + "election:\n";
+  EXPECT_TRUE(parseAndValidate(e + "  timeout: 14s\n").ok());
+  expectInvalid(e + "  timeout: 15s\n", "config.yaml:5:12: election.timeout: ",
+                "wait 2 x timeout for the leadership transfer: a stop takes up to 30200ms");
+}
+
 TEST(ValidateConfig, LogLevel) {
   auto parsed = parseConfigYaml(kBase, "config.yaml");
   ASSERT_TRUE(parsed.ok());

@@ -3,12 +3,15 @@
 // kva <-> kvb there with fixed MACs. ctest runs each test in its own process, so each test gets
 // a fresh namespace. Also measures (prints, does not assert) how late an expiring address goes.
 #include <gtest/gtest.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -21,6 +24,8 @@
 #include "net/arp.h"
 #include "net/interfaces.h"
 #include "net/linux/netlink_address_manager.h"
+#include "net/linux/netlink_codec.h"
+#include "net/linux/netlink_requester.h"
 #include "net/linux/packet_filter.h"
 #include "net/linux/packet_socket.h"
 #include "net/linux/reopening_packet_socket.h"
@@ -175,6 +180,68 @@ TEST_F(KernelTest, KernelErrorsComeBack) {
   EXPECT_EQ(st.error().sys_errno, ENODEV);
 }
 
+// The kernel answers nothing to a request without NLM_F_ACK: the caller must still get its answer
+// (kTimeout) after the bound and not after the worker's receive backstop. A request queued behind
+// it and given up before it was sent is never sent; one that must run (a removal) runs later.
+TEST_F(KernelTest, NetlinkRequestWaitIsBounded) {
+  using Requester = NetlinkRequester;
+  auto requester = Requester::create();
+  ASSERT_TRUE(requester.ok()) << requester.error().describe();
+  auto add = [&](const char* address, bool ack) {
+    auto msg = netlink::encodeAddRequest(0, a_.index, ip(address), 32,
+                                         AddressLifetime{std::chrono::seconds(30), {}, false});
+    EXPECT_TRUE(msg.ok());
+    uint16_t flags = 0;
+    std::memcpy(&flags, msg->data() + offsetof(nlmsghdr, nlmsg_flags), sizeof(flags));
+    if (!ack) flags &= ~NLM_F_ACK;
+    std::memcpy(msg->data() + offsetof(nlmsghdr, nlmsg_flags), &flags, sizeof(flags));
+    return std::move(*msg);
+  };
+  constexpr auto kBound = std::chrono::milliseconds(50);
+  const auto start = Clock::now();
+  auto unanswered = (*requester)
+                        ->transact(add("10.99.0.1", false), Requester::Kind::kAck,
+                                   Requester::IfAbandoned::kSkip, kBound);
+  const auto waited = Clock::now() - start;
+  ASSERT_FALSE(unanswered.ok());
+  EXPECT_EQ(unanswered.error().code, ErrorCode::kTimeout);
+  EXPECT_NE(unanswered.error().message.find("may still take effect"), std::string::npos)
+      << unanswered.error().message;
+  EXPECT_GE(waited, kBound);
+  // The contract: the caller waits the bound, not the worker's 1 s receive backstop.
+  EXPECT_LT(waited, std::chrono::milliseconds(500));
+  std::printf("unanswered netlink request returned after %.1f ms (bound 50 ms)\n",
+              std::chrono::duration<double, std::milli>(waited).count());
+  EXPECT_FALSE(addrInfo("kva", ip("10.99.0.1")).is_null()) << "the kernel did carry it out";
+
+  // The worker still waits for that answer: these two are queued behind it.
+  auto skipped = (*requester)
+                     ->transact(add("10.99.0.2", true), Requester::Kind::kAck,
+                                Requester::IfAbandoned::kSkip, kBound);
+  ASSERT_FALSE(skipped.ok());
+  EXPECT_NE(skipped.error().message.find("will not be sent"), std::string::npos)
+      << skipped.error().message;
+  auto removal = netlink::encodeRemoveRequest(0, a_.index, ip("10.99.0.1"), 32);
+  ASSERT_TRUE(removal.ok());
+  auto late = (*requester)
+                  ->transact(std::move(*removal), Requester::Kind::kAck,
+                             Requester::IfAbandoned::kRun, kBound);
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message.find("will be sent after it"), std::string::npos)
+      << late.error().message;
+
+  // Once the backstop frees the worker, the removal runs, after the unacknowledged addition.
+  auto dump = (*requester)
+                  ->transact(netlink::encodeDumpRequest(0), Requester::Kind::kDump,
+                             Requester::IfAbandoned::kSkip, std::chrono::seconds(3));
+  ASSERT_TRUE(dump.ok()) << dump.error().describe();
+  for (const auto& e : dump->records) {
+    EXPECT_NE(e.address, ip("10.99.0.1")) << "the late removal ran after the addition";
+    EXPECT_NE(e.address, ip("10.99.0.2")) << "the abandoned addition was sent";
+  }
+  EXPECT_TRUE(addrInfo("kva", ip("10.99.0.1")).is_null());
+}
+
 TEST_F(KernelTest, Ipv6IsAddedWithoutDad) {
   const IpAddress vip = ip("2001:db8::10");
   ASSERT_TRUE(manager_->addOrRenew(a_.index, vip, 128, {.valid = seconds(100)}).ok());
@@ -301,6 +368,37 @@ TEST_F(KernelTest, AnnouncementsArriveOnThePeer) {
   EXPECT_FALSE(na->solicited);
   EXPECT_FALSE(na->router);
   EXPECT_EQ(na->target_link_layer, kMacA);
+}
+
+// The NA source is the link-local address the interface has now: when it is replaced, the address
+// event makes the announcer look it up again (once), instead of sending from a gone address.
+TEST_F(KernelTest, NeighborAdvertisementSourceFollowsTheLinkLocalAddress) {
+  ASSERT_TRUE(runUntil([&] { return lookupInterface("kva")->link_local_v6.has_value(); },
+                       std::chrono::seconds(3)));
+  auto sock = PacketSocket::openForReceiving(b_.index, arpAndNeighborAdvertisementFilter());
+  ASSERT_TRUE(sock.ok()) << sock.error().describe();
+  auto announcer = createPacketAnnouncer(*loop_, *lookupInterface("kva"));
+  ASSERT_TRUE(announcer.ok()) << announcer.error().describe();
+  const IpAddress vip6 = ip("2001:db8::13");
+  auto next_source = [&]() -> std::optional<IpAddress> {
+    std::optional<IpAddress> source;
+    if (!(*announcer)->announce(vip6).ok()) return source;
+    receiveUntil(
+        *sock,
+        [&](std::span<const uint8_t> f) {
+          auto d = decodeNeighborAdvertisementFrame(f);
+          if (d && d->target == vip6) source = d->source;
+          return source.has_value();
+        },
+        kWait);
+    return source;
+  };
+  EXPECT_EQ(next_source(), lookupInterface("kva")->link_local_v6);
+
+  sh("ip -6 addr flush dev kva scope link");
+  sh("ip addr add fe80::99/64 dev kva nodad");
+  runUntil([] { return false; }, std::chrono::milliseconds(200));  // deliver the address events
+  EXPECT_EQ(next_source(), ip("fe80::99"));
 }
 
 // The point of announcing: a Linux neighbour that cached another MAC for the VIP switches to ours.
@@ -489,6 +587,37 @@ void measureExpiry(EventLoop& loop, AddressManager& manager, int ifindex, const 
       "min %.3f s, median %.3f s, max %.3f s\n",
       address.toString().c_str(), seconds_late.size(), seconds_late.front(),
       (seconds_late[4] + seconds_late[5]) / 2, seconds_late.back());
+}
+
+// How long a renewal keeps the caller waiting, on a quiet host and while another process keeps
+// taking the RTNL lock (creating and deleting a veth pair in a loop). Printed, not asserted.
+TEST_F(KernelTest, MeasureRenewalWaitUnderRtnlContention) {
+  auto measure = [&](const char* label) {
+    std::vector<double> waits;
+    int failed = 0;
+    for (int i = 0; i < 200; ++i) {
+      const auto start = Clock::now();
+      if (!manager_->addOrRenew(a_.index, ip("192.0.2.60"), 32, {.valid = seconds(1)}).ok()) {
+        ++failed;
+      }
+      waits.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::sort(waits.begin(), waits.end());
+    std::printf(
+        "%s: renewal wait median %.2f ms, 99th percentile %.2f ms, max %.2f ms; %d of %zu "
+        "timed out\n",
+        label, waits[waits.size() / 2], waits[waits.size() * 99 / 100], waits.back(), failed,
+        waits.size());
+  };
+  measure("quiet");
+  // Each round creates a namespace with eight veth pairs and drops it; the kernel tears it down
+  // holding RTNL.
+  const std::string churn =
+      sh("(while :; do unshare -n sh -c 'for i in 1 2 3 4 5 6 7 8; do "
+         "ip link add v$i type veth peer name w$i; done'; done) >/dev/null 2>&1 & echo $!");
+  measure("RTNL contention");
+  sh("kill " + churn);
 }
 
 TEST_F(KernelTest, MeasureExpiryIpv4) {

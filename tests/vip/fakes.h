@@ -1,6 +1,7 @@
 // In-memory stand-ins for the kernel-facing net interfaces, for VipController tests.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "net/address_manager.h"
@@ -19,6 +20,7 @@ class FakeAddressManager final : public net::AddressManager {
   Status addOrRenew(int ifindex, const IpAddress& address, int prefix_length,
                     net::AddressLifetime lifetime) override {
     ++add_calls;
+    if (during_add) during_add();
     if (fail_adds) return makeError(ErrorCode::kSystem, "injected failure");
     removeEntry(ifindex, address);
     entries.push_back({ifindex, address, prefix_length, lifetime});
@@ -51,6 +53,9 @@ class FakeAddressManager final : public net::AddressManager {
   int add_calls = 0;
   int remove_calls = 0;
   bool fail_adds = false;
+  // Runs inside every addOrRenew before it takes effect: a test makes the call stall here (e.g.
+  // ManualTimeSource::freezeFor, as a kernel call blocked on a lock would).
+  std::function<void()> during_add;
 
  private:
   void removeEntry(int ifindex, const IpAddress& address) {

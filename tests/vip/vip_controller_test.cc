@@ -216,6 +216,49 @@ TEST_F(VipControllerTest, ResumedAfterFreezeDropsBeforeAnyRenewal) {
   EXPECT_FALSE(holds());
 }
 
+// The kernel call adding the VIP blocks (RTNL held elsewhere) until after the lease deadline
+// checked before it: the VIP must not stay, not even until the lease timer runs.
+TEST_F(VipControllerTest, AdditionStalledPastTheLeaseIsUndoneAtOnce) {
+  makeController(0);
+  leadFor(milliseconds(250));
+  addresses_.during_add = [this] { time_.freezeFor(milliseconds(300)); };
+  controller_->acquire();
+  EXPECT_FALSE(holds()) << "removed as soon as the stalled call returned";
+  EXPECT_EQ(addresses_.remove_calls, 1);
+  EXPECT_EQ(acquired_, 0);
+  EXPECT_EQ(controller_->state(), VipState::kProbing) << "still asked to lead";
+  EXPECT_EQ(controller_->counters().lease_expired_during_kernel_call, 1u);
+  addresses_.during_add = nullptr;
+  leadFor(milliseconds(250));
+  time_.advance(milliseconds(20));
+  EXPECT_TRUE(holds()) << "fresh again: takes it";
+}
+
+TEST_F(VipControllerTest, RenewalStalledPastTheLeaseDropsTheVipAtOnce) {
+  makeController(0);
+  leadFor(milliseconds(250));
+  controller_->acquire();
+  ASSERT_TRUE(holds());
+  // The renewal at +200 ms returns at +300 ms, after the lease ran out at +250 ms.
+  addresses_.during_add = [this] { time_.freezeFor(milliseconds(100)); };
+  time_.advance(milliseconds(200));
+  EXPECT_FALSE(holds()) << "removed as soon as the stalled renewal returned";
+  EXPECT_EQ(released_, 1);
+  EXPECT_EQ(controller_->counters().lease_expired_during_kernel_call, 1u);
+  EXPECT_EQ(controller_->state(), VipState::kProbing);
+}
+
+TEST_F(VipControllerTest, PutBackStalledPastTheLeaseDropsTheVipAtOnce) {
+  makeController(0);
+  leadFor(milliseconds(250));
+  controller_->acquire();
+  addresses_.during_add = [this] { time_.freezeFor(milliseconds(300)); };
+  addresses_.externalRemove(kIfindex, vip_, 32);
+  EXPECT_FALSE(holds());
+  EXPECT_EQ(released_, 1);
+  EXPECT_EQ(controller_->counters().restored_after_removal, 0u);
+}
+
 TEST_F(VipControllerTest, PutsBackAnAddressRemovedBySomeoneElse) {
   makeController(0);
   leadFor(std::chrono::hours(1));

@@ -1,17 +1,17 @@
 // AddressManager over rtnetlink (libmnl sockets, netlink_codec.h messages).
 //
-// Requests go over a blocking socket with a receive timeout: send, then read until the ack (or
-// NLMSG_DONE for a dump) carrying our sequence number; replies to an earlier, timed-out request
-// are skipped. Events arrive on a second, non-blocking socket subscribed to the IPv4 and IPv6
-// address groups and watched by an FdWatcher. A mirror of every address seen lets us recover from
-// ENOBUFS (the kernel dropped events because we were slow): re-dump and report the difference.
+// Requests (add, remove, dump) go through a NetlinkRequester: the loop waits for an answer at most
+// request_bound (50 ms by default; the argument for that figure is in vip_controller.h) and gets
+// kTimeout beyond it. Events arrive on a second, non-blocking socket subscribed to the IPv4 and
+// IPv6 address groups and watched by an FdWatcher; reading it never takes the RTNL lock. A mirror
+// of every address seen lets us recover from ENOBUFS (the kernel dropped events because we were
+// slow): re-dump and report the difference.
 #include "net/linux/netlink_address_manager.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <cerrno>
 #include <map>
@@ -21,12 +21,13 @@
 
 #include "common/log.h"
 #include "net/linux/netlink_codec.h"
+#include "net/linux/netlink_requester.h"
 
 namespace kubevip::net {
 namespace {
 
 constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
-constexpr int kRequestTimeoutSeconds = 5;
+using Requester = NetlinkRequester;
 
 struct MnlSocketCloser {
   void operator()(mnl_socket* s) const { mnl_socket_close(s); }
@@ -53,14 +54,10 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
   static Result<std::unique_ptr<NetlinkAddressManager>> create(
       EventLoop& loop, const NetlinkAddressManagerOptions& options) {
     std::unique_ptr<NetlinkAddressManagerImpl> m(new NetlinkAddressManagerImpl());
-    auto request = openSocket(0, 0);
-    if (!request) return request.error();
-    m->request_ = std::move(*request);
-    timeval tv{kRequestTimeoutSeconds, 0};
-    if (setsockopt(mnl_socket_get_fd(m->request_.get()), SOL_SOCKET, SO_RCVTIMEO, &tv,
-                   sizeof(tv)) != 0) {
-      return systemError("setsockopt(SO_RCVTIMEO)", errno);
-    }
+    m->options_ = options;
+    auto requester = NetlinkRequester::create();
+    if (!requester) return requester.error();
+    m->requester_ = std::move(*requester);
     auto events = openSocket(SOCK_NONBLOCK, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
     if (!events) return events.error();
     m->events_ = std::move(*events);
@@ -70,7 +67,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
       return systemError("setsockopt(SO_RCVBUF)", errno);
     }
     // Subscribe first, then dump: a change racing the dump is also seen as an event.
-    auto dump = m->dumpAll();
+    auto dump = m->dumpAll(options.start_up_dump_bound);
     if (!dump) return dump.error();
     for (const auto& e : *dump) m->mirror_[keyOf(e)] = e;
     NetlinkAddressManagerImpl* self = m.get();
@@ -85,11 +82,13 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
 
   Status addOrRenew(int ifindex, const IpAddress& address, int prefix_length,
                     AddressLifetime lifetime) override {
-    auto msg = netlink::encodeAddRequest(++seq_, ifindex, address, prefix_length, lifetime);
+    auto msg = netlink::encodeAddRequest(0, ifindex, address, prefix_length, lifetime);
     if (!msg) return msg.error();
-    int err = 0;
-    if (auto st = transact(*msg, nullptr, &err); !st) return st;
-    if (err != 0) {
+    // An addition whose caller gave up is not sent late: the caller may have lost its right to it.
+    auto reply = requester_->transact(std::move(*msg), Requester::Kind::kAck,
+                                      Requester::IfAbandoned::kSkip, options_.request_bound);
+    if (!reply) return reply.error();
+    if (const int err = reply->error; err != 0) {
       return systemError("adding " + address.toString() + "/" + std::to_string(prefix_length) +
                              " to interface " + std::to_string(ifindex),
                          err);
@@ -98,10 +97,13 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
   }
 
   Status remove(int ifindex, const IpAddress& address, int prefix_length) override {
-    auto msg = netlink::encodeRemoveRequest(++seq_, ifindex, address, prefix_length);
+    auto msg = netlink::encodeRemoveRequest(0, ifindex, address, prefix_length);
     if (!msg) return msg.error();
-    int err = 0;
-    if (auto st = transact(*msg, nullptr, &err); !st) return st;
+    // A removal is always wanted, however late.
+    auto reply = requester_->transact(std::move(*msg), Requester::Kind::kAck,
+                                      Requester::IfAbandoned::kRun, options_.request_bound);
+    if (!reply) return reply.error();
+    const int err = reply->error;
     // The kernel answers EADDRNOTAVAIL for an address that is not there: already removed.
     if (err != 0 && err != EADDRNOTAVAIL) {
       return systemError("removing " + address.toString() + "/" + std::to_string(prefix_length) +
@@ -112,7 +114,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
   }
 
   Result<bool> has(int ifindex, const IpAddress& address) override {
-    auto dump = dumpAll();
+    auto dump = dumpAll(options_.start_up_dump_bound);
     if (!dump) return dump.error();
     for (const auto& e : *dump) {
       if (e.ifindex == ifindex && e.address == address) return true;
@@ -130,61 +132,17 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
  private:
   NetlinkAddressManagerImpl() = default;
 
-  // Sends `request` and reads replies with its sequence number until the ack (err_out set to the
-  // kernel's errno, 0 for success) or, for a dump, NLMSG_DONE (records appended to dump_out).
-  Status transact(const std::vector<uint8_t>& request, std::vector<AddressEvent>* dump_out,
-                  int* err_out) {
-    uint32_t seq = seq_;
-    if (mnl_socket_sendto(request_.get(), request.data(), request.size()) < 0) {
-      return systemError("netlink send", errno);
-    }
-    const unsigned port = mnl_socket_get_portid(request_.get());
-    std::vector<uint8_t> buf(kReceiveBufferSize);
-    for (;;) {
-      ssize_t n = mnl_socket_recvfrom(request_.get(), buf.data(), buf.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-          return makeError(ErrorCode::kTimeout, "no netlink answer from the kernel in " +
-                                                    std::to_string(kRequestTimeoutSeconds) + " s");
-        }
-        return systemError("netlink receive", errno);
-      }
-      auto messages = netlink::splitMessages({buf.data(), static_cast<size_t>(n)});
-      if (!messages) return messages.error();
-      for (const auto& m : *messages) {
-        if (m.seq != seq || m.port != port) continue;  // an answer to an abandoned request
-        if (netlink::isError(m)) {
-          auto err = netlink::decodeErrorCode(m);
-          if (!err) return err.error();
-          if (err_out != nullptr) *err_out = *err;
-          if (*err != 0 && err_out == nullptr) return systemError("netlink request", *err);
-          return {};
-        }
-        if (m.flags & NLM_F_DUMP_INTR) dump_interrupted_ = true;
-        if (netlink::isDone(m)) return {};
-        if (dump_out != nullptr && netlink::isAddressMessage(m)) {
-          auto record = netlink::decodeAddressMessage(m);
-          if (!record) return record.error();
-          if (*record) dump_out->push_back((*record)->event);
-        }
-      }
-    }
-  }
-
   // A dump the kernel marks NLM_F_DUMP_INTR saw addresses change under it and may be
   // inconsistent: ask again (a few times; then the last answer is used).
-  Result<std::vector<AddressEvent>> dumpAll() {
-    std::vector<AddressEvent> out;
+  Result<std::vector<AddressEvent>> dumpAll(Duration bound) {
+    Result<Requester::Reply> reply = Requester::Reply{};
     for (int attempt = 0; attempt < 3; ++attempt) {
-      out.clear();
-      dump_interrupted_ = false;
-      if (auto st = transact(netlink::encodeDumpRequest(++seq_), &out, nullptr); !st) {
-        return st.error();
-      }
-      if (!dump_interrupted_) break;
+      reply = requester_->transact(netlink::encodeDumpRequest(0), Requester::Kind::kDump,
+                                   Requester::IfAbandoned::kSkip, bound);
+      if (!reply) return reply.error();
+      if (!reply->interrupted) break;
     }
-    return out;
+    return std::move(reply->records);
   }
 
   void readEvents() {
@@ -236,7 +194,7 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
   }
 
   void resync() {
-    auto dump = dumpAll();
+    auto dump = dumpAll(options_.request_bound);
     if (!dump) {
       spdlog::error("netlink address re-read failed: {}", dump.error().describe());
       return;
@@ -258,11 +216,10 @@ class NetlinkAddressManagerImpl final : public NetlinkAddressManager {
     }
   }
 
-  MnlSocket request_;
+  NetlinkAddressManagerOptions options_;
+  std::unique_ptr<NetlinkRequester> requester_;
   MnlSocket events_;
-  uint32_t seq_ = 0;
   uint64_t overflows_ = 0;
-  bool dump_interrupted_ = false;
   std::map<AddressKey, AddressEvent> mirror_;
   std::function<void(const AddressEvent&)> handler_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

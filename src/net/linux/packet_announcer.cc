@@ -5,6 +5,8 @@
 
 #include "net/announcer.h"
 #include "net/arp.h"
+#include "net/link_local_source.h"
+#include "net/linux/ipv6_address_watch.h"
 #include "net/linux/reopening_packet_socket.h"
 #include "net/ndp.h"
 
@@ -13,8 +15,19 @@ namespace {
 
 class PacketAnnouncer final : public Announcer {
  public:
-  explicit PacketAnnouncer(std::unique_ptr<ReopeningPacketSocket> socket)
-      : socket_(std::move(socket)) {}
+  PacketAnnouncer(const InterfaceInfo& iface, std::unique_ptr<ReopeningPacketSocket> socket)
+      : socket_(std::move(socket)), link_local_(linkLocalFor(iface)) {}
+
+  // The link-local source is looked up again only when an IPv6 address event says it may have
+  // changed (link_local_source.h).
+  Status watchAddresses(EventLoop& loop) {
+    auto watch = Ipv6AddressWatch::create(
+        loop, [this](const AddressEvent& e) { link_local_.onAddressEvent(e); },
+        [this] { link_local_.markStale(); });
+    if (!watch) return watch.error();
+    watch_ = std::move(*watch);
+    return {};
+  }
 
   Status announce(const IpAddress& vip) override {
     // The MAC as of the socket's last (re)open: an interface created again may have a new one.
@@ -24,22 +37,28 @@ class PacketAnnouncer final : public Announcer {
       if (auto st = socket_->send(encodeGratuitousArpRequest(own, vip)); !st) return st;
       return socket_->send(encodeGratuitousArpReply(own, vip));
     }
-    return socket_->send(encodeUnsolicitedNeighborAdvertisement(own, sourceFor(vip), vip));
+    // An interface created again (the socket reopened on a new index) has its own link-local
+    // address: start over from what the reopen found.
+    if (socket_->interface().index != link_local_index_) {
+      link_local_ = linkLocalFor(socket_->interface());
+    }
+    auto st = socket_->send(
+        encodeUnsolicitedNeighborAdvertisement(own, link_local_.sourceOr(vip), vip));
+    if (!st) link_local_.markStale();
+    return st;
   }
 
  private:
-  // The link-local address (RFC 4861 §7.2.6 lets any of the interface's addresses be the source;
-  // the link-local one is what hosts expect). It may have appeared since the socket was opened.
-  IpAddress sourceFor(const IpAddress& vip) {
-    const InterfaceInfo& iface = socket_->interface();
-    if (iface.link_local_v6) return *iface.link_local_v6;
-    if (auto fresh = lookupInterface(iface.name); fresh && fresh->index == iface.index) {
-      return fresh->link_local_v6.value_or(vip);
-    }
-    return vip;
+  LinkLocalSource linkLocalFor(const InterfaceInfo& iface) {
+    link_local_index_ = iface.index;
+    return LinkLocalSource(iface.index, iface.link_local_v6,
+                           [name = iface.name] { return lookupInterface(name); });
   }
 
   std::unique_ptr<ReopeningPacketSocket> socket_;
+  int link_local_index_ = 0;
+  LinkLocalSource link_local_;
+  std::unique_ptr<Ipv6AddressWatch> watch_;  // declared last: its callbacks use link_local_
 };
 
 }  // namespace
@@ -48,7 +67,9 @@ Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& loop,
                                                          const InterfaceInfo& iface) {
   auto socket = ReopeningPacketSocket::open(loop, iface, "announcement", std::nullopt);
   if (!socket) return socket.error();
-  return std::unique_ptr<Announcer>(new PacketAnnouncer(std::move(*socket)));
+  auto announcer = std::make_unique<PacketAnnouncer>(iface, std::move(*socket));
+  if (auto st = announcer->watchAddresses(loop); !st) return st.error();
+  return std::unique_ptr<Announcer>(std::move(announcer));
 }
 
 }  // namespace kubevip::net

@@ -1,0 +1,24 @@
+#include "config/stop_timing.h"
+
+#include <algorithm>
+
+namespace kubevip::config {
+
+Duration raftTransferTimeout(milliseconds election_timeout) { return 2 * election_timeout; }
+
+milliseconds leaseRequestTimeout(std::chrono::seconds retry_period) {
+  return std::max<milliseconds>(retry_period, milliseconds(1000));
+}
+
+Duration electorStopBound(const Config& config) {
+  // The same choice of elector as election::makeElector.
+  if (config.single_node) return Duration::zero();
+  if (config.kubernetes) return 2 * leaseRequestTimeout(config.kubernetes->retry_period);
+  return raftTransferTimeout(config.election.election_timeout);
+}
+
+Duration daemonStopDeadline(const Config& config) {
+  return electorStopBound(config) + kStopCloseMargin;
+}
+
+}  // namespace kubevip::config

@@ -1,0 +1,44 @@
+// How long a clean stop (SIGTERM) may take, and the order of its timers, in one place.
+//
+// A stop removes the VIP first: both electors report stopped_leading before they do anything else
+// (raft_elector.h, lease_elector.h). So these bounds never decide safety; they decide whether the
+// hand-over to the next leader finishes before the daemon gives up on it, and they are ordered:
+//
+//   elector's own bound  <  daemon's stop deadline  <=  kMaxStopDeadline
+//
+//  - Raft: the leader asks libraft to transfer leadership and waits for the transfer callback,
+//    which libraft calls once the target leads or one election timeout has passed (raft.h,
+//    raft_transfer); raftTransferTimeout() = 2 x election timeout is our backstop should the
+//    callback not come. Then libraft is closed.
+//  - Lease: a Lease request may be in flight when the stop comes; it is waited for, then one more
+//    request releases the Lease. Each is bounded by leaseRequestTimeout().
+//  - The daemon's deadline lies kStopCloseMargin beyond the elector's bound, so that the elector's
+//    own timeout fires first (and says what it gave up on) and libraft or the HTTP worker can
+//    close; the daemon's deadline only catches an elector that broke its bound.
+//  - kMaxStopDeadline: the kubelet kills a pod that has not stopped within its
+//    terminationGracePeriodSeconds (30 s unless set). Killed before the release, the Lease is
+//    not handed back and the next node waits out leaseDuration; the validator refuses timings
+//    whose stop would take longer.
+#pragma once
+
+#include <chrono>
+
+#include "common/time_source.h"
+#include "config/config.h"
+
+namespace kubevip::config {
+
+inline constexpr Duration kStopCloseMargin = milliseconds(200);
+inline constexpr Duration kMaxStopDeadline = seconds(30);
+
+// How long a leader waits for libraft's leadership transfer before it closes anyway.
+Duration raftTransferTimeout(milliseconds election_timeout);
+// The bound on one Lease request: a retry period (at least 1 s). A slower answer could not extend
+// the leadership usefully anyway, and a hung server must not hold the worker for long.
+milliseconds leaseRequestTimeout(std::chrono::seconds retry_period);
+// The longest the configured elector's stop takes by its own bounds.
+Duration electorStopBound(const Config& config);
+// When the daemon stops waiting for the elector and exits (the VIP is gone by then).
+Duration daemonStopDeadline(const Config& config);
+
+}  // namespace kubevip::config
