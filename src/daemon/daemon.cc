@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/event_loop.h"
+#include "daemon/descriptor_limit.h"
 #include "election/make_elector.h"
 #include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
@@ -28,6 +29,9 @@ class Daemon {
   explicit Daemon(const config::Config& config) : config_(config) {}
 
   Status setUp() {
+    // First, so that every part runs under the raised limit.
+    auto descriptor_limit = prepareDescriptorLimit(config_);
+    if (!descriptor_limit) return descriptor_limit.error();
     auto loop = EventLoop::create();
     if (!loop) return loop.error();
     loop_ = std::move(*loop);
@@ -35,8 +39,12 @@ class Daemon {
       if (auto st = setUpVip(); !st) return st;
     }
     if (!config_.load_balancers.empty()) {
-      // Workers: one per CPU (worker_threads 0), each with its own epoll loop.
-      auto balancers = lb::LoadBalancerSet::create(config_.load_balancers, config_.vip, 0);
+      // Workers: one per CPU (worker_threads 0), each with its own epoll loop; connections are
+      // admitted within the descriptor limit minus the control plane's reserve.
+      lb::DataPlaneOptions options;
+      options.descriptor_limit = *descriptor_limit;
+      auto balancers = lb::LoadBalancerSet::create(config_.load_balancers, config_.vip, 0,
+                                                   loop_->time(), options);
       if (!balancers) return balancers.error();
       balancers_ = std::move(*balancers);
     }
@@ -110,11 +118,9 @@ class Daemon {
   }
 
   // The load balancers follow the VIP: they listen on it only while it is on the interface.
+  // A listener that cannot be opened is logged and retried by the set while the VIP is held.
   void onVipAcquired() {
-    if (!balancers_) return;
-    if (auto st = balancers_->onVipAcquired(); !st) {
-      spdlog::error("load balancers cannot listen on the VIP: {}", st.error().describe());
-    }
+    if (balancers_) balancers_->onVipAcquired();
   }
   void onVipReleased() {
     if (balancers_) balancers_->onVipReleased();

@@ -15,7 +15,9 @@
 #include <set>
 #include <thread>
 
+#include "common/time_source.h"
 #include "common/unique_fd.h"
+#include "lb/descriptor_budget.h"
 #include "lb/load_balancer_set.h"
 
 namespace kubevip::lb {
@@ -173,9 +175,15 @@ config::LoadBalancer balancer(const std::string& name, std::vector<uint16_t> por
   return lb;
 }
 
+// For sets that never bind to a VIP, whose timers therefore never run.
+ManualTimeSource& unusedTime() {
+  static ManualTimeSource time;
+  return time;
+}
+
 std::unique_ptr<LoadBalancerSet> startSet(const config::LoadBalancer& lb, uint16_t& port,
                                           DataPlaneOptions options = {}) {
-  auto set = LoadBalancerSet::create({lb}, std::nullopt, 2, options);
+  auto set = LoadBalancerSet::create({lb}, std::nullopt, 2, unusedTime(), options);
   EXPECT_TRUE(set);
   EXPECT_TRUE((*set)->start());
   auto ep = (*set)->listeningEndpoint(lb.name);
@@ -435,12 +443,13 @@ TEST(LoopbackTest, VipListenerFollowsAcquireAndRelease) {
   auto lb = balancer("vip", {hold.port()});
   lb.bind_to_vip = true;
   lb.port = 0;
-  auto created = LoadBalancerSet::create({lb}, kLoopback, 2);
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback, 2, time);
   ASSERT_TRUE(created);
   auto set = std::move(*created);
   ASSERT_TRUE(set->start());
   EXPECT_FALSE(set->listeningEndpoint("vip"));  // not before the VIP is ours
-  ASSERT_TRUE(set->onVipAcquired());
+  set->onVipAcquired();
   auto ep = set->listeningEndpoint("vip");
   ASSERT_TRUE(ep);
   EXPECT_EQ(ep->address, kLoopback);
@@ -459,7 +468,7 @@ TEST(LoopbackTest, VipListenerFollowsAcquireAndRelease) {
   sin.sin_port = htons(ep->port);
   EXPECT_NE(::connect(probe.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
   // And it can be acquired again.
-  EXPECT_TRUE(set->onVipAcquired());
+  set->onVipAcquired();
   EXPECT_TRUE(set->listeningEndpoint("vip"));
 }
 
@@ -482,11 +491,12 @@ TEST(LoopbackTest, Ipv6VipAndBackend) {
   config::LoadBalancer lb = balancer("six", {});
   lb.backends.push_back(config::Backend{kLoopback6, ntohs(sin6.sin6_port)});
   lb.bind_to_vip = true;
-  auto created = LoadBalancerSet::create({lb}, kLoopback6, 1);
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback6, 1, time);
   ASSERT_TRUE(created);
   auto set = std::move(*created);
   ASSERT_TRUE(set->start());
-  ASSERT_TRUE(set->onVipAcquired());
+  set->onVipAcquired();
   auto ep = set->listeningEndpoint("six");
   ASSERT_TRUE(ep);
   EXPECT_TRUE(ep->address.isV6());
@@ -501,6 +511,101 @@ TEST(LoopbackTest, Ipv6VipAndBackend) {
   ::shutdown(fd.get(), SHUT_WR);
   EXPECT_EQ(readAll(fd.get()), "v6 hello");
   server.join();
+}
+
+// A listening socket on 127.0.0.1:port without SO_REUSEPORT: a balancer cannot bind beside it.
+UniqueFd takePort(uint16_t& port) { return listenLoopback(port); }
+
+bool connects(uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
+}
+
+TEST(LoopbackTest, VipListenerIsRetriedUntilThePortIsFree) {
+  TestServer hold([](int fd) {
+    sendAll(fd, "hi\n");
+    readAll(fd);
+  });
+  uint16_t port = 0;
+  UniqueFd squatter = takePort(port);
+  auto lb = balancer("retry", {hold.port()});
+  lb.bind_to_vip = true;
+  lb.port = port;
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback, 2, time);
+  ASSERT_TRUE(created);
+  auto set = std::move(*created);
+  ASSERT_TRUE(set->start());
+  set->onVipAcquired();
+  EXPECT_FALSE(set->stats("retry")->listening);
+  EXPECT_EQ(set->stats("retry")->bind_failures, 1u);
+  time.advance(100ms);  // the first retry: the port is still taken
+  EXPECT_FALSE(set->stats("retry")->listening);
+  EXPECT_EQ(set->stats("retry")->bind_failures, 2u);
+  squatter.reset();
+  time.advance(200ms);  // the second retry, twice as late, finds it free
+  ASSERT_TRUE(set->stats("retry")->listening);
+  EXPECT_EQ(set->stats("retry")->bind_failures, 2u);
+  EXPECT_EQ(time.activeTimers(), 0u);
+  UniqueFd fd = connectTo(port);
+  std::string carry;
+  EXPECT_EQ(readUntil(fd.get(), "\n", carry), "hi\n");
+}
+
+TEST(LoopbackTest, ReleasingTheVipStopsTheListenRetries) {
+  TestServer a(namedCollector("a"));
+  uint16_t port = 0;
+  UniqueFd squatter = takePort(port);
+  auto lb = balancer("gone", {a.port()});
+  lb.bind_to_vip = true;
+  lb.port = port;
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback, 2, time);
+  ASSERT_TRUE(created);
+  auto set = std::move(*created);
+  ASSERT_TRUE(set->start());
+  set->onVipAcquired();
+  EXPECT_EQ(set->stats("gone")->bind_failures, 1u);
+  set->onVipReleased();
+  EXPECT_EQ(time.activeTimers(), 0u);
+  squatter.reset();
+  time.advance(10s);
+  EXPECT_FALSE(set->stats("gone")->listening);
+  EXPECT_EQ(set->stats("gone")->bind_failures, 1u);
+  EXPECT_FALSE(connects(port));
+}
+
+TEST(LoopbackTest, ConnectionsOverTheDescriptorBudgetAreClosedAtOnce) {
+  TestServer hold([](int fd) {
+    sendAll(fd, "hi\n");
+    readAll(fd);
+  });
+  auto lb = balancer("budget", {hold.port()});
+  // Room for exactly one connection beside the control plane's reserve and the workers' own.
+  const auto plan = planDescriptors({lb}, Forwarding::kCopy, 2, 1'000'000);
+  DataPlaneOptions options;
+  options.descriptor_limit = plan.reserve + plan.fixed + 2;
+  uint16_t port = 0;
+  auto set = startSet(lb, port, options);
+  std::string carry;
+  UniqueFd first = connectTo(port);
+  EXPECT_EQ(readUntil(first.get(), "\n", carry), "hi\n");
+  UniqueFd second = connectTo(port);
+  char c;
+  EXPECT_EQ(::recv(second.get(), &c, 1, 0), 0);  // closed at once, not left waiting
+  EXPECT_EQ(set->stats("budget")->over_descriptor_budget, 1u);
+  first.reset();
+  // The first connection's descriptors come back once the proxy has seen it close.
+  for (int i = 0; i < 500 && set->stats("budget")->connections > 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  UniqueFd third = connectTo(port);
+  carry.clear();
+  EXPECT_EQ(readUntil(third.get(), "\n", carry), "hi\n");
 }
 
 TEST(LoopbackTest, StopClosesListeners) {
