@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -606,6 +609,68 @@ TEST(LoopbackTest, ConnectionsOverTheDescriptorBudgetAreClosedAtOnce) {
   UniqueFd third = connectTo(port);
   carry.clear();
   EXPECT_EQ(readUntil(third.get(), "\n", carry), "hi\n");
+}
+
+// Every free descriptor of this process taken, so the next accept() fails with EMFILE; given
+// back on destruction. The soft limit is lowered first so that only a few are needed.
+class DescriptorHog {
+ public:
+  DescriptorHog() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    int highest = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      highest = std::max(highest, std::stoi(entry.path().filename().string()));
+    }
+    rlimit low = saved_;
+    low.rlim_cur = static_cast<rlim_t>(highest + 64);
+    ::setrlimit(RLIMIT_NOFILE, &low);
+    for (int fd; (fd = ::dup(0)) >= 0;) fds_.emplace_back(fd);
+  }
+  ~DescriptorHog() {
+    fds_.clear();
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+
+ private:
+  rlimit saved_{};
+  std::vector<UniqueFd> fds_;
+};
+
+TEST(LoopbackTest, AcceptOutOfDescriptorsPausesTheListenerInsteadOfSpinning) {
+  TestServer hold([](int fd) {
+    sendAll(fd, "hi\n");
+    readAll(fd);
+  });
+  uint16_t port = 0;
+  auto set = startSet(balancer("emfile", {hold.port()}), port);
+  constexpr int kClients = 4;
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    setTimeouts(clients.back().get());
+  }
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  {
+    DescriptorHog hog;
+    // The kernel completes the handshakes; the connections wait in the listeners' queues.
+    for (auto& c : clients) {
+      ASSERT_EQ(::connect(c.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    }
+    std::this_thread::sleep_for(500ms);
+    // Two workers, each pausing 100, 200 then 400 ms: a handful of failed accepts. Without the
+    // pause a level-triggered listener fails again at once, thousands of times.
+    const auto failures = set->stats("emfile")->accept_failures;
+    EXPECT_GE(failures, 1u);
+    EXPECT_LE(failures, 10u);
+  }
+  // Descriptors are back: the paused listeners resume and the waiting clients are served.
+  for (auto& c : clients) {
+    std::string carry;
+    EXPECT_EQ(readUntil(c.get(), "\n", carry), "hi\n");
+  }
 }
 
 TEST(LoopbackTest, StopClosesListeners) {
