@@ -48,7 +48,7 @@ struct LoadBalancerSet::Entry {
 Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
     const std::vector<config::LoadBalancer>& balancers, std::optional<IpAddress> vip,
     int worker_threads, TimeSource& time, DataPlaneOptions options) {
-  std::unique_ptr<LoadBalancerSet> set(new LoadBalancerSet(time));
+  std::unique_ptr<LoadBalancerSet> set(new LoadBalancerSet());
   set->vip_ = vip;
   for (const auto& c : balancers) {
     if (c.bind_to_vip && !vip) {
@@ -77,7 +77,6 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
   return set;
 }
 
-LoadBalancerSet::LoadBalancerSet(TimeSource& time) : time_(time) {}
 LoadBalancerSet::~LoadBalancerSet() { stop(); }
 
 Status LoadBalancerSet::start() {

@@ -86,13 +86,12 @@ class LoadBalancerSet {
   std::optional<BalancerStats> stats(const std::string& balancer_name) const;
 
  private:
-  explicit LoadBalancerSet(TimeSource& time);
+  LoadBalancerSet() = default;
   struct Entry;
   Status listen(Entry& e, const IpAddress& address, int group);
   void listenOnVip(std::size_t index);
   void closeGroup(int group);
 
-  TimeSource& time_;
   std::unique_ptr<DescriptorBudget> descriptors_;
   std::vector<std::unique_ptr<Entry>> entries_;
   std::vector<std::unique_ptr<Worker>> workers_;
