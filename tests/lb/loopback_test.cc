@@ -630,6 +630,8 @@ class DescriptorHog {
     fds_.clear();
     ::setrlimit(RLIMIT_NOFILE, &saved_);
   }
+  // Gives one descriptor back.
+  void releaseOne() { fds_.pop_back(); }
 
  private:
   rlimit saved_{};
@@ -671,6 +673,29 @@ TEST(LoopbackTest, AcceptOutOfDescriptorsPausesTheListenerInsteadOfSpinning) {
     std::string carry;
     EXPECT_EQ(readUntil(c.get(), "\n", carry), "hi\n");
   }
+}
+
+TEST(LoopbackTest, ABackendSocketMissingForLackOfDescriptorsIsNotTheBackendsFault) {
+  TestServer a(namedCollector("a"));
+  uint16_t port = 0;
+  auto lb = balancer("local", {a.port()});
+  lb.connect_retries = 0;
+  auto set = startSet(lb, port);
+  UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  setTimeouts(client.get());
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  {
+    DescriptorHog hog;
+    hog.releaseOne();  // room for the accepted socket, none for the backend's
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    char c;
+    EXPECT_EQ(::recv(client.get(), &c, 1, 0), 0);  // closed: no backend socket to forward to
+  }
+  EXPECT_EQ(set->stats("local")->connect_failures, 1u);
+  EXPECT_TRUE(set->backendUp("local", 0));
 }
 
 TEST(LoopbackTest, StopClosesListeners) {
