@@ -87,7 +87,10 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto set = lb::LoadBalancerSet::create({lb}, listen->address, workers, options);
+  // The driver stops at once when it cannot listen, so the set's bind retries never run: a time
+  // source that never advances is enough.
+  ManualTimeSource time;
+  auto set = lb::LoadBalancerSet::create({lb}, listen->address, workers, time, options);
   if (!set) {
     std::fprintf(stderr, "kube-vip-lb-bench: %s\n", set.error().describe().c_str());
     return 1;
@@ -96,8 +99,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kube-vip-lb-bench: %s\n", st.error().describe().c_str());
     return 1;
   }
-  if (auto st = (*set)->onVipAcquired(); !st) {
-    std::fprintf(stderr, "kube-vip-lb-bench: %s\n", st.error().describe().c_str());
+  (*set)->onVipAcquired();
+  if (!(*set)->stats(lb.name)->listening) {
+    std::fprintf(stderr, "kube-vip-lb-bench: cannot listen on %s (see the log above)\n",
+                 listen->toString().c_str());
     return 1;
   }
   int sig = 0;

@@ -7,6 +7,7 @@
 
 #include "common/event_loop.h"
 #include "config/stop_timing.h"
+#include "daemon/descriptor_limit.h"
 #include "election/make_elector.h"
 #include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
@@ -23,6 +24,9 @@ class Daemon {
   explicit Daemon(const config::Config& config) : config_(config) {}
 
   Status setUp() {
+    // First, so that every part runs under the raised limit.
+    auto descriptor_limit = prepareDescriptorLimit(config_);
+    if (!descriptor_limit) return descriptor_limit.error();
     auto loop = EventLoop::create();
     if (!loop) return loop.error();
     loop_ = std::move(*loop);
@@ -30,8 +34,12 @@ class Daemon {
       if (auto st = setUpVip(); !st) return st;
     }
     if (!config_.load_balancers.empty()) {
-      // Workers: one per CPU (worker_threads 0), each with its own epoll loop.
-      auto balancers = lb::LoadBalancerSet::create(config_.load_balancers, config_.vip, 0);
+      // Workers: one per CPU (worker_threads 0), each with its own epoll loop; connections are
+      // admitted within the descriptor limit minus the control plane's reserve.
+      lb::DataPlaneOptions options;
+      options.descriptor_limit = *descriptor_limit;
+      auto balancers = lb::LoadBalancerSet::create(config_.load_balancers, config_.vip, 0,
+                                                   loop_->time(), options);
       if (!balancers) return balancers.error();
       balancers_ = std::move(*balancers);
     }
@@ -105,11 +113,9 @@ class Daemon {
   }
 
   // The load balancers follow the VIP: they listen on it only while it is on the interface.
+  // A listener that cannot be opened is logged and retried by the set while the VIP is held.
   void onVipAcquired() {
-    if (!balancers_) return;
-    if (auto st = balancers_->onVipAcquired(); !st) {
-      spdlog::error("load balancers cannot listen on the VIP: {}", st.error().describe());
-    }
+    if (balancers_) balancers_->onVipAcquired();
   }
   void onVipReleased() {
     if (balancers_) balancers_->onVipReleased();

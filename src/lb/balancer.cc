@@ -21,6 +21,19 @@ Balancer::Balancer(const config::LoadBalancer& c, Forwarding f)
       pool(endpointsOf(c), c.algorithm, c.health_check.enabled,
            c.health_check.enabled ? Duration::zero() : Duration(c.health_check.interval)) {}
 
+BalancerStats Balancer::stats() const {
+  BalancerStats s;
+  s.connections = connections.load(std::memory_order_relaxed);
+  s.rejected = rejected.load(std::memory_order_relaxed);
+  s.over_descriptor_budget = over_descriptor_budget.load(std::memory_order_relaxed);
+  s.no_backend = no_backend.load(std::memory_order_relaxed);
+  s.connect_failures = connect_failures.load(std::memory_order_relaxed);
+  s.accept_failures = accept_failures.load(std::memory_order_relaxed);
+  s.bind_failures = bind_failures.load(std::memory_order_relaxed);
+  s.listening = listening.load(std::memory_order_relaxed);
+  return s;
+}
+
 std::optional<BackendAttempt> connectNextBackend(Balancer& b, SteadyTime now,
                                                  std::vector<std::size_t>& tried) {
   const std::size_t max_tries = 1 + static_cast<std::size_t>(std::max(0, b.config.connect_retries));
@@ -30,6 +43,13 @@ std::optional<BackendAttempt> connectNextBackend(Balancer& b, SteadyTime now,
     tried.push_back(*pick);
     auto fd = connectNonblocking(b.pool.endpoint(*pick));
     if (fd) return BackendAttempt{std::move(*fd), *pick};
+    if (isResourceExhaustion(fd.error().sys_errno)) {
+      // This process or host is out of descriptors or memory: not the backend's fault, so it is
+      // not marked down, and another backend would fail the same way.
+      b.pool.release(*pick);
+      b.connect_failures.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
     backendConnectFailed(b, *pick, now, fd.error().describe().c_str());
   }
   return std::nullopt;

@@ -14,11 +14,25 @@
 
 namespace kubevip::lb {
 
+class DescriptorBudget;
+
 // How the TCP mode moves bytes. Copying through a user-space buffer (recv/send) is the default:
 // splice() measured no faster for small request/response exchanges (bench/lb/README.md), and it
 // costs a pipe pair (two descriptors, two system calls) per direction and connection. It moves
 // bytes without copying them, which can pay for bulk transfers.
 enum class Forwarding { kCopy, kSplice };
+
+// The counters and flags of one balancer, as a snapshot (see Balancer for their meaning).
+struct BalancerStats {
+  int connections = 0;
+  uint64_t rejected = 0;
+  uint64_t over_descriptor_budget = 0;
+  uint64_t no_backend = 0;
+  uint64_t connect_failures = 0;
+  uint64_t accept_failures = 0;
+  uint64_t bind_failures = 0;
+  bool listening = false;
+};
 
 struct Balancer {
   Balancer(const config::LoadBalancer& c, Forwarding f);
@@ -26,10 +40,22 @@ struct Balancer {
   config::LoadBalancer config;
   Forwarding forwarding;
   BackendPool pool;
+  // The process-wide admission by descriptors (descriptor_budget.h); null: none.
+  DescriptorBudget* descriptors = nullptr;
   std::atomic<int> connections{0};
-  std::atomic<uint64_t> rejected{0};    // accepted and closed over max_connections
-  std::atomic<uint64_t> no_backend{0};  // closed because no backend was up
+  std::atomic<uint64_t> rejected{0};  // accepted and closed over max_connections
+  // Accepted and closed because the process's descriptors for connections were all taken.
+  std::atomic<uint64_t> over_descriptor_budget{0};
+  std::atomic<bool> refusing_for_descriptors{false};  // logged once per episode
+  std::atomic<uint64_t> no_backend{0};                // closed because no backend was up
   std::atomic<uint64_t> connect_failures{0};
+  // accept() failed for lack of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM; accept_backoff.h).
+  std::atomic<uint64_t> accept_failures{0};
+  // Listening sockets that could not be bound or listen when they were opened.
+  std::atomic<uint64_t> bind_failures{0};
+  std::atomic<bool> listening{false};
+
+  BalancerStats stats() const;
 };
 
 struct BackendAttempt {

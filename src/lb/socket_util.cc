@@ -43,6 +43,10 @@ Endpoint fromSockaddr(const sockaddr_storage& in) {
   return ep;
 }
 
+bool isResourceExhaustion(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
 void setNoDelay(int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

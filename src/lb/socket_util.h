@@ -25,4 +25,8 @@ Result<Endpoint> localEndpoint(int fd);
 
 void setNoDelay(int fd);
 
+// Errors that mean "this process or host is out of descriptors or memory" (EMFILE, ENFILE,
+// ENOBUFS, ENOMEM), not "this peer or connection is bad": retrying at once cannot succeed.
+bool isResourceExhaustion(int err);
+
 }  // namespace kubevip::lb

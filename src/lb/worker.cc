@@ -7,6 +7,8 @@
 #include <future>
 #include <system_error>
 
+#include "lb/accept_backoff.h"
+#include "lb/descriptor_budget.h"
 #include "lb/http_session.h"
 #include "lb/socket_util.h"
 #include "lb/tcp_session.h"
@@ -32,20 +34,17 @@ class Worker::Listener final : public Handler {
       UniqueFd client(::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &len,
                                 SOCK_NONBLOCK | SOCK_CLOEXEC));
       if (!client.valid()) {
-        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
-        // EMFILE/ENFILE and the like: leave the rest queued until the next readiness edge.
-        spdlog::warn("lb {}: accept: {}", balancer_.config.name,
-                     std::generic_category().message(errno));
-        return;
+        const int err = errno;
+        if (err == EAGAIN || err == EINTR) return endEpisode();
+        // accept(2): network errors already pending on the new connection are reported here; that
+        // connection is gone, the next one may be fine.
+        if (isPendingNetworkError(err)) continue;
+        // Out of descriptors or memory (or a failure nobody expected): retrying at once cannot
+        // succeed and the level-triggered listener would wake this thread again at once.
+        return pause(err);
       }
-      // The limit is checked after accept: closing at once tells the client immediately
-      // instead of leaving it in the kernel's accept queue.
-      if (balancer_.connections.fetch_add(1, std::memory_order_relaxed) >=
-          balancer_.config.max_connections) {
-        balancer_.connections.fetch_sub(1, std::memory_order_relaxed);
-        balancer_.rejected.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
+      endEpisode();
+      if (!admit()) continue;  // closed at once: the client learns now, not after a timeout
       if (balancer_.config.type == config::LoadBalancerType::kHttp) {
         startHttpSession(worker_, balancer_, group_, std::move(client), fromSockaddr(peer));
       } else {
@@ -54,17 +53,107 @@ class Worker::Listener final : public Handler {
     }
   }
 
+  // Called every round: re-arms the listener when its pause has run out.
+  void resumeIfDue(SteadyTime now) {
+    if (backoff_.resumeIfDue(now) && fd_.valid()) arm(EPOLLIN);
+  }
+
   void closeFd() { fd_.reset(); }
   int fd() const { return fd_.get(); }
   int group() const { return group_; }
   EpollRef* ref() { return &ref_; }
 
  private:
+  static bool isPendingNetworkError(int err) {
+    switch (err) {
+      case ECONNABORTED:
+      case EPROTO:
+      case ENETDOWN:
+      case ENOPROTOOPT:
+      case EHOSTDOWN:
+      case ENONET:
+      case EHOSTUNREACH:
+      case EOPNOTSUPP:
+      case ENETUNREACH:
+      case EPERM:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // The limit is checked after accept: closing at once tells the client immediately instead of
+  // leaving it in the kernel's accept queue. First the balancer's maxConnections, then the
+  // process-wide descriptors for connections (descriptor_budget.h).
+  bool admit() {
+    if (balancer_.connections.fetch_add(1, std::memory_order_relaxed) >=
+        balancer_.config.max_connections) {
+      balancer_.connections.fetch_sub(1, std::memory_order_relaxed);
+      balancer_.rejected.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    if (balancer_.descriptors != nullptr &&
+        !balancer_.descriptors->tryAcquire(descriptorsPerSession(balancer_.forwarding))) {
+      balancer_.connections.fetch_sub(1, std::memory_order_relaxed);
+      balancer_.over_descriptor_budget.fetch_add(1, std::memory_order_relaxed);
+      if (!balancer_.refusing_for_descriptors.exchange(true)) {
+        spdlog::warn(
+            "lb {}: every descriptor left for connections is in use ({} are kept for the "
+            "control plane); new connections are closed at once until some end",
+            balancer_.config.name, kControlPlaneReserve);
+      }
+      return false;
+    }
+    if (balancer_.refusing_for_descriptors.load(std::memory_order_relaxed) &&
+        balancer_.refusing_for_descriptors.exchange(false)) {
+      spdlog::info("lb {}: admitting connections again ({} closed for lack of descriptors so far)",
+                   balancer_.config.name,
+                   balancer_.over_descriptor_budget.load(std::memory_order_relaxed));
+    }
+    return true;
+  }
+
+  void pause(int err) {
+    balancer_.accept_failures.fetch_add(1, std::memory_order_relaxed);
+    const bool first = backoff_.onFailure(worker_.now());
+    arm(0);
+    if (first) {
+      episode_began_ = worker_.now();
+      spdlog::warn(
+          "lb {}: worker {}: accept: {}; not accepting on this listener for {} ms (doubling up "
+          "to {} ms while it fails)",
+          balancer_.config.name, worker_.index(), std::generic_category().message(err),
+          toMs(backoff_.currentPause()), toMs(AcceptBackoff::kMaxPause));
+    }
+  }
+
+  void endEpisode() {
+    if (!backoff_.inEpisode()) return;
+    const uint64_t failures = backoff_.onSuccess();
+    spdlog::info("lb {}: worker {}: accepting again after {} failed accepts over {} ms",
+                 balancer_.config.name, worker_.index(), failures,
+                 toMs(worker_.now() - episode_began_));
+  }
+
+  // Listeners stay registered; a paused one is registered for no events.
+  void arm(uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = &ref_;
+    ::epoll_ctl(worker_.epoll_.get(), EPOLL_CTL_MOD, fd_.get(), &ev);
+  }
+
+  static long long toMs(Duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  }
+
   Worker& worker_;
   UniqueFd fd_;
   Balancer& balancer_;
   int group_;
   EpollRef ref_;
+  AcceptBackoff backoff_;
+  SteadyTime episode_began_{};
 };
 
 Session::Session(Worker& worker, Balancer& balancer, int group)
@@ -72,7 +161,12 @@ Session::Session(Worker& worker, Balancer& balancer, int group)
   worker_.link(this);
 }
 
-Session::~Session() { balancer_.connections.fetch_sub(1, std::memory_order_relaxed); }
+Session::~Session() {
+  balancer_.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (balancer_.descriptors != nullptr) {
+    balancer_.descriptors->release(descriptorsPerSession(balancer_.forwarding));
+  }
+}
 
 void Session::close() {
   if (dead) return;
@@ -234,6 +328,7 @@ void Worker::loop() {
       next_tick_ = now_ + kTickInterval;
       tick();
     }
+    for (auto& l : listeners_) l->resumeIfDue(now_);
     // Sessions retired in this round may have had events later in the batch: free them now.
     for (Session* s : graveyard_) delete s;
     graveyard_.clear();

@@ -6,6 +6,11 @@
 // no epoll_ctl calls. Other threads talk to a worker only through runSync(), which runs a function
 // on the worker's thread (woken by an eventfd) and waits for it.
 //
+// Listeners are level-triggered. When accept() fails for lack of descriptors or memory, the
+// listener is disarmed for a back-off (accept_backoff.h) and re-armed by the loop, which wakes at
+// least every 100 ms; connections are admitted against maxConnections and the process-wide
+// descriptor budget (descriptor_budget.h) and closed at once over either.
+//
 // Timeouts (connect, idle, HTTP request/response) are checked by a tick every 100 ms that visits
 // each session; deadlines are therefore precise to 100 ms.
 #pragma once

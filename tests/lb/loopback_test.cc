@@ -6,16 +6,21 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "common/time_source.h"
 #include "common/unique_fd.h"
+#include "lb/descriptor_budget.h"
 #include "lb/load_balancer_set.h"
 
 namespace kubevip::lb {
@@ -173,9 +178,15 @@ config::LoadBalancer balancer(const std::string& name, std::vector<uint16_t> por
   return lb;
 }
 
+// For sets that never bind to a VIP, whose timers therefore never run.
+ManualTimeSource& unusedTime() {
+  static ManualTimeSource time;
+  return time;
+}
+
 std::unique_ptr<LoadBalancerSet> startSet(const config::LoadBalancer& lb, uint16_t& port,
                                           DataPlaneOptions options = {}) {
-  auto set = LoadBalancerSet::create({lb}, std::nullopt, 2, options);
+  auto set = LoadBalancerSet::create({lb}, std::nullopt, 2, unusedTime(), options);
   EXPECT_TRUE(set);
   EXPECT_TRUE((*set)->start());
   auto ep = (*set)->listeningEndpoint(lb.name);
@@ -435,12 +446,13 @@ TEST(LoopbackTest, VipListenerFollowsAcquireAndRelease) {
   auto lb = balancer("vip", {hold.port()});
   lb.bind_to_vip = true;
   lb.port = 0;
-  auto created = LoadBalancerSet::create({lb}, kLoopback, 2);
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback, 2, time);
   ASSERT_TRUE(created);
   auto set = std::move(*created);
   ASSERT_TRUE(set->start());
   EXPECT_FALSE(set->listeningEndpoint("vip"));  // not before the VIP is ours
-  ASSERT_TRUE(set->onVipAcquired());
+  set->onVipAcquired();
   auto ep = set->listeningEndpoint("vip");
   ASSERT_TRUE(ep);
   EXPECT_EQ(ep->address, kLoopback);
@@ -459,7 +471,7 @@ TEST(LoopbackTest, VipListenerFollowsAcquireAndRelease) {
   sin.sin_port = htons(ep->port);
   EXPECT_NE(::connect(probe.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
   // And it can be acquired again.
-  EXPECT_TRUE(set->onVipAcquired());
+  set->onVipAcquired();
   EXPECT_TRUE(set->listeningEndpoint("vip"));
 }
 
@@ -482,11 +494,12 @@ TEST(LoopbackTest, Ipv6VipAndBackend) {
   config::LoadBalancer lb = balancer("six", {});
   lb.backends.push_back(config::Backend{kLoopback6, ntohs(sin6.sin6_port)});
   lb.bind_to_vip = true;
-  auto created = LoadBalancerSet::create({lb}, kLoopback6, 1);
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback6, 1, time);
   ASSERT_TRUE(created);
   auto set = std::move(*created);
   ASSERT_TRUE(set->start());
-  ASSERT_TRUE(set->onVipAcquired());
+  set->onVipAcquired();
   auto ep = set->listeningEndpoint("six");
   ASSERT_TRUE(ep);
   EXPECT_TRUE(ep->address.isV6());
@@ -501,6 +514,188 @@ TEST(LoopbackTest, Ipv6VipAndBackend) {
   ::shutdown(fd.get(), SHUT_WR);
   EXPECT_EQ(readAll(fd.get()), "v6 hello");
   server.join();
+}
+
+// A listening socket on 127.0.0.1:port without SO_REUSEPORT: a balancer cannot bind beside it.
+UniqueFd takePort(uint16_t& port) { return listenLoopback(port); }
+
+bool connects(uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) == 0;
+}
+
+TEST(LoopbackTest, VipListenerIsRetriedUntilThePortIsFree) {
+  TestServer hold([](int fd) {
+    sendAll(fd, "hi\n");
+    readAll(fd);
+  });
+  uint16_t port = 0;
+  UniqueFd squatter = takePort(port);
+  auto lb = balancer("retry", {hold.port()});
+  lb.bind_to_vip = true;
+  lb.port = port;
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback, 2, time);
+  ASSERT_TRUE(created);
+  auto set = std::move(*created);
+  ASSERT_TRUE(set->start());
+  set->onVipAcquired();
+  EXPECT_FALSE(set->stats("retry")->listening);
+  EXPECT_EQ(set->stats("retry")->bind_failures, 1u);
+  time.advance(100ms);  // the first retry: the port is still taken
+  EXPECT_FALSE(set->stats("retry")->listening);
+  EXPECT_EQ(set->stats("retry")->bind_failures, 2u);
+  squatter.reset();
+  time.advance(200ms);  // the second retry, twice as late, finds it free
+  ASSERT_TRUE(set->stats("retry")->listening);
+  EXPECT_EQ(set->stats("retry")->bind_failures, 2u);
+  EXPECT_EQ(time.activeTimers(), 0u);
+  UniqueFd fd = connectTo(port);
+  std::string carry;
+  EXPECT_EQ(readUntil(fd.get(), "\n", carry), "hi\n");
+}
+
+TEST(LoopbackTest, ReleasingTheVipStopsTheListenRetries) {
+  TestServer a(namedCollector("a"));
+  uint16_t port = 0;
+  UniqueFd squatter = takePort(port);
+  auto lb = balancer("gone", {a.port()});
+  lb.bind_to_vip = true;
+  lb.port = port;
+  ManualTimeSource time;
+  auto created = LoadBalancerSet::create({lb}, kLoopback, 2, time);
+  ASSERT_TRUE(created);
+  auto set = std::move(*created);
+  ASSERT_TRUE(set->start());
+  set->onVipAcquired();
+  EXPECT_EQ(set->stats("gone")->bind_failures, 1u);
+  set->onVipReleased();
+  EXPECT_EQ(time.activeTimers(), 0u);
+  squatter.reset();
+  time.advance(10s);
+  EXPECT_FALSE(set->stats("gone")->listening);
+  EXPECT_EQ(set->stats("gone")->bind_failures, 1u);
+  EXPECT_FALSE(connects(port));
+}
+
+TEST(LoopbackTest, ConnectionsOverTheDescriptorBudgetAreClosedAtOnce) {
+  TestServer hold([](int fd) {
+    sendAll(fd, "hi\n");
+    readAll(fd);
+  });
+  auto lb = balancer("budget", {hold.port()});
+  // Room for exactly one connection beside the control plane's reserve and the workers' own.
+  const auto plan = planDescriptors({lb}, Forwarding::kCopy, 2, 1'000'000);
+  DataPlaneOptions options;
+  options.descriptor_limit = plan.reserve + plan.fixed + 2;
+  uint16_t port = 0;
+  auto set = startSet(lb, port, options);
+  std::string carry;
+  UniqueFd first = connectTo(port);
+  EXPECT_EQ(readUntil(first.get(), "\n", carry), "hi\n");
+  UniqueFd second = connectTo(port);
+  char c;
+  EXPECT_EQ(::recv(second.get(), &c, 1, 0), 0);  // closed at once, not left waiting
+  EXPECT_EQ(set->stats("budget")->over_descriptor_budget, 1u);
+  first.reset();
+  // The first connection's descriptors come back once the proxy has seen it close.
+  for (int i = 0; i < 500 && set->stats("budget")->connections > 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  UniqueFd third = connectTo(port);
+  carry.clear();
+  EXPECT_EQ(readUntil(third.get(), "\n", carry), "hi\n");
+}
+
+// Every free descriptor of this process taken, so the next accept() fails with EMFILE; given
+// back on destruction. The soft limit is lowered first so that only a few are needed.
+class DescriptorHog {
+ public:
+  DescriptorHog() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    int highest = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      highest = std::max(highest, std::stoi(entry.path().filename().string()));
+    }
+    rlimit low = saved_;
+    low.rlim_cur = static_cast<rlim_t>(highest + 64);
+    ::setrlimit(RLIMIT_NOFILE, &low);
+    for (int fd; (fd = ::dup(0)) >= 0;) fds_.emplace_back(fd);
+  }
+  ~DescriptorHog() {
+    fds_.clear();
+    ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  // Gives one descriptor back.
+  void releaseOne() { fds_.pop_back(); }
+
+ private:
+  rlimit saved_{};
+  std::vector<UniqueFd> fds_;
+};
+
+TEST(LoopbackTest, AcceptOutOfDescriptorsPausesTheListenerInsteadOfSpinning) {
+  TestServer hold([](int fd) {
+    sendAll(fd, "hi\n");
+    readAll(fd);
+  });
+  uint16_t port = 0;
+  auto set = startSet(balancer("emfile", {hold.port()}), port);
+  constexpr int kClients = 4;
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    setTimeouts(clients.back().get());
+  }
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  {
+    DescriptorHog hog;
+    // The kernel completes the handshakes; the connections wait in the listeners' queues.
+    for (auto& c : clients) {
+      ASSERT_EQ(::connect(c.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    }
+    std::this_thread::sleep_for(500ms);
+    // Two workers, each pausing 100, 200 then 400 ms: a handful of failed accepts. Without the
+    // pause a level-triggered listener fails again at once, thousands of times.
+    const auto failures = set->stats("emfile")->accept_failures;
+    EXPECT_GE(failures, 1u);
+    EXPECT_LE(failures, 10u);
+  }
+  // Descriptors are back: the paused listeners resume and the waiting clients are served.
+  for (auto& c : clients) {
+    std::string carry;
+    EXPECT_EQ(readUntil(c.get(), "\n", carry), "hi\n");
+  }
+}
+
+TEST(LoopbackTest, ABackendSocketMissingForLackOfDescriptorsIsNotTheBackendsFault) {
+  TestServer a(namedCollector("a"));
+  uint16_t port = 0;
+  auto lb = balancer("local", {a.port()});
+  lb.connect_retries = 0;
+  auto set = startSet(lb, port);
+  UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  setTimeouts(client.get());
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sin.sin_port = htons(port);
+  {
+    DescriptorHog hog;
+    hog.releaseOne();  // room for the accepted socket, none for the backend's
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+    char c;
+    EXPECT_EQ(::recv(client.get(), &c, 1, 0), 0);  // closed: no backend socket to forward to
+  }
+  EXPECT_EQ(set->stats("local")->connect_failures, 1u);
+  EXPECT_TRUE(set->backendUp("local", 0));
 }
 
 TEST(LoopbackTest, StopClosesListeners) {
