@@ -107,6 +107,8 @@ git -C "$root/root/kube-vip" checkout --quiet "$commit"
 in_root() {
   unshare --mount --propagation private -- bash -euc '
     root=$1; shift
+    # The root must be a mount point of its own: `ip netns exec` makes "/" a slave mount.
+    mount --bind "$root" "$root"
     mount -t proc proc "$root/proc"
     mount -t sysfs sysfs "$root/sys"
     mount --rbind /dev "$root/dev"
