@@ -142,6 +142,13 @@ struct ElectionTiming {
   friend bool operator==(const ElectionTiming&, const ElectionTiming&) = default;
 };
 
+// How late the kernel may remove an address after its valid lifetime ran out: lifetimes are
+// whole seconds and the expiry work is scheduled with round_jiffies_up(); the README's measurement
+// ("Kernel expiry of a dead daemon's VIP") saw it at most 0.24 s late, so one second leaves room.
+// A dead holder's VIP is gone at most lifetime + this after its last renewal: the validator and
+// the VIP controller both reason from it.
+inline constexpr std::chrono::seconds kKernelExpirySlack{1};
+
 struct VipTiming {
   std::chrono::seconds valid_lifetime{1};  // kernel drops the VIP this long after the last renewal
   milliseconds renew_interval{200};

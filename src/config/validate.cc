@@ -289,11 +289,10 @@ class Validator {
     // The leader uses the Lease until s + leaseDuration - renewDeadline (s: when it sent its last
     // successful renewal; election/lease_elector.h); others may take the Lease from
     // s + leaseDuration. A leader that died or froze leaves its VIP to the kernel, which drops it
-    // up to lifetime + 1 s after the last renewal (lifetimes are whole seconds and the expiry
-    // timer is rounded up: ../LAB-NOTES measured 1.005-1.241 s for 1 s). So the old VIP is gone
-    // before anyone may take over only if lifetime + 1 s fits in the renewDeadline margin; the
-    // new holder's probe is then a second guard, not the only one.
-    if (vipLifetimeWithKernelSlack() > k.renew_deadline) {
+    // up to lifetime + kKernelExpirySlack after the last renewal (config.h). So the old VIP is
+    // gone before anyone may take over only if that fits in the renewDeadline margin; the new
+    // holder's probe is then a second guard, not the only one.
+    if (config_.vip_timing.valid_lifetime + kKernelExpirySlack > k.renew_deadline) {
       return fail("vipTiming.lifetime",
                   std::to_string(config_.vip_timing.valid_lifetime.count()) +
                       "s + 1s of kernel expiry rounding exceeds kubernetes.renewDeadline (" +
@@ -313,11 +312,6 @@ class Validator {
                   {"kubernetes.renewDeadline", "kubernetes.retryPeriod"});
     }
     return okStatus();
-  }
-
-  // How long after its last renewal a VIP may still be on a dead holder's interface.
-  std::chrono::seconds vipLifetimeWithKernelSlack() const {
-    return config_.vip_timing.valid_lifetime + std::chrono::seconds(1);
   }
 
   const Config& config_;

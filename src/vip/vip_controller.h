@@ -112,10 +112,7 @@ struct VipCounters {
   uint64_t lease_expired_during_kernel_call = 0;
 };
 
-// How late the kernel may remove an address after its valid lifetime ran out: lifetimes are
-// whole seconds and the expiry work is scheduled with round_jiffies_up(); the README's measurement
-// ("Kernel expiry of a dead daemon's VIP") saw it at most 0.24 s late, so one second leaves room.
-inline constexpr Duration kKernelExpirySlack = std::chrono::seconds(1);
+using config::kKernelExpirySlack;
 
 class VipController {
  public:

@@ -375,11 +375,11 @@ TEST_F(KernelTest, AnnouncementsArriveOnThePeer) {
 TEST_F(KernelTest, NeighborAdvertisementSourceFollowsTheLinkLocalAddress) {
   ASSERT_TRUE(runUntil([&] { return lookupInterface("kva")->link_local_v6.has_value(); },
                        std::chrono::seconds(3)));
-  auto sock = PacketSocket::openForReceiving(b_.index, arpAndNeighborAdvertisementFilter());
+  const IpAddress vip6 = ip("2001:db8::13");
+  auto sock = PacketSocket::openForReceiving(b_.index, addressClaimFilter(vip6));
   ASSERT_TRUE(sock.ok()) << sock.error().describe();
   auto announcer = createPacketAnnouncer(*loop_, *lookupInterface("kva"));
   ASSERT_TRUE(announcer.ok()) << announcer.error().describe();
-  const IpAddress vip6 = ip("2001:db8::13");
   auto next_source = [&]() -> std::optional<IpAddress> {
     std::optional<IpAddress> source;
     if (!(*announcer)->announce(vip6).ok()) return source;
