@@ -209,6 +209,7 @@ Status RaftElector::Core::initOrDispose(Core* core) {
     c.fast_first_election_ = c.options_.start_as_leader;
   } else if (rv == RAFT_CANTBOOTSTRAP) {
     spdlog::info("raft: {} holds an existing cluster state; rejoining", c.options_.data_dir);
+    c.rejoining_ = true;
   } else {
     Error e = raftError("raft_bootstrap", rv, c.raft_.errmsg);
     c.detached_ = true;
@@ -224,6 +225,12 @@ Status RaftElector::Core::start(ElectorCallbacks callbacks) {
   if (fast_first_election_) {
     // start_as_leader: time out first, well before anyone else (raft_elector.h).
     raft_set_election_timeout(&raft_, static_cast<unsigned>(options_.heartbeat_interval.count()));
+  }
+  if (rejoining_) {
+    // Restarted nodes (raft_elector.h): libraft randomizes the election timeout in [1x, 2x), so
+    // every member that acked a leader before we crashed may still be refusing votes for up to
+    // 2 x election_timeout; we wait as long, counted from before we can receive anything.
+    voting_embargo_until_ = now() + 2 * options_.election_timeout;
   }
   int rv = raft_start(&raft_);
   if (rv != 0) {
@@ -398,6 +405,28 @@ void RaftElector::Core::beforeReceive(const struct raft_message* message) {
   if (message->type != RAFT_IO_APPEND_ENTRIES_RESULT) return;
   const auto& result = message->append_entries_result;
   lease_.recordResult(message->server_id, result.term, result.rejected == 0);
+}
+
+bool RaftElector::Core::votingEmbargoed() {
+  if (voting_embargo_until_ == SteadyTime{}) return false;
+  if (now() < voting_embargo_until_) return true;
+  voting_embargo_until_ = SteadyTime{};
+  spdlog::info("raft: {} may vote and campaign again ({} vote requests dropped after the restart)",
+               self_.id, embargoed_vote_requests_);
+  return false;
+}
+
+void RaftElector::Core::voteRequestDropped(const struct raft_message* message) {
+  ++embargoed_vote_requests_;
+  if (embargo_logged_) return;
+  embargo_logged_ = true;
+  spdlog::info(
+      "raft: ignoring a {}vote request from {}: restarted {} ms ago from stored state, this node "
+      "votes only after 2 x election timeout",
+      message->request_vote.pre_vote ? "pre-" : "", memberName(message->server_id),
+      std::chrono::duration_cast<milliseconds>(
+          now() - (voting_embargo_until_ - 2 * options_.election_timeout))
+          .count());
 }
 
 void RaftElector::Core::checkLease() {

@@ -41,6 +41,21 @@
 // data dir; on restart libraft answers RAFT_CANTBOOTSTRAP and we load the stored one. A restarted
 // node rejoins as a follower: with pre-vote on, its early elections cannot win against followers
 // that still hear the leader, so it never bumps the term of a healthy cluster.
+// Restarted nodes. The lease argument above needs every follower that acked the leader to refuse
+// votes until its own election timer runs out. A follower that crashes and restarts forgets the
+// leader it acked: libraft would grant (pre-)votes at once and campaign after one timeout (voting
+// for itself), so within the lease a majority for another candidate could form from it plus
+// members that never acked the leader. Hence a node that starts from an existing data directory
+// neither votes nor campaigns for 2 x election_timeout from its start: the hooks drop every
+// RequestVote (pre-vote or not) unanswered and withhold a follower's ticks (raft_io_hooks.cc).
+// That restores the argument: the node acked a request sent at s before it crashed, so its last
+// reset was at r >= s and before its start t0; without the crash it would have refused until
+// r + its randomized timeout, which is < r + 2 x election_timeout <= t0 + 2 x election_timeout.
+// Forgetting the leader therefore never lets it vote earlier than it would have. A node starting
+// on an empty data dir never acked anyone (a wiped data dir is a new member: clear it only when
+// the node was down for longer than 2 x election_timeout). Hearing a leader during the embargo
+// is fine (the node follows it and acks, which only extends that leader's lease); a TimeoutNow
+// still works (the sender ended its lease before sending it, see graceful stop).
 // Member lists that disagree: libraft trusts each node's log, so nodes bootstrapped with different
 // lists would count majorities differently (possibly two leaders). We cannot detect that across
 // nodes from here, but we refuse to start when the stored configuration differs from the configured
