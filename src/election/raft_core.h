@@ -38,6 +38,7 @@ class RaftElector::Core {
   std::string leaderId() const;
   std::string stateName() const;
   uint64_t term() const { return raft_.current_term; }
+  RaftTransportStats transportStats() const { return raftTransportStats(&transport_); }
 
   // --- hooks (raft_io_hooks.cc) ---
   void installHooks();

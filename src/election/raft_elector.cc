@@ -135,6 +135,7 @@ SteadyTime RaftElector::leadershipValidUntil() const { return core_->validUntil(
 std::string RaftElector::leaderId() const { return core_->leaderId(); }
 std::string RaftElector::raftStateName() const { return core_->stateName(); }
 uint64_t RaftElector::term() const { return core_->term(); }
+RaftTransportStats RaftElector::transportStats() const { return core_->transportStats(); }
 
 // ---------------------------------------------------------------------------------------------
 // Core: set-up and shut-down
@@ -155,15 +156,18 @@ RaftElector::Core::Core(EventLoop& loop, RaftElectorOptions options,
 
 Status RaftElector::Core::initOrDispose(Core* core) {
   Core& c = *core;
-  int rv = raft_uv_tcp_init(&c.transport_, c.loop_.raw());
-  if (rv != 0) {
+  RaftTransportOptions transport;
+  transport.members = c.members_;
+  transport.self_id = c.self_.raft_id;
+  transport.cluster_key = c.options_.cluster_key;
+  if (auto st = raftTransportInit(&c.transport_, c.loop_.raw(), std::move(transport)); !st) {
     delete core;
-    return raftError("raft_uv_tcp_init", rv, nullptr);
+    return st;
   }
-  rv = raft_uv_init(&c.io_, c.loop_.raw(), c.options_.data_dir.c_str(), &c.transport_);
+  int rv = raft_uv_init(&c.io_, c.loop_.raw(), c.options_.data_dir.c_str(), &c.transport_);
   if (rv != 0) {
     Error e = raftError("raft_uv_init " + c.options_.data_dir, rv, c.io_.errmsg);
-    raft_uv_tcp_close(&c.transport_);
+    raftTransportDestroy(&c.transport_);
     delete core;
     return e;
   }
@@ -182,7 +186,7 @@ Status RaftElector::Core::initOrDispose(Core* core) {
   if (rv != 0) {
     Error e = raftError("raft_init", rv, c.raft_.errmsg);
     raft_uv_close(&c.io_);
-    raft_uv_tcp_close(&c.transport_);
+    raftTransportDestroy(&c.transport_);
     delete core;
     return e;
   }
@@ -243,6 +247,12 @@ Status RaftElector::Core::start(ElectorCallbacks callbacks) {
     return st;
   }
   started_ = true;
+  if (!options_.cluster_key) {
+    spdlog::warn(
+        "raft: no cluster key configured: the Raft port {} is unauthenticated, anyone who can "
+        "reach it from a peer's address can claim to be that peer (set clusterKeyFile)",
+        self_.address);
+  }
   backstop_ = loop_.time().createTimer();
   lease_timer_ = loop_.time().createTimer();
   armBackstop();
@@ -345,7 +355,7 @@ void RaftElector::Core::beginClose() {
   raft_close(&raft_, [](struct raft* r) {
     auto* core = static_cast<Core*>(r->data);
     raft_uv_close(&core->io_);
-    raft_uv_tcp_close(&core->transport_);
+    raftTransportDestroy(&core->transport_);
     core->onClosed();
   });
 }

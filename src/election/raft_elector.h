@@ -81,6 +81,8 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "election/elector.h"
+#include "election/raft_peer_auth.h"
+#include "election/raft_transport.h"
 
 namespace kubevip::election {
 
@@ -92,6 +94,9 @@ struct RaftElectorOptions {
   std::chrono::milliseconds election_timeout{300};
   std::chrono::milliseconds heartbeat_interval{50};
   std::chrono::milliseconds leader_lease{250};
+  // Peers prove this key and protect every message with it (raft_transport.h); unset: the Raft
+  // port is unauthenticated, only the address filter applies.
+  std::optional<peer_auth::ClusterKey> cluster_key;
 };
 
 // Builds the options from a configuration (local_peer + remote_peers, data_dir, timing).
@@ -114,6 +119,8 @@ class RaftElector final : public Elector {
   // libraft's view, for status output and tests: "follower", "candidate", "leader", "unavailable".
   std::string raftStateName() const;
   uint64_t term() const;
+  // What the Raft port's transport turned away (raft_transport.h).
+  RaftTransportStats transportStats() const;
 
   class Core;  // libraft state and hooks; outlives this object until libraft has closed
 
