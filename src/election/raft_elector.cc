@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "config/loader.h"
 #include "election/raft_core.h"
 
 namespace kubevip::election {
@@ -84,6 +85,9 @@ Result<RaftElectorOptions> raftOptionsFromConfig(const config::Config& config) {
   o.election_timeout = config.election.election_timeout;
   o.heartbeat_interval = config.election.heartbeat_interval;
   o.leader_lease = config.election.leader_lease;
+  auto key = config::readClusterKey(config);
+  if (!key) return key.error();
+  o.cluster_key = *key;
   return o;
 }
 

@@ -5,7 +5,6 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cctype>
 
 namespace kubevip::election::peer_auth {
 namespace {
@@ -66,49 +65,7 @@ Bytes32 frameTag(const Bytes32& key, uint64_t sequence, std::span<const uint8_t>
   return hmac(key, {reinterpret_cast<const uint8_t*>(m.data()), m.size()});
 }
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-Result<ClusterKey> parseClusterKey(std::string_view text) {
-  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  if (text.size() != 2 * kKeySize) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     "a cluster key is 64 hexadecimal digits (32 bytes), this one has " +
-                         std::to_string(text.size()) +
-                         " characters; generate one with `kube-vip sample key`");
-  }
-  ClusterKey key{};
-  for (std::size_t i = 0; i < kKeySize; ++i) {
-    const int hi = hexValue(text[2 * i]);
-    const int lo = hexValue(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       "a cluster key is 64 hexadecimal digits; found '" +
-                           std::string(text.substr(2 * i, 2)) + "' at position " +
-                           std::to_string(2 * i + 1));
-    }
-    key[i] = static_cast<uint8_t>(hi * 16 + lo);
-  }
-  return key;
-}
-
-std::string formatClusterKey(const ClusterKey& key) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : key) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  return out;
-}
 
 std::array<uint8_t, kHelloSize> encodeHello(const Hello& hello) {
   std::array<uint8_t, kHelloSize> out{};

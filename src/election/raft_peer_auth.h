@@ -46,7 +46,7 @@ namespace kubevip::election::peer_auth {
 
 constexpr std::size_t kKeySize = 32;
 using Bytes32 = std::array<uint8_t, 32>;
-using ClusterKey = Bytes32;
+using ClusterKey = Bytes32;  // config::ClusterKey; as text, config::parseClusterKey
 using Nonce = Bytes32;
 using Tag = Bytes32;
 
@@ -56,10 +56,6 @@ constexpr std::size_t kProofSize = 32;
 constexpr std::size_t kFrameHeaderSize = 4;
 constexpr std::size_t kFrameTagSize = 32;
 constexpr std::size_t kMaxFramePayload = 64 * 1024;
-
-// The cluster key as text: 64 hexadecimal digits (surrounding whitespace ignored).
-Result<ClusterKey> parseClusterKey(std::string_view text);
-std::string formatClusterKey(const ClusterKey& key);
 
 struct Hello {
   uint64_t client_id = 0;

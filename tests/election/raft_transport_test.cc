@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <random>
 
+#include "config/values.h"
 #include "election/raft_elector.h"
 #include "election/raft_members.h"
 #include "election/raft_peer_auth.h"
@@ -141,13 +142,13 @@ TEST(PeerAuthTest, FramesThatAreReplayedReorderedAlteredOrForeignAreRejected) {
 }
 
 TEST(PeerAuthTest, ClusterKeyText) {
-  auto key = parseClusterKey(" " + formatClusterKey(testKey()) + "\n");
+  auto key = config::parseClusterKey(" " + config::formatClusterKey(testKey()) + "\n");
   ASSERT_TRUE(key) << key.error().describe();
   EXPECT_EQ(*key, testKey());
-  EXPECT_EQ(formatClusterKey(testKey()),
+  EXPECT_EQ(config::formatClusterKey(testKey()),
             "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
-  EXPECT_FALSE(parseClusterKey("abc"));
-  EXPECT_FALSE(parseClusterKey(std::string(63, '0') + "g"));
+  EXPECT_FALSE(config::parseClusterKey("abc"));
+  EXPECT_FALSE(config::parseClusterKey(std::string(63, '0') + "g"));
 }
 
 // ---- attacks over loopback
