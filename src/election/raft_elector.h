@@ -1,7 +1,8 @@
 // RaftElector: leader election among the configured members with libraft 0.15 (Debian
 // libraft-dev) over TCP, plus a leader lease so that "I lead" is a claim with an end date.
 //
-// Data flow. libraft runs on the daemon's libuv loop with its own uv transport and on-disk log in
+// Data flow. libraft runs on the daemon's libuv loop with our transport (raft_transport.h: only
+// configured peers, and with a cluster key only peers that prove it) and its on-disk log in
 // data_dir (term and vote are fdatasync'ed on the loop thread; segments are pre-allocated small).
 // Nothing but leadership is replicated: the log holds the bootstrap configuration (libraft 0.15
 // appends nothing when a leader is elected; the data dir stays at a few hundred bytes), and a

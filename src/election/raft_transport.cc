@@ -668,6 +668,7 @@ void raftTransportDestroy(struct raft_uv_transport* transport) {
 }
 
 RaftTransportStats raftTransportStats(const struct raft_uv_transport* transport) {
+  if (transport->impl == nullptr) return {};  // already destroyed
   return static_cast<const Transport*>(transport->impl)->stats;
 }
 
