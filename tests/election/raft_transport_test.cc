@@ -296,7 +296,7 @@ class RaftTransportTest : public ::testing::Test {
     o.local = nodes_[i].peer;
     for (const auto& n : nodes_) o.members.push_back(n.peer);
     o.data_dir = dir_ + "/" + nodes_[i].peer.id;
-    o.cluster_key = testKey();
+    if (with_key_) o.cluster_key = testKey();
     auto elector = RaftElector::create(*loop_, o);
     ASSERT_TRUE(elector) << elector.error().describe();
     nodes_[i].elector = std::move(*elector);
@@ -354,6 +354,7 @@ class RaftTransportTest : public ::testing::Test {
   std::unique_ptr<EventLoop> loop_;
   std::string dir_;
   std::array<Node, kNodes> nodes_;
+  bool with_key_ = true;
 };
 
 TEST_F(RaftTransportTest, AClusterWithAKeyElectsAndStaysStable) {
@@ -376,6 +377,22 @@ TEST_F(RaftTransportTest, AConnectionFromANonPeerAddressIsClosedAtOnce) {
   EXPECT_TRUE(runUntil([&] { return stranger.closed(); }, seconds(2)));
   EXPECT_TRUE(stranger.received().empty());
   EXPECT_EQ(nodes_[leader].elector->transportStats().refused_addresses, 1u);
+}
+
+// Without a key the address filter still applies, and libraft's own wire format is kept.
+TEST_F(RaftTransportTest, WithoutAKeyOnlyPeerAddressesAreAccepted) {
+  with_key_ = false;
+  const int leader = electLeader();
+  ASSERT_GE(leader, 0);
+  RawPeer stranger("127.0.0.2", nodes_[leader].peer.port);
+  EXPECT_TRUE(runUntil([&] { return stranger.closed(); }, seconds(2)));
+  EXPECT_EQ(nodes_[leader].elector->transportStats().refused_addresses, 1u);
+  // From a peer's address, a preamble claiming an id that is not a member is refused too.
+  RawPeer impostor("127.0.0.1", nodes_[leader].peer.port);
+  impostor.send(libraftPreamble(raftIdOf("someone-else"), "127.0.0.1:1"));
+  EXPECT_TRUE(runUntil([&] { return impostor.closed(); }, seconds(2)));
+  EXPECT_GE(nodes_[leader].elector->transportStats().refused_handshakes, 1u);
+  EXPECT_GE(nodes_[leader].elector->transportStats().connections_accepted, 2u);
 }
 
 // A forged RequestVote with a far higher term and disrupt_leader set would depose the leader if
