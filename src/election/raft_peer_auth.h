@@ -55,7 +55,7 @@ constexpr std::size_t kChallengeSize = 4 + 32 + 32;
 constexpr std::size_t kProofSize = 32;
 constexpr std::size_t kFrameHeaderSize = 4;
 constexpr std::size_t kFrameTagSize = 32;
-constexpr std::size_t kMaxFramePayload = 64 * 1024;
+constexpr std::size_t kMaxFramePayload = std::size_t{64} * 1024;
 
 struct Hello {
   uint64_t client_id = 0;

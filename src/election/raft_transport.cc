@@ -20,7 +20,7 @@ using peer_auth::ClusterKey;
 constexpr uint64_t kLibraftProtocol = 1;   // UV__TCP_HANDSHAKE_PROTOCOL of libraft's transport
 constexpr std::size_t kPreambleHead = 24;  // protocol, id, address length (little endian)
 constexpr std::size_t kMaxAddress = 256;
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
 void putLe64(uint64_t v, std::string& out) {
   for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
@@ -334,7 +334,7 @@ class Transport {
     const std::string preamble = encodePreamble(options_.self_id, self_address_);
     c->sealer->seal({reinterpret_cast<const uint8_t*>(preamble.data()), preamble.size()}, out);
     writeBytes(reinterpret_cast<uv_stream_t*>(c->tcp), std::move(out));
-    uv_stream_t* end = reinterpret_cast<uv_stream_t*>(c->raft_end);
+    auto* end = reinterpret_cast<uv_stream_t*>(c->raft_end);
     c->raft_end = nullptr;
     --c->open_handles;
     handOverOutgoing(c, end);
@@ -345,7 +345,7 @@ class Transport {
   bool startBridge(Conn* c) {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      refuse(c, std::string("socketpair: ") + std::strerror(errno), true);
+      refuse(c, systemError("socketpair", errno).describe(), true);
       return false;
     }
     c->bridge = static_cast<uv_pipe_t*>(raft_malloc(sizeof(uv_pipe_t)));
@@ -425,7 +425,7 @@ class Transport {
       if (c->preamble.size() < kPreambleHead + len) return;
       plain = c->preamble.substr(kPreambleHead + len);
       const std::string* address = memberAddress(c->peer_id);
-      uv_stream_t* end = reinterpret_cast<uv_stream_t*>(c->raft_end);
+      auto* end = reinterpret_cast<uv_stream_t*>(c->raft_end);
       c->raft_end = nullptr;
       --c->open_handles;
       handOverIncoming(c, end, *address);
