@@ -106,6 +106,22 @@ TEST(PeerAuthTest, FramesGoldenVector) {
   EXPECT_EQ(opener.framesAccepted(), 2u);
 }
 
+TEST(PeerAuthTest, LargeWritesAreSplitIntoFramesAndJoinedAgain) {
+  const SessionKeys keys = deriveSessionKeys(testKey(), testTranscript());
+  std::string data(3 * kMaxFramePayload + 123, '\0');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7);
+  FrameSealer sealer(keys.server_to_client);
+  std::string frames;
+  sealer.seal(bytesOf(data), frames);
+  EXPECT_EQ(frames.size(), data.size() + 4 * (kFrameHeaderSize + kFrameTagSize));
+  FrameOpener opener(keys.server_to_client);
+  std::string plain;
+  ASSERT_TRUE(opener.open(bytesOf(frames.substr(0, 100000)), plain));
+  ASSERT_TRUE(opener.open(bytesOf(frames.substr(100000)), plain));
+  EXPECT_EQ(plain, data);
+  EXPECT_EQ(opener.framesAccepted(), 4u);
+}
+
 TEST(PeerAuthTest, FramesThatAreReplayedReorderedAlteredOrForeignAreRejected) {
   const SessionKeys keys = deriveSessionKeys(testKey(), testTranscript());
   FrameSealer sealer(keys.client_to_server);
