@@ -3,12 +3,14 @@
 # lab (tests/e2e/lib/lab.sh: three nodes and a client on one bridge), with one client prober.
 #
 #   bench/failover/run.sh [--trials N] [--quick] [--systems LIST] [--events LIST] [--out DIR]
+#                         [--cluster-key]
 #
 #   --trials N     trials per event and system (default 5)
 #   --quick        2 trials, to try the machinery
 #   --systems L    comma list of kube-vip, keepalived-1, keepalived-0.1 (default all three)
 #   --events L     comma list of node-lost, process-kill, clean-stop (default all three)
 #   --out DIR      also write DIR/table.md, DIR/trials.jsonl and the logs of the run there
+#   --cluster-key  kube-vip's Raft peers authenticate with a cluster key (clusterKeyFile)
 #   Needs root. KUBEVIP_BIN overrides the daemon (default bin/kube-vip of the checkout).
 #
 # What runs where: node_server.py on every node answers each TCP connection with the node's name;
@@ -41,10 +43,11 @@ TRIALS=5
 SYSTEMS="kube-vip,keepalived-1,keepalived-0.1"
 EVENTS="node-lost,process-kill,clean-stop"
 OUT_DIR=""
+CLUSTER_KEY=""
 SETTLE=1.0      # seconds observed after the takeover (overlaps, flapping)
 PRE_EVENT=0.3   # seconds of prober history before the event, plus a random 0-1 s (see run_trial)
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --trials) TRIALS=$2; shift ;;
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --systems) SYSTEMS=$2; shift ;;
     --events) EVENTS=$2; shift ;;
     --out) OUT_DIR=$2; shift ;;
+    --cluster-key) CLUSTER_KEY=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -96,15 +100,19 @@ mono_now() {
 SYS=""
 
 kv_config() {
-  local k=$1 leader=()
+  local k=$1 leader=() key=""
   [ "$k" != 1 ] || leader=(--start-as-leader)
+  if [ -n "$CLUSTER_KEY" ]; then
+    [ -s "$LAB_DIR/cluster.key" ] || "$KUBEVIP_BIN" sample key >"$LAB_DIR/cluster.key"
+    key=$'\n'"clusterKeyFile: $LAB_DIR/cluster.key"
+  fi
   lab_write_config "$LAB_DIR/kv.node$k.yaml" --node "$k" --nodes 3 "${leader[@]}" \
     --lifetime 1s --renew 200ms --announce 3s --burst 3 --extra "election:
   timeout: 300ms
   heartbeat: 50ms
   leaderLease: 250ms
   probeInterval: 20ms
-  probesUnanswered: 3"
+  probesUnanswered: 3$key"
 }
 
 ka_config() {  # ka_config K ADVERT_INT

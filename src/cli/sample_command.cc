@@ -1,4 +1,7 @@
 // `sample config`: a complete, valid configuration from flags, to start a file from.
+// `sample key`: a fresh random Raft cluster key (64 hex digits) for clusterKeyFile.
+#include <openssl/rand.h>
+
 #include <memory>
 #include <ostream>
 
@@ -95,6 +98,19 @@ void addSampleCommand(CLI::App& app, CommandContext& context) {
     auto config = buildSample(*o);
     if (!config.ok()) return context.fail(config.error());
     *context.env.out << config::renderConfigYaml(*config);
+    context.exit_status = 0;
+  });
+
+  CLI::App* key = sample->add_subcommand(
+      "key",
+      "Print a new random Raft cluster key (store it in the file named by clusterKeyFile, "
+      "mode 0600, the same on every member)");
+  key->callback([&context] {
+    config::ClusterKey bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+      return context.fail(makeError(ErrorCode::kSystem, "no random bytes from OpenSSL"));
+    }
+    *context.env.out << config::formatClusterKey(bytes) << "\n";
     context.exit_status = 0;
   });
 }

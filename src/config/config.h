@@ -38,6 +38,8 @@
 //   valid_lft vipTiming.renewInterval          duration, 200ms         renewInterval*2 <= lifetime
 //   vipTiming.announceInterval       duration, 3s            >= 100ms
 //   vipTiming.announceBurst          int, 3                  1-10 packets on acquisition
+//   clusterKeyFile                   path                    file holding the Raft cluster key
+//                                                            (64 hex digits; `kube-vip sample key`)
 //   kubernetes (absent: Raft)        mapping                 elect with a Lease instead of Raft
 //     leaseName                      string, plndr-cp-lock
 //     leaseNamespace                 string, kube-system
@@ -48,7 +50,8 @@
 //     kubeconfig                     path                    empty: in-cluster service account
 //
 // Environment variables (original names): vip_interface, vip_address, vip_arp, vip_singlenode,
-// vip_startleader, vip_localpeer (id:address:port), vip_peers (comma list), vip_loglevel.
+// vip_startleader, vip_localpeer (id:address:port), vip_peers (comma list), vip_loglevel; ours:
+// vip_clusterkeyfile (clusterKeyFile) and vip_clusterkey (the key itself, instead of a file).
 #pragma once
 
 #include <chrono>
@@ -184,6 +187,10 @@ struct Config {
   bool single_node = false;
   bool start_as_leader = false;
   std::vector<LoadBalancer> load_balancers;
+  // The Raft cluster key (src/election/raft_peer_auth.h): a file naming it, or the key itself from
+  // the environment (never written to a file by renderConfigYaml). Both empty: unauthenticated.
+  std::string cluster_key_file;
+  std::string cluster_key;
 
   ElectionTiming election;
   // Set in the in-cluster mode: elect with a Lease instead of Raft.

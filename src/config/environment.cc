@@ -69,6 +69,14 @@ Status applyEnvironment(Config& config, const Getenv& getenv) {
     config.origins.eraseBelow("remotePeers");
     config.origins.set("remotePeers", originOf("vip_peers"));
   }
+  if (auto text = lookup(getenv, "vip_clusterkeyfile")) {
+    config.cluster_key_file = *text;
+    config.origins.set("clusterKeyFile", originOf("vip_clusterkeyfile"));
+  }
+  if (auto text = lookup(getenv, "vip_clusterkey")) {
+    config.cluster_key = *text;
+    config.origins.set("clusterKey", originOf("vip_clusterkey"));
+  }
   if (auto text = lookup(getenv, "vip_loglevel")) {
     config.log_level = *text;
     config.origins.set("logLevel", originOf("vip_loglevel"));

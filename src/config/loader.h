@@ -10,6 +10,8 @@
 // Nothing here throws: yaml-cpp's exceptions are caught inside.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -38,6 +40,10 @@ Status applyEnvironment(Config& config, const Getenv& getenv);
 // that the interface exists (through interface_exists, so that tests need no real interface).
 Status validateConfig(const Config& config,
                       const std::function<bool(const std::string&)>& interface_exists);
+
+// The Raft cluster key: from vip_clusterkey if set, else read from clusterKeyFile; nullopt when
+// neither is set. Errors name the variable or the file (and where clusterKeyFile was set).
+Result<std::optional<std::array<uint8_t, 32>>> readClusterKey(const Config& config);
 
 // YAML with every key of the file, including defaults, that parseConfigYaml reads back to an equal
 // Config. Runtime settings (log level, data dir) are not part of the file.

@@ -46,6 +46,7 @@ class Validator {
     }
     if (auto s = checkElection(); !s.ok()) return s;
     if (auto s = checkVipTiming(); !s.ok()) return s;
+    if (auto key = readClusterKey(config_); !key.ok()) return key.error();
     if (auto s = checkKubernetes(); !s.ok()) return s;
     return checkStopTiming();
   }

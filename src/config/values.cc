@@ -266,3 +266,52 @@ Result<bool> parseBool(std::string_view text) {
 }
 
 }  // namespace kubevip::config
+
+namespace kubevip::config {
+namespace {
+
+int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+Result<ClusterKey> parseClusterKey(std::string_view text) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  ClusterKey key{};
+  if (text.size() != 2 * key.size()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "a cluster key is 64 hexadecimal digits (32 bytes), this one has " +
+                         std::to_string(text.size()) +
+                         " characters; generate one with `kube-vip sample key`");
+  }
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const int hi = hexDigit(text[2 * i]);
+    const int lo = hexDigit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return makeError(ErrorCode::kInvalidArgument, "a cluster key is 64 hexadecimal digits; '" +
+                                                        std::string(text.substr(2 * i, 2)) +
+                                                        "' at position " +
+                                                        std::to_string(2 * i + 1) + " is not");
+    }
+    key[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return key;
+}
+
+std::string formatClusterKey(const ClusterKey& key) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : key) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  return out;
+}
+
+}  // namespace kubevip::config

@@ -4,6 +4,7 @@
 // caller prefixes it with where the text came from.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -42,6 +43,11 @@ std::string formatDuration(std::chrono::milliseconds d);
 Result<LoadBalancerType> parseLoadBalancerType(std::string_view text);
 // "roundrobin" or "leastconn".
 Result<BalanceAlgorithm> parseBalanceAlgorithm(std::string_view text);
+
+// The Raft cluster key: 64 hexadecimal digits (32 bytes); surrounding whitespace is ignored.
+using ClusterKey = std::array<uint8_t, 32>;
+Result<ClusterKey> parseClusterKey(std::string_view text);
+std::string formatClusterKey(const ClusterKey& key);
 
 // true/false/1/0 (environment variables and flag values).
 Result<bool> parseBool(std::string_view text);

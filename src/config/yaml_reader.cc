@@ -426,9 +426,9 @@ class Reader {
 
   Status readConfig(const Field& root, Config& out) {
     origins_.set("", source_);
-    auto entries = openMap(
-        root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP", "singleNode",
-               "startAsLeader", "loadBalancers", "election", "vipTiming", "kubernetes"});
+    auto entries = openMap(root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP",
+                                  "singleNode", "startAsLeader", "loadBalancers", "election",
+                                  "vipTiming", "kubernetes", "clusterKeyFile"});
     if (!entries.ok()) return entries.error();
     for (auto& [key, value] : *entries) {
       Status s;
@@ -448,6 +448,7 @@ class Reader {
       if (key == "singleNode") s = readBool(value, out.single_node);
       if (key == "startAsLeader") s = readBool(value, out.start_as_leader);
       if (key == "loadBalancers") s = readLoadBalancers(value, out.load_balancers);
+      if (key == "clusterKeyFile") s = readString(value, out.cluster_key_file);
       if (key == "election") s = readElection(value, out.election);
       if (key == "vipTiming") s = readVipTiming(value, out.vip_timing);
       if (key == "kubernetes") {

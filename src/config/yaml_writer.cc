@@ -72,6 +72,9 @@ std::string renderConfigYaml(const Config& config) {
   out << YAML::Key << "gratuitousARP" << YAML::Value << config.gratuitous_arp;
   out << YAML::Key << "singleNode" << YAML::Value << config.single_node;
   out << YAML::Key << "startAsLeader" << YAML::Value << config.start_as_leader;
+  if (!config.cluster_key_file.empty()) {
+    out << YAML::Key << "clusterKeyFile" << YAML::Value << config.cluster_key_file;
+  }
   out << YAML::Key << "loadBalancers" << YAML::Value << YAML::BeginSeq;
   for (const LoadBalancer& lb : config.load_balancers) emitLoadBalancer(out, lb);
   out << YAML::EndSeq;

@@ -38,6 +38,7 @@ class RaftElector::Core {
   std::string leaderId() const;
   std::string stateName() const;
   uint64_t term() const { return raft_.current_term; }
+  RaftTransportStats transportStats() const { return raftTransportStats(&transport_); }
 
   // --- hooks (raft_io_hooks.cc) ---
   void installHooks();
@@ -48,6 +49,11 @@ class RaftElector::Core {
   // Records an AppendEntries/InstallSnapshot about to be sent; returns the lease's sequence number.
   uint64_t recordSend(const struct raft_message* message);
   void beforeReceive(const struct raft_message* message);
+  // True while a node restarted from stored state must neither vote nor campaign (raft_elector.h,
+  // "Restarted nodes"): the hooks drop RequestVote messages and withhold a follower's ticks.
+  bool votingEmbargoed();
+  // A RequestVote dropped by the embargo (logged once per embargo, counted).
+  void voteRequestDropped(const struct raft_message* message);
 
  private:
   friend struct HookAccess;
@@ -91,7 +97,11 @@ class RaftElector::Core {
   std::function<void()> done_;
 
   bool started_ = false;
-  bool fast_first_election_ = false;  // start_as_leader on a fresh cluster
+  bool fast_first_election_ = false;   // start_as_leader on a fresh cluster
+  bool rejoining_ = false;             // started from an existing data directory
+  SteadyTime voting_embargo_until_{};  // rejoining_: no vote, no campaign before this
+  bool embargo_logged_ = false;
+  uint64_t embargoed_vote_requests_ = 0;
   bool reported_leading_ = false;
   std::string reported_leader_;  // last leader id passed to new_leader ("" none)
   bool stopping_ = false;

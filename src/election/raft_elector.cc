@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "config/loader.h"
 #include "config/stop_timing.h"
 #include "election/raft_core.h"
 
@@ -85,6 +86,9 @@ Result<RaftElectorOptions> raftOptionsFromConfig(const config::Config& config) {
   o.election_timeout = config.election.election_timeout;
   o.heartbeat_interval = config.election.heartbeat_interval;
   o.leader_lease = config.election.leader_lease;
+  auto key = config::readClusterKey(config);
+  if (!key) return key.error();
+  o.cluster_key = *key;
   return o;
 }
 
@@ -136,6 +140,7 @@ SteadyTime RaftElector::leadershipValidUntil() const { return core_->validUntil(
 std::string RaftElector::leaderId() const { return core_->leaderId(); }
 std::string RaftElector::raftStateName() const { return core_->stateName(); }
 uint64_t RaftElector::term() const { return core_->term(); }
+RaftTransportStats RaftElector::transportStats() const { return core_->transportStats(); }
 
 // ---------------------------------------------------------------------------------------------
 // Core: set-up and shut-down
@@ -156,15 +161,18 @@ RaftElector::Core::Core(EventLoop& loop, RaftElectorOptions options,
 
 Status RaftElector::Core::initOrDispose(Core* core) {
   Core& c = *core;
-  int rv = raft_uv_tcp_init(&c.transport_, c.loop_.raw());
-  if (rv != 0) {
+  RaftTransportOptions transport;
+  transport.members = c.members_;
+  transport.self_id = c.self_.raft_id;
+  transport.cluster_key = c.options_.cluster_key;
+  if (auto st = raftTransportInit(&c.transport_, c.loop_.raw(), std::move(transport)); !st) {
     delete core;
-    return raftError("raft_uv_tcp_init", rv, nullptr);
+    return st;
   }
-  rv = raft_uv_init(&c.io_, c.loop_.raw(), c.options_.data_dir.c_str(), &c.transport_);
+  int rv = raft_uv_init(&c.io_, c.loop_.raw(), c.options_.data_dir.c_str(), &c.transport_);
   if (rv != 0) {
     Error e = raftError("raft_uv_init " + c.options_.data_dir, rv, c.io_.errmsg);
-    raft_uv_tcp_close(&c.transport_);
+    raftTransportDestroy(&c.transport_);
     delete core;
     return e;
   }
@@ -183,7 +191,7 @@ Status RaftElector::Core::initOrDispose(Core* core) {
   if (rv != 0) {
     Error e = raftError("raft_init", rv, c.raft_.errmsg);
     raft_uv_close(&c.io_);
-    raft_uv_tcp_close(&c.transport_);
+    raftTransportDestroy(&c.transport_);
     delete core;
     return e;
   }
@@ -210,6 +218,7 @@ Status RaftElector::Core::initOrDispose(Core* core) {
     c.fast_first_election_ = c.options_.start_as_leader;
   } else if (rv == RAFT_CANTBOOTSTRAP) {
     spdlog::info("raft: {} holds an existing cluster state; rejoining", c.options_.data_dir);
+    c.rejoining_ = true;
   } else {
     Error e = raftError("raft_bootstrap", rv, c.raft_.errmsg);
     c.detached_ = true;
@@ -226,6 +235,12 @@ Status RaftElector::Core::start(ElectorCallbacks callbacks) {
     // start_as_leader: time out first, well before anyone else (raft_elector.h).
     raft_set_election_timeout(&raft_, static_cast<unsigned>(options_.heartbeat_interval.count()));
   }
+  if (rejoining_) {
+    // Restarted nodes (raft_elector.h): libraft randomizes the election timeout in [1x, 2x), so
+    // every member that acked a leader before we crashed may still be refusing votes for up to
+    // 2 x election_timeout; we wait as long, counted from before we can receive anything.
+    voting_embargo_until_ = now() + 2 * options_.election_timeout;
+  }
   int rv = raft_start(&raft_);
   if (rv != 0) {
     const char* detail = raft_errmsg(&raft_);
@@ -237,6 +252,12 @@ Status RaftElector::Core::start(ElectorCallbacks callbacks) {
     return st;
   }
   started_ = true;
+  if (!options_.cluster_key) {
+    spdlog::warn(
+        "raft: no cluster key configured: the Raft port {} is unauthenticated, anyone who can "
+        "reach it from a peer's address can claim to be that peer (set clusterKeyFile)",
+        self_.address);
+  }
   backstop_ = loop_.time().createTimer();
   lease_timer_ = loop_.time().createTimer();
   armBackstop();
@@ -339,7 +360,7 @@ void RaftElector::Core::beginClose() {
   raft_close(&raft_, [](struct raft* r) {
     auto* core = static_cast<Core*>(r->data);
     raft_uv_close(&core->io_);
-    raft_uv_tcp_close(&core->transport_);
+    raftTransportDestroy(&core->transport_);
     core->onClosed();
   });
 }
@@ -399,6 +420,28 @@ void RaftElector::Core::beforeReceive(const struct raft_message* message) {
   if (message->type != RAFT_IO_APPEND_ENTRIES_RESULT) return;
   const auto& result = message->append_entries_result;
   lease_.recordResult(message->server_id, result.term, result.rejected == 0);
+}
+
+bool RaftElector::Core::votingEmbargoed() {
+  if (voting_embargo_until_ == SteadyTime{}) return false;
+  if (now() < voting_embargo_until_) return true;
+  voting_embargo_until_ = SteadyTime{};
+  spdlog::info("raft: {} may vote and campaign again ({} vote requests dropped after the restart)",
+               self_.id, embargoed_vote_requests_);
+  return false;
+}
+
+void RaftElector::Core::voteRequestDropped(const struct raft_message* message) {
+  ++embargoed_vote_requests_;
+  if (embargo_logged_) return;
+  embargo_logged_ = true;
+  spdlog::info(
+      "raft: ignoring a {}vote request from {}: restarted {} ms ago from stored state, this node "
+      "votes only after 2 x election timeout",
+      message->request_vote.pre_vote ? "pre-" : "", memberName(message->server_id),
+      std::chrono::duration_cast<milliseconds>(
+          now() - (voting_embargo_until_ - 2 * options_.election_timeout))
+          .count());
 }
 
 void RaftElector::Core::checkLease() {

@@ -1,7 +1,8 @@
 // RaftElector: leader election among the configured members with libraft 0.15 (Debian
 // libraft-dev) over TCP, plus a leader lease so that "I lead" is a claim with an end date.
 //
-// Data flow. libraft runs on the daemon's libuv loop with its own uv transport and on-disk log in
+// Data flow. libraft runs on the daemon's libuv loop with our transport (raft_transport.h: only
+// configured peers, and with a cluster key only peers that prove it) and its on-disk log in
 // data_dir (term and vote are fdatasync'ed on the loop thread; segments are pre-allocated small).
 // Nothing but leadership is replicated: the log holds the bootstrap configuration (libraft 0.15
 // appends nothing when a leader is elected; the data dir stays at a few hundred bytes), and a
@@ -41,6 +42,21 @@
 // data dir; on restart libraft answers RAFT_CANTBOOTSTRAP and we load the stored one. A restarted
 // node rejoins as a follower: with pre-vote on, its early elections cannot win against followers
 // that still hear the leader, so it never bumps the term of a healthy cluster.
+// Restarted nodes. The lease argument above needs every follower that acked the leader to refuse
+// votes until its own election timer runs out. A follower that crashes and restarts forgets the
+// leader it acked: libraft would grant (pre-)votes at once and campaign after one timeout (voting
+// for itself), so within the lease a majority for another candidate could form from it plus
+// members that never acked the leader. Hence a node that starts from an existing data directory
+// neither votes nor campaigns for 2 x election_timeout from its start: the hooks drop every
+// RequestVote (pre-vote or not) unanswered and withhold a follower's ticks (raft_io_hooks.cc).
+// That restores the argument: the node acked a request sent at s before it crashed, so its last
+// reset was at r >= s and before its start t0; without the crash it would have refused until
+// r + its randomized timeout, which is < r + 2 x election_timeout <= t0 + 2 x election_timeout.
+// Forgetting the leader therefore never lets it vote earlier than it would have. A node starting
+// on an empty data dir never acked anyone (a wiped data dir is a new member: clear it only when
+// the node was down for longer than 2 x election_timeout). Hearing a leader during the embargo
+// is fine (the node follows it and acks, which only extends that leader's lease); a TimeoutNow
+// still works (the sender ended its lease before sending it, see graceful stop).
 // Member lists that disagree: libraft trusts each node's log, so nodes bootstrapped with different
 // lists would count majorities differently (possibly two leaders). We cannot detect that across
 // nodes from here, but we refuse to start when the stored configuration differs from the configured
@@ -66,6 +82,8 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "election/elector.h"
+#include "election/raft_peer_auth.h"
+#include "election/raft_transport.h"
 
 namespace kubevip::election {
 
@@ -77,6 +95,9 @@ struct RaftElectorOptions {
   std::chrono::milliseconds election_timeout{300};
   std::chrono::milliseconds heartbeat_interval{50};
   std::chrono::milliseconds leader_lease{250};
+  // Peers prove this key and protect every message with it (raft_transport.h); unset: the Raft
+  // port is unauthenticated, only the address filter applies.
+  std::optional<peer_auth::ClusterKey> cluster_key;
 };
 
 // Builds the options from a configuration (local_peer + remote_peers, data_dir, timing).
@@ -99,6 +120,8 @@ class RaftElector final : public Elector {
   // libraft's view, for status output and tests: "follower", "candidate", "leader", "unavailable".
   std::string raftStateName() const;
   uint64_t term() const;
+  // What the Raft port's transport turned away (raft_transport.h).
+  RaftTransportStats transportStats() const;
 
   class Core;  // libraft state and hooks; outlives this object until libraft has closed
 

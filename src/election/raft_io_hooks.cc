@@ -32,13 +32,24 @@ struct HookAccess {
   static void tick(struct raft_io* io) {
     auto* core = coreOf(io);
     core->checkLease();
-    core->raft_tick_(io);
+    // A follower's tick only checks its election timer; withholding it keeps a restarted node from
+    // campaigning (and so from voting for itself) until the embargo ends. A candidate (after a
+    // TimeoutNow) and a leader keep ticking.
+    if (!(core->votingEmbargoed() && raft_state(&core->raft_) == RAFT_FOLLOWER)) {
+      core->raft_tick_(io);
+    }
     core->observe();
   }
 
   static void recv(struct raft_io* io, struct raft_message* message) {
     auto* core = coreOf(io);
     core->checkLease();
+    if (message->type == RAFT_IO_REQUEST_VOTE && core->votingEmbargoed()) {
+      // Dropped unanswered, as if lost: a RequestVote carries no heap data to release.
+      core->voteRequestDropped(message);
+      core->observe();
+      return;
+    }
     core->beforeReceive(message);
     core->raft_recv_(io, message);
     core->observe();
