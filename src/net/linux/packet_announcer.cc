@@ -42,8 +42,8 @@ class PacketAnnouncer final : public Announcer {
     if (socket_->interface().index != link_local_index_) {
       link_local_ = linkLocalFor(socket_->interface());
     }
-    auto st = socket_->send(
-        encodeUnsolicitedNeighborAdvertisement(own, link_local_.sourceOr(vip), vip));
+    auto st =
+        socket_->send(encodeUnsolicitedNeighborAdvertisement(own, link_local_.sourceOr(vip), vip));
     if (!st) link_local_.markStale();
     return st;
   }
