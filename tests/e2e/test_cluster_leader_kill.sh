@@ -21,8 +21,7 @@ sleep 0.3
 t=$(lab_now)
 lab_kill "$old" KILL
 check "another node holds the VIP within 4 s" \
-  wait_until 4 eval '[ -n "$(lab_vip_holders)" ] && [ "$(lab_vip_holders)" != "$old" ] && ! lab_has_vip "$old"'
-new=$(lab_vip_holders)
+  wait_until 4 eval 'new=$(lab_vip_holders); [ "$(wc -w <<<"$new")" = 1 ] && [ "$new" != "$old" ]'
 check "the prober reaches $new" wait_until 2 eval '[ "$(tail -n1 "$LAB_DIR/prober.tsv" | cut -d" " -f4)" = "$new" ]'
 sleep 0.5
 report=$(lab_prober_analyze "$t")

@@ -539,8 +539,18 @@ lab_write_config() {
 
 # lab_has_vip NODE [VIP]: true if NODE's namespace holds VIP (default $LAB_VIP4) on any interface.
 lab_has_vip() {
-  local vip=${2:-$LAB_VIP4}
-  lab_exec "$1" ip -o addr show 2>/dev/null | grep -F " $vip/" >/dev/null
+  local vip=${2:-$LAB_VIP4} out try
+  # A failed query is not an absent VIP: say why on stderr and ask again (a loaded machine has
+  # been seen returning nothing for every node at once, which read as "no holder").
+  for try in 1 2 3; do
+    if out=$(lab_exec "$1" ip -o addr show 2>&1); then
+      grep -qF " $vip/" <<<"$out"
+      return
+    fi
+    echo "lab_has_vip $1: query $try failed: $out" >&2
+    sleep 0.05
+  done
+  return 2
 }
 
 # lab_vip_holders [VIP]: the nodes holding VIP now, space-separated (empty if none).
