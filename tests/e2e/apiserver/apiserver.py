@@ -303,8 +303,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if method == "DELETE":
                 if key not in store.objects:
                     return not_found(kind, name)
-                old = store.objects[key]
-                store.next_rv()
+                old = copy.deepcopy(store.objects[key])
+                old["metadata"]["resourceVersion"] = store.next_rv()
                 store.write(key, "DELETED", old)
                 return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                              "status": "Success",
@@ -492,7 +492,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         fresh = store.events_after(since, matches)
                     # Every event up to store.rv has now been seen: the others did not match.
                     since = store.rv
-                    pending = [(e[4], e[5]) for e in fresh]
+                    pending = fresh
                     if bookmarks and time.monotonic() >= next_bookmark:
                         next_bookmark = time.monotonic() + interval
                         pending.append(("BOOKMARK", {"kind": kind.kind, "apiVersion": kind.gv,

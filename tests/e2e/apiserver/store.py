@@ -25,7 +25,8 @@ class Store:
         self.event_log = event_log
         self.rv = 1000
         self.objects = {}
-        # (rv as int, resource, namespace, name, type, object), newest last, at most event_log.
+        # (rv as int, resource, namespace, name, type, object, previous object or None), newest
+        # last, at most event_log entries.
         self.events = []
         # Bumped to end every open watch at once (a fault tests inject to force a re-list).
         self.watch_generation = 0
@@ -51,12 +52,15 @@ class Store:
 
     def write(self, key, kind, obj):
         """With the lock held: stores obj (or removes key for DELETED, obj being the last state),
-        logs the event, persists, wakes the watches. obj already carries the new resourceVersion."""
+        logs the event, persists, wakes the watches. obj already carries the new resourceVersion
+        (a deleted object the deletion's, as on the real server)."""
+        previous = self.objects.get(key)
         if kind == "DELETED":
             self.objects.pop(key, None)
         else:
             self.objects[key] = obj
-        self.events.append((self.rv, key[0], key[1], key[2], kind, copy.deepcopy(obj)))
+        self.events.append((self.rv, key[0], key[1], key[2], kind, copy.deepcopy(obj),
+                            copy.deepcopy(previous) if kind == "MODIFIED" else None))
         del self.events[:-self.event_log]
         self.save()
         self.changed.notify_all()
@@ -66,7 +70,23 @@ class Store:
         return bool(self.events) and since < self.events[0][0] - 1
 
     def events_after(self, since, matches):
-        return [e for e in self.events if e[0] > since and matches(e[1], e[2], e[5])]
+        """(type, object) for the events after `since` that a watch filtered by matches(resource,
+        namespace, object) sees. As the real watch cache does, a modification that makes an
+        object match is ADDED for it, and one that makes it stop matching is DELETED."""
+        out = []
+        for rv, resource, namespace, _, kind, obj, previous in self.events:
+            if rv <= since:
+                continue
+            now = matches(resource, namespace, obj)
+            before = previous is not None and matches(resource, namespace, previous)
+            if kind != "MODIFIED" or (now and before):
+                if now:
+                    out.append((kind, obj))
+            elif now:
+                out.append(("ADDED", obj))
+            elif before:
+                out.append(("DELETED", obj))
+        return out
 
     def drop_watches(self):
         with self.lock:
