@@ -63,9 +63,16 @@ put=$(api PUT "$svc_path/web" -H 'Content-Type: application/json' -d "$cleared")
 assert_eq 200 "${put##*$'\n'}" "PUT of the main resource"
 assert_eq 10.201.0.150 "$(kc get svc web -o jsonpath='{.status.loadBalancer.ingress[0].ip}')" \
   "a PUT of the main resource does not change status"
+# kubectl's watch (Table rows) shows the next status change as it happens.
+lab_bg kubectl-watch client timeout 10 kubectl --kubeconfig "$(kvk_kubeconfig token)" -n default \
+  get svc web --watch
+wait_until 5 grep -q "^web " "$LAB_DIR/kubectl-watch.log" || fail "kubectl get --watch printed nothing"
 patched=$(api PATCH "$svc_path/web/status" -H 'Content-Type: application/merge-patch+json' \
   -d '{"spec":{"type":"ClusterIP"},"status":{"loadBalancer":{"ingress":[{"ip":"10.201.0.151"}]}}}')
 assert_eq 200 "${patched##*$'\n'}" "merge patch of .../services/web/status"
+check "kubectl get svc --watch shows the new EXTERNAL-IP" \
+  wait_until 5 grep -q "^web .*10.201.0.151" "$LAB_DIR/kubectl-watch.log"
+lab_bg_stop kubectl-watch
 assert_eq "LoadBalancer 10.201.0.151" \
   "$(kc get svc web -o jsonpath='{.spec.type} {.status.loadBalancer.ingress[0].ip}')" \
   "a patch on status changes the status only"
