@@ -22,13 +22,7 @@ log "kubectl: $(kubectl version --client 2>/dev/null | head -1)"
 
 base="https://$KVK_API_ADDR:$KVK_API_PORT"
 kc() { lab_exec client kubectl --kubeconfig "$(kvk_kubeconfig token)" -n default "$@"; }
-# api_as TOKEN METHOD PATH [CURL_ARG...]: the body, then the HTTP status on a line of its own.
-api_as() {
-  local token=$1 method=$2 path=$3; shift 3
-  lab_exec client curl -s --max-time 5 --cacert "$LAB_DIR/$KVK_DIR_NAME/ca.crt" \
-    -H "Authorization: Bearer $token" -X "$method" -w '\n%{http_code}\n' "$@" "$base$path"
-}
-api() { api_as admin-token-0123456789 "$@"; }
+api() { kvk_api "$@"; }
 # field JSON EXPR: a Python expression over the decoded object `o`.
 field() { "$LAB_PYTHON" -c 'import json,sys; o=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 svc_path=/api/v1/namespaces/default/services
@@ -199,12 +193,10 @@ assert_contains "$kubectl_gone" '"code": 410' "kubectl get --raw of the same wat
 lab_bg dropped client curl -sN --max-time 20 --cacert "$LAB_DIR/$KVK_DIR_NAME/ca.crt" \
   -H "Authorization: Bearer admin-token-0123456789" "$base$svc_path?watch=true"
 wait_until 5 grep -q '"name": "web"' "$LAB_DIR/dropped.log" || fail "the watch did not start"
-drop=$(api POST /_test/drop-watches)
-assert_eq 200 "${drop##*$'\n'}" "POST /_test/drop-watches"
+kvk_drop_watches
 check "the open watch ended at once" wait_until 3 eval '! kill -0 "${LAB_BG_PID[dropped]}" 2>/dev/null'
-denied=$(lab_exec client curl -s --max-time 5 --cacert "$LAB_DIR/$KVK_DIR_NAME/ca.crt" \
-  -H "Authorization: Bearer reader-token-0123456789" -X POST -w '%{http_code}' "$base/_test/drop-watches")
-assert_contains "$denied" 403 "a reader may not drop watches"
+denied=$(kvk_api_as reader-token-0123456789 POST /_test/drop-watches)
+assert_eq 403 "${denied##*$'\n'}" "a reader may not drop watches"
 
 # ---- RBAC and discovery ------------------------------------------------------------------------------
 reader=(lab_exec client kubectl --kubeconfig "$(kvk_kubeconfig reader)" -n default)
@@ -212,7 +204,7 @@ assert_contains "$("${reader[@]}" get svc web)" "web" "the reader may get Servic
 refused=$("${reader[@]}" annotate svc web x=y 2>&1 || true)
 assert_contains "$refused" 'cannot patch resource "services" in API group "" in the namespace "default"' \
   "the reader may not patch Services"
-refused=$(api_as norbac-token-0123456789 PUT "$svc_path/web/status" \
+refused=$(kvk_api_as norbac-token-0123456789 PUT "$svc_path/web/status" \
   -H 'Content-Type: application/json' -d "$with_status")
 assert_contains "$refused" 'cannot update resource \"services/status\"' "no rights, no status update"
 resources=$(kc api-resources)

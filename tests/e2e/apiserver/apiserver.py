@@ -15,9 +15,10 @@ after timeoutSeconds, an ERROR event with a 410 Expired Status for a version old
 event log keeps); the `status` subresource of Services and Nodes (a PUT or PATCH there changes
 only status, a PUT of the main resource keeps the stored status); 409 AlreadyExists and 404
 NotFound Status objects; one resourceVersion counter for all kinds, uid and creationTimestamp;
-Table output for `kubectl get`. What each kind adds (Service clusterIP and nodePort allocation, validation, table
-columns) is in kinds.py; the store, selectors and merge patch are in store.py. Nothing else of
-Kubernetes exists here (no OpenAPI documents: kubectl create/apply need --validate=false).
+Table output for `kubectl get`. What each kind adds (Service clusterIP and nodePort allocation,
+validation, table columns) is in kinds.py; the store, selectors and patches are in store.py.
+Nothing else of Kubernetes exists here (no OpenAPI documents: kubectl create/apply need
+--validate=false).
 
 On start it makes its own CA with the openssl CLI and writes, into --dir:
   ca.crt, server.crt/.key, admin.crt/.key   the PKI of this run
@@ -528,8 +529,8 @@ def check_envelope(kind, obj, ns, name_from_url):
         return status(400, "BadRequest", "the body is not a %s" % kind.kind)
     if obj.get("apiVersion") not in (None, kind.gv):
         return status(400, "BadRequest",
-                      "the API version in the data (%s) does not match the expected API version (%s)"
-                      % (obj.get("apiVersion"), kind.gv))
+                      "the API version in the data (%s) does not match the expected API "
+                      "version (%s)" % (obj.get("apiVersion"), kind.gv))
     meta = obj.get("metadata") or {}
     if not isinstance(meta, dict):
         return status(400, "BadRequest", "metadata is not an object")

@@ -216,7 +216,8 @@ def merge_list(current, patch, merge_key, where):
     out = [copy.deepcopy(e) for e in current]
     for element in patch:
         if not isinstance(element, dict) or merge_key not in element:
-            raise ValueError("an element of %s has no %s, the key it merges by" % (where, merge_key))
+            raise ValueError("an element of %s has no %s, the key it merges by"
+                             % (where, merge_key))
         index = next((i for i, e in enumerate(out) if e.get(merge_key) == element[merge_key]),
                      None)
         if element.get("$patch") == "delete":
