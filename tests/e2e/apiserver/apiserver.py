@@ -1,27 +1,41 @@
 #!/usr/bin/env python3
-"""A small Kubernetes API server for tests: coordination.k8s.io/v1 Leases over HTTPS.
+"""A small Kubernetes API server for tests: Leases, Services, Endpoints, EndpointSlices,
+ConfigMaps and Nodes over HTTPS.
 
 It follows the real API's rules where kube-vip and kubectl can see them: discovery documents
-(/api, /apis, /apis/coordination.k8s.io[/v1]), bearer-token and client-certificate
-authentication (401 with a Status for anything else), RBAC-like authorization (403 with the real
-"... is forbidden: User ... cannot VERB resource ..." message), Leases with GET/LIST/POST/PUT/
-DELETE, watch (one Lease by fieldSelector=metadata.name, chunked JSON event lines from a
-resourceVersion on, ended after timeoutSeconds; 410 Gone for a version older than the kept
-history), optimistic concurrency on metadata.resourceVersion (409 Conflict), 409 AlreadyExists,
-404 NotFound Status objects, a global resourceVersion counter, uid and creationTimestamp, Table
-output for `kubectl get`. Nothing else of Kubernetes exists here.
+(/api, /api/v1, /apis, /apis/GROUP[/VERSION]) with verbs, shortNames and categories; bearer-token
+and client-certificate authentication (401 with a Status for anything else); RBAC-like
+authorization (403 with the real "... is forbidden: User ... cannot VERB resource ..." message);
+get, list (labelSelector k=v, k!=v, k, !k; fieldSelector metadata.name/metadata.namespace),
+create (JSON, or protobuf from kubectl's typed clients: protobuf.py), update (PUT; 409 Conflict
+on a stale metadata.resourceVersion), delete, JSON merge patch and strategic merge patch (lists
+merged by key where k8s.io/api says so, for the fields of the served kinds), and watch (chunked
+JSON event lines from a resourceVersion on, BOOKMARK events with allowWatchBookmarks=true, ended
+after timeoutSeconds, an ERROR event with a 410 Expired Status for a version older than the
+event log keeps); the `status` subresource of Services and Nodes (a PUT or PATCH there changes
+only status, a PUT of the main resource keeps the stored status); 409 AlreadyExists and 404
+NotFound Status objects; one resourceVersion counter for all kinds, uid and creationTimestamp;
+Table output for `kubectl get`. What each kind adds (Service clusterIP and nodePort allocation,
+validation, table columns) is in kinds.py; the store, selectors and patches are in store.py.
+Nothing else of Kubernetes exists here (no OpenAPI documents: kubectl create/apply need
+--validate=false).
 
 On start it makes its own CA with the openssl CLI and writes, into --dir:
   ca.crt, server.crt/.key, admin.crt/.key   the PKI of this run
   admin.conf        kubeconfig with a client certificate (like /etc/kubernetes/admin.conf);
                     the kubeconfigs name --kubeconfig-server if given, else the listening URL
   token.conf        kubeconfig with the full-rights bearer token
-  reader.conf       a token that may only get/list/watch leases
-  norbac.conf       a token with no rights on leases
+  reader.conf       a token that may only get/list/watch
+  norbac.conf       a token with no rights
   wrong.conf        a token the server does not know
   serviceaccount/   token, ca.crt, namespace: an in-cluster service-account directory
   ready             written once it listens (contains the URL)
-Leases survive restarts when --state FILE is given (like etcd behind a restarted apiserver).
+Objects survive restarts when --state FILE is given (like etcd behind a restarted apiserver).
+
+Faults for tests: SIGUSR1 toggles "frozen" (connections accepted, never answered); a POST to
+/_test/drop-watches by a full-rights user ends every open watch at once, without the final
+chunk, as a broken connection would; --event-log N keeps only N events, so that a watch from an
+older resourceVersion gets 410.
 """
 
 import argparse
@@ -30,9 +44,11 @@ import datetime
 import http.server
 import json
 import os
-import re
+import random
+import socket
 import socketserver
 import ssl
+import string
 import subprocess
 import sys
 import threading
@@ -40,13 +56,14 @@ import time
 import urllib.parse
 import uuid
 
-GROUP = "coordination.k8s.io"
-VERSION = "v1"
-GV = GROUP + "/" + VERSION
-NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
-MICROTIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources in the tree
+import kinds  # noqa: E402 (the modules beside this file)
+import protobuf  # noqa: E402
+import store as storelib  # noqa: E402
 
-# token -> (user, allowed verbs on leases)
+NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+
+# token -> (user, allowed verbs on every resource)
 ALL_VERBS = {"get", "list", "watch", "create", "update", "patch", "delete"}
 TOKENS = {
     "admin-token-0123456789": ("system:serviceaccount:kube-system:kube-vip", ALL_VERBS),
@@ -55,21 +72,12 @@ TOKENS = {
     "norbac-token-0123456789": ("system:serviceaccount:kube-system:no-rights", set()),
 }
 CERT_USERS = {"kubernetes-admin": ALL_VERBS}
+PATCH_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
+NOT_FOUND_PATH = (404, "NotFound", "the server could not find the requested resource")
 
 
 def now_rfc3339():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def name_selector(params):
-    """(name, None) for fieldSelector=metadata.name=NAME, (None, None) without a selector, and
-    (None, a 400 answer) for any other selector: the only one this server supports."""
-    selector = params.get("fieldSelector", [""])[0]
-    if not selector:
-        return None, None
-    if selector.startswith("metadata.name="):
-        return selector[len("metadata.name="):], None
-    return None, status(400, "BadRequest", "only fieldSelector=metadata.name=NAME is supported")
 
 
 def status(code, reason, message, details=None):
@@ -80,123 +88,81 @@ def status(code, reason, message, details=None):
     return code, body
 
 
-class Store:
-    """Leases by (namespace, name), one resourceVersion counter, optional JSON persistence."""
-
-    def __init__(self, path):
-        self.lock = threading.Lock()
-        self.path = path
-        self.rv = 1000
-        self.leases = {}
-        # Watch history: (rv as int, namespace, name, type, object), newest last, bounded.
-        self.events = []
-        self.changed = threading.Condition(self.lock)
-        if path and os.path.exists(path):
-            with open(path) as f:
-                saved = json.load(f)
-            self.rv = saved["rv"]
-            self.leases = {tuple(k.split("/", 1)): v for k, v in saved["leases"].items()}
-
-    def save(self):
-        if not self.path:
-            return
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"rv": self.rv,
-                       "leases": {"/".join(k): v for k, v in self.leases.items()}}, f)
-        os.replace(tmp, self.path)
-
-    def next_rv(self):
-        self.rv += 1
-        return str(self.rv)
-
-    def record(self, key, kind, obj):
-        """Called with the lock held after a write: wakes the watches."""
-        self.events.append((self.rv, key[0], key[1], kind, copy.deepcopy(obj)))
-        del self.events[:-1000]
-        self.changed.notify_all()
-
-
-def validate_lease(obj, ns, name_from_url):
-    """Returns an error (code, body) or None. Mirrors apiserver + coordination validation."""
-    if not isinstance(obj, dict) or obj.get("kind") not in (None, "Lease"):
-        return status(400, "BadRequest", "the body is not a Lease")
-    if obj.get("apiVersion") not in (None, GV):
-        return status(400, "BadRequest",
-                      "the API version in the data (%s) does not match the expected API version (%s)"
-                      % (obj.get("apiVersion"), GV))
-    meta = obj.get("metadata") or {}
-    name = meta.get("name", "")
-    if meta.get("namespace") not in (None, "", ns):
-        return status(400, "BadRequest", "the namespace of the provided object does not match "
-                      "the namespace sent on the request")
-    if name_from_url is not None and name != name_from_url:
-        return status(400, "BadRequest", "the name of the object (%s) does not match the name on "
-                      "the URL (%s)" % (name, name_from_url))
-    causes = []
-    if not name:
-        causes.append(("metadata.name", "Required value: name or generateName is required"))
-    elif not re.match(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", name):
-        causes.append(("metadata.name", "Invalid value: %r: a lowercase RFC 1123 subdomain" % name))
-    spec = obj.get("spec") or {}
-    for field in ("acquireTime", "renewTime"):
-        v = spec.get(field)
-        if v is not None and (not isinstance(v, str) or not MICROTIME.match(v)):
-            return status(400, "BadRequest", "parsing time %r: not RFC 3339 (spec.%s)" % (v, field))
-    d = spec.get("leaseDurationSeconds")
-    if d is not None and (not isinstance(d, int) or d <= 0):
-        causes.append(("spec.leaseDurationSeconds", "Invalid value: %r: must be greater than 0" % d))
-    t = spec.get("leaseTransitions")
-    if t is not None and (not isinstance(t, int) or t < 0):
-        causes.append(("spec.leaseTransitions", "Invalid value: %r: must be greater than or equal "
-                       "to 0" % t))
-    if causes:
-        msg = "Lease.coordination.k8s.io %r is invalid: " % name + ", ".join(
-            "%s: %s" % c for c in causes)
-        return status(422, "Invalid", msg, {"name": name, "group": GROUP, "kind": "Lease",
-                                            "causes": [{"field": f, "message": m} for f, m in causes]})
-    return None
-
-
-def stored_form(obj, ns, rv, uid, created):
-    meta = obj.get("metadata") or {}
-    out_meta = {"name": meta["name"], "namespace": ns, "uid": uid, "resourceVersion": rv,
-                "creationTimestamp": created}
-    for key in ("labels", "annotations"):
-        if meta.get(key):
-            out_meta[key] = meta[key]
-    spec = {k: v for k, v in (obj.get("spec") or {}).items()
-            if k in ("holderIdentity", "leaseDurationSeconds", "acquireTime", "renewTime",
-                     "leaseTransitions", "strategy", "preferredHolder") and v is not None}
-    return {"kind": "Lease", "apiVersion": GV, "metadata": out_meta, "spec": spec}
-
-
-def age(created):
-    t = datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=datetime.timezone.utc)
-    s = int((datetime.datetime.now(datetime.timezone.utc) - t).total_seconds())
-    return "%ds" % s if s < 120 else "%dm" % (s // 60)
-
-
-def as_table(leases, rv):
+def as_table(kind, objects, rv):
     rows = []
-    for lease in leases:
-        meta = dict(lease["metadata"])
-        rows.append({"cells": [meta["name"], lease["spec"].get("holderIdentity", ""),
-                               age(meta["creationTimestamp"])],
+    for obj in objects:
+        meta = dict(obj["metadata"])
+        rows.append({"cells": kind.table_cells(obj),
                      "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                                 "metadata": meta}})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": rv},
             "columnDefinitions": [
-                {"name": "Name", "type": "string", "format": "name", "priority": 0,
-                 "description": "Name must be unique within a namespace."},
-                {"name": "Holder", "type": "string", "format": "", "priority": 0,
-                 "description": "holderIdentity contains the identity of the holder of a current "
-                                "lease."},
-                {"name": "Age", "type": "string", "format": "", "priority": 0,
-                 "description": "CreationTimestamp is a timestamp representing the server time "
-                                "when this object was created."}],
+                {"name": c[0], "type": "integer" if c[0] == "Data" else "string",
+                 "format": c[1], "priority": c[3] if len(c) > 3 else 0, "description": c[2]}
+                for c in kind.table_columns()],
             "rows": rows}
+
+
+def discovery(path, host):
+    """The discovery document at path, or None."""
+    groups = {}
+    for k in kinds.KINDS:
+        groups.setdefault(k.group, {}).setdefault(k.version, []).append(k)
+    if path == "/version":
+        return {"major": "1", "minor": "32", "gitVersion": "v1.32.0-test",
+                "platform": "linux/amd64"}
+    if path == "/api":
+        return {"kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": host}]}
+
+    def resources(group, version):
+        gv = group + "/" + version if group else version
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                "resources": [r for k in groups[group][version] for r in k.discovery()]}
+
+    if path == "/api/v1":
+        return resources("", "v1")
+
+    def group_doc(name):
+        versions = [{"groupVersion": name + "/" + v, "version": v} for v in sorted(groups[name])]
+        return {"name": name, "versions": versions, "preferredVersion": versions[0]}
+
+    named = sorted(g for g in groups if g)
+    if path == "/apis":
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group_doc(g) for g in named]}
+    parts = path.split("/")
+    if len(parts) == 3 and parts[2] in named:
+        return dict(group_doc(parts[2]), kind="APIGroup", apiVersion="v1")
+    if len(parts) == 4 and parts[2] in named and parts[3] in groups[parts[2]]:
+        return resources(parts[2], parts[3])
+    return None
+
+
+def parse_path(path):
+    """(kind, namespace or None, name or None, subresource or None) for a resource path, or None.
+    Paths: /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]], /apis/GROUP/VERSION[...] likewise."""
+    parts = path.strip("/").split("/")
+    if parts[:1] == ["api"] and len(parts) >= 2:
+        group, version, rest = "", parts[1], parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 3:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    else:
+        return None
+    ns = None
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        ns, rest = rest[1], rest[2:]
+    if not 1 <= len(rest) <= 3:
+        return None
+    kind = kinds.BY_PATH.get((group, version, rest[0]))
+    if kind is None or (ns is not None and not kind.namespaced):
+        return None
+    name = rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    if sub is not None and not (sub == "status" and kind.status_subresource):
+        return None
+    if kind.namespaced and ns is None and name is not None:
+        return None
+    return kind, ns, name, sub
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -255,215 +221,326 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_json(*status(401, "Unauthorized", "Unauthorized"))
         path = self.path.split("?", 1)[0].rstrip("/")
         query = self.path.split("?", 1)[1] if "?" in self.path else ""
-        code, body = self.route(method, path, query, raw, who)
+        code, body = self.route(method, path, urllib.parse.parse_qs(query), raw, who)
         if code == "WATCH":
             return self.watch(*body)
         self.send_json(code, body)
+
+    def wants_table(self):
+        return "as=Table" in self.headers.get("Accept", "")
+
+    def route(self, method, path, params, raw, who):
+        user, verbs = who
+        if method == "POST" and path == "/_test/drop-watches":
+            if verbs != ALL_VERBS:
+                return status(403, "Forbidden", 'User "%s" cannot drop watches' % user)
+            self.server.store.drop_watches()
+            return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                         "status": "Success"}
+        if method == "GET":
+            doc = discovery(path, "%s:%d" % self.server.server_address[:2])
+            if doc is not None:
+                return 200, doc
+        parsed = parse_path(path)
+        if parsed is None:
+            return status(*NOT_FOUND_PATH)
+        kind, ns, name, sub = parsed
+        if name is None and method != "GET" and method != "POST":
+            return status(*NOT_FOUND_PATH)
+        if (name is not None or sub is not None) and method == "POST":
+            return status(405, "MethodNotAllowed", "the server does not allow this method on "
+                          "the requested resource")
+        if sub is not None and method not in ("GET", "PUT", "PATCH"):
+            return status(405, "MethodNotAllowed", "the server does not allow this method on "
+                          "the requested resource")
+        watching = params.get("watch", [""])[0] in ("true", "1")
+        verb = {"GET": "get" if name else ("watch" if watching else "list"),
+                "POST": "create", "PUT": "update", "DELETE": "delete", "PATCH": "patch"}[method]
+        resource = kind.resource + ("/" + sub if sub else "")
+        if verb not in verbs:
+            what = ('%s "%s"' % (kind.qualified, name)) if name else kind.qualified
+            where = (' in the namespace "%s"' % ns) if ns else " at the cluster scope"
+            details = {"group": kind.group, "kind": kind.resource}
+            if name:
+                details = dict(details, name=name)
+            return status(403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" '
+                          'in API group "%s"%s' % (what, user, verb, resource, kind.group, where),
+                          details)
+        try:
+            labels = storelib.parse_label_selector(params.get("labelSelector", [""])[0])
+            fields = storelib.parse_field_selector(params.get("fieldSelector", [""])[0])
+        except ValueError as e:
+            return status(400, "BadRequest", str(e))
+        if verb == "watch":
+            return "WATCH", (kind, ns, labels, fields, params)
+        if ns is not None and ns not in NAMESPACES and method in ("POST", "PUT", "PATCH"):
+            return status(404, "NotFound", 'namespaces "%s" not found' % ns,
+                          {"name": ns, "kind": "namespaces"})
+        body = None
+        if method in ("POST", "PUT") and "protobuf" in self.headers.get("Content-Type", ""):
+            try:
+                body = protobuf.decode(raw)
+            except protobuf.Unsupported as e:
+                return status(415, "UnsupportedMediaType", "cannot decode this protobuf body "
+                              "(%s); send application/json" % e)
+        elif method in ("POST", "PUT", "PATCH"):
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError as e:
+                return status(400, "BadRequest", "invalid JSON in the body: %s" % e)
+        store = self.server.store
+        with store.lock:
+            if verb == "list":
+                return self.list(kind, ns, labels, fields)
+            if method == "POST":
+                return self.write(kind, ns, None, None, "create", body)
+            key = (kind.key, ns or "", name)
+            if method == "GET":
+                if key not in store.objects:
+                    return not_found(kind, name)
+                if self.wants_table():
+                    return 200, as_table(kind, [store.objects[key]], str(store.rv))
+                return 200, store.objects[key]
+            if method == "DELETE":
+                if key not in store.objects:
+                    return not_found(kind, name)
+                old = copy.deepcopy(store.objects[key])
+                old["metadata"]["resourceVersion"] = store.next_rv()
+                store.write(key, "DELETED", old)
+                return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                             "status": "Success",
+                             "details": {"name": name, "group": kind.group, "kind": kind.resource,
+                                         "uid": old["metadata"]["uid"]}}
+            if method == "PATCH":
+                content_type = self.headers.get("Content-Type", "").split(";")[0].strip()
+                if content_type not in PATCH_TYPES:
+                    return status(415, "UnsupportedMediaType", "the body of the request was in "
+                                  "an unknown format - accepted media types include: "
+                                  + ", ".join(PATCH_TYPES))
+                if key not in store.objects:
+                    return not_found(kind, name)
+                if not isinstance(body, dict):
+                    return status(400, "BadRequest", "the patch is not a JSON object")
+                current = store.objects[key]
+                try:
+                    merged = storelib.strategic_merge_patch(current, body) \
+                        if content_type == PATCH_TYPES[1] else storelib.merge_patch(current, body)
+                except ValueError as e:
+                    return status(400, "BadRequest", str(e))
+                # A resourceVersion in the patch is a precondition, as on the real server.
+                merged.setdefault("metadata", {}).setdefault(
+                    "resourceVersion", current["metadata"]["resourceVersion"])
+                return self.write(kind, ns, name, sub, "patch", merged)
+            return self.write(kind, ns, name, sub, "update", body)
+
+    def list(self, kind, ns, labels, fields):
+        store = self.server.store
+        items = [copy.deepcopy(v) for k, v in sorted(store.objects.items())
+                 if k[0] == kind.key and (ns is None or k[1] == ns)
+                 and storelib.labels_match(labels, v) and storelib.fields_match(fields, v)]
+        if self.wants_table():
+            return 200, as_table(kind, items, str(store.rv))
+        for item in items:
+            item.pop("kind", None)
+            item.pop("apiVersion", None)
+        return 200, {"kind": kind.kind + "List", "apiVersion": kind.gv,
+                     "metadata": {"resourceVersion": str(store.rv)}, "items": items}
+
+    def write(self, kind, ns, url_name, sub, verb, obj):
+        """create (POST), update (PUT) and patch (the merged object), of the main resource or of
+        its status subresource. Called with the store's lock held."""
+        store = self.server.store
+        bad = check_envelope(kind, obj, ns, url_name)
+        if bad:
+            return bad
+        meta = obj.setdefault("metadata", {})
+        if verb == "create" and not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + "".join(
+                random.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+        name = meta.get("name", "")
+        try:
+            if sub != "status":  # a status write keeps the stored, already valid, rest
+                kind.check(obj)
+        except kinds.BadRequest as e:
+            return status(400, "BadRequest", str(e))
+        except kinds.Invalid as e:
+            return invalid(kind, name, e.causes)
+        key = (kind.key, ns or "", name)
+        rv = meta.get("resourceVersion", "")
+        old = store.objects.get(key)
+        if verb == "create":
+            if rv:
+                return status(400, "BadRequest",
+                              "resourceVersion should not be set on objects to be created")
+            if old is not None:
+                return status(409, "AlreadyExists", '%s "%s" already exists'
+                              % (kind.qualified, name),
+                              {"name": name, "group": kind.group, "kind": kind.resource})
+        elif old is None:
+            if rv or sub or verb == "patch" or not kind.create_on_update:
+                return not_found(kind, name)
+        elif rv and rv != old["metadata"]["resourceVersion"]:
+            return status(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object '
+                          "has been modified; please apply your changes to the latest version "
+                          "and try again" % (kind.qualified, name),
+                          {"name": name, "group": kind.group, "kind": kind.resource})
+        if old is None:
+            server_meta = {"name": name, "uid": str(uuid.uuid4()), "resourceVersion": "",
+                           "creationTimestamp": now_rfc3339()}
+        else:
+            server_meta = {k: old["metadata"][k] for k in ("name", "uid", "resourceVersion",
+                                                            "creationTimestamp")}
+        if kind.namespaced:
+            server_meta["namespace"] = ns
+        if sub == "status":
+            # The status subresource changes status only: everything else stays as stored.
+            new = copy.deepcopy(old)
+            new["status"] = obj.get("status") or {}
+        else:
+            client_meta = {k: meta[k] for k in kind.meta_keys if meta.get(k)}
+            new = kind.stored(obj, dict(server_meta, **client_meta))
+            if old is not None and kind.status_subresource:
+                # The main resource ignores status changes, as the real one does.
+                new.pop("status", None)
+                if "status" in old:
+                    new["status"] = copy.deepcopy(old["status"])
+            try:
+                kind.prepare(new, old, [v for k, v in store.objects.items()
+                                        if k[0] == kind.key and k != key], self.server.options)
+            except kinds.Invalid as e:
+                return invalid(kind, name, e.causes)
+        if old is not None and new == old:
+            return 200, old  # a no-op update does not bump the resourceVersion
+        new["metadata"]["resourceVersion"] = store.next_rv()
+        store.write(key, "ADDED" if old is None else "MODIFIED", new)
+        return (201 if old is None else 200), new
 
     def send_chunk(self, data):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def watch(self, ns, params):
-        """A watch of the leases collection, as the real API server streams it."""
-        name, bad = name_selector(params)
-        if bad:
-            return self.send_json(*bad)
+    def watch(self, kind, ns, labels, fields, params):
+        """A watch of a collection, as the real API server streams it."""
         rv = params.get("resourceVersion", [""])[0]
         timeout = int(params.get("timeoutSeconds", ["1800"])[0])
-        table = "as=Table" in self.headers.get("Accept", "")
+        bookmarks = params.get("allowWatchBookmarks", [""])[0] in ("true", "1")
+        table = self.wants_table()
         store = self.server.store
 
-        def matches(key):
-            return (ns is None or key[0] == ns) and (name is None or key[1] == name)
+        def matches(resource, namespace, obj):
+            return (resource == kind.key and (ns is None or namespace == ns)
+                    and storelib.labels_match(labels, obj) and storelib.fields_match(fields, obj))
 
-        def event(kind, obj):
-            if table:
-                obj = dict(as_table([obj], obj["metadata"]["resourceVersion"]))
-                del obj["columnDefinitions"]  # sent only with the first event, as the real one
-            return (json.dumps({"type": kind, "object": obj}) + "\n").encode()
+        first = True
+
+        def event(etype, obj):
+            nonlocal first
+            if table and etype not in ("ERROR", "BOOKMARK"):
+                obj = as_table(kind, [obj], obj["metadata"]["resourceVersion"])
+                if not first:
+                    del obj["columnDefinitions"]  # sent only with the first event, as the real one
+                first = False
+            return (json.dumps({"type": etype, "object": obj}) + "\n").encode()
 
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        first = True
         with store.lock:
+            generation = store.watch_generation
             if rv in ("", "0"):
                 # No starting point: the current objects come first, as ADDED events.
-                pending = [("ADDED", copy.deepcopy(v)) for k, v in sorted(store.leases.items())
-                           if matches(k)]
+                pending = [("ADDED", copy.deepcopy(v)) for k, v in sorted(store.objects.items())
+                           if matches(k[0], k[1], v)]
                 since = store.rv
             else:
-                since = int(rv)
-                pending = []
-                if store.events and since < store.events[0][0] - 1:
-                    pending = [("ERROR", status(410, "Expired", "too old resource version: "
-                                                "%d (%d)" % (since, store.rv))[1])]
-                    timeout = 0
+                try:
+                    since = int(rv)
+                except ValueError:
+                    since, timeout = 0, 0
+                    pending = [("ERROR", status(400, "BadRequest", "invalid resourceVersion %r"
+                                                % rv)[1])]
+                else:
+                    pending = []
+                    if store.too_old(since):
+                        pending = [("ERROR", status(410, "Expired", "too old resource version: "
+                                                    "%d (%d)" % (since, store.rv))[1])]
+                        timeout = 0
         deadline = time.monotonic() + timeout
+        interval = self.server.options.bookmark_interval
+        next_bookmark = time.monotonic() + interval
+        dropped = False
         try:
             while True:
-                for kind, obj in pending:
-                    data = event(kind, obj)
-                    if table and first and kind != "ERROR":
-                        full = as_table([obj], obj["metadata"]["resourceVersion"])
-                        data = (json.dumps({"type": kind, "object": full}) + "\n").encode()
-                    first = False
-                    self.send_chunk(data)
+                for etype, obj in pending:
+                    self.send_chunk(event(etype, obj))
                 pending = []
                 with store.lock:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
+                    now = time.monotonic()
+                    if now >= deadline:
                         break
-                    fresh = [e for e in store.events if e[0] > since and matches((e[1], e[2]))]
+                    if store.watch_generation != generation:
+                        dropped = True
+                        break
+                    fresh = store.events_after(since, matches)
                     if not fresh:
-                        store.changed.wait(min(left, 1.0))
-                        fresh = [e for e in store.events if e[0] > since and matches((e[1], e[2]))]
-                    if fresh:
-                        since = fresh[-1][0]
-                        pending = [(e[3], e[4]) for e in fresh]
+                        wait = min(deadline - now, 1.0)
+                        if bookmarks:
+                            wait = min(wait, max(next_bookmark - now, 0))
+                        store.changed.wait(wait)
+                        if store.watch_generation != generation:
+                            dropped = True
+                            break
+                        fresh = store.events_after(since, matches)
+                    # Every event up to store.rv has now been seen: the others did not match.
+                    since = store.rv
+                    pending = fresh
+                    if bookmarks and time.monotonic() >= next_bookmark:
+                        next_bookmark = time.monotonic() + interval
+                        pending.append(("BOOKMARK", {"kind": kind.kind, "apiVersion": kind.gv,
+                                                     "metadata": {"resourceVersion": str(since)}}))
+            if dropped:
+                # As a broken connection: no final chunk, the stream just stops.
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
 
-    def route(self, method, path, query, raw, who):
-        host = "%s:%d" % self.server.server_address[:2]
-        if method == "GET":
-            if path == "/version":
-                return 200, {"major": "1", "minor": "32", "gitVersion": "v1.32.0-test",
-                             "platform": "linux/amd64"}
-            if path == "/api":
-                return 200, {"kind": "APIVersions", "versions": ["v1"],
-                             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                                             "serverAddress": host}]}
-            if path == "/api/v1":
-                return 200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": []}
-            group = {"name": GROUP, "versions": [{"groupVersion": GV, "version": VERSION}],
-                     "preferredVersion": {"groupVersion": GV, "version": VERSION}}
-            if path == "/apis":
-                return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}
-            if path == "/apis/" + GROUP:
-                return 200, dict(group, kind="APIGroup", apiVersion="v1")
-            if path == "/apis/" + GV:
-                return 200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": GV,
-                             "resources": [{"name": "leases", "singularName": "lease",
-                                            "namespaced": True, "kind": "Lease",
-                                            "verbs": ["create", "delete", "deletecollection",
-                                                      "get", "list", "patch", "update", "watch"],
-                                            "storageVersionHash": "gqkMMb/YqFM="}]}
-        m = re.match(r"^/apis/coordination\.k8s\.io/v1(?:/namespaces/([^/]+))?/leases(?:/([^/]+))?$",
-                     path)
-        if not m:
-            return status(404, "NotFound", "the server could not find the requested resource")
-        ns, name = m.group(1), m.group(2)
-        if ns is None and (name is not None or method != "GET"):
-            return status(404, "NotFound", "the server could not find the requested resource")
-        verb = {"GET": "get" if name else ("watch" if "watch=true" in query else "list"),
-                "POST": "create", "PUT": "update", "DELETE": "delete", "PATCH": "patch"}[method]
-        user, verbs = who
-        if verb not in verbs:
-            what = ('leases.coordination.k8s.io "%s"' % name) if name else \
-                "leases.coordination.k8s.io"
-            where = ('in the namespace "%s"' % ns) if ns else "at the cluster scope"
-            return status(403, "Forbidden",
-                          '%s is forbidden: User "%s" cannot %s resource "leases" in API group '
-                          '"%s" %s' % (what, user, verb, GROUP, where),
-                          {"name": name, "group": GROUP, "kind": "leases"} if name else
-                          {"group": GROUP, "kind": "leases"})
-        if verb == "watch":
-            return "WATCH", (ns, urllib.parse.parse_qs(query))
-        if ns is not None and ns not in NAMESPACES and method in ("POST", "PUT"):
-            return status(404, "NotFound", 'namespaces "%s" not found' % ns,
-                          {"name": ns, "kind": "namespaces"})
-        store = self.server.store
-        with store.lock:
-            key = (ns, name)
-            not_found = status(404, "NotFound", 'leases.coordination.k8s.io "%s" not found' % name,
-                               {"name": name, "group": GROUP, "kind": "leases"})
-            if method == "GET" and name:
-                if key not in store.leases:
-                    return not_found
-                if "as=Table" in self.headers.get("Accept", ""):
-                    return 200, as_table([store.leases[key]], str(store.rv))
-                return 200, store.leases[key]
-            if method == "GET":
-                # kubectl delete (1.20) lists by name until the object is gone.
-                only, bad = name_selector(urllib.parse.parse_qs(query))
-                if bad:
-                    return bad
-                items = [copy.deepcopy(v) for k, v in sorted(store.leases.items())
-                         if (ns is None or k[0] == ns) and (only is None or k[1] == only)]
-                if "as=Table" in self.headers.get("Accept", ""):
-                    return 200, as_table(items, str(store.rv))
-                for item in items:
-                    item.pop("kind", None)
-                    item.pop("apiVersion", None)
-                return 200, {"kind": "LeaseList", "apiVersion": GV,
-                             "metadata": {"resourceVersion": str(store.rv)}, "items": items}
-            if method == "DELETE":
-                if key not in store.leases:
-                    return not_found
-                old = store.leases.pop(key)
-                store.next_rv()
-                store.record(key, "DELETED", old)
-                store.save()
-                return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
-                             "status": "Success",
-                             "details": {"name": name, "group": GROUP, "kind": "leases",
-                                         "uid": old["metadata"]["uid"]}}
-            if method == "PATCH":
-                return status(415, "UnsupportedMediaType",
-                              "PATCH is not supported by this test server")
-            try:
-                obj = json.loads(raw or b"null")
-            except ValueError as e:
-                return status(400, "BadRequest", "invalid JSON in the body: %s" % e)
-            bad = validate_lease(obj, ns, name if method == "PUT" else None)
-            if bad:
-                return bad
-            obj_name = obj["metadata"]["name"]
-            key = (ns, obj_name)
-            rv = (obj.get("metadata") or {}).get("resourceVersion", "")
-            if method == "POST":
-                if rv:
-                    return status(400, "BadRequest",
-                                  "resourceVersion should not be set on objects to be created")
-                if key in store.leases:
-                    return status(409, "AlreadyExists",
-                                  'leases.coordination.k8s.io "%s" already exists' % obj_name,
-                                  {"name": obj_name, "group": GROUP, "kind": "leases"})
-                store.leases[key] = stored_form(obj, ns, store.next_rv(), str(uuid.uuid4()),
-                                                now_rfc3339())
-                store.record(key, "ADDED", store.leases[key])
-                store.save()
-                return 201, store.leases[key]
-            # PUT. Leases allow create-on-update and unconditional update (no resourceVersion).
-            old = store.leases.get(key)
-            if old is None:
-                if rv:
-                    return not_found
-                store.leases[key] = stored_form(obj, ns, store.next_rv(), str(uuid.uuid4()),
-                                                now_rfc3339())
-                store.record(key, "ADDED", store.leases[key])
-                store.save()
-                return 201, store.leases[key]
-            if rv and rv != old["metadata"]["resourceVersion"]:
-                return status(409, "Conflict",
-                              'Operation cannot be fulfilled on leases.coordination.k8s.io "%s": '
-                              "the object has been modified; please apply your changes to the "
-                              "latest version and try again" % obj_name,
-                              {"name": obj_name, "group": GROUP, "kind": "leases"})
-            new = stored_form(obj, ns, old["metadata"]["resourceVersion"],
-                              old["metadata"]["uid"], old["metadata"]["creationTimestamp"])
-            if new == old:
-                return 200, old  # a no-op update does not bump the resourceVersion
-            new["metadata"]["resourceVersion"] = store.next_rv()
-            store.leases[key] = new
-            store.record(key, "MODIFIED", new)
-            store.save()
-            return 200, new
+
+def not_found(kind, name):
+    return status(404, "NotFound", '%s "%s" not found' % (kind.qualified, name),
+                  {"name": name, "group": kind.group, "kind": kind.resource})
+
+
+def invalid(kind, name, causes):
+    qualified = kind.kind + ("." + kind.group if kind.group else "")
+    msg = '%s "%s" is invalid: ' % (qualified, name) + ", ".join("%s: %s" % c for c in causes)
+    return status(422, "Invalid", msg, {"name": name, "group": kind.group, "kind": kind.kind,
+                                        "causes": [{"field": f, "message": m}
+                                                   for f, m in causes]})
+
+
+def check_envelope(kind, obj, ns, name_from_url):
+    """kind, apiVersion, namespace and name as the request's URL says, or a 400 answer."""
+    if not isinstance(obj, dict) or obj.get("kind") not in (None, kind.kind):
+        return status(400, "BadRequest", "the body is not a %s" % kind.kind)
+    if obj.get("apiVersion") not in (None, kind.gv):
+        return status(400, "BadRequest",
+                      "the API version in the data (%s) does not match the expected API "
+                      "version (%s)" % (obj.get("apiVersion"), kind.gv))
+    meta = obj.get("metadata") or {}
+    if not isinstance(meta, dict):
+        return status(400, "BadRequest", "metadata is not an object")
+    if kind.namespaced and meta.get("namespace") not in (None, "", ns):
+        return status(400, "BadRequest", "the namespace of the provided object does not match "
+                      "the namespace sent on the request")
+    if name_from_url is not None and meta.get("name") != name_from_url:
+        return status(400, "BadRequest", "the name of the object (%s) does not match the name on "
+                      "the URL (%s)" % (meta.get("name"), name_from_url))
+    return None
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -541,14 +618,26 @@ def main():
                    help="the server URL the kubeconfigs name (default: the URL it listens on), "
                         "e.g. https://VIP:6443 as on a kubeadm cluster with a control-plane "
                         "endpoint")
+    p.add_argument("--event-log", type=int, default=1000,
+                   help="how many events the watch log keeps; a watch from an older "
+                        "resourceVersion gets 410 Gone")
+    p.add_argument("--bookmark-interval", type=float, default=1.0,
+                   help="seconds between BOOKMARK events on watches that allow them")
+    p.add_argument("--service-cidr", default="10.96.0.0/24",
+                   help="the IPv4 range Service cluster IPs come from")
+    p.add_argument("--service-cidr6", default="fd00:96::/112",
+                   help="the IPv6 range Service cluster IPs come from")
     args = p.parse_args()
+    if args.event_log < 1:
+        p.error("--event-log must be at least 1, not %d" % args.event_log)
     os.makedirs(args.dir, exist_ok=True)
     sans = ["IP:127.0.0.1", "DNS:localhost", "DNS:kubernetes.default.svc"] + args.san
     if args.listen not in ("127.0.0.1", "0.0.0.0"):
         sans.append("IP:" + args.listen)
     make_pki(args.dir, sans)
     server = Server((args.listen, args.port), Handler)
-    server.store = Store(args.state)
+    server.store = storelib.Store(args.state, args.event_log)
+    server.options = args
     server.frozen = threading.Event()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.dir + "/server.crt", args.dir + "/server.key")

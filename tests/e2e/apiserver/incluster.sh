@@ -89,3 +89,21 @@ kvk_holder_is() { [ "$(lab_vip_holders)" = "$1" ]; }
 
 # kvk_lease_holder_is NODE: the Lease names NODE.
 kvk_lease_holder_is() { [ "$(kvk_lease_field holderIdentity)" = "$1" ]; }
+
+# kvk_api_as TOKEN METHOD PATH [CURL_ARG...]: a request to the test API server from the client
+# namespace; prints the body, then the HTTP status on a line of its own (e.g. `${out##*$'\n'}`).
+kvk_api_as() {
+  local token=$1 method=$2 path=$3; shift 3
+  lab_exec client curl -s --max-time 5 --cacert "$LAB_DIR/$KVK_DIR_NAME/ca.crt" \
+    -H "Authorization: Bearer $token" -X "$method" -w '\n%{http_code}\n' "$@" \
+    "https://$KVK_API_ADDR:$KVK_API_PORT$path"
+}
+
+# kvk_api METHOD PATH [CURL_ARG...]: kvk_api_as with the full-rights token.
+kvk_api() { kvk_api_as admin-token-0123456789 "$@"; }
+
+# kvk_drop_watches: ends every open watch at once, as a broken connection (forces a re-list).
+kvk_drop_watches() {
+  local out; out=$(kvk_api POST /_test/drop-watches)
+  [ "${out##*$'\n'}" = 200 ] || fail "the test API server did not drop its watches: $out"
+}
