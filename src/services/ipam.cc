@@ -31,53 +31,21 @@ Result<bool> parseBool(const std::string& key, const std::string& value) {
                    key + ": \"" + value + "\": expected \"true\" or \"false\"");
 }
 
-const std::string& normalProtocol(const std::string& protocol) {
-  static const std::string kTcp = "TCP";
-  return protocol.empty() ? kTcp : protocol;
-}
-
-// Two sets of ports overlap when they share a port number with the same protocol. A Service with
-// no ports is taken to use every port, so it overlaps everything (see the header).
-bool portsOverlap(const std::vector<ServicePort>& a, const std::vector<ServicePort>& b) {
-  if (a.empty() || b.empty()) return true;
-  for (const ServicePort& x : a) {
-    for (const ServicePort& y : b) {
-      if (x.port == y.port && normalProtocol(x.protocol) == normalProtocol(y.protocol)) return true;
-    }
-  }
-  return false;
-}
-
-bool canJoin(const std::vector<AddressHolder>& holders, const AllocationRequest& request,
-             bool sharing_allowed) {
-  if (holders.empty()) return true;
-  if (!sharing_allowed) return false;
-  return std::all_of(holders.begin(), holders.end(), [&](const AddressHolder& holder) {
-    return holder.namespace_name == request.namespace_name &&
-           !portsOverlap(holder.ports, request.ports);
-  });
-}
-
-// The lowest address of `pool` that the request may take, if any. Walks each range and, in step,
-// the used addresses from the start of the range: a used address equal to the candidate that we
-// may not join pushes the candidate up by one; the first used address above the candidate (or the
-// end of the used addresses) proves the candidate unused.
-std::optional<AddressValue> lowestFree(const FamilyPool& pool, const AddressesInUse::Map& used,
+// The lowest address of `pool` that the request may take, if any: per range in ascending order,
+// the lowest unused address, or a lower one it may share.
+std::optional<AddressValue> lowestFree(IpFamily family, const FamilyPool& pool,
+                                       const AddressesInUse& in_use,
                                        const AllocationRequest& request, bool sharing_allowed) {
   for (const AddressRange& range : pool.ranges()) {
-    AddressValue candidate = range.first;
-    bool exhausted = false;
-    for (auto it = used.lower_bound(range.first); it != used.end() && it->first <= range.last;
-         ++it) {
-      if (it->first > candidate) break;  // candidate is nobody's
-      if (canJoin(it->second, request, sharing_allowed)) break;
-      if (candidate == range.last) {
-        exhausted = true;
-        break;
+    const std::optional<AddressValue> unused = in_use.lowestUnused(family, range);
+    if (sharing_allowed && (!unused || *unused > range.first)) {
+      const AddressRange below{range.first, unused ? *unused - 1 : range.last};
+      if (auto shared =
+              in_use.lowestJoinable(family, below, request.namespace_name, request.ports)) {
+        return shared;
       }
-      ++candidate;
     }
-    if (!exhausted) return candidate;
+    if (unused) return unused;
   }
   return std::nullopt;
 }
@@ -143,18 +111,6 @@ Result<IpamConfig> parseIpamConfig(const std::map<std::string, std::string>& dat
   return config;
 }
 
-void AddressesInUse::add(const IpAddress& address, AddressHolder holder) {
-  Map& map = address.isV4() ? v4_ : v6_;
-  map[addressValue(address)].push_back(std::move(holder));
-}
-
-const std::vector<AddressHolder>& AddressesInUse::holders(const IpAddress& address) const {
-  static const std::vector<AddressHolder> kNone;
-  const Map& map = address.isV4() ? v4_ : v6_;
-  auto it = map.find(addressValue(address));
-  return it == map.end() ? kNone : it->second;
-}
-
 Result<std::vector<IpAddress>> allocateAddresses(const IpamConfig& config,
                                                  const AllocationRequest& request,
                                                  const AddressesInUse& in_use) {
@@ -201,7 +157,7 @@ Result<std::vector<IpAddress>> allocateAddresses(const IpamConfig& config,
                                                  " address pool (the Service requires " +
                                                  familyName(family) + ")");
     }
-    auto value = lowestFree(pool.family(family), in_use.family(family), request, sharing);
+    auto value = lowestFree(family, pool.family(family), in_use, request, sharing);
     if (!value) {
       const std::string message = where + ": no free " + std::string(familyName(family)) +
                                   " address in pool " + pool.describe();

@@ -53,10 +53,11 @@
 //   fixed tie-break.
 //
 // Cost
-//   AddressesInUse keeps a sorted map per family. Finding the lowest free address walks the pool's
-//   ranges and, in step, the used addresses inside them: O(log n + k) where k is the number of used
-//   addresses below the answer in its range. Never proportional to the size of the pool (an IPv6
-//   /64 costs what a /24 costs).
+//   AddressesInUse (addresses_in_use.h) keeps sorted indexes per family. Per range of the pool, the
+//   lowest unused address is one lookup in the runs of consecutive used addresses (O(log n)); with
+//   sharing allowed, the search for a lower shareable address looks only at the namespace's own
+//   addresses below that one. Never proportional to the size of the pool (an IPv6 /64 costs what
+//   a /24 costs) nor, without sharing, to the number of addresses in use.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +68,7 @@
 #include "common/ip_address.h"
 #include "common/result.h"
 #include "services/address_pool.h"
+#include "services/addresses_in_use.h"
 
 namespace kubevip::services {
 
@@ -84,35 +86,6 @@ struct IpamConfig {
 
 // Reads the ConfigMap's data. Errors name the key and the bad item.
 Result<IpamConfig> parseIpamConfig(const std::map<std::string, std::string>& data);
-
-// A port of a Service: number and protocol ("TCP", "UDP", "SCTP"; empty is read as "TCP", the
-// API's default).
-struct ServicePort {
-  uint16_t port = 0;
-  std::string protocol = "TCP";
-};
-
-// A Service that holds an address.
-struct AddressHolder {
-  std::string namespace_name;
-  std::vector<ServicePort> ports;
-};
-
-// The addresses other Services hold (the Service being allocated must not be among them).
-class AddressesInUse {
- public:
-  void add(const IpAddress& address, AddressHolder holder);
-  // The holders of an address, empty if none.
-  const std::vector<AddressHolder>& holders(const IpAddress& address) const;
-  std::size_t size() const { return v4_.size() + v6_.size(); }
-
-  using Map = std::map<AddressValue, std::vector<AddressHolder>>;
-  const Map& family(IpFamily f) const { return f == IpFamily::kV4 ? v4_ : v6_; }
-
- private:
-  Map v4_;
-  Map v6_;
-};
 
 enum class IpFamilyPolicy { kSingleStack, kPreferDualStack, kRequireDualStack };
 
