@@ -1,37 +1,74 @@
 #include "services/addresses_in_use.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace kubevip::services {
 namespace {
 
-const std::string& normalProtocol(const std::string& protocol) {
-  static const std::string kTcp = "TCP";
-  return protocol.empty() ? kTcp : protocol;
+PortSignature signatureOf(const std::vector<ServicePort>& ports) {
+  PortSignature signature;
+  signature.reserve(ports.size());
+  for (const ServicePort& p : ports) {
+    signature.emplace_back(p.port, p.protocol.empty() ? std::string("TCP") : p.protocol);
+  }
+  std::sort(signature.begin(), signature.end());
+  signature.erase(std::unique(signature.begin(), signature.end()), signature.end());
+  return signature;
+}
+
+bool disjoint(const PortSignature& a, const PortSignature& b) {
+  auto x = a.begin();
+  auto y = b.begin();
+  while (x != a.end() && y != b.end()) {
+    if (*x == *y) return false;
+    if (*x < *y) {
+      ++x;
+    } else {
+      ++y;
+    }
+  }
+  return true;
 }
 
 }  // namespace
 
 bool portsOverlap(const std::vector<ServicePort>& a, const std::vector<ServicePort>& b) {
   if (a.empty() || b.empty()) return true;
-  for (const ServicePort& x : a) {
-    for (const ServicePort& y : b) {
-      if (x.port == y.port && normalProtocol(x.protocol) == normalProtocol(y.protocol)) return true;
-    }
-  }
-  return false;
+  return !disjoint(signatureOf(a), signatureOf(b));
 }
 
 void AddressesInUse::add(const IpAddress& address, AddressHolder holder) {
   FamilyIndex& idx = index(address.family());
   const AddressValue value = addressValue(address);
   auto [it, is_new] = idx.holders.try_emplace(value);
-  if (is_new) {
-    addToRuns(idx.runs, value);
-    idx.single_namespace[holder.namespace_name].insert(value);
-  } else if (it->second.front().namespace_name != holder.namespace_name) {
-    // Now held from two namespaces: nobody may join it any more.
-    idx.single_namespace[it->second.front().namespace_name].erase(value);
+  if (is_new) addToRuns(idx.runs, value);
+
+  // Keep the joinable index: an address stays joinable while all its holders are of one namespace
+  // and have ports; its signature is the union of their ports.
+  PortSignature signature = signatureOf(holder.ports);
+  bool joinable = !holder.ports.empty();
+  if (!is_new) {
+    auto known = idx.joinable_signature.find(value);
+    const std::string& owner = it->second.front().namespace_name;
+    if (known == idx.joinable_signature.end()) {
+      joinable = false;  // it was not joinable before; it cannot become so
+    } else {
+      auto& groups = idx.joinable[owner];
+      auto group = groups.find(known->second);
+      group->second.erase(value);
+      if (group->second.empty()) groups.erase(group);
+      PortSignature merged;
+      std::set_union(known->second.begin(), known->second.end(), signature.begin(), signature.end(),
+                     std::back_inserter(merged));
+      signature = std::move(merged);
+      idx.joinable_signature.erase(known);
+      joinable = joinable && owner == holder.namespace_name;
+    }
+  }
+  if (joinable) {
+    idx.joinable[holder.namespace_name][signature].insert(value);
+    idx.joinable_signature.emplace(value, std::move(signature));
   }
   it->second.push_back(std::move(holder));
 }
@@ -78,18 +115,18 @@ std::optional<AddressValue> AddressesInUse::lowestUnused(IpFamily family,
 std::optional<AddressValue> AddressesInUse::lowestJoinable(
     IpFamily family, AddressRange range, const std::string& namespace_name,
     const std::vector<ServicePort>& ports) const {
+  if (ports.empty()) return std::nullopt;  // a Service without ports joins nobody
   const FamilyIndex& idx = index(family);
-  auto own = idx.single_namespace.find(namespace_name);
-  if (own == idx.single_namespace.end()) return std::nullopt;
-  for (auto it = own->second.lower_bound(range.first); it != own->second.end() && *it <= range.last;
-       ++it) {
-    const auto& holders = idx.holders.at(*it);
-    const bool joinable = std::none_of(holders.begin(), holders.end(), [&](const AddressHolder& h) {
-      return portsOverlap(h.ports, ports);
-    });
-    if (joinable) return *it;
+  auto own = idx.joinable.find(namespace_name);
+  if (own == idx.joinable.end()) return std::nullopt;
+  const PortSignature wanted = signatureOf(ports);
+  std::optional<AddressValue> lowest;
+  for (const auto& [signature, addresses] : own->second) {
+    if (!disjoint(signature, wanted)) continue;
+    auto it = addresses.lower_bound(range.first);
+    if (it != addresses.end() && *it <= range.last && (!lowest || *it < *lowest)) lowest = *it;
   }
-  return std::nullopt;
+  return lowest;
 }
 
 }  // namespace kubevip::services

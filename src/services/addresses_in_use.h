@@ -1,11 +1,14 @@
 // The addresses that Services already hold, indexed for the search of a free address (ipam.h).
 //
-// Per family, three sorted indexes built as holders are added:
+// Per family, sorted indexes built as holders are added:
 //   - the holders of each address (namespace and ports);
 //   - the maximal runs of consecutive used addresses, so that "the lowest unused address at or
 //     after X" is one lookup (O(log n)) however many used addresses follow X;
-//   - per namespace, the addresses all of whose holders are in that namespace: the only addresses a
-//     Service of that namespace may share, so the search for one never looks at other namespaces'.
+//   - the addresses another Service may still join: those held from one namespace only, by
+//     Services that all have ports, grouped per namespace by the union of their holders' ports
+//     (their port signature). A Service may join an address of its namespace whose signature is
+//     disjoint from its own ports, so the search costs one lookup per distinct signature in the
+//     namespace (a handful when Services share ports the usual way), not one per address.
 // Pure values; not thread-safe (build one, then read it).
 #pragma once
 
@@ -14,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/ip_address.h"
@@ -33,6 +37,9 @@ struct ServicePort {
 // kube-vip-cloud-provider, which treats such an address as not shareable).
 bool portsOverlap(const std::vector<ServicePort>& a, const std::vector<ServicePort>& b);
 
+// The (port, protocol) pairs of one or more Services, sorted and unique, "" read as "TCP".
+using PortSignature = std::vector<std::pair<uint16_t, std::string>>;
+
 // A Service that holds an address.
 struct AddressHolder {
   std::string namespace_name;
@@ -50,7 +57,7 @@ class AddressesInUse {
   // The lowest address of `range` that nobody holds.
   std::optional<AddressValue> lowestUnused(IpFamily family, AddressRange range) const;
   // The lowest address of `range` held only by Services of `namespace_name`, none of whose ports
-  // overlaps `ports`. Costs one step per such address of the namespace whose ports do overlap.
+  // overlaps `ports`. Costs O(log n) per distinct port signature in the namespace.
   std::optional<AddressValue> lowestJoinable(IpFamily family, AddressRange range,
                                              const std::string& namespace_name,
                                              const std::vector<ServicePort>& ports) const;
@@ -59,7 +66,9 @@ class AddressesInUse {
   struct FamilyIndex {
     std::map<AddressValue, std::vector<AddressHolder>> holders;
     std::map<AddressValue, AddressValue> runs;  // first -> last of each maximal run of used ones
-    std::map<std::string, std::set<AddressValue>> single_namespace;
+    // Joinable addresses: namespace -> port signature -> addresses; and each one's signature.
+    std::map<std::string, std::map<PortSignature, std::set<AddressValue>>> joinable;
+    std::map<AddressValue, PortSignature> joinable_signature;
   };
   FamilyIndex& index(IpFamily f) { return f == IpFamily::kV4 ? v4_ : v6_; }
   const FamilyIndex& index(IpFamily f) const { return f == IpFamily::kV4 ? v4_ : v6_; }

@@ -54,10 +54,10 @@
 //
 // Cost
 //   AddressesInUse (addresses_in_use.h) keeps sorted indexes per family. Per range of the pool, the
-//   lowest unused address is one lookup in the runs of consecutive used addresses (O(log n)); with
-//   sharing allowed, the search for a lower shareable address looks only at the namespace's own
-//   addresses below that one. Never proportional to the size of the pool (an IPv6 /64 costs what
-//   a /24 costs) nor, without sharing, to the number of addresses in use.
+//   lowest unused address is one lookup in the runs of consecutive used addresses, and, with
+//   sharing allowed, the lowest shareable address one lookup per distinct port signature among the
+//   namespace's joinable addresses: O(log n) each. Never proportional to the size of the pool (an
+//   IPv6 /64 costs what a /24 costs) nor to the number of addresses in use.
 #pragma once
 
 #include <cstdint>

@@ -220,6 +220,10 @@ TEST(IpamAllocateTest, NoSharingAcrossNamespacesEvenWhenAllowed) {
   in_use.add(ip("10.0.0.1"), {"b", {{80, "TCP"}}});
   EXPECT_EQ(allocated(cfg, request("a", {{443, "TCP"}}), in_use), "10.0.0.2");
   EXPECT_EQ(allocated(cfg, request("b", {{443, "TCP"}}), in_use), "10.0.0.1");
+  // Held from two namespaces already (written by hand): neither may add a third Service.
+  in_use.add(ip("10.0.0.1"), {"a", {{8080, "TCP"}}});
+  EXPECT_EQ(allocated(cfg, request("a", {{443, "TCP"}}), in_use), "10.0.0.2");
+  EXPECT_EQ(allocated(cfg, request("b", {{443, "TCP"}}), in_use), "10.0.0.2");
 }
 
 TEST(IpamAllocateTest, ServiceWithoutPortsNeitherJoinsNorAdmits) {
@@ -332,6 +336,25 @@ TEST(IpamAllocateTest, FiveThousandServicesOneAfterAnotherInASlash16) {
     in_use.add((*result)[0], {"a", {{80, "TCP"}}});
   }
   EXPECT_EQ(in_use.size(), 15000u);
+}
+
+TEST(IpamAllocateTest, FiveThousandSharingServicesOneAfterAnotherInASlash16) {
+  // Sharing allowed and every Service on port 80: no address can be shared, and each search looks
+  // at the namespace's addresses below the lowest unused one (the costly case of sharing).
+  auto cfg = config({{"cidr-a", "10.1.0.0/16"}, {"allow-share-a", "true"}});
+  AddressesInUse in_use;
+  const AddressValue base = addressValue(ip("10.1.0.0"));
+  for (int i = 0; i < 10000; ++i) {
+    in_use.add(addressFromValue(IpFamily::kV4, base + 2 + 2 * i), {"a", {{80, "TCP"}}});
+  }
+  for (int n = 0; n < 5000; ++n) {
+    auto result = allocateAddresses(cfg, request("a", {{80, "TCP"}}), in_use);
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    ASSERT_EQ(addressValue((*result)[0]), base + 1 + 2 * n) << "allocation " << n;
+    in_use.add((*result)[0], {"a", {{80, "TCP"}}});
+  }
+  // With other ports, the lowest address is shared at once.
+  EXPECT_EQ(allocated(cfg, request("a", {{443, "TCP"}}), in_use), "10.1.0.1");
 }
 
 }  // namespace
