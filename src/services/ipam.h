@@ -23,7 +23,8 @@
 //   the kube-vip-cloud-provider, which takes the first key present among cidr-<ns>, cidr-global,
 //   range-<ns>, range-global for all families at once: there a cidr-global hides a namespace's
 //   range-<ns>, and a namespace with only an IPv4 pool gets no IPv6 address from the global pool.
-//   Namespace first, per family, is what the keys' names promise.
+//   Namespace first, per family, is what the keys' names promise. An exhausted namespace pool is
+//   not topped up from the global one: the namespace's keys are its limit.
 //
 // Which address
 //   The lowest free address of the pool (ranges in ascending order). An address is free when no
