@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <random>
 
+#include "election/loopback_members.h"
+
 namespace kubevip::election {
 namespace {
 
@@ -21,18 +23,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int kNodes = 3;
-
-bool portFree(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  ::close(fd);
-  return ok;
-}
 
 class RaftElectorTest : public ::testing::Test {
  protected:
@@ -49,27 +39,16 @@ class RaftElectorTest : public ::testing::Test {
     auto loop = EventLoop::create();
     ASSERT_TRUE(loop);
     loop_ = std::move(*loop);
-    char tmpl[] = "/tmp/kubevip-raft-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> dist(20000, 59999);
-    for (int i = 0; i < kNodes; ++i) {
-      uint16_t port;
-      do {
-        port = static_cast<uint16_t>(dist(rng));
-      } while (!portFree(port));
-      nodes_[i].peer =
-          config::Peer{"node-" + std::to_string(i), *IpAddress::parse("127.0.0.1"), port};
-    }
+    ASSERT_TRUE(scratch_.ok());
+    dir_ = scratch_.path();
+    auto members = loopbackMembers(kNodes);
+    for (int i = 0; i < kNodes; ++i) nodes_[i].peer = members[i];
   }
 
   void TearDown() override {
     for (int i = 0; i < kNodes; ++i) stopNode(i);
     nodes_ = {};
     loop_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   RaftElectorOptions optionsFor(int i, bool start_as_leader = false) {
@@ -201,6 +180,7 @@ class RaftElectorTest : public ::testing::Test {
   }
 
   std::unique_ptr<EventLoop> loop_;
+  ScratchDir scratch_{"kubevip-raft-test"};
   std::string dir_;
   std::array<Node, kNodes> nodes_;
   Duration max_stall_ = Duration::zero();

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "config/values.h"
+#include "election/loopback_members.h"
 #include "election/raft_elector.h"
 #include "election/raft_members.h"
 #include "election/raft_peer_auth.h"
@@ -170,18 +171,6 @@ TEST(PeerAuthTest, ClusterKeyText) {
 // ---- attacks over loopback
 // -----------------------------------------------------------------------
 
-bool portFree(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  ::close(fd);
-  return ok;
-}
-
 void putLe64(uint64_t v, std::string& out) {
   for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
 }
@@ -285,26 +274,15 @@ class RaftTransportTest : public ::testing::Test {
     auto loop = EventLoop::create();
     ASSERT_TRUE(loop);
     loop_ = std::move(*loop);
-    char tmpl[] = "/tmp/kubevip-raft-transport-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> dist(20000, 59999);
-    for (int i = 0; i < kNodes; ++i) {
-      uint16_t port;
-      do {
-        port = static_cast<uint16_t>(dist(rng));
-      } while (!portFree(port));
-      nodes_[i].peer =
-          config::Peer{"node-" + std::to_string(i), *IpAddress::parse("127.0.0.1"), port};
-    }
+    ASSERT_TRUE(scratch_.ok());
+    dir_ = scratch_.path();
+    auto members = loopbackMembers(kNodes);
+    for (int i = 0; i < kNodes; ++i) nodes_[i].peer = members[i];
   }
 
   void TearDown() override {
     for (int i = 0; i < kNodes; ++i) stopNode(i);
     loop_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   void startNode(int i) {
@@ -368,6 +346,7 @@ class RaftTransportTest : public ::testing::Test {
   std::string addressOf(int i) const { return "127.0.0.1:" + std::to_string(nodes_[i].peer.port); }
 
   std::unique_ptr<EventLoop> loop_;
+  ScratchDir scratch_{"kubevip-raft-transport"};
   std::string dir_;
   std::array<Node, kNodes> nodes_;
   bool with_key_ = true;
