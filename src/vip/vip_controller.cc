@@ -101,7 +101,10 @@ void VipController::sendProbe() {
   if (leadershipFresh() &&
       (silent_probes_ >= options_.probes_unanswered || mayTakeWithoutProbing())) {
     const bool without_probing = silent_probes_ < options_.probes_unanswered;
-    takeAddress();
+    takeAddress(without_probing ? "probing does not work, and the previous holder's lifetime "
+                                  "bound has passed"
+                : options_.probes_unanswered == 0 ? "probing is off"
+                                                  : "no other host answered for it");
     if (state_ == VipState::kHolding) {
       if (without_probing) {
         ++counters_.acquisitions_without_probing;
@@ -206,7 +209,7 @@ net::AddressLifetime VipController::lifetime() const {
   return net::AddressLifetime{options_.timing.valid_lifetime, std::chrono::seconds(0), false};
 }
 
-void VipController::takeAddress() {
+void VipController::takeAddress(const char* why) {
   auto st = addresses_.addOrRenew(options_.ifindex, options_.vip, options_.vip.hostPrefixLength(),
                                   lifetime());
   if (leaseRanOutDuring("adding it")) {
@@ -228,7 +231,7 @@ void VipController::takeAddress() {
   probe_timer_->stop();
   ++counters_.acquisitions;
   defender_logged_ = false;
-  enterState(VipState::kHolding, "no other host answered for it");
+  enterState(VipState::kHolding, why);
   renew_timer_->start(options_.timing.renew_interval, [this] { renew(); });
   watchLease();
   scheduleBurst(options_.timing.announce_burst);

@@ -145,7 +145,8 @@ class VipController {
   void onClaim(const net::MacAddress& mac);
   void onProbeSeen();
   void onFramesLost(const std::string& why);
-  void takeAddress();
+  // `why` ends up in the state-change log line.
+  void takeAddress(const char* why);
   void renew();
   void watchLease();
   void announceRound();
