@@ -1,0 +1,81 @@
+#include "services_mode/vip_holders.h"
+
+#include "net/interfaces.h"
+#include "vip/vip_controller.h"
+
+namespace kubevip::services_mode {
+
+struct VipHolders::Interface {
+  net::InterfaceInfo info;
+  std::unique_ptr<net::Announcer> announcer;
+};
+
+namespace {
+
+class VipHolder final : public AddressHolder {
+ public:
+  VipHolder(std::unique_ptr<net::AddressManager> addresses,
+            std::unique_ptr<net::ConflictProber> prober)
+      : addresses_(std::move(addresses)), prober_(std::move(prober)) {}
+  ~VipHolder() override {
+    if (controller_) controller_->release();
+  }
+
+  void acquire() override { controller_->acquire(); }
+  void release() override { controller_->release(); }
+  bool holding() const override { return controller_->state() == vip::VipState::kHolding; }
+
+  // Members the controller refers to must exist before it and outlive it.
+  std::unique_ptr<net::AddressManager> addresses_;
+  std::unique_ptr<net::ConflictProber> prober_;
+  std::unique_ptr<vip::VipController> controller_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<VipHolders>> VipHolders::create(EventLoop& loop,
+                                                       const config::Config& config) {
+  auto addresses = net::createNetlinkAddressManager(loop);
+  if (!addresses) return addresses.error();
+  std::unique_ptr<VipHolders> holders(new VipHolders(loop, config));
+  holders->addresses_ = std::make_unique<net::AddressManagerFanout>(std::move(*addresses));
+  return holders;
+}
+
+VipHolders::~VipHolders() = default;
+
+Result<VipHolders::Interface*> VipHolders::interface(const std::string& name) {
+  if (auto it = interfaces_.find(name); it != interfaces_.end()) return it->second.get();
+  auto info = net::lookupInterface(name);
+  if (!info) return info.error();
+  auto announcer = net::createPacketAnnouncer(loop_, *info);
+  if (!announcer) return announcer.error();
+  auto entry = std::make_unique<Interface>(Interface{*info, std::move(*announcer)});
+  Interface* raw = entry.get();
+  interfaces_[name] = std::move(entry);
+  return raw;
+}
+
+Result<std::unique_ptr<AddressHolder>> VipHolders::make(HolderRequest request) {
+  auto iface = interface(request.interface);
+  if (!iface) return iface.error();
+  auto prober = net::createPacketProber(loop_, (*iface)->info, request.address);
+  if (!prober) return prober.error();
+  auto holder = std::make_unique<VipHolder>(addresses_->subscriber(), std::move(*prober));
+  vip::VipControllerOptions options;
+  options.vip = request.address;
+  options.ifindex = (*iface)->info.index;
+  options.interface_name = (*iface)->info.name;
+  options.timing = config_.vip_timing;
+  options.probe_interval = config_.election.probe_interval;
+  options.probes_unanswered = config_.election.probes_unanswered;
+  options.announce = config_.gratuitous_arp;
+  holder->controller_ = std::make_unique<vip::VipController>(
+      loop_.time(), *holder->addresses_, *(*iface)->announcer, *holder->prober_, options,
+      std::move(request.leadership_valid_until),
+      vip::VipControllerHooks{std::move(request.acquired), nullptr});
+  if (auto st = holder->controller_->removeLeftover(); !st) return st.error();
+  return std::unique_ptr<AddressHolder>(std::move(holder));
+}
+
+}  // namespace kubevip::services_mode
