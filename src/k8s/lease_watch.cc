@@ -67,28 +67,12 @@ Result<LeaseWatchEvent> parseLeaseWatchEvent(std::string_view line) {
 
 std::vector<Result<LeaseWatchEvent>> WatchStreamParser::feed(std::string_view chunk) {
   std::vector<Result<LeaseWatchEvent>> events;
-  const auto too_long = [&] {
-    partial_.clear();
-    partial_.shrink_to_fit();
-    events.push_back(makeError(
-        ErrorCode::kInvalidArgument,
-        fmt::format("a watch event line from the API server exceeds the {} MiB cap ({} bytes)",
-                    kMaxWatchLineBytes >> 20, kMaxWatchLineBytes)));
-    return events;
-  };
-  for (;;) {
-    const size_t newline = chunk.find('\n');
-    if (newline == std::string_view::npos) break;
-    if (partial_.size() + newline > kMaxWatchLineBytes) return too_long();
-    partial_.append(chunk.substr(0, newline));
-    chunk.remove_prefix(newline + 1);
-    std::string_view line = partial_;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    if (!line.empty()) events.push_back(parseLeaseWatchEvent(line));
-    partial_.clear();
-  }
-  if (partial_.size() + chunk.size() > kMaxWatchLineBytes) return too_long();
-  partial_.append(chunk);
+  // A malformed line is an error in its place and the stream goes on; only the cap ends it.
+  Status status = lines_.feed(chunk, [&](std::string_view line) {
+    events.push_back(parseLeaseWatchEvent(line));
+    return okStatus();
+  });
+  if (!status) events.push_back(status.error());
   return events;
 }
 

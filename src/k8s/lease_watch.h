@@ -3,11 +3,9 @@
 // A watch is a GET on the leases collection with watch=true, filtered to one name by
 // fieldSelector=metadata.name=NAME and starting after a resourceVersion. The answer is a stream
 // of JSON watch events, one per line: {"type":"ADDED|MODIFIED|DELETED|ERROR","object":{...}};
-// an ERROR's object is a meta/v1 Status (410 Gone when the resourceVersion is too old). Chunks of
-// the stream arrive cut anywhere, so WatchStreamParser keeps the unfinished line between them,
-// up to kMaxWatchLineBytes: one line is one event carrying one object, and no object the API
-// server stores exceeds etcd's 1.5 MiB request limit (a Lease is a few hundred bytes), so a longer
-// line is a broken or hostile server, and keeping it would let it grow memory without bound.
+// an ERROR's object is a meta/v1 Status (410 Gone when the resourceVersion is too old). Lines are
+// split, and capped at kMaxWatchLineBytes, by the WatchLineSplitter every watch shares
+// (watch_event.h).
 #pragma once
 
 #include <string>
@@ -16,10 +14,9 @@
 
 #include "common/result.h"
 #include "k8s/lease.h"
+#include "k8s/watch_event.h"
 
 namespace kubevip::k8s {
-
-inline constexpr size_t kMaxWatchLineBytes = size_t{2} << 20;
 
 struct LeaseWatchEvent {
   enum class Type { kAdded, kModified, kDeleted };
@@ -43,10 +40,10 @@ class WatchStreamParser {
   // and the stream must be abandoned.
   std::vector<Result<LeaseWatchEvent>> feed(std::string_view chunk);
   // Bytes of an unfinished line kept for the next chunk.
-  size_t pending() const { return partial_.size(); }
+  size_t pending() const { return lines_.pending(); }
 
  private:
-  std::string partial_;
+  WatchLineSplitter lines_;
 };
 
 }  // namespace kubevip::k8s

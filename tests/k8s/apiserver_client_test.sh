@@ -17,6 +17,7 @@ trap cleanup EXIT
 # 127.0.0.9 and "kubernetes" stand for the names a kubeadm API server certificate carries (the
 # control-plane endpoint); nothing listens on 127.0.0.9.
 python3 "$here/../e2e/apiserver/apiserver.py" --dir "$dir" --san IP:127.0.0.9 --san DNS:kubernetes \
+  --bookmark-interval 0.2 \
   2>"$dir/server.log" &
 server_pid=$!
 for _ in $(seq 100); do [ -f "$dir/ready" ] && break; sleep 0.1; done

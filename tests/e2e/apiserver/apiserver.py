@@ -34,8 +34,11 @@ Objects survive restarts when --state FILE is given (like etcd behind a restarte
 
 Faults for tests: SIGUSR1 toggles "frozen" (connections accepted, never answered); a POST to
 /_test/drop-watches by a full-rights user ends every open watch at once, without the final
-chunk, as a broken connection would; --event-log N keeps only N events, so that a watch from an
-older resourceVersion gets 410.
+chunk, as a broken connection would; a POST to /_test/expire-watches also makes every
+resourceVersion issued so far (or, with ?resourceVersion=N, every one below N) too old (the next
+watch from one gets 410 Gone, as after an etcd compaction) and forgets every continue token; --event-log N keeps only N events, so that a watch
+from an older resourceVersion gets 410. Lists honour limit and continue (the following pages come
+from a snapshot taken by the first, 410 for an unknown token).
 """
 
 import argparse
@@ -237,6 +240,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.store.drop_watches()
             return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                          "status": "Success"}
+        if method == "POST" and path == "/_test/expire-watches":
+            if verbs != ALL_VERBS:
+                return status(403, "Forbidden", 'User "%s" cannot expire watches' % user)
+            before = params.get("resourceVersion", [""])[0]
+            if before and not before.isdigit():
+                return status(400, "BadRequest", "invalid resourceVersion %r" % before)
+            with self.server.store.lock:
+                self.server.store.expire(int(before) if before else None)
+            return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                         "status": "Success"}
         if method == "GET":
             doc = discovery(path, "%s:%d" % self.server.server_address[:2])
             if doc is not None:
@@ -291,7 +304,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         store = self.server.store
         with store.lock:
             if verb == "list":
-                return self.list(kind, ns, labels, fields)
+                return self.list(kind, ns, labels, fields, params)
             if method == "POST":
                 return self.write(kind, ns, None, None, "create", body)
             key = (kind.key, ns or "", name)
@@ -333,7 +346,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.write(kind, ns, name, sub, "patch", merged)
             return self.write(kind, ns, name, sub, "update", body)
 
-    def list(self, kind, ns, labels, fields):
+    def list(self, kind, ns, labels, fields, params):
         store = self.server.store
         items = [copy.deepcopy(v) for k, v in sorted(store.objects.items())
                  if k[0] == kind.key and (ns is None or k[1] == ns)
@@ -343,8 +356,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for item in items:
             item.pop("kind", None)
             item.pop("apiVersion", None)
-        return 200, {"kind": kind.kind + "List", "apiVersion": kind.gv,
-                     "metadata": {"resourceVersion": str(store.rv)}, "items": items}
+        try:
+            limit = int(params.get("limit", ["0"])[0] or 0)
+        except ValueError:
+            return status(400, "BadRequest", "limit must be an integer")
+        page = store.page(items, str(store.rv), limit, params.get("continue", [""])[0])
+        if page is None:
+            return status(410, "Expired", "The provided continue parameter is too old to display "
+                          "a consistent list result. You can start a new list without the "
+                          "continue parameter.")
+        rv, items, token = page
+        meta = {"resourceVersion": rv}
+        if token:
+            meta["continue"] = token
+        return 200, {"kind": kind.kind + "List", "apiVersion": kind.gv, "metadata": meta,
+                     "items": items}
 
     def write(self, kind, ns, url_name, sub, verb, obj):
         """create (POST), update (PUT) and patch (the merged object), of the main resource or of

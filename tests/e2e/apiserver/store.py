@@ -30,6 +30,11 @@ class Store:
         self.events = []
         # Bumped to end every open watch at once (a fault tests inject to force a re-list).
         self.watch_generation = 0
+        # Watches from a resourceVersion below this get 410 Gone (as after etcd compaction).
+        self.expired_before = 0
+        # The rest of a paged list by continue token: (resourceVersion, items), newest last.
+        self.continuations = {}
+        self.next_continue = 0
         if path and os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
@@ -67,7 +72,40 @@ class Store:
 
     def too_old(self, since):
         """With the lock held: true when the log no longer holds every event after `since`."""
+        if since < self.expired_before:
+            return True
         return bool(self.events) and since < self.events[0][0] - 1
+
+    def expire(self, before=None):
+        """With the lock held: every resourceVersion below `before` becomes too old to watch
+        from and every continue token is forgotten, as after an etcd compaction; open watches end
+        (their clients watch again, or list again if their version is gone). By default every
+        version issued so far expires: the counter moves on by one, so that a list made afterwards
+        returns a version that can be watched from."""
+        if before is None:
+            before = int(self.next_rv())
+        self.expired_before = before
+        self.continuations.clear()
+        self.watch_generation += 1
+        self.changed.notify_all()
+
+    def page(self, items, rv, limit, token):
+        """With the lock held: (resourceVersion, items of this page, continue token or "") of a
+        list, or None when `token` is unknown or expired. The first page (no token) describes
+        `items` at `rv`; the following pages come from the same snapshot, as the real server
+        serves them at the list's resourceVersion. limit <= 0 means everything."""
+        if token:
+            if token not in self.continuations:
+                return None
+            rv, items = self.continuations.pop(token)
+        if limit <= 0 or len(items) <= limit:
+            return rv, items, ""
+        self.next_continue += 1
+        new_token = "c%d/%s" % (self.next_continue, rv)  # '/' to exercise URL encoding
+        self.continuations[new_token] = (rv, items[limit:])
+        while len(self.continuations) > 64:
+            del self.continuations[next(iter(self.continuations))]
+        return rv, items[:limit], new_token
 
     def events_after(self, since, matches):
         """(type, object) for the events after `since` that a watch filtered by matches(resource,

@@ -119,6 +119,36 @@ class EventLogTest(unittest.TestCase):
         self.assertTrue(s.too_old(start))
         self.assertFalse(s.too_old(start + 1))
 
+    def test_expire_makes_every_version_so_far_too_old(self):
+        s = self.make(10)
+        self.write(s, "a", "ADDED")
+        latest = s.rv
+        generation = s.watch_generation
+        with s.lock:
+            s.expire()
+        self.assertTrue(s.too_old(latest))
+        self.assertFalse(s.too_old(s.rv))  # what a list made now returns
+        self.assertNotEqual(s.watch_generation, generation)
+        self.write(s, "b", "ADDED")
+        self.assertFalse(s.too_old(s.rv))
+        with s.lock:
+            s.expire(latest)
+        self.assertTrue(s.too_old(latest - 1))
+        self.assertFalse(s.too_old(latest))
+
+    def test_pages_come_from_the_first_pages_snapshot(self):
+        s = self.make(10)
+        rv, first, token = s.page(["a", "b", "c"], "7", 2, "")
+        self.assertEqual((rv, first), ("7", ["a", "b"]))
+        self.assertTrue(token)
+        self.assertEqual(s.page([], "9", 2, token), ("7", ["c"], ""))
+        self.assertIsNone(s.page([], "9", 2, token))  # used up
+        self.assertEqual(s.page(["a"], "9", 0, ""), ("9", ["a"], ""))
+        _, _, token = s.page(["a", "b"], "9", 1, "")
+        with s.lock:
+            s.expire()
+        self.assertIsNone(s.page([], "9", 1, token))
+
 
 class ServiceTest(unittest.TestCase):
     def prepare(self, spec, old=None, others=()):

@@ -1,0 +1,112 @@
+#include "k8s/watch_event.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace kubevip::k8s {
+namespace {
+
+using Json = nlohmann::json;
+
+Error badEvent(std::string_view what, const std::string& why) {
+  return makeError(ErrorCode::kInvalidArgument,
+                   fmt::format("malformed watch event for {} from the API server: {}", what, why));
+}
+
+std::string stringAt(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<WatchedObject> watchedObjectFromJson(const Json& object) {
+  const auto missing = [](const char* what) {
+    return makeError(ErrorCode::kInvalidArgument, fmt::format("the object has no {}", what));
+  };
+  if (!object.is_object()) {
+    return makeError(ErrorCode::kInvalidArgument, "the object is not a JSON object");
+  }
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return missing("\"metadata\"");
+  const std::string name = stringAt(*meta, "name");
+  if (name.empty()) return missing("metadata.name");
+  const std::string ns = stringAt(*meta, "namespace");
+  WatchedObject out;
+  out.key = ns.empty() ? name : ns + "/" + name;
+  out.resource_version = stringAt(*meta, "resourceVersion");
+  out.json = object.dump();
+  return out;
+}
+
+Result<WatchEvent> parseWatchEvent(std::string_view line, std::string_view what) {
+  Json doc = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return badEvent(what, "not a JSON object");
+  if (!doc.contains("type") || !doc["type"].is_string()) return badEvent(what, "no \"type\"");
+  if (!doc.contains("object") || !doc["object"].is_object()) return badEvent(what, "no \"object\"");
+  const std::string type = doc["type"].get<std::string>();
+  const Json& object = doc["object"];
+  WatchEvent event;
+  if (type == "ERROR") {
+    event.type = WatchEvent::Type::kError;
+    auto code = object.find("code");
+    event.error_code = code != object.end() && code->is_number_integer() ? code->get<long>() : 0;
+    event.error_message = stringAt(object, "message");
+    event.object.json = object.dump();
+    return event;
+  }
+  if (type == "BOOKMARK") {
+    event.type = WatchEvent::Type::kBookmark;
+    auto meta = object.find("metadata");
+    if (meta != object.end() && meta->is_object()) {
+      event.object.resource_version = stringAt(*meta, "resourceVersion");
+    }
+    if (event.object.resource_version.empty()) {
+      return badEvent(what, "a BOOKMARK without metadata.resourceVersion");
+    }
+    return event;
+  }
+  if (type == "ADDED") {
+    event.type = WatchEvent::Type::kAdded;
+  } else if (type == "MODIFIED") {
+    event.type = WatchEvent::Type::kModified;
+  } else if (type == "DELETED") {
+    event.type = WatchEvent::Type::kDeleted;
+  } else {
+    return badEvent(what, fmt::format("unknown type \"{}\"", type));
+  }
+  auto watched = watchedObjectFromJson(object);
+  if (!watched) return badEvent(what, watched.error().message);
+  event.object = std::move(*watched);
+  return event;
+}
+
+Status WatchLineSplitter::feed(std::string_view chunk,
+                               const std::function<Status(std::string_view)>& on_line) {
+  const auto too_long = [&]() -> Status {
+    partial_.clear();
+    partial_.shrink_to_fit();
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        fmt::format("a watch event line from the API server exceeds the {} MiB cap ({} bytes)",
+                    kMaxWatchLineBytes >> 20, kMaxWatchLineBytes));
+  };
+  for (;;) {
+    const size_t newline = chunk.find('\n');
+    if (newline == std::string_view::npos) break;
+    if (partial_.size() + newline > kMaxWatchLineBytes) return too_long();
+    partial_.append(chunk.substr(0, newline));
+    chunk.remove_prefix(newline + 1);
+    std::string_view line = partial_;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    Status status = line.empty() ? okStatus() : on_line(line);
+    partial_.clear();
+    if (!status) return status;
+  }
+  if (partial_.size() + chunk.size() > kMaxWatchLineBytes) return too_long();
+  partial_.append(chunk);
+  return okStatus();
+}
+
+}  // namespace kubevip::k8s
