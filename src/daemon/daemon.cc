@@ -8,11 +8,17 @@
 #include "common/event_loop.h"
 #include "config/stop_timing.h"
 #include "daemon/descriptor_limit.h"
+#include "election/lease_from_config.h"
 #include "election/make_elector.h"
+#include "k8s/lease_client.h"
 #include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
 #include "net/announcer.h"
 #include "net/interfaces.h"
+#include "services_mode/api_service_writer.h"
+#include "services_mode/informer_bindings.h"
+#include "services_mode/services_controller.h"
+#include "services_mode/vip_holders.h"
 #include "vip/vip_controller.h"
 
 namespace kubevip::daemon {
@@ -43,9 +49,15 @@ class Daemon {
       if (!balancers) return balancers.error();
       balancers_ = std::move(*balancers);
     }
-    auto elector = election::makeElector(*loop_, config_);
-    if (!elector) return elector.error();
-    elector_ = std::move(*elector);
+    // Without a VIP of its own (Services only), the process runs no control-plane election.
+    if (config_.vip) {
+      auto elector = election::makeElector(*loop_, config_);
+      if (!elector) return elector.error();
+      elector_ = std::move(*elector);
+    }
+    if (config_.services) {
+      if (auto st = setUpServices(); !st) return st;
+    }
     for (int signum : {SIGTERM, SIGINT}) {
       auto watcher = SignalWatcher::create(
           *loop_, signum, [this, signum] { shutDown(signum == SIGTERM ? "SIGTERM" : "SIGINT"); });
@@ -78,7 +90,14 @@ class Daemon {
         spdlog::info("leader is {}", leader);
       }
     };
-    return elector_->start(std::move(callbacks));
+    if (elector_) {
+      if (auto st = elector_->start(std::move(callbacks)); !st) return st;
+    }
+    if (services_) {
+      if (auto st = services_->start(); !st) return st;
+      informers_->start();
+    }
+    return {};
   }
 
   void run() { loop_->run(); }
@@ -112,6 +131,62 @@ class Daemon {
     return {};
   }
 
+  // Services of type LoadBalancer (services_mode/services_controller.h): their own elections,
+  // one VipController per address, fed by watches of the API server.
+  Status setUpServices() {
+    const config::KubernetesLease& settings = *config_.kubernetes;
+    const config::ServicesMode& mode = *config_.services;
+    auto access = election::clusterAccessFor(settings);
+    if (!access) return access.error();
+    auto holders = services_mode::VipHolders::create(*loop_, config_);
+    if (!holders) return holders.error();
+    holders_ = std::move(*holders);
+    const auto timeout = config::leaseRequestTimeout(settings.retry_period);
+    auto writer = services_mode::ApiServiceWriter::create(*loop_, *access, timeout);
+    if (!writer) return writer.error();
+    service_writer_ = std::move(*writer);
+
+    services_mode::ServicesControllerOptions options;
+    options.plan.node_name = settings.identity;
+    options.plan.filter.namespace_filter = mode.namespace_filter;
+    options.plan.filter.lb_class_only = mode.lb_class_only;
+    options.plan.filter.lb_class_name = mode.lb_class_name;
+    options.plan.filter.lb_class_legacy_handling = mode.lb_class_legacy_handling;
+    options.plan.default_interface = mode.interface.empty() ? config_.interface : mode.interface;
+    options.plan.grouping.shared_lease_namespace = settings.lease_namespace;
+    options.plan.use_endpoints = mode.use_endpoints;
+    if (config_.vip) options.plan.reserved.push_back(*config_.vip);
+    options.per_service_election = mode.per_service_election;
+    options.write_updates = mode.write_updates;
+    options.address_management = mode.address_management;
+    options.services_lease_namespace = settings.lease_namespace;
+    options.services_lease_name = mode.lease_name;
+    options.address_pools_configmap =
+        mode.ipam_configmap_namespace + "/" + mode.ipam_configmap_name;
+    auto electors = [this, access = *access, timeout](const std::string& lease_namespace,
+                                                      const std::string& lease_name)
+        -> Result<std::unique_ptr<election::Elector>> {
+      auto client =
+          k8s::ApiLeaseClient::create(*loop_, access, lease_namespace, lease_name, timeout);
+      if (!client) return client.error();
+      return election::makeLeaseElector(loop_->time(), *config_.kubernetes, std::move(*client));
+    };
+    services_ = std::make_unique<services_mode::ServicesController>(
+        loop_->time(), std::move(options), std::move(electors),
+        [this](services_mode::HolderRequest request) { return holders_->make(std::move(request)); },
+        service_writer_.get());
+    auto informers = services_mode::InformerBindings::create(*loop_, *access, mode,
+                                                             settings.identity, *services_);
+    if (!informers) return informers.error();
+    informers_ = std::move(*informers);
+    spdlog::info("services: serving Services of type LoadBalancer on {} ({})",
+                 options.plan.default_interface,
+                 mode.per_service_election ? "one Lease per Service"
+                                           : "Lease " + settings.lease_namespace + "/" +
+                                                 mode.lease_name + " for all");
+    return {};
+  }
+
   // The load balancers follow the VIP: they listen on it only while it is on the interface.
   // A listener that cannot be opened is logged and retried by the set while the VIP is held.
   void onVipAcquired() {
@@ -141,11 +216,18 @@ class Daemon {
       spdlog::warn("the elector did not stop in time; releasing the VIP anyway");
       finish();
     });
-    elector_->stop([this] { finish(); });
+    stops_pending_ = (elector_ ? 1 : 0) + (services_ ? 1 : 0);
+    auto one_stopped = [this] {
+      if (--stops_pending_ == 0) finish();
+    };
+    if (elector_) elector_->stop(one_stopped);
+    if (services_) services_->stop(one_stopped);
+    if (stops_pending_ == 0) finish();
   }
 
   void finish() {
     if (controller_) controller_->release();
+    informers_.reset();  // no more watch events into a stopped controller
     if (balancers_) balancers_->stop();
     // The signal watchers and the deadline timer are left for the daemon's destruction: finish()
     // runs inside their callbacks, which must not destroy their own watcher.
@@ -161,6 +243,12 @@ class Daemon {
   std::unique_ptr<election::Elector> elector_;
   std::unique_ptr<lb::LoadBalancerSet> balancers_;
   std::unique_ptr<vip::VipController> controller_;
+  // The Services mode; the controller's holders and writer outlive it.
+  std::unique_ptr<services_mode::VipHolders> holders_;
+  std::unique_ptr<services_mode::ApiServiceWriter> service_writer_;
+  std::unique_ptr<services_mode::ServicesController> services_;
+  std::unique_ptr<services_mode::InformerBindings> informers_;
+  int stops_pending_ = 0;
   std::vector<std::unique_ptr<SignalWatcher>> signals_;
   std::unique_ptr<Timer> stop_deadline_;
   bool stopping_ = false;

@@ -34,13 +34,12 @@ class OwningLeaseElector final : public Elector {
 
 }  // namespace
 
-Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
-                                                  const config::KubernetesLease& settings) {
+Result<k8s::ClusterAccess> clusterAccessFor(const config::KubernetesLease& settings) {
   Result<k8s::ClusterAccess> access =
       settings.kubeconfig_path.empty()
           ? k8s::loadInCluster([](const std::string& name) -> std::optional<std::string> {
-              // makeElector runs once while the daemon is set up, on the main thread; nothing in
-              // the process modifies the environment.
+              // Runs while the daemon is set up, on the main thread; nothing in the process
+              // modifies the environment.
               const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
               if (v == nullptr) return std::nullopt;
               return std::string(v);
@@ -52,24 +51,35 @@ Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
   access = k8s::chooseApiServer(std::move(*access), choice);
   if (!access) return access.error();
   spdlog::info("{}", k8s::describeApiServer(*access, choice));
+  return access;
+}
 
+Result<std::unique_ptr<Elector>> makeLeaseElector(TimeSource& time,
+                                                  const config::KubernetesLease& settings,
+                                                  std::unique_ptr<k8s::LeaseClient> client) {
   LeaseElectorOptions options;
   options.identity = settings.identity;
   options.lease_duration = settings.lease_duration;
   options.renew_deadline = settings.renew_deadline;
   options.retry_period = settings.retry_period;
   if (auto valid = validateLeaseOptions(options); !valid) return valid.error();
+  auto random = std::make_unique<StdRandomSource>();
+  auto elector = LeaseElector::create(time, *random, std::move(client), std::move(options));
+  if (!elector) return elector.error();
+  return std::unique_ptr<Elector>(
+      std::make_unique<OwningLeaseElector>(std::move(random), std::move(*elector)));
+}
 
+Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
+                                                  const config::KubernetesLease& settings) {
+  auto access = clusterAccessFor(settings);
+  if (!access) return access.error();
   // A retry period, at least 1 s; the daemon's stop deadline leaves room for two of them.
   const auto timeout = config::leaseRequestTimeout(settings.retry_period);
   auto client = k8s::ApiLeaseClient::create(loop, std::move(*access), settings.lease_namespace,
                                             settings.lease_name, timeout);
   if (!client) return client.error();
-  auto random = std::make_unique<StdRandomSource>();
-  auto elector = LeaseElector::create(loop.time(), *random, std::move(*client), std::move(options));
-  if (!elector) return elector.error();
-  return std::unique_ptr<Elector>(
-      std::make_unique<OwningLeaseElector>(std::move(random), std::move(*elector)));
+  return makeLeaseElector(loop.time(), settings, std::move(*client));
 }
 
 }  // namespace kubevip::election

@@ -9,10 +9,20 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "election/elector.h"
+#include "k8s/cluster_access.h"
+#include "k8s/lease_client.h"
 
 namespace kubevip::election {
 
 Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
                                                   const config::KubernetesLease& settings);
+
+// The parts, for the Services mode's elections (one per Lease, sharing the API server's access):
+// where the API server is and how to authenticate (logged), and an elector with the settings'
+// identity and timings over any LeaseClient.
+Result<k8s::ClusterAccess> clusterAccessFor(const config::KubernetesLease& settings);
+Result<std::unique_ptr<Elector>> makeLeaseElector(TimeSource& time,
+                                                  const config::KubernetesLease& settings,
+                                                  std::unique_ptr<k8s::LeaseClient> client);
 
 }  // namespace kubevip::election

@@ -225,10 +225,13 @@ std::string serviceStatusPatchJson(const std::vector<LoadBalancerIngress>& ingre
   return patch.dump();
 }
 
-std::string annotationPatchJson(std::string_view key, const std::optional<std::string>& value) {
+std::string annotationPatchJson(std::string_view key, const std::optional<std::string>& value,
+                                std::string_view resource_version) {
   Json annotations = Json::object();
   annotations[std::string(key)] = value ? Json(*value) : Json(nullptr);
-  Json patch = {{"metadata", {{"annotations", std::move(annotations)}}}};
+  Json metadata = {{"annotations", std::move(annotations)}};
+  if (!resource_version.empty()) metadata["resourceVersion"] = std::string(resource_version);
+  Json patch = {{"metadata", std::move(metadata)}};
   return patch.dump();
 }
 

@@ -78,7 +78,10 @@ Result<Service> serviceFromJson(std::string_view json);
 std::string serviceStatusPatchJson(const std::vector<LoadBalancerIngress>& ingress);
 
 // {"metadata":{"annotations":{"<key>":"<value>"}}}, or null as the value to remove the
-// annotation: a JSON merge patch for PATCH .../services/<name> (RFC 7386).
-std::string annotationPatchJson(std::string_view key, const std::optional<std::string>& value);
+// annotation: a JSON merge patch for PATCH .../services/<name> (RFC 7386). With a
+// `resource_version`, the patch carries it in metadata, which makes the API server apply it only
+// to that version of the object (409 Conflict otherwise).
+std::string annotationPatchJson(std::string_view key, const std::optional<std::string>& value,
+                                std::string_view resource_version = {});
 
 }  // namespace kubevip::k8s

@@ -107,6 +107,13 @@ void ServicesController::changed() {
   });
 }
 
+void ServicesController::setViewComplete() {
+  if (view_complete_) return;
+  view_complete_ = true;
+  spdlog::info("services: every watch has listed its objects; planning");
+  changed();
+}
+
 void ServicesController::retryLater() {
   if (!retry_timer_->active()) {
     retry_timer_->start(options_.retry_after_failure, [this] { changed(); });
@@ -121,7 +128,7 @@ void ServicesController::note(const ServiceRef& ref, const std::string& message)
 }
 
 void ServicesController::reconcile() {
-  if (stopping_) return;
+  if (stopping_ || !view_complete_) return;
   std::erase_if(retiring_, [](const std::unique_ptr<Unit>& u) { return u->stopped; });
   ServicesPlan plan = planServices(view_, options_.plan);
   for (const auto& [ref, message] : plan.problems) note(ref, message);

@@ -117,6 +117,9 @@ class ServicesController {
   ClusterView& view() { return view_; }
   // The view changed: reconcile soon (coalesced).
   void changed();
+  // Every watch has delivered its first list. Nothing is planned before: a partial view would
+  // hand out addresses that Services not yet listed hold.
+  void setViewComplete();
 
   // For tests and logs.
   size_t unitCount() const { return units_.size(); }
@@ -163,6 +166,7 @@ class ServicesController {
   std::unique_ptr<Timer> reconcile_timer_;
   std::unique_ptr<Timer> retry_timer_;
   bool reconcile_scheduled_ = false;
+  bool view_complete_ = false;
   bool stopping_ = false;
   int stops_pending_ = 0;
   std::function<void()> stop_done_;

@@ -254,5 +254,12 @@ TEST(ServiceJsonTest, AnnotationPatchSetsOrRemovesOneAnnotation) {
             nlohmann::json::parse(R"({"metadata":{"annotations":{"kube-vip.io/vipHost":null}}})"));
 }
 
+TEST(ServiceJsonTest, AnAnnotationPatchCanBeConditionalOnTheResourceVersion) {
+  EXPECT_EQ(nlohmann::json::parse(
+                annotationPatchJson("kube-vip.io/loadbalancerIPs", "192.0.2.5", "4711")),
+            nlohmann::json::parse(R"({"metadata":{"resourceVersion":"4711","annotations":)"
+                                  R"({"kube-vip.io/loadbalancerIPs":"192.0.2.5"}}})"));
+}
+
 }  // namespace
 }  // namespace kubevip::k8s

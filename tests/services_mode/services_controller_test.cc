@@ -56,6 +56,7 @@ class ServicesControllerTest : public ::testing::Test {
         },
         &writer_);
     ASSERT_TRUE(controller_->start().ok());
+    controller_->setViewComplete();
   }
   FakeElector& services() { return *electors_.at("kube-system/plndr-svcs-lock"); }
   void settle() { time_.runDue(); }
@@ -259,6 +260,36 @@ TEST_F(ServicesControllerTest, AddressesAreHandedOutByTheServicesLeaseHolderOnly
   EXPECT_EQ(writer_.count("addresses"), 3u);
   EXPECT_EQ(writer_.writes.back().value, "192.0.2.100")
       << "re-planned: the pool still has 192.0.2.100 for Service a";
+}
+
+TEST_F(ServicesControllerTest, NothingIsPlannedBeforeEveryWatchHasListed) {
+  ServicesControllerOptions options;
+  options.plan.node_name = "node-a";
+  options.services_lease_namespace = "kube-system";
+  FakeElector* services = nullptr;
+  ServicesController controller(
+      time_, options,
+      [&](const std::string& ns, const std::string& name)
+          -> Result<std::unique_ptr<election::Elector>> {
+        auto e = std::make_unique<FakeElector>(ns + "/" + name);
+        services = e.get();
+        return std::unique_ptr<election::Elector>(std::move(e));
+      },
+      [this](HolderRequest request) -> Result<std::unique_ptr<AddressHolder>> {
+        return std::unique_ptr<AddressHolder>(std::make_unique<FakeHolder>(log_, request));
+      },
+      &writer_);
+  ASSERT_TRUE(controller.start().ok());
+  k8s::ConfigMap pools;
+  pools.data["range-global"] = "192.0.2.100-192.0.2.101";
+  controller.view().setAddressPools(pools);
+  controller.view().setService(lbService("default", "new"));
+  services->lead();
+  settle();
+  EXPECT_EQ(writer_.count("addresses"), 0u);
+  controller.setViewComplete();
+  settle();
+  EXPECT_EQ(writer_.count("addresses"), 1u);
 }
 
 TEST_F(ServicesControllerTest, StopReleasesEverythingAndEveryLease) {
