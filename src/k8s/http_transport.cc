@@ -136,7 +136,8 @@ Result<void*> HttpTransport::prepare(const HttpRequest& request, char* error_buf
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
   if (connect_to_ != nullptr) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to_);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   }
@@ -164,7 +165,8 @@ Result<void*> HttpTransport::prepare(const HttpRequest& request, char* error_buf
   if (!token) return token.error();
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
-  headers = curl_slist_append(headers, "Content-Type: application/json");
+  const std::string content_type = "Content-Type: " + request.content_type;
+  headers = curl_slist_append(headers, content_type.c_str());
   headers = curl_slist_append(headers, "User-Agent: kube-vip-cpp/" KUBEVIP_VERSION);
   if (!token->empty()) {
     const std::string authorization = "Authorization: Bearer " + *token;

@@ -37,9 +37,11 @@ namespace kubevip::k8s {
 inline constexpr size_t kMaxResponseBodyBytes = size_t{4} << 20;
 
 struct HttpRequest {
-  std::string method;  // GET, POST, PUT
+  std::string method;  // GET, POST, PUT, PATCH
   std::string path;    // "/apis/coordination.k8s.io/v1/namespaces/x/leases/y"
   std::string body;    // JSON, empty for GET
+  // Of the body; a PATCH names its kind here (application/merge-patch+json, RFC 7386).
+  std::string content_type = "application/json";
 };
 
 struct HttpResponse {

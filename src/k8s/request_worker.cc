@@ -13,6 +13,7 @@ Result<std::unique_ptr<RequestWorker>> RequestWorker::create(EventLoop& loop) {
 }
 
 RequestWorker::~RequestWorker() {
+  alive_.reset();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -56,8 +57,13 @@ void RequestWorker::deliver() {
     std::lock_guard<std::mutex> lock(mutex_);
     ready.swap(done_);
   }
-  // A completion may destroy this worker (e.g. the elector shutting down); stop if it did.
-  for (auto& completion : ready) completion();
+  // A completion may destroy this worker (e.g. the elector shutting down); stop if it did: the
+  // completions behind it belong to a component that no longer exists.
+  std::weak_ptr<bool> alive = alive_;
+  for (auto& completion : ready) {
+    if (alive.expired()) return;
+    completion();
+  }
 }
 
 }  // namespace kubevip::k8s

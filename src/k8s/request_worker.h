@@ -4,8 +4,9 @@
 // Chosen over libcurl's multi-socket API because the election issues one request at a time: a
 // single worker thread with a queue is simpler to reason about and costs nothing measurable. The
 // work function runs on the worker and returns a completion, which is queued and run on the loop
-// (woken through CrossThreadWakeup). Destroying the worker drops completions not yet delivered and
-// joins the thread (waiting for a request in flight, bounded by its timeout).
+// (woken through CrossThreadWakeup). Destroying the worker drops completions not yet delivered
+// (also those queued behind the completion that destroys it) and joins the thread (waiting for a
+// request in flight, bounded by its timeout).
 #pragma once
 
 #include <condition_variable>
@@ -46,6 +47,7 @@ class RequestWorker {
   std::deque<Completion> done_;
   bool stopping_ = false;
   std::thread thread_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // reset when destroyed
 };
 
 }  // namespace kubevip::k8s
