@@ -163,9 +163,10 @@ class Daemon {
     options.services_lease_name = mode.lease_name;
     options.address_pools_configmap =
         mode.ipam_configmap_namespace + "/" + mode.ipam_configmap_name;
-    auto electors = [this, access = *access, timeout](const std::string& lease_namespace,
-                                                      const std::string& lease_name)
-        -> Result<std::unique_ptr<election::Elector>> {
+    auto electors =
+        [this, access = *access, timeout](
+            const std::string& lease_namespace,
+            const std::string& lease_name) -> Result<std::unique_ptr<election::Elector>> {
       auto client =
           k8s::ApiLeaseClient::create(*loop_, access, lease_namespace, lease_name, timeout);
       if (!client) return client.error();
@@ -181,9 +182,9 @@ class Daemon {
     informers_ = std::move(*informers);
     spdlog::info("services: serving Services of type LoadBalancer on {} ({})",
                  options.plan.default_interface,
-                 mode.per_service_election ? "one Lease per Service"
-                                           : "Lease " + settings.lease_namespace + "/" +
-                                                 mode.lease_name + " for all");
+                 mode.per_service_election
+                     ? "one Lease per Service"
+                     : "Lease " + settings.lease_namespace + "/" + mode.lease_name + " for all");
     return {};
   }
 

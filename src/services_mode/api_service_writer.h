@@ -26,8 +26,7 @@ class ApiServiceWriter final : public ServiceWriter {
                       Done done) override;
   void writeStatus(const k8s::Service& service,
                    const std::vector<k8s::LoadBalancerIngress>& ingress, Done done) override;
-  void writeVipHost(const k8s::Service& service, const std::string& node_name,
-                    Done done) override;
+  void writeVipHost(const k8s::Service& service, const std::string& node_name, Done done) override;
 
  private:
   explicit ApiServiceWriter(std::unique_ptr<k8s::ObjectWriter> writer)

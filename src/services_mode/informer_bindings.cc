@@ -50,6 +50,8 @@ struct InformerBindings::Binding {
   std::string last_error;
 };
 
+InformerBindings::InformerBindings(ServicesController& controller) : controller_(controller) {}
+
 InformerBindings::~InformerBindings() = default;
 
 Status InformerBindings::add(
@@ -62,8 +64,8 @@ Status InformerBindings::add(
   auto informer = k8s::Informer::create(loop, access, std::move(options));
   if (!informer) return informer.error();
   binding->informer = std::move(*informer);
-  binding->callbacks.on_replace = [this, raw, replace, what](
-                                      std::vector<k8s::WatchedObject> objects) {
+  binding->callbacks.on_replace = [this, raw, replace,
+                                   what](std::vector<k8s::WatchedObject> objects) {
     if (!raw->synced || !raw->last_error.empty()) {
       spdlog::info("services: {} listed ({} objects)", what, objects.size());
     }
@@ -89,9 +91,11 @@ Status InformerBindings::add(
   return {};
 }
 
-Result<std::unique_ptr<InformerBindings>> InformerBindings::create(
-    EventLoop& loop, const k8s::ClusterAccess& access, const config::ServicesMode& mode,
-    const std::string& node_name, ServicesController& controller) {
+Result<std::unique_ptr<InformerBindings>> InformerBindings::create(EventLoop& loop,
+                                                                   const k8s::ClusterAccess& access,
+                                                                   const config::ServicesMode& mode,
+                                                                   const std::string& node_name,
+                                                                   ServicesController& controller) {
   std::unique_ptr<InformerBindings> b(new InformerBindings(controller));
   ClusterView& view = controller.view();
   using Type = k8s::InformerEventType;

@@ -34,7 +34,7 @@ class InformerBindings {
   bool synced() const;
 
  private:
-  explicit InformerBindings(ServicesController& controller) : controller_(controller) {}
+  explicit InformerBindings(ServicesController& controller);
   struct Binding;
   Status add(EventLoop& loop, const k8s::ClusterAccess& access, k8s::InformerOptions options,
              std::function<void(const std::vector<k8s::WatchedObject>&)> replace,

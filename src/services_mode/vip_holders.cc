@@ -42,6 +42,9 @@ Result<std::unique_ptr<VipHolders>> VipHolders::create(EventLoop& loop,
   return holders;
 }
 
+VipHolders::VipHolders(EventLoop& loop, const config::Config& config)
+    : loop_(loop), config_(config) {}
+
 VipHolders::~VipHolders() = default;
 
 Result<VipHolders::Interface*> VipHolders::interface(const std::string& name) {

@@ -28,7 +28,7 @@ class VipHolders {
   Result<std::unique_ptr<AddressHolder>> make(HolderRequest request);
 
  private:
-  VipHolders(EventLoop& loop, const config::Config& config) : loop_(loop), config_(config) {}
+  VipHolders(EventLoop& loop, const config::Config& config);
 
   struct Interface;
   Result<Interface*> interface(const std::string& name);

@@ -269,8 +269,8 @@ TEST_F(ServicesControllerTest, NothingIsPlannedBeforeEveryWatchHasListed) {
   FakeElector* services = nullptr;
   ServicesController controller(
       time_, options,
-      [&](const std::string& ns, const std::string& name)
-          -> Result<std::unique_ptr<election::Elector>> {
+      [&](const std::string& ns,
+          const std::string& name) -> Result<std::unique_ptr<election::Elector>> {
         auto e = std::make_unique<FakeElector>(ns + "/" + name);
         services = e.get();
         return std::unique_ptr<election::Elector>(std::move(e));
