@@ -30,8 +30,17 @@ std::string hostname() {
 }
 
 const std::set<std::string_view>& booleanVariables() {
-  static const std::set<std::string_view> names = {
-      "vip_arp", "cp_enable", "svc_enable", "vip_leaderelection", "k8s_use_kubeconfig_server"};
+  static const std::set<std::string_view> names = {"vip_arp",
+                                                   "cp_enable",
+                                                   "svc_enable",
+                                                   "vip_leaderelection",
+                                                   "k8s_use_kubeconfig_server",
+                                                   "svc_election",
+                                                   "lb_class_only",
+                                                   "lb_class_legacy_handling",
+                                                   "enable_endpoints",
+                                                   "disable_service_updates",
+                                                   "svc_ipam"};
   return names;
 }
 
@@ -41,8 +50,9 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
   auto options = std::make_shared<ManagerOptions>();
   CLI::App* cmd = app.add_subcommand(
       "manager",
-      "Run in a Kubernetes cluster: the control-plane VIP, elected with a Lease, configured by "
-      "kube-vip's environment variables (vip_interface, address, cp_enable, ...) or these flags");
+      "Run in a Kubernetes cluster: the control-plane VIP and/or Services of type LoadBalancer, "
+      "elected with Leases, configured by kube-vip's environment variables (vip_interface, "
+      "address, cp_enable, svc_enable, ...) or these flags");
   cmd->add_option("-c,--config", options->config_path,
                   "optional configuration file underneath the environment and flags");
   for (const auto& variable : config::inClusterVariables()) {

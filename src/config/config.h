@@ -178,6 +178,25 @@ struct KubernetesLease {
   friend bool operator==(const KubernetesLease&, const KubernetesLease&) = default;
 };
 
+// The Services mode (`manager` with svc_enable=true): addresses for Services of type LoadBalancer,
+// configured only by the in-cluster variables (config/incluster_env.h), never by the file.
+struct ServicesMode {
+  bool per_service_election = false;           // svc_election
+  std::string lease_name = "plndr-svcs-lock";  // svc_leasename, in the Lease's namespace
+  std::string namespace_filter;                // svc_namespace; empty: every namespace
+  std::string interface;                       // vip_servicesinterface; empty: Config::interface
+  bool lb_class_only = false;                  // lb_class_only
+  std::string lb_class_name = "kube-vip.io/kube-vip-class";  // lb_class_name
+  bool lb_class_legacy_handling = true;                      // lb_class_legacy_handling
+  bool use_endpoints = false;                                // enable_endpoints
+  bool write_updates = true;                                 // !disable_service_updates
+  bool address_management = true;                            // svc_ipam
+  std::string ipam_configmap_namespace = "kube-system";      // svc_ipam_configmap "<ns>/<name>"
+  std::string ipam_configmap_name = "kubevip";
+
+  friend bool operator==(const ServicesMode&, const ServicesMode&) = default;
+};
+
 struct Config {
   std::optional<Peer> local_peer;
   std::vector<Peer> remote_peers;
@@ -195,6 +214,9 @@ struct Config {
   ElectionTiming election;
   // Set in the in-cluster mode: elect with a Lease instead of Raft.
   std::optional<KubernetesLease> kubernetes;
+  // Set when Services of type LoadBalancer are served (needs `kubernetes`). Without `vip` the
+  // process serves Services only.
+  std::optional<ServicesMode> services;
   VipTiming vip_timing;
 
   // Not from the file: runtime settings from flags or the environment.

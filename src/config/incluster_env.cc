@@ -20,9 +20,31 @@ const std::vector<InClusterVariable> kVariables = {
      "prefix length of the VIP: 32 (IPv4) or 128 (IPv6) only; "
      "vip_cidr is accepted too"},
     {"vip_arp", "arp", "false", "announce the VIP with gratuitous ARP / unsolicited NA"},
-    {"cp_enable", "controlplane", "false", "control-plane VIP (must be true: the mode built here)"},
+    {"cp_enable", "controlplane", "false", "control-plane VIP"},
     {"cp_namespace", "namespace", "kube-system", "namespace of the Lease"},
-    {"svc_enable", "services", "false", "Service LoadBalancer mode (not built: must be false)"},
+    {"svc_enable", "services", "false", "serve Services of type LoadBalancer"},
+    {"svc_election", "serviceElection", "false",
+     "one Lease per Service (address group) instead of one for all Services"},
+    {"svc_leasename", "servicesLeaseName", "plndr-svcs-lock",
+     "the Lease of the Services mode (in cp_namespace): its holder announces every Service "
+     "without svc_election, and manages addresses"},
+    {"svc_namespace", "serviceNamespace", "", "only Services of this namespace; empty: all"},
+    {"vip_servicesinterface", "serviceInterface", "",
+     "interface for Service addresses; empty: vip_interface"},
+    {"lb_class_only", "lbClassOnly", "false",
+     "only Services whose spec.loadBalancerClass is lb_class_name"},
+    {"lb_class_name", "lbClassName", "kube-vip.io/kube-vip-class", "the load balancer class"},
+    {"lb_class_legacy_handling", "lbClassLegacyHandling", "true",
+     "legacy class rule: Services without a class are served unless lb_class_only"},
+    {"enable_endpoints", "enableEndpoints", "false",
+     "read Endpoints instead of EndpointSlices (externalTrafficPolicy Local)"},
+    {"vip_arpRate", "arpRate", "3000", "milliseconds between re-announcements of an address"},
+    {"disable_service_updates", "disableServiceUpdates", "false",
+     "do not write Service status or annotations"},
+    {"svc_ipam", "serviceAddressManagement", "true",
+     "give Services without an address one from the ConfigMap's pools"},
+    {"svc_ipam_configmap", "serviceAddressConfigMap", "kube-system/kubevip",
+     "the ConfigMap with the address pools (namespace/name)"},
     {"vip_leaderelection", "leaderElection", "false",
      "elect the VIP holder with a Lease (must be true)"},
     {"vip_leasename", "leaseName", "plndr-cp-lock", "name of the Lease"},
@@ -120,6 +142,41 @@ Result<std::string> logLevelOf(std::string_view text, const std::string& where) 
                   where, text));
 }
 
+Result<ServicesMode> servicesMode(Source& src) {
+  ServicesMode mode;
+  struct Flag {
+    std::string_view name;
+    bool* value;
+  };
+  bool disable_updates = false;
+  for (Flag flag : {Flag{"svc_election", &mode.per_service_election},
+                    Flag{"lb_class_only", &mode.lb_class_only},
+                    Flag{"lb_class_legacy_handling", &mode.lb_class_legacy_handling},
+                    Flag{"enable_endpoints", &mode.use_endpoints},
+                    Flag{"disable_service_updates", &disable_updates},
+                    Flag{"svc_ipam", &mode.address_management}}) {
+    auto value = boolOf(src, flag.name, *flag.value);
+    if (!value) return value.error();
+    *flag.value = *value;
+  }
+  mode.write_updates = !disable_updates;
+  if (auto name = src.get("svc_leasename")) mode.lease_name = *name;
+  if (auto ns = src.get("svc_namespace")) mode.namespace_filter = *ns;
+  if (auto iface = src.get("vip_servicesinterface")) mode.interface = *iface;
+  if (auto name = src.get("lb_class_name")) mode.lb_class_name = *name;
+  if (auto text = src.get("svc_ipam_configmap")) {
+    auto slash = text->find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == text->size() ||
+        text->find('/', slash + 1) != std::string::npos) {
+      return invalid(fmt::format("{}: '{}' is not namespace/name (e.g. kube-system/kubevip)",
+                                 src.where(), *text));
+    }
+    mode.ipam_configmap_namespace = text->substr(0, slash);
+    mode.ipam_configmap_name = text->substr(slash + 1);
+  }
+  return mode;
+}
+
 }  // namespace
 
 const std::vector<InClusterVariable>& inClusterVariables() { return kVariables; }
@@ -136,32 +193,37 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
 
   auto services = boolOf(src, "svc_enable", false);
   if (!services) return services.error();
-  if (*services) {
-    return invalid(fmt::format(
-        "{}: services mode (Service type LoadBalancer) is not built in this kube-vip; only the "
-        "control-plane VIP is (cp_enable=true, svc_enable=false)",
-        src.where()));
-  }
   auto control_plane = boolOf(src, "cp_enable", false);
   if (!control_plane) return control_plane.error();
-  if (!*control_plane) {
+  if (!*control_plane && !*services) {
     return invalid(
-        "nothing to do: set cp_enable=true (--controlplane) for the control-plane VIP, the mode "
-        "`kube-vip manager` runs");
+        "nothing to do: set cp_enable=true (--controlplane) for the control-plane VIP and/or "
+        "svc_enable=true (--services) for Services of type LoadBalancer");
   }
   auto election = boolOf(src, "vip_leaderelection", false);
   if (!election) return election.error();
-  if (!*election) {
+  if (*services) {
+    auto mode = servicesMode(src);
+    if (!mode) return mode.error();
+    config.services = std::move(*mode);
+  }
+  if (!*election && (*control_plane || !config.services->per_service_election)) {
     return invalid(
         "vip_leaderelection must be true (--leaderElection): without an elected holder every node "
         "would add and announce the VIP");
+  }
+  if (!*control_plane) {
+    config.vip.reset();
+    config.load_balancers.clear();
   }
 
   if (auto iface = src.get("vip_interface")) config.interface = *iface;
   if (config.interface.empty()) {
     return invalid("vip_interface (--interface) is required: the interface that holds the VIP");
   }
-  if (auto text = src.get("address", "vip_address")) {
+  if (!*control_plane) {
+    // Services only: `address` and `port` belong to the control-plane VIP.
+  } else if (auto text = src.get("address", "vip_address")) {
     auto vip = IpAddress::parse(*text);
     if (!vip) {
       return invalid(fmt::format("{}: '{}' is not an IP address (DNS names are not supported)",
@@ -169,14 +231,14 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
     }
     config.vip = *vip;
   }
-  if (!config.vip) return invalid("address (--address) is required: the VIP");
+  if (*control_plane && !config.vip) return invalid("address (--address) is required: the VIP");
   std::optional<uint16_t> apiserver_port;
   if (auto text = src.get("port")) {
     auto port = parsePort(*text);
     if (!port) return invalid(fmt::format("{}: {}", src.where(), port.error().message));
     apiserver_port = *port;
   }
-  if (auto text = src.get("vip_subnet", "vip_cidr")) {
+  if (auto text = src.get("vip_subnet", "vip_cidr"); text && config.vip) {
     const std::string full = config.vip->isV4() ? "32" : "128";
     std::string_view t = *text;
     if (!t.empty() && t[0] == '/') t.remove_prefix(1);
@@ -185,6 +247,15 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
           fmt::format("{}: '{}' is not supported: the VIP is a single address (/{} for this VIP)",
                       src.where(), *text, full));
     }
+  }
+  if (auto text = src.get("vip_arpRate")) {
+    int rate = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), rate);
+    if (ec != std::errc() || end != text->data() + text->size() || rate < 100 || rate > 600000) {
+      return invalid(
+          fmt::format("{}: '{}' is not a number of milliseconds (100-600000)", src.where(), *text));
+    }
+    config.vip_timing.announce_interval = milliseconds(rate);
   }
   auto arp = boolOf(src, "vip_arp", false);
   if (!arp) return arp.error();

@@ -2,11 +2,12 @@
 // matching flags, turned into a Config that elects with a Lease.
 //
 // Names and defaults are the Go kube-vip's (vip_interface, address, port, vip_arp, cp_enable,
-// vip_leaderelection, vip_leasename, vip_leaseduration, ...), so existing static-pod and DaemonSet
-// manifests keep working. Precedence: flags > environment > file (the optional base Config).
-// Only the control-plane VIP with Lease election and ARP/NDP is built: services mode
-// (svc_enable=true), vip_leaderelection=false and cp_enable=false are refused with one clear
-// line. Pure: the environment comes in through a lookup function, so tests need no real one.
+// svc_enable, svc_election, vip_leaderelection, vip_leasename, vip_leaseduration, ...), so existing
+// static-pod and DaemonSet manifests keep working. Precedence: flags > environment > file (the
+// optional base Config). cp_enable and svc_enable may each be on or off, not both off. Refused with
+// one clear line: no election at all (vip_leaderelection=false, unless only Services are served
+// with svc_election=true, which elects per Service). Pure: the environment comes in through a
+// lookup function, so tests need no real one.
 #pragma once
 
 #include <map>

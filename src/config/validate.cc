@@ -72,6 +72,8 @@ class Validator {
       return fail("interface", "there is no network interface named '" + config_.interface +
                                    "' on this host (see `ip link`)");
     }
+    // Services only (in cluster, svc_enable without cp_enable): no VIP of its own.
+    if (!config_.vip && config_.services && config_.kubernetes) return okStatus();
     if (!config_.vip) {
       return fail("vip",
                   "missing; give the virtual IP address (key vip, environment variable "

@@ -94,19 +94,90 @@ TEST_F(InClusterEnvTest, OlderNamesAreAccepted) {
   EXPECT_TRUE(c->vip->isV6());
 }
 
-TEST_F(InClusterEnvTest, ClearErrors) {
+TEST_F(InClusterEnvTest, ServicesModeWithItsDefaults) {
   env_["svc_enable"] = "true";
-  EXPECT_NE(error().find("services mode"), std::string::npos) << error();
-  EXPECT_NE(error().find("environment variable svc_enable"), std::string::npos) << error();
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  ASSERT_TRUE(c->services);
+  EXPECT_TRUE(c->vip);  // the control-plane VIP is still served
+  const ServicesMode& s = *c->services;
+  EXPECT_FALSE(s.per_service_election);
+  EXPECT_EQ(s.lease_name, "plndr-svcs-lock");
+  EXPECT_EQ(s.namespace_filter, "");
+  EXPECT_EQ(s.interface, "");
+  EXPECT_FALSE(s.lb_class_only);
+  EXPECT_EQ(s.lb_class_name, "kube-vip.io/kube-vip-class");
+  EXPECT_TRUE(s.lb_class_legacy_handling);
+  EXPECT_FALSE(s.use_endpoints);
+  EXPECT_TRUE(s.write_updates);
+  EXPECT_TRUE(s.address_management);
+  EXPECT_EQ(s.ipam_configmap_namespace, "kube-system");
+  EXPECT_EQ(s.ipam_configmap_name, "kubevip");
+  EXPECT_EQ(c->vip_timing.announce_interval, milliseconds(3000));
+}
+
+TEST_F(InClusterEnvTest, ServicesOnlyNeedsNoAddress) {
+  env_["svc_enable"] = "true";
+  env_["cp_enable"] = "false";
+  env_.erase("address");
+  env_["svc_election"] = "true";
+  env_["svc_leasename"] = "svcs";
+  env_["svc_namespace"] = "team-a";
+  env_["vip_servicesinterface"] = "eth1";
+  env_["lb_class_only"] = "true";
+  env_["lb_class_name"] = "example.com/lb";
+  env_["lb_class_legacy_handling"] = "false";
+  env_["enable_endpoints"] = "true";
+  env_["disable_service_updates"] = "true";
+  env_["svc_ipam"] = "false";
+  env_["svc_ipam_configmap"] = "lb/pools";
+  env_["vip_arpRate"] = "500";
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_FALSE(c->vip);
+  ASSERT_TRUE(c->services);
+  const ServicesMode& s = *c->services;
+  EXPECT_TRUE(s.per_service_election);
+  EXPECT_EQ(s.lease_name, "svcs");
+  EXPECT_EQ(s.namespace_filter, "team-a");
+  EXPECT_EQ(s.interface, "eth1");
+  EXPECT_TRUE(s.lb_class_only);
+  EXPECT_EQ(s.lb_class_name, "example.com/lb");
+  EXPECT_FALSE(s.lb_class_legacy_handling);
+  EXPECT_TRUE(s.use_endpoints);
+  EXPECT_FALSE(s.write_updates);
+  EXPECT_FALSE(s.address_management);
+  EXPECT_EQ(s.ipam_configmap_namespace, "lb");
+  EXPECT_EQ(s.ipam_configmap_name, "pools");
+  EXPECT_EQ(c->vip_timing.announce_interval, milliseconds(500));
+  // svc_election elects per Service: vip_leaderelection is not needed then.
+  env_["vip_leaderelection"] = "false";
+  EXPECT_TRUE(build().ok());
+  env_["svc_election"] = "false";
+  EXPECT_NE(error().find("vip_leaderelection must be true"), std::string::npos) << error();
+}
+
+TEST_F(InClusterEnvTest, ClearErrors) {
+  env_["svc_enable"] = "maybe";
+  EXPECT_NE(error().find("environment variable svc_enable: 'maybe' is not a boolean"),
+            std::string::npos)
+      << error();
   env_["svc_enable"] = "false";
-  EXPECT_NE(error({{"svc_enable", "true"}}).find("flag --services"), std::string::npos);
+  EXPECT_NE(error({{"svc_election", "yes"}, {"svc_enable", "true"}})
+                .find("flag --serviceElection: 'yes' is not a boolean"),
+            std::string::npos);
+  EXPECT_NE(error({{"svc_enable", "true"}, {"svc_ipam_configmap", "kubevip"}})
+                .find("'kubevip' is not namespace/name"),
+            std::string::npos);
+  EXPECT_NE(error({{"vip_arpRate", "10"}}).find("vip_arpRate: '10' is not a number of"),
+            std::string::npos);
 
   env_["vip_arp"] = "maybe";
   EXPECT_NE(error().find("vip_arp: 'maybe' is not a boolean"), std::string::npos) << error();
   env_["vip_arp"] = "true";
 
   env_["cp_enable"] = "false";
-  EXPECT_NE(error().find("cp_enable=true"), std::string::npos) << error();
+  EXPECT_NE(error().find("nothing to do"), std::string::npos) << error();
   env_["cp_enable"] = "true";
 
   env_["vip_leaderelection"] = "false";

@@ -230,9 +230,11 @@ TEST(ManagerCommandTest, ErrorsExitTwoWithOneLine) {
   EXPECT_FALSE(r.daemon_config);
   EXPECT_NE(r.err.find("eth9"), std::string::npos) << r.err;
   env["vip_interface"] = "eth0";
-  r = run({"manager", "--services"}, env);
+  r = run({"manager", "--services", "--serviceAddressConfigMap", "kubevip"}, env);
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("services mode"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("flag --serviceAddressConfigMap: 'kubevip' is not namespace/name"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
   r = run({"manager", "--leaseDuration", "2"}, env);
   EXPECT_EQ(r.status, 2);
