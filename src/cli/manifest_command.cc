@@ -297,7 +297,7 @@ Status checkServicesFlagsNeedServices(const ManifestOptions& o) {
   const std::pair<bool, const char*> given[] = {
       {o.services_election, "--servicesElection"},
       {!o.services_interface.empty(), "--serviceInterface"},
-      {!o.services_namespace.empty(), "--servicesNamespace"},
+      {!o.services_namespace.empty(), "--serviceNamespace"},
       {!o.services_lease_name.empty(), "--servicesLeaseName"},
       {o.lb_class_only, "--lbClassOnly"},
       {!o.lb_class_name.empty(), "--lbClassName"},
@@ -325,18 +325,18 @@ Status checkOptions(ManifestOptions& o) {
     auto vip = IpAddress::parse(o.address);
     if (!vip) return invalid("--address '" + o.address + "' is not an IP address");
     if (o.vip_subnet.empty()) o.vip_subnet = vip->isV4() ? "32" : "128";
-    if (o.interface.empty()) return invalid("--interface is required: where the VIP is added");
-  } else {
-    if (!o.address.empty()) {
-      return invalid(
-          "--address is the control-plane VIP: give --controlplane too (Services get "
-          "their addresses from the Service or the address pool)");
-    }
-    if (o.interface.empty() && o.services_interface.empty()) {
-      return invalid(
-          "--interface (or --serviceInterface) is required: where Service addresses "
-          "are added");
-    }
+  } else if (!o.address.empty()) {
+    return invalid(
+        "--address is the control-plane VIP: give --controlplane too (Services get their "
+        "addresses from the Service or the address pool)");
+  }
+  // `manager` needs vip_interface in every mode: Service addresses default to it.
+  if (o.interface.empty()) return invalid("--interface is required: where addresses are added");
+  // As `manager` checks: without an election every node would announce every address.
+  if (o.services && !o.services_election && !o.leader_election) {
+    return invalid(
+        "--services needs --leaderElection (one Lease elects the node that announces every "
+        "Service) or --servicesElection (one Lease per Service)");
   }
   if (!o.lb_class_legacy_handling.empty() && o.lb_class_legacy_handling != "true" &&
       o.lb_class_legacy_handling != "false") {
@@ -376,20 +376,21 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
     sub->add_option("--leaseRenewDuration", o->renew_deadline, "seconds")->capture_default_str();
     sub->add_option("--leaseRetry", o->retry_period, "seconds")->capture_default_str();
     sub->add_option("--log", o->log_level, "vip_loglevel of the container");
-    // Services mode, with the Go tool's flag names (--servicesNamespace is ours: it has none).
-    sub->add_flag("--servicesElection", o->services_election,
+    // Services mode: the Go tool's flag names, and `manager`'s names as aliases (the Go tool
+    // has no flag for svc_namespace).
+    sub->add_flag("--servicesElection,--serviceElection", o->services_election,
                   "svc_election: one Lease per Service instead of one for all");
-    sub->add_option("--serviceInterface,--servicesInterface", o->services_interface,
+    sub->add_option("--serviceInterface", o->services_interface,
                     "vip_servicesinterface: interface for Service addresses");
-    sub->add_option("--servicesNamespace", o->services_namespace,
+    sub->add_option("--serviceNamespace,--servicesNamespace", o->services_namespace,
                     "svc_namespace: watch Services in this namespace only");
     sub->add_option("--servicesLeaseName", o->services_lease_name,
                     "svc_leasename: the Lease whose holder announces every Service");
     sub->add_flag("--lbClassOnly", o->lb_class_only,
                   "lb_class_only: only Services with our loadBalancerClass");
     sub->add_option("--lbClassName", o->lb_class_name, "lb_class_name: our loadBalancerClass");
-    sub->add_option("--lbClassNameLegacyHandling", o->lb_class_legacy_handling,
-                    "lb_class_legacy_handling: true or false");
+    sub->add_option("--lbClassNameLegacyHandling,--lbClassLegacyHandling",
+                    o->lb_class_legacy_handling, "lb_class_legacy_handling: true or false");
     sub->add_flag("--enableEndpoints", o->enable_endpoints,
                   "enable_endpoints: read Endpoints instead of EndpointSlices");
     sub->add_flag("--disableServiceUpdates", o->disable_service_updates,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli_fixture.h"
+#include "config/config.h"
 
 namespace kubevip::cli {
 namespace {
@@ -37,13 +38,14 @@ YAML::Node daemonSetContainer(const CliRun& r) {
 TEST(ManifestServices, DaemonSetWithoutControlPlaneHasNoAddressAndNoControlPlaneVariables) {
   CliHarness cli;
   CliRun r = cli.run({"manifest", "daemonset", "--services", "--interface", "eth0", "--arp",
-                      "--inCluster", "--taint"});
+                      "--leaderElection", "--inCluster", "--taint"});
   ASSERT_EQ(r.status, 0) << r.err;
   EnvValues env = containerEnv(daemonSetContainer(r));
   EXPECT_EQ(env["svc_enable"], "true");
   EXPECT_EQ(env["vip_interface"], "eth0");
   EXPECT_EQ(env["vip_arp"], "true");
   EXPECT_EQ(env["vip_nodename"], "(fieldRef)");
+  EXPECT_EQ(env["vip_leaderelection"], "true");  // elects the node that announces every Service
   // The Services Leases use the control plane's timings.
   EXPECT_EQ(env["vip_leaseduration"], "5");
   EXPECT_EQ(env["vip_renewdeadline"], "3");
@@ -105,13 +107,64 @@ TEST(ManifestServices, EachServicesFlagWritesItsVariable) {
   EXPECT_EQ(env.count("cp_enable"), 0u);
 }
 
-TEST(ManifestServices, ServicesInterfaceAloneIsEnough) {
+TEST(ManifestServices, ManagerFlagNamesAreAliases) {
   CliHarness cli;
-  CliRun r = cli.run({"manifest", "daemonset", "--services", "--servicesInterface", "eth1"});
+  CliRun r =
+      cli.run({"manifest", "daemonset", "--services", "--interface", "eth0", "--serviceElection",
+               "--serviceNamespace", "web", "--lbClassLegacyHandling", "true"});
   ASSERT_EQ(r.status, 0) << r.err;
   EnvValues env = containerEnv(daemonSetContainer(r));
-  EXPECT_EQ(env["vip_servicesinterface"], "eth1");
-  EXPECT_EQ(env.count("vip_interface"), 0u);
+  EXPECT_EQ(env["svc_election"], "true");
+  EXPECT_EQ(env["svc_namespace"], "web");
+  EXPECT_EQ(env["lb_class_legacy_handling"], "true");
+}
+
+TEST(ManifestServices, ManagerReadsTheServicesManifestBack) {
+  // What `manifest daemonset --services` writes, `manager` reads back to the same settings.
+  CliHarness cli;
+  CliRun m = cli.run({"manifest",
+                      "daemonset",
+                      "--services",
+                      "--interface",
+                      "eth0",
+                      "--serviceInterface",
+                      "lo",
+                      "--servicesElection",
+                      "--servicesNamespace",
+                      "web",
+                      "--servicesLeaseName",
+                      "svc-lock",
+                      "--lbClassOnly",
+                      "--lbClassName",
+                      "example.com/lb",
+                      "--lbClassNameLegacyHandling",
+                      "false",
+                      "--enableEndpoints",
+                      "--disableServiceUpdates",
+                      "--arp"});
+  ASSERT_EQ(m.status, 0) << m.err;
+  cli.environment.clear();
+  for (const auto& [name, value] : containerEnv(daemonSetContainer(m))) {
+    cli.environment[name] = value == "(fieldRef)" ? "node-x" : value;
+  }
+  CliRun r = cli.run({"manager"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(cli.daemon_config);
+  const config::Config& c = *cli.daemon_config;
+  EXPECT_FALSE(c.vip);  // no control-plane VIP
+  EXPECT_EQ(c.interface, "eth0");
+  ASSERT_TRUE(c.services);
+  config::ServicesMode expected;
+  expected.per_service_election = true;
+  expected.lease_name = "svc-lock";
+  expected.namespace_filter = "web";
+  expected.interface = "lo";
+  expected.lb_class_only = true;
+  expected.lb_class_name = "example.com/lb";
+  expected.lb_class_legacy_handling = false;
+  expected.use_endpoints = true;
+  expected.write_updates = false;
+  EXPECT_EQ(*c.services, expected);
 }
 
 TEST(ManifestServices, ControlPlaneAndServicesInOnePod) {
@@ -140,11 +193,15 @@ TEST(ManifestServices, BadServicesOptionsFailWithOneLineNamingTheFlag) {
       {{"manifest", "daemonset", "--controlplane", "--address", "192.0.2.10", "--interface", "eth0",
         "--lbClassName", "x"},
        "--lbClassName configures the Services mode"},
-      {{"manifest", "daemonset", "--services"}, "--interface (or --serviceInterface) is required"},
+      {{"manifest", "daemonset", "--services", "--servicesElection", "--serviceInterface", "eth1"},
+       "--interface is required"},
+      {{"manifest", "daemonset", "--services", "--interface", "eth0"},
+       "--services needs --leaderElection (one Lease elects the node that announces every "
+       "Service) or --servicesElection"},
       {{"manifest", "daemonset", "--services", "--interface", "eth0", "--address", "192.0.2.10"},
        "--address is the control-plane VIP: give --controlplane too"},
-      {{"manifest", "daemonset", "--services", "--interface", "eth0", "--lbClassNameLegacyHandling",
-        "yes"},
+      {{"manifest", "daemonset", "--services", "--servicesElection", "--interface", "eth0",
+        "--lbClassNameLegacyHandling", "yes"},
        "--lbClassNameLegacyHandling must be true or false, not 'yes'"},
   };
   for (const auto& [args, message] : cases) {
