@@ -60,9 +60,11 @@ garps=$(lab_tshark "$pcap" \
   frame.time_relative arp.opcode eth.dst)
 log "gratuitous ARP for $addr from $holder (time|op|eth.dst):"$'\n'"$garps"
 check "the client received gratuitous ARP for $addr from $holder" test -n "$garps"
+check "the client's ARP request for $addr is answered by $holder" kvk_announced_by "$addr" "$holder"
+# A neighbour entry on the client (gratuitous ARP only updates existing ones), to see it follow.
+check "the client reaches $addr" lab_exec client ping -c 1 -W 1 "$addr" >/dev/null
 assert_eq "$(lab_mac "$holder")" "$(lab_neigh_mac client "$addr")" \
   "the client's neighbour entry for $addr is $holder's MAC"
-check "the client's ARP request for $addr is answered by $holder" kvk_announced_by "$addr" "$holder"
 sleep 3
 assert_eq "$holder" "$(kvk_holders_of "$addr")" "still exactly one holder after 3 s of renewals"
 
@@ -81,6 +83,8 @@ wait_until 3 eval '[ "$(kvk_lease_holder_of kube-system plndr-svcs-lock)" = "$ne
   fail "the Services Lease names '$(kvk_lease_holder_of kube-system plndr-svcs-lock)', $addr is on $new_holder"
 wait_until 5 eval '[ "$(kvk_svc_annotation web kube-vip.io/vipHost)" = "$new_holder" ]' ||
   fail "kube-vip.io/vipHost stays '$(kvk_svc_annotation web kube-vip.io/vipHost)' after the move to $new_holder"
+check "the client's neighbour entry for $addr follows to $new_holder (its announcements)" \
+  wait_until 3 eval '[ "$(lab_neigh_mac client "$addr")" = "$(lab_mac "$new_holder")" ]'
 check "the client's ARP request for $addr is answered by $new_holder" \
   wait_until 3 kvk_announced_by "$addr" "$new_holder"
 kvk_start_svc_manager "$holder"
