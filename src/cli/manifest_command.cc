@@ -4,8 +4,13 @@
 //              the kubeconfig /etc/kubernetes/admin.conf mounted from the host (the API server is
 //              not up yet when the pod starts, so no service account can be used);
 //   daemonset  kube-vip-ds on the control-plane nodes (--taint) using the ServiceAccount kube-vip
-//              (--inCluster) or the host's admin.conf;
+//              (--inCluster) or the host's admin.conf; the usual form for --services, which
+//              announces the addresses of Services of type LoadBalancer;
 //   rbac       ServiceAccount kube-vip, ClusterRole system:kube-vip-role, ClusterRoleBinding.
+// --controlplane writes the control-plane VIP's variables (address, port, cp_enable, the Lease);
+// --services writes svc_enable=true and the Services variables whose flags were given (names of
+// the Go tool's flags); without --controlplane the manifest carries no address and no cp_ variable
+// (cp_namespace only when --namespace moves the Services Lease out of kube-system).
 // The container drops every capability and adds back only NET_ADMIN (addresses, netlink) and
 // NET_RAW (ARP/NDP packet sockets). The image is this project's own (KUBEVIP_IMAGE, set by CMake
 // next to the version; the packaging builds it), never the Go project's. The container's
@@ -26,6 +31,7 @@ namespace kubevip::cli {
 namespace {
 
 constexpr const char* kAdminConf = "/etc/kubernetes/admin.conf";
+constexpr const char* kDefaultNamespace = "kube-system";
 
 struct ManifestOptions {
   std::string interface;
@@ -39,38 +45,72 @@ struct ManifestOptions {
   bool in_cluster = false;
   bool taint = false;
   std::string image = KUBEVIP_IMAGE;
-  std::string namespace_ = "kube-system";
+  std::string namespace_ = kDefaultNamespace;
   std::string lease_name = "plndr-cp-lock";
   int lease_duration = 5;
   int renew_deadline = 3;
   int retry_period = 1;
   std::string log_level;
+  // Services mode (--services); empty / false: the variable is left out and its default applies.
+  bool services_election = false;
+  std::string services_interface;
+  std::string services_namespace;
+  std::string services_lease_name;
+  bool lb_class_only = false;
+  std::string lb_class_name;
+  std::string lb_class_legacy_handling;  // "true" / "false" as given
+  bool enable_endpoints = false;
+  bool disable_service_updates = false;
 };
 
 using Env = std::vector<std::pair<std::string, std::string>>;
 
+void addServicesEnvironment(const ManifestOptions& o, Env& env) {
+  env.emplace_back("svc_enable", "true");
+  // The Services Lease lives in cp_namespace; say so only when it is not the default.
+  if (!o.control_plane && o.namespace_ != kDefaultNamespace) {
+    env.emplace_back("cp_namespace", o.namespace_);
+  }
+  if (o.services_election) env.emplace_back("svc_election", "true");
+  if (!o.services_lease_name.empty()) env.emplace_back("svc_leasename", o.services_lease_name);
+  if (!o.services_namespace.empty()) env.emplace_back("svc_namespace", o.services_namespace);
+  if (!o.services_interface.empty()) {
+    env.emplace_back("vip_servicesinterface", o.services_interface);
+  }
+  if (o.lb_class_only) env.emplace_back("lb_class_only", "true");
+  if (!o.lb_class_name.empty()) env.emplace_back("lb_class_name", o.lb_class_name);
+  if (!o.lb_class_legacy_handling.empty()) {
+    env.emplace_back("lb_class_legacy_handling", o.lb_class_legacy_handling);
+  }
+  if (o.enable_endpoints) env.emplace_back("enable_endpoints", "true");
+  if (o.disable_service_updates) env.emplace_back("disable_service_updates", "true");
+}
+
 Env environment(const ManifestOptions& o) {
   Env env;
   env.emplace_back("vip_arp", o.arp ? "true" : "false");
-  env.emplace_back("port", std::to_string(o.port));
+  if (o.control_plane) env.emplace_back("port", std::to_string(o.port));
   env.emplace_back("vip_nodename", "");  // from the downward API, see emitEnv
   if (!o.interface.empty()) env.emplace_back("vip_interface", o.interface);
-  env.emplace_back("vip_subnet", o.vip_subnet);
   if (o.control_plane) {
+    env.emplace_back("vip_subnet", o.vip_subnet);
     env.emplace_back("cp_enable", "true");
     env.emplace_back("cp_namespace", o.namespace_);
   }
-  if (o.services) env.emplace_back("svc_enable", "true");
+  if (o.services) addServicesEnvironment(o, env);
   if (o.leader_election) {
     env.emplace_back("vip_leaderelection", "true");
-    env.emplace_back("vip_leasename", o.lease_name);
+    if (o.control_plane) env.emplace_back("vip_leasename", o.lease_name);
+  }
+  // The Services Leases use the same timings as the control plane's.
+  if (o.leader_election || o.services) {
     env.emplace_back("vip_leaseduration", std::to_string(o.lease_duration));
     env.emplace_back("vip_renewdeadline", std::to_string(o.renew_deadline));
     env.emplace_back("vip_retryperiod", std::to_string(o.retry_period));
   }
   if (!o.in_cluster) env.emplace_back("k8s_config_file", kAdminConf);
   if (!o.log_level.empty()) env.emplace_back("vip_loglevel", o.log_level);
-  env.emplace_back("address", o.address);
+  if (o.control_plane) env.emplace_back("address", o.address);
   return env;
 }
 
@@ -203,14 +243,16 @@ std::string rbacManifest() {
     std::vector<const char*> resources;
     std::vector<const char*> verbs;
   };
-  // Leases for the election; the rest is what services mode (Go kube-vip) reads and writes.
+  // Exactly what the daemon uses: Leases for every election (the control plane's, the Services
+  // Lease, one per Service with svc_election); Services are read and their status, address and
+  // vipHost annotations written (patch; update for tools that replace the object); EndpointSlices
+  // or Endpoints and Nodes decide which node may announce; the address pools are a ConfigMap.
   const std::vector<Rule> rules = {
-      {"coordination.k8s.io", {"leases"}, {"get", "create", "update", "list", "watch"}},
-      {"", {"services/status"}, {"update"}},
-      {"", {"services", "endpoints"}, {"list", "get", "watch", "update"}},
-      {"", {"nodes"}, {"list", "get", "watch", "update", "patch"}},
-      {"discovery.k8s.io", {"endpointslices"}, {"list", "get", "watch", "update"}},
-      {"", {"pods"}, {"list"}},
+      {"coordination.k8s.io", {"leases"}, {"get", "list", "watch", "create", "update"}},
+      {"", {"services"}, {"get", "list", "watch", "patch", "update"}},
+      {"", {"services/status"}, {"patch", "update"}},
+      {"discovery.k8s.io", {"endpointslices"}, {"get", "list", "watch"}},
+      {"", {"endpoints", "nodes", "configmaps"}, {"get", "list", "watch"}},
   };
   YAML::Emitter sa;
   sa << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value << "v1" << YAML::Key << "kind"
@@ -250,15 +292,56 @@ std::string rbacManifest() {
   return std::string(sa.c_str()) + "\n---\n" + role.c_str() + "\n---\n" + binding.c_str() + "\n";
 }
 
+// A Services flag without --services would be dropped silently: name it instead.
+Status checkServicesFlagsNeedServices(const ManifestOptions& o) {
+  const std::pair<bool, const char*> given[] = {
+      {o.services_election, "--servicesElection"},
+      {!o.services_interface.empty(), "--serviceInterface"},
+      {!o.services_namespace.empty(), "--serviceNamespace"},
+      {!o.services_lease_name.empty(), "--servicesLeaseName"},
+      {o.lb_class_only, "--lbClassOnly"},
+      {!o.lb_class_name.empty(), "--lbClassName"},
+      {!o.lb_class_legacy_handling.empty(), "--lbClassNameLegacyHandling"},
+      {o.enable_endpoints, "--enableEndpoints"},
+      {o.disable_service_updates, "--disableServiceUpdates"},
+  };
+  for (const auto& [set, flag] : given) {
+    if (set && !o.services) {
+      return makeError(ErrorCode::kInvalidArgument,
+                       std::string(flag) + " configures the Services mode: give --services too");
+    }
+  }
+  return okStatus();
+}
+
 Status checkOptions(ManifestOptions& o) {
   auto invalid = [](std::string m) { return makeError(ErrorCode::kInvalidArgument, std::move(m)); };
-  if (o.address.empty()) return invalid("--address is required: the VIP");
-  auto vip = IpAddress::parse(o.address);
-  if (!vip) return invalid("--address '" + o.address + "' is not an IP address");
-  if (o.vip_subnet.empty()) o.vip_subnet = vip->isV4() ? "32" : "128";
-  if (o.interface.empty()) return invalid("--interface is required: where the VIP is added");
   if (!o.control_plane && !o.services) {
-    return invalid("nothing to deploy: give --controlplane (and/or --services)");
+    return invalid("nothing to deploy: give --controlplane and/or --services");
+  }
+  if (auto s = checkServicesFlagsNeedServices(o); !s) return s;
+  if (o.control_plane) {
+    if (o.address.empty()) return invalid("--address is required with --controlplane: the VIP");
+    auto vip = IpAddress::parse(o.address);
+    if (!vip) return invalid("--address '" + o.address + "' is not an IP address");
+    if (o.vip_subnet.empty()) o.vip_subnet = vip->isV4() ? "32" : "128";
+  } else if (!o.address.empty()) {
+    return invalid(
+        "--address is the control-plane VIP: give --controlplane too (Services get their "
+        "addresses from the Service or the address pool)");
+  }
+  // `manager` needs vip_interface in every mode: Service addresses default to it.
+  if (o.interface.empty()) return invalid("--interface is required: where addresses are added");
+  // As `manager` checks: without an election every node would announce every address.
+  if (o.services && !o.services_election && !o.leader_election) {
+    return invalid(
+        "--services needs --leaderElection (one Lease elects the node that announces every "
+        "Service) or --servicesElection (one Lease per Service)");
+  }
+  if (!o.lb_class_legacy_handling.empty() && o.lb_class_legacy_handling != "true" &&
+      o.lb_class_legacy_handling != "false") {
+    return invalid("--lbClassNameLegacyHandling must be true or false, not '" +
+                   o.lb_class_legacy_handling + "'");
   }
   if (o.port < 1 || o.port > 65535) return invalid("--port must be 1-65535");
   if (o.lease_duration <= o.renew_deadline || o.renew_deadline * 10 <= o.retry_period * 12 ||
@@ -281,7 +364,7 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
     sub->add_option("--vipSubnet", o->vip_subnet, "prefix length of the VIP (32 / 128)");
     sub->add_option("--port", o->port, "API server port behind the VIP")->capture_default_str();
     sub->add_flag("--controlplane", o->control_plane, "control-plane VIP");
-    sub->add_flag("--services", o->services, "Service LoadBalancer mode (Go kube-vip image)");
+    sub->add_flag("--services", o->services, "addresses of Services of type LoadBalancer");
     sub->add_flag("--arp", o->arp, "announce with ARP / NDP");
     sub->add_flag("--leaderElection", o->leader_election, "elect the holder with a Lease");
     sub->add_flag("--inCluster", o->in_cluster, "use the kube-vip ServiceAccount (DaemonSet)");
@@ -293,6 +376,25 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
     sub->add_option("--leaseRenewDuration", o->renew_deadline, "seconds")->capture_default_str();
     sub->add_option("--leaseRetry", o->retry_period, "seconds")->capture_default_str();
     sub->add_option("--log", o->log_level, "vip_loglevel of the container");
+    // Services mode: the Go tool's flag names, and `manager`'s names as aliases (the Go tool
+    // has no flag for svc_namespace).
+    sub->add_flag("--servicesElection,--serviceElection", o->services_election,
+                  "svc_election: one Lease per Service instead of one for all");
+    sub->add_option("--serviceInterface", o->services_interface,
+                    "vip_servicesinterface: interface for Service addresses");
+    sub->add_option("--serviceNamespace,--servicesNamespace", o->services_namespace,
+                    "svc_namespace: watch Services in this namespace only");
+    sub->add_option("--servicesLeaseName", o->services_lease_name,
+                    "svc_leasename: the Lease whose holder announces every Service");
+    sub->add_flag("--lbClassOnly", o->lb_class_only,
+                  "lb_class_only: only Services with our loadBalancerClass");
+    sub->add_option("--lbClassName", o->lb_class_name, "lb_class_name: our loadBalancerClass");
+    sub->add_option("--lbClassNameLegacyHandling,--lbClassLegacyHandling",
+                    o->lb_class_legacy_handling, "lb_class_legacy_handling: true or false");
+    sub->add_flag("--enableEndpoints", o->enable_endpoints,
+                  "enable_endpoints: read Endpoints instead of EndpointSlices");
+    sub->add_flag("--disableServiceUpdates", o->disable_service_updates,
+                  "disable_service_updates: never write Service status or annotations");
   };
   CLI::App* pod = cmd->add_subcommand("pod", "A static pod for /etc/kubernetes/manifests");
   add_common(pod);
