@@ -181,7 +181,7 @@ class Daemon {
     if (!informers) return informers.error();
     informers_ = std::move(*informers);
     spdlog::info("services: serving Services of type LoadBalancer on {} ({})",
-                 options.plan.default_interface,
+                 mode.interface.empty() ? config_.interface : mode.interface,
                  mode.per_service_election
                      ? "one Lease per Service"
                      : "Lease " + settings.lease_namespace + "/" + mode.lease_name + " for all");
