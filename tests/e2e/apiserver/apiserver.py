@@ -170,6 +170,9 @@ def parse_path(path):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm the body would wait for
+    # the client's delayed ACK (~40 ms) on a reused connection, as no real API server does.
+    disable_nagle_algorithm = True
     server_version = "kube-vip-test-apiserver"
 
     def log_message(self, fmt, *args):
