@@ -20,6 +20,7 @@ lab_create 3
 kvk_start_apiserver
 kvk_ipam_configmap range-global="$KVK_SVC_RANGE"
 for n in node1 node2 node3; do kvk_node "$n"; done
+lab_start_servers
 kvk_addr_holders_start
 for n in node1 node2 node3; do kvk_start_svc_manager "$n"; done
 wait_until 15 eval '[ -n "$(kvk_lease_holder_of kube-system plndr-svcs-lock)" ]' ||
@@ -61,8 +62,8 @@ garps=$(lab_tshark "$pcap" \
 log "gratuitous ARP for $addr from $holder (time|op|eth.dst):"$'\n'"$garps"
 check "the client received gratuitous ARP for $addr from $holder" test -n "$garps"
 check "the client's ARP request for $addr is answered by $holder" kvk_announced_by "$addr" "$holder"
-# A neighbour entry on the client (gratuitous ARP only updates existing ones), to see it follow.
-check "the client reaches $addr" lab_exec client ping -c 1 -W 1 "$addr" >/dev/null
+# A connection creates the client's neighbour entry (gratuitous ARP only updates existing ones).
+assert_eq "$holder" "$(lab_fetch "$addr")" "the client reaches $holder's server through $addr"
 assert_eq "$(lab_mac "$holder")" "$(lab_neigh_mac client "$addr")" \
   "the client's neighbour entry for $addr is $holder's MAC"
 sleep 3
@@ -87,6 +88,7 @@ check "the client's neighbour entry for $addr follows to $new_holder (its announ
   wait_until 3 eval '[ "$(lab_neigh_mac client "$addr")" = "$(lab_mac "$new_holder")" ]'
 check "the client's ARP request for $addr is answered by $new_holder" \
   wait_until 3 kvk_announced_by "$addr" "$new_holder"
+assert_eq "$new_holder" "$(lab_fetch "$addr")" "the client reaches $new_holder's server through $addr"
 kvk_start_svc_manager "$holder"
 sleep 3
 assert_eq "$new_holder" "$(kvk_holders_of "$addr")" "a restarted manager does not take $addr back"
