@@ -168,14 +168,27 @@ class Daemon {
     options.services_lease_name = mode.lease_name;
     options.address_pools_configmap =
         mode.ipam_configmap_namespace + "/" + mode.ipam_configmap_name;
+    // The services Lease gets a client of its own; the Leases of the address groups (one per
+    // Service with svc_election) share the pool's threads and one watch per namespace, and their
+    // followers poll once per leaseDuration while that watch is up (README: requests to the API
+    // server).
+    auto pool = k8s::LeaseClientPool::create(*loop_, *access, timeout, kLeaseWorkers);
+    if (!pool) return pool.error();
+    lease_pool_ = std::move(*pool);
     auto electors =
-        [this, access = *access, timeout](
+        [this, access = *access, timeout, services_lease = mode.lease_name,
+         services_namespace = settings.lease_namespace](
             const std::string& lease_namespace,
             const std::string& lease_name) -> Result<std::unique_ptr<election::Elector>> {
-      auto client =
-          k8s::ApiLeaseClient::create(*loop_, access, lease_namespace, lease_name, timeout);
-      if (!client) return client.error();
-      return election::makeLeaseElector(loop_->time(), *config_.kubernetes, std::move(*client));
+      const config::KubernetesLease& k = *config_.kubernetes;
+      if (lease_name == services_lease && lease_namespace == services_namespace) {
+        auto client =
+            k8s::ApiLeaseClient::create(*loop_, access, lease_namespace, lease_name, timeout);
+        if (!client) return client.error();
+        return election::makeLeaseElector(loop_->time(), k, std::move(*client));
+      }
+      return election::makeLeaseElector(
+          loop_->time(), k, lease_pool_->client(lease_namespace, lease_name), k.lease_duration);
     };
     services_ = std::make_unique<services_mode::ServicesController>(
         loop_->time(), std::move(options), std::move(electors),
