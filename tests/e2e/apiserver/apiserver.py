@@ -33,7 +33,9 @@ On start it makes its own CA with the openssl CLI and writes, into --dir:
 Objects survive restarts when --state FILE is given (like etcd behind a restarted apiserver).
 
 Faults for tests: SIGUSR1 toggles "frozen" (connections accepted, never answered); a POST to
-/_test/drop-watches by a full-rights user ends every open watch at once, without the final
+GET /_test/stats counts the requests served so far by verb and resource ("update leases": n), to
+measure what a client costs the API server. /_test/drop-watches by a full-rights user ends every
+open watch at once, without the final
 chunk, as a broken connection would; a POST to /_test/expire-watches also makes every
 resourceVersion issued so far (or, with ?resourceVersion=N, every one below N) too old (the next
 watch from one gets 410 Gone, as after an etcd compaction) and forgets every continue token; --event-log N keeps only N events, so that a watch
@@ -44,6 +46,7 @@ from a snapshot taken by the first, 410 for an unknown token).
 import argparse
 import copy
 import datetime
+import collections
 import http.server
 import json
 import os
@@ -253,6 +256,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.server.store.expire(int(before) if before else None)
             return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                          "status": "Success"}
+        if method == "GET" and path == "/_test/stats":
+            with self.server.requests_lock:
+                counts = {"%s %s" % key: n for key, n in sorted(self.server.requests.items())}
+            return 200, {"requests": counts}
         if method == "GET":
             doc = discovery(path, "%s:%d" % self.server.server_address[:2])
             if doc is not None:
@@ -273,6 +280,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         verb = {"GET": "get" if name else ("watch" if watching else "list"),
                 "POST": "create", "PUT": "update", "DELETE": "delete", "PATCH": "patch"}[method]
         resource = kind.resource + ("/" + sub if sub else "")
+        with self.server.requests_lock:
+            self.server.requests[(verb, resource)] += 1
         if verb not in verbs:
             what = ('%s "%s"' % (kind.qualified, name)) if name else kind.qualified
             where = (' in the namespace "%s"' % ns) if ns else " at the cluster scope"
@@ -668,6 +677,8 @@ def main():
     server.store = storelib.Store(args.state, args.event_log)
     server.options = args
     server.frozen = threading.Event()
+    server.requests = collections.Counter()  # (verb, resource) -> requests, for GET /_test/stats
+    server.requests_lock = threading.Lock()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.dir + "/server.crt", args.dir + "/server.key")
     ctx.load_verify_locations(args.dir + "/ca.crt")
