@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "k8s/watch_event.h"
+
 namespace kubevip::k8s {
 namespace {
 

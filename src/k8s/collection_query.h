@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "k8s/watch_event.h"
+#include "k8s/watched_object.h"
 
 namespace kubevip::k8s {
 

@@ -5,6 +5,7 @@
 #include "k8s/api_error.h"
 #include "k8s/collection_query.h"
 #include "k8s/http_transport.h"
+#include "k8s/watch_event.h"
 
 namespace kubevip::k8s {
 namespace {

@@ -5,7 +5,7 @@
 // of JSON watch events, one per line: {"type":"ADDED|MODIFIED|DELETED|ERROR","object":{...}};
 // an ERROR's object is a meta/v1 Status (410 Gone when the resourceVersion is too old). Lines are
 // split, and capped at kMaxWatchLineBytes, by the WatchLineSplitter every watch shares
-// (watch_event.h).
+// (watch_lines.h).
 #pragma once
 
 #include <string>
@@ -14,7 +14,7 @@
 
 #include "common/result.h"
 #include "k8s/lease.h"
-#include "k8s/watch_event.h"
+#include "k8s/watch_lines.h"
 
 namespace kubevip::k8s {
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs apiserver_client_test against a fresh test API server on 127.0.0.1 (needs python3, openssl).
-# Usage: apiserver_client_test.sh TEST_BINARY
+# Usage: apiserver_client_test.sh TEST_BINARY [GTEST FLAGS...]
 set -euo pipefail
 binary="$1"
 for program in python3 openssl; do
@@ -25,4 +25,4 @@ for _ in $(seq 100); do [ -f "$dir/ready" ] && break; sleep 0.1; done
 # A CA that did not sign the server's certificate, for the TLS failure case.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
   -subj /CN=unrelated-ca -keyout "$dir/other-ca.key" -out "$dir/other-ca.crt" 2>/dev/null
-KUBEVIP_TEST_APISERVER="$dir" "$binary" || { echo "--- server log"; tail -50 "$dir/server.log"; exit 1; }
+KUBEVIP_TEST_APISERVER="$dir" "$binary" "${@:2}" || { echo "--- server log"; tail -50 "$dir/server.log"; exit 1; }

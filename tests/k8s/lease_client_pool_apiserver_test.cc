@@ -2,6 +2,8 @@
 // the k8s_apiserver_client_test binary (apiserver_client_test.sh starts the server).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 
@@ -196,6 +198,83 @@ TEST_F(LeaseClientPoolTest, NoAnswerAfterTheClientIsGone) {
   auto missing = call([&](auto cb) { other->get(cb); });
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+// Counts the requests an elector makes, for the request-rate figure.
+class CountingClient final : public LeaseClient {
+ public:
+  CountingClient(std::unique_ptr<LeaseClient> inner, int& requests)
+      : inner_(std::move(inner)), requests_(requests) {}
+  void get(Callback done) override {
+    ++requests_;
+    inner_->get(std::move(done));
+  }
+  void create(const LeaseSpec& spec, Callback done) override {
+    ++requests_;
+    inner_->create(spec, std::move(done));
+  }
+  void update(const std::string& rv, const LeaseSpec& spec, Callback done) override {
+    ++requests_;
+    inner_->update(rv, spec, std::move(done));
+  }
+  void watch(const std::string& rv, LeaseWatchCallbacks callbacks) override {
+    inner_->watch(rv, std::move(callbacks));
+  }
+  void cancelWatch() override { inner_->cancelWatch(); }
+  std::string describe() const override { return inner_->describe(); }
+
+ private:
+  std::unique_ptr<LeaseClient> inner_;
+  int& requests_;
+};
+
+// Not a check (no bound is asserted): measures the requests per second one elector makes per
+// Lease it leads and per Lease it follows at the default timings, with two nodes (two pools)
+// electing on kLeases Leases. Run it through apiserver_client_test.sh with the flags
+// --gtest_filter='*RequestRate*' --gtest_also_run_disabled_tests.
+TEST_F(LeaseClientPoolTest, DISABLED_RequestRateAtDefaultTimings) {
+  constexpr int kLeases = 20;
+  constexpr auto kWarmUp = milliseconds(6000);
+  constexpr auto kMeasured = milliseconds(20000);
+  std::vector<std::unique_ptr<LeaseClientPool>> pools;
+  pools.push_back(pool("token.conf", 2));
+  pools.push_back(pool("token.conf", 2));
+  StdRandomSource random(5);
+  std::vector<int> requests(2 * kLeases, 0);
+  std::vector<std::unique_ptr<election::LeaseElector>> electors;
+  for (int lease = 0; lease < kLeases; ++lease) {
+    for (int node = 0; node < 2; ++node) {
+      election::LeaseElectorOptions o;
+      o.identity = node == 0 ? "node-a" : "node-b";
+      auto client = std::make_unique<CountingClient>(
+          pools[node]->client("kube-system", "pool-rate-" + std::to_string(lease)),
+          requests[2 * lease + node]);
+      auto e = election::LeaseElector::create(loop_->time(), random, std::move(client), o);
+      ASSERT_TRUE(e.ok());
+      ASSERT_TRUE((*e)->start({}).ok());
+      electors.push_back(std::move(*e));
+    }
+  }
+  runFor(kWarmUp);
+  std::vector<bool> leading_before;
+  for (auto& e : electors) leading_before.push_back(e->isLeader());
+  std::fill(requests.begin(), requests.end(), 0);
+  runFor(kMeasured);
+  double leader_requests = 0;
+  double follower_requests = 0;
+  int leaders = 0;
+  int followers = 0;
+  for (size_t i = 0; i < electors.size(); ++i) {
+    ASSERT_EQ(electors[i]->isLeader(), leading_before[i]) << "leadership moved while measuring";
+    (electors[i]->isLeader() ? leader_requests : follower_requests) += requests[i];
+    ++(electors[i]->isLeader() ? leaders : followers);
+  }
+  EXPECT_EQ(leaders, kLeases);
+  const double seconds = std::chrono::duration<double>(kMeasured).count();
+  std::printf("requests per second per Lease: leading %.3f, following %.3f (%d Leases, 2 nodes)\n",
+              leader_requests / leaders / seconds, follower_requests / followers / seconds,
+              kLeases);
+  electors.clear();
 }
 
 TEST_F(LeaseClientPoolTest, AtLeastOneWorker) {
