@@ -11,6 +11,7 @@
 #include "election/lease_from_config.h"
 #include "election/make_elector.h"
 #include "k8s/lease_client.h"
+#include "k8s/lease_client_pool.h"
 #include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
 #include "net/announcer.h"
@@ -23,6 +24,10 @@
 
 namespace kubevip::daemon {
 namespace {
+
+// Request threads shared by the Leases of the Services' address groups: at the default timings a
+// node makes about one request per second per Lease it holds, each a few milliseconds.
+constexpr int kLeaseWorkers = 4;
 
 // Owns every part of a running daemon; destruction releases the VIP and closes all handles.
 class Daemon {
@@ -246,6 +251,7 @@ class Daemon {
   std::unique_ptr<vip::VipController> controller_;
   // The Services mode; the controller's holders and writer outlive it.
   std::unique_ptr<services_mode::VipHolders> holders_;
+  std::unique_ptr<k8s::LeaseClientPool> lease_pool_;
   std::unique_ptr<services_mode::ApiServiceWriter> service_writer_;
   std::unique_ptr<services_mode::ServicesController> services_;
   std::unique_ptr<services_mode::InformerBindings> informers_;

@@ -284,6 +284,10 @@ void LeaseElector::finishAttempt(bool acquired, SteadyTime sent_at) {
 void LeaseElector::scheduleNext() {
   if (state_ != State::kLeading && state_ != State::kFollowing) return;
   Duration wait = options_.retry_period;
+  if (state_ == State::kFollowing && watching_ &&
+      options_.follower_poll_while_watching > Duration::zero()) {
+    wait = options_.follower_poll_while_watching;
+  }
   if (state_ == State::kFollowing) {
     // client-go wait.JitterUntil: period + rand[0,1) * JitterFactor * period.
     const int64_t period_us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();

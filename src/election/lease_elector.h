@@ -65,6 +65,12 @@ struct LeaseElectorOptions {
   Duration retry_period = seconds(1);
   // Wall clock for the acquireTime/renewTime written into the Lease (never used for decisions).
   std::function<k8s::WallTime()> wall_clock;
+  // A follower whose watch is up polls this often instead of every retry period (0: always every
+  // retry period, as client-go). The watch shows every renewal as it is written and the expiry
+  // check runs at the observed expiry regardless, so the poll is only the fallback for a watch
+  // that stalls without ending; a node following a thousand Leases (one per Service) would
+  // otherwise GET each of them every 1-2.2 s.
+  Duration follower_poll_while_watching{0};
 };
 
 // leaseDuration > renewDeadline > JitterFactor * retryPeriod > 0, and an identity.

@@ -56,8 +56,10 @@ Result<k8s::ClusterAccess> clusterAccessFor(const config::KubernetesLease& setti
 
 Result<std::unique_ptr<Elector>> makeLeaseElector(TimeSource& time,
                                                   const config::KubernetesLease& settings,
-                                                  std::unique_ptr<k8s::LeaseClient> client) {
+                                                  std::unique_ptr<k8s::LeaseClient> client,
+                                                  Duration follower_poll_while_watching) {
   LeaseElectorOptions options;
+  options.follower_poll_while_watching = follower_poll_while_watching;
   options.identity = settings.identity;
   options.lease_duration = settings.lease_duration;
   options.renew_deadline = settings.renew_deadline;

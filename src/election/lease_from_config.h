@@ -21,8 +21,10 @@ Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
 // where the API server is and how to authenticate (logged), and an elector with the settings'
 // identity and timings over any LeaseClient.
 Result<k8s::ClusterAccess> clusterAccessFor(const config::KubernetesLease& settings);
+// `follower_poll_while_watching`: see LeaseElectorOptions.
 Result<std::unique_ptr<Elector>> makeLeaseElector(TimeSource& time,
                                                   const config::KubernetesLease& settings,
-                                                  std::unique_ptr<k8s::LeaseClient> client);
+                                                  std::unique_ptr<k8s::LeaseClient> client,
+                                                  Duration follower_poll_while_watching = {});
 
 }  // namespace kubevip::election

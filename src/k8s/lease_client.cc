@@ -2,33 +2,11 @@
 
 #include <fmt/format.h>
 
-#include "k8s/api_error.h"
 #include "k8s/http_transport.h"
+#include "k8s/lease_requests.h"
 #include "k8s/request_worker.h"
 
 namespace kubevip::k8s {
-namespace {
-
-std::string collectionPath(const std::string& ns) {
-  return fmt::format("/apis/coordination.k8s.io/v1/namespaces/{}/leases", ns);
-}
-
-Result<Lease> interpret(const Result<HttpResponse>& response, long expected_a, long expected_b,
-                        const std::string& action) {
-  if (!response) return response.error();
-  if (response->status != expected_a && response->status != expected_b) {
-    return errorFromResponse(response->status, response->body, action);
-  }
-  auto lease = leaseFromJson(response->body);
-  if (!lease) {
-    Error e = lease.error();
-    e.message = action + ": " + e.message;
-    return e;
-  }
-  return lease;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<ApiLeaseClient>> ApiLeaseClient::create(EventLoop& loop,
                                                                ClusterAccess access,
@@ -59,37 +37,26 @@ ApiLeaseClient::~ApiLeaseClient() {
   worker_.reset();  // joins the thread before the transport goes
 }
 
-void ApiLeaseClient::send(std::string method, std::string path, std::string body,
-                          std::string action, Callback done) {
-  const long expected_a = method == "POST" ? 201 : 200;
-  const long expected_b = method == "POST" ? 200 : expected_a;
-  worker_->post([transport = transport_,
-                 request = HttpRequest{std::move(method), std::move(path), std::move(body)},
-                 action = std::move(action), done = std::move(done), expected_a,
-                 expected_b]() mutable -> RequestWorker::Completion {
-    auto response = transport->send(request);
-    auto result = interpret(response, expected_a, expected_b, action);
+void ApiLeaseClient::send(LeaseRequest request, Callback done) {
+  worker_->post([transport = transport_, request = std::move(request),
+                 done = std::move(done)]() mutable -> RequestWorker::Completion {
+    auto result = leaseFromResponse(transport->send(request.http), request);
     return
         [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); };
   });
 }
 
 void ApiLeaseClient::get(Callback done) {
-  send("GET", collectionPath(namespace_) + "/" + name_, "", "get Lease " + describe(),
-       std::move(done));
+  send(leaseGetRequest(namespace_, name_), std::move(done));
 }
 
 void ApiLeaseClient::create(const LeaseSpec& spec, Callback done) {
-  Lease lease{name_, namespace_, "", spec};
-  send("POST", collectionPath(namespace_), leaseToJson(lease), "create Lease " + describe(),
-       std::move(done));
+  send(leaseCreateRequest(namespace_, name_, spec), std::move(done));
 }
 
 void ApiLeaseClient::update(const std::string& resource_version, const LeaseSpec& spec,
                             Callback done) {
-  Lease lease{name_, namespace_, resource_version, spec};
-  send("PUT", collectionPath(namespace_) + "/" + name_, leaseToJson(lease),
-       "update Lease " + describe(), std::move(done));
+  send(leaseUpdateRequest(namespace_, name_, resource_version, spec), std::move(done));
 }
 
 void ApiLeaseClient::watch(const std::string& resource_version, LeaseWatchCallbacks callbacks) {
@@ -102,9 +69,8 @@ Result<Lease> getLeaseBlocking(const ClusterAccess& access, const std::string& l
                                const std::string& lease_name, std::chrono::milliseconds timeout) {
   auto transport = HttpTransport::create(access, timeout);
   if (!transport) return transport.error();
-  auto response =
-      (*transport)->send({"GET", collectionPath(lease_namespace) + "/" + lease_name, ""});
-  return interpret(response, 200, 200, fmt::format("get Lease {}/{}", lease_namespace, lease_name));
+  const LeaseRequest request = leaseGetRequest(lease_namespace, lease_name);
+  return leaseFromResponse((*transport)->send(request.http), request);
 }
 
 }  // namespace kubevip::k8s

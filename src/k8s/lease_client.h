@@ -18,6 +18,7 @@
 #include "common/result.h"
 #include "k8s/cluster_access.h"
 #include "k8s/lease.h"
+#include "k8s/lease_requests.h"
 #include "k8s/lease_watcher.h"
 
 namespace kubevip::k8s {
@@ -60,8 +61,7 @@ class ApiLeaseClient final : public LeaseClient {
 
  private:
   ApiLeaseClient() = default;
-  void send(std::string method, std::string path, std::string body, std::string action,
-            Callback done);
+  void send(LeaseRequest request, Callback done);
 
   std::string namespace_;
   std::string name_;

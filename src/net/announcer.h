@@ -57,11 +57,25 @@ class ConflictProber {
   virtual void setHandlers(Handlers handlers) = 0;
 };
 
+// Probers for many addresses of one interface over shared sockets (one receive socket per address
+// family instead of one per address): opening and closing an AF_PACKET receive socket waits for
+// an RCU grace period (~10 ms here), so a thousand addresses with a socket each would take
+// seconds to start and to release. Each prober behaves as one from createPacketProber.
+class ConflictProberSet {
+ public:
+  virtual ~ConflictProberSet() = default;
+  // One prober per address at a time; the set must outlive its probers.
+  virtual Result<std::unique_ptr<ConflictProber>> watch(const IpAddress& address) = 0;
+};
+
 Result<std::unique_ptr<Announcer>> createPacketAnnouncer(EventLoop& loop,
                                                          const InterfaceInfo& iface);
 // The receive socket's kernel filter passes only frames about `address` (packet_filter.h).
 Result<std::unique_ptr<ConflictProber>> createPacketProber(EventLoop& loop,
                                                            const InterfaceInfo& iface,
                                                            const IpAddress& address);
+
+Result<std::unique_ptr<ConflictProberSet>> createSharedPacketProbers(EventLoop& loop,
+                                                                     const InterfaceInfo& iface);
 
 }  // namespace kubevip::net

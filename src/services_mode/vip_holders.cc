@@ -8,6 +8,7 @@ namespace kubevip::services_mode {
 struct VipHolders::Interface {
   net::InterfaceInfo info;
   std::unique_ptr<net::Announcer> announcer;
+  std::unique_ptr<net::ConflictProberSet> probers;
 };
 
 namespace {
@@ -53,7 +54,10 @@ Result<VipHolders::Interface*> VipHolders::interface(const std::string& name) {
   if (!info) return info.error();
   auto announcer = net::createPacketAnnouncer(loop_, *info);
   if (!announcer) return announcer.error();
-  auto entry = std::make_unique<Interface>(Interface{*info, std::move(*announcer)});
+  auto probers = net::createSharedPacketProbers(loop_, *info);
+  if (!probers) return probers.error();
+  auto entry =
+      std::make_unique<Interface>(Interface{*info, std::move(*announcer), std::move(*probers)});
   Interface* raw = entry.get();
   interfaces_[name] = std::move(entry);
   return raw;
@@ -62,7 +66,7 @@ Result<VipHolders::Interface*> VipHolders::interface(const std::string& name) {
 Result<std::unique_ptr<AddressHolder>> VipHolders::make(HolderRequest request) {
   auto iface = interface(request.interface);
   if (!iface) return iface.error();
-  auto prober = net::createPacketProber(loop_, (*iface)->info, request.address);
+  auto prober = (*iface)->probers->watch(request.address);
   if (!prober) return prober.error();
   auto holder = std::make_unique<VipHolder>(addresses_->subscriber(), std::move(*prober));
   vip::VipControllerOptions options;

@@ -2,8 +2,9 @@
 // VIP is (probe, lifetime-bound add, renewals, announcements; vip/vip_controller.h).
 //
 // Shared per process: one netlink address manager (one socket, one worker thread) fanned out to
-// every controller, and one Announcer per interface. Per address: a ConflictProber (its receive
-// socket's filter passes only frames about that address) and the VipController. An address left
+// every controller; per interface, one Announcer and one set of shared probe sockets
+// (net/announcer.h: a socket per address would cost ~10 ms of the loop's time to open and again
+// to close, each). Per address: a ConflictProber of that set and the VipController. An address left
 // on the interface by an earlier run is removed when its holder is created, before it probes:
 // the holder is created only when its unit leads, and this process has no other owner of it.
 #pragma once

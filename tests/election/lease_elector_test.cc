@@ -313,6 +313,30 @@ TEST_F(LeaseElectorTest, FollowersPollWithClientGoJitter) {
   EXPECT_EQ(leaders(), 0);
 }
 
+TEST_F(LeaseElectorTest, AFollowerWithAWatchPollsLessWhenAskedAndStillTakesOverAtExpiry) {
+  // "other" keeps renewing for 20 s; the watch shows each renewal.
+  k8s::LeaseSpec other{"other", 5, {}, {}, 0};
+  store_.writeDirectly(other);
+  FixedRandom shortest;
+  shortest.pick_max = false;
+  auto o = options("a");
+  o.follower_poll_while_watching = seconds(5);
+  Node& a = add("a", o, &shortest);
+  for (int i = 1; i <= 20; ++i) {
+    run(seconds(1));
+    other.renew_time = k8s::WallTime{} + std::chrono::microseconds(i);
+    store_.writeDirectly(other);
+  }
+  // Without the option it would GET every 1.01 s (about 20 times).
+  EXPECT_LE(store_.count("a", Verb::kGet), 5);
+  EXPECT_FALSE(a.elector->isLeader());
+  // "other" dies: the expiry check still runs at the observed expiry, not at the next poll.
+  const SteadyTime last_seen = time_.now();
+  run(seconds(5) + milliseconds(200));
+  EXPECT_TRUE(a.elector->isLeader());
+  EXPECT_LE(time_.now(), last_seen + seconds(5) + milliseconds(200));
+}
+
 TEST_F(LeaseElectorTest, ReleaseSeenByWatchIsAcquiredWithoutWaitingForThePoll) {
   store_.writeDirectly({"other", 5, {}, {}, 2});
   Node& a = add("a");

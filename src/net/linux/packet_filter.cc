@@ -74,6 +74,28 @@ std::vector<sock_filter> neighborDiscoveryFilter(const IpAddress& address) {
 
 }  // namespace
 
+std::vector<sock_filter> anyAddressClaimFilter(IpFamily family) {
+  if (family == IpFamily::kV4) {
+    return {
+        /* 0 */ load(BPF_H, kOffEtherType),
+        /* 1 */ jumpIfEqual(ETH_P_ARP, 0, 1),  // not ARP -> 3 drop
+        /* 2 */ ret(kAccept),
+        /* 3 */ ret(0),
+    };
+  }
+  return {
+      /* 0 */ load(BPF_H, kOffEtherType),
+      /* 1 */ jumpIfEqual(ETH_P_IPV6, 0, 6),  // not IPv6 -> 8 drop
+      /* 2 */ load(BPF_B, kOffIpv6NextHeader),
+      /* 3 */ jumpIfEqual(kIcmpv6, 0, 4),  // not ICMPv6 -> 8 drop
+      /* 4 */ load(BPF_B, kOffIcmpv6Type),
+      /* 5 */ jumpIfEqual(kNeighborSolicitation, 1, 0),   // NS -> 7 accept
+      /* 6 */ jumpIfEqual(kNeighborAdvertisement, 0, 1),  // neither -> 8 drop
+      /* 7 */ ret(kAccept),
+      /* 8 */ ret(0),
+  };
+}
+
 std::vector<sock_filter> addressClaimFilter(const IpAddress& address) {
   return address.isV4() ? arpFilter(address) : neighborDiscoveryFilter(address);
 }

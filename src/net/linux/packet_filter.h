@@ -18,4 +18,9 @@ namespace kubevip::net {
 // Untagged Ethernet II frames only (the socket is bound to one interface).
 std::vector<sock_filter> addressClaimFilter(const IpAddress& address);
 
+// The same for every address of a family: all ARP frames (IPv4), or all Neighbor Solicitations and
+// Advertisements (IPv6). For a socket shared by the probes of many addresses, which sorts the
+// frames by address itself.
+std::vector<sock_filter> anyAddressClaimFilter(IpFamily family);
+
 }  // namespace kubevip::net

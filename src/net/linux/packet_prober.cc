@@ -37,7 +37,7 @@ class PacketProber final : public ConflictProber {
     ReopeningPacketSocket::Receiving receiving{
         addressClaimFilter(address_),
         [this](std::span<const uint8_t> frame, bool outgoing) { handleFrame(frame, outgoing); },
-        [this](const std::string& why) { framesLost("receive path broken: " + why); }};
+        [this](const std::string& why) { framesLost("receive path: " + why); }, 0};
     auto receiver = ReopeningPacketSocket::open(loop, iface, "probe receive", std::move(receiving));
     if (!receiver) return receiver.error();
     receiver_ = std::move(*receiver);

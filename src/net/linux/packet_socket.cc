@@ -18,9 +18,17 @@ Result<PacketSocket> PacketSocket::openForSending(int ifindex) {
 }
 
 Result<PacketSocket> PacketSocket::openForReceiving(int ifindex,
-                                                    const std::vector<sock_filter>& filter) {
+                                                    const std::vector<sock_filter>& filter,
+                                                    int receive_buffer_bytes) {
   UniqueFd fd(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return systemError("socket(AF_PACKET)", errno);
+  if (receive_buffer_bytes > 0 &&
+      setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer_bytes,
+                 sizeof(receive_buffer_bytes)) != 0 &&
+      setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes,
+                 sizeof(receive_buffer_bytes)) != 0) {
+    return systemError("setsockopt(SO_RCVBUF)", errno);
+  }
   sock_fprog prog{static_cast<unsigned short>(filter.size()),
                   const_cast<sock_filter*>(filter.data())};
   if (setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0) {
@@ -58,6 +66,15 @@ Status PacketSocket::send(std::span<const uint8_t> frame) {
     return error;
   }
   return {};
+}
+
+Result<uint32_t> PacketSocket::takeDrops() {
+  tpacket_stats stats{};
+  socklen_t len = sizeof(stats);
+  if (getsockopt(fd_.get(), SOL_PACKET, PACKET_STATISTICS, &stats, &len) != 0) {
+    return systemError("getsockopt(PACKET_STATISTICS)", errno);
+  }
+  return stats.tp_drops;
 }
 
 Result<std::optional<PacketSocket::Received>> PacketSocket::receive(std::span<uint8_t> buffer) {

@@ -21,7 +21,9 @@ class PacketSocket {
   // Receives every frame on `ifindex` that passes `filter` (attached before binding, so nothing
   // unfiltered is ever queued), including copies of frames this host sends (PACKET_OUTGOING)
   // from other sockets.
-  static Result<PacketSocket> openForReceiving(int ifindex, const std::vector<sock_filter>& filter);
+  // `receive_buffer_bytes` > 0 sets the receive buffer (SO_RCVBUFFORCE, beyond rmem_max; as root).
+  static Result<PacketSocket> openForReceiving(int ifindex, const std::vector<sock_filter>& filter,
+                                               int receive_buffer_bytes = 0);
 
   // kUnavailable (with the errno) when the send queue is full: nothing is wrong with the socket.
   Status send(std::span<const uint8_t> frame);
@@ -33,6 +35,9 @@ class PacketSocket {
   // One pending frame into `buffer`, or std::nullopt when none is queued. An error (e.g. the
   // ENETDOWN the kernel leaves on the socket when the link goes down) is returned once.
   Result<std::optional<Received>> receive(std::span<uint8_t> buffer);
+  // Frames the kernel dropped for this socket (its receive buffer was full) since the last call
+  // (PACKET_STATISTICS resets the counters when read).
+  Result<uint32_t> takeDrops();
   int fd() const { return fd_.get(); }
   int ifindex() const { return ifindex_; }
 

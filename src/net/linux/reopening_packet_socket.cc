@@ -45,7 +45,8 @@ ReopeningPacketSocket::~ReopeningPacketSocket() {
 }
 
 Status ReopeningPacketSocket::openNow() {
-  auto socket = receiving_ ? PacketSocket::openForReceiving(iface_.index, receiving_->filter)
+  auto socket = receiving_ ? PacketSocket::openForReceiving(iface_.index, receiving_->filter,
+                                                            receiving_->receive_buffer_bytes)
                            : PacketSocket::openForSending(iface_.index);
   if (!socket) return socket.error();
   socket_ = std::move(*socket);
@@ -71,8 +72,24 @@ Status ReopeningPacketSocket::send(std::span<const uint8_t> frame) {
   return st;
 }
 
+bool ReopeningPacketSocket::reportDrops() {
+  if (!socket_ || !receiving_) return true;
+  auto drops = socket_->takeDrops();
+  if (drops && *drops == 0) return true;
+  std::shared_ptr<bool> alive = alive_;
+  const std::string why =
+      drops ? std::to_string(*drops) + " frames dropped by the kernel (receive buffer full)"
+            : drops.error().describe();
+  spdlog::debug("{} socket on {}: {}", purpose_, iface_.name, why);
+  if (receiving_->on_broken) receiving_->on_broken(why);
+  return *alive;
+}
+
 bool ReopeningPacketSocket::readQueued(size_t max_frames) {
   std::shared_ptr<bool> alive = alive_;
+  // Before and after the frames: a frame the kernel dropped for want of buffer space may have
+  // been the answer the owner waits for, so it must hear of it before judging silence.
+  if (!reportDrops()) return true;
   for (size_t i = 0; i < max_frames; ++i) {
     if (!socket_) return true;
     auto received = socket_->receive(buffer_);
@@ -80,7 +97,10 @@ bool ReopeningPacketSocket::readQueued(size_t max_frames) {
       markBroken(received.error().describe());
       return true;
     }
-    if (!*received) return true;
+    if (!*received) {
+      reportDrops();
+      return true;
+    }
     receiving_->on_frame(std::span<const uint8_t>(buffer_.data(), (*received)->size),
                          (*received)->outgoing);
     if (!*alive) return true;

@@ -38,8 +38,10 @@ class ReopeningPacketSocket {
     std::vector<sock_filter> filter;
     // Every frame that passed the filter; may destroy the socket's owner.
     std::function<void(std::span<const uint8_t> frame, bool outgoing)> on_frame;
-    // The receive socket failed (or is reopened): frames may have been lost.
+    // Frames may have been lost: the receive socket failed (it is reopened), or the kernel dropped
+    // frames for want of buffer space (the socket stays).
     std::function<void(const std::string& why)> on_broken;
+    int receive_buffer_bytes = 0;  // 0: the system default
   };
 
   // `purpose` names the socket in logs ("probe", "announcement"). Without `receiving` the socket
@@ -70,6 +72,8 @@ class ReopeningPacketSocket {
   ReopeningPacketSocket(EventLoop& loop, InterfaceInfo iface, std::string purpose,
                         std::optional<Receiving> receiving);
   Status openNow();
+  // Tells on_broken of frames the kernel dropped; false if that destroyed this object.
+  bool reportDrops();
   void scheduleReopen();
   void reopen();
 
