@@ -106,8 +106,10 @@ for ((k = 0; k < new; k++)); do
     --token admin-token-0123456789 --count 1 --first "$((count + k))" --name-prefix new --network "$network")
   read -r t_post _ addr <<<"$line"
   if wait_until 30 lab_has_vip "$new_holder" "$addr"; then
-    t_seen=$("$LAB_PYTHON" "$here/services.py" analyze --log "$log_new" --node "$new_holder" \
-      --since "$t_post" --address "$addr")
+    # The watcher may log it a moment later (after a lost event, at its next dump).
+    t_seen=""
+    wait_until 3 eval 't_seen=$("$LAB_PYTHON" "$here/services.py" analyze --log "$log_new" \
+      --node "$new_holder" --since "$t_post" --address "$addr"); [ -n "$t_seen" ]' || true
     new_figures+=("$(diff_s "$t_post" "$t_seen")")
   else
     new_figures+=("none-in-30s")
