@@ -17,6 +17,9 @@
         addresses (of those that appeared after T), or, with --address, the first time NODE held A
         after T. Prints the time, or nothing if it never happened.
 
+    services.py drops --log FILE --node NODE --since T --until T2
+        How often NODE lost an address it held between T and T2: "<removals> <addresses>".
+
     services.py mono --rfc3339 TIME
         Converts a wall-clock RFC 3339 time (a Lease's acquireTime) to CLOCK_MONOTONIC, using the
         offset between the two clocks now (they move together unless the clock is stepped).
@@ -116,6 +119,20 @@ def analyze(args) -> int:
     return 0
 
 
+def drops(args) -> int:
+    removals, addresses = 0, set()
+    with open(args.log) as f:
+        for line in f:
+            parts = line.split()
+            if line.startswith("#") or len(parts) < 4 or parts[1] != args.node:
+                continue
+            if parts[2] == "absent" and args.since <= float(parts[0]) <= args.until:
+                removals += 1
+                addresses.add(parts[3])
+    print(f"{removals} {len(addresses)}")
+    return 0
+
+
 def mono(args) -> int:
     text = args.rfc3339.replace("Z", "+00:00")
     wall = datetime.datetime.fromisoformat(text).timestamp()
@@ -144,6 +161,11 @@ def main() -> int:
     p.add_argument("--since", type=float, required=True)
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--address", default="")
+    p = sub.add_parser("drops")
+    p.add_argument("--log", required=True)
+    p.add_argument("--node", required=True)
+    p.add_argument("--since", type=float, required=True)
+    p.add_argument("--until", type=float, required=True)
     p = sub.add_parser("mono")
     p.add_argument("--rfc3339", required=True)
     args = parser.parse_args()
@@ -154,6 +176,8 @@ def main() -> int:
         return 0
     if args.mode == "analyze":
         return analyze(args)
+    if args.mode == "drops":
+        return drops(args)
     return mono(args)
 
 

@@ -41,8 +41,8 @@ announced_s=$(kvk_elapsed "$t0")
 holder=$(kvk_one_holder "$addr")
 log "$addr is held by $holder, ${announced_s}s after kubectl create"
 assert_eq "$lease_holder" "$holder" "the address is on the Services Lease holder"
-check "the address is on eth0 (vip_servicesinterface defaults to vip_interface)" \
-  eval 'lab_exec "$holder" ip -o addr show dev eth0 | grep -qF " $addr/"'
+on_eth0=$(lab_exec "$holder" ip -o addr show dev eth0)
+assert_contains "$on_eth0" " $addr/" "the address is on eth0 (vip_servicesinterface defaults to vip_interface)"
 
 # ---- status, vipHost, kubectl get svc --------------------------------------------------------
 wait_until 5 eval '[ -n "$(kvk_svc_ingress web)" ]' || fail "web's status.loadBalancer stays empty"

@@ -36,6 +36,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import holders  # noqa: E402  (same folder)
 
+# Set by the kernel on the messages of a dump during which the address table changed: the dump may
+# lack addresses that were there all along, so it must not be read as "they are gone".
+NLM_F_DUMP_INTR = 0x10
+
 
 class AddressSetWatcher:
     def __init__(self, node: str, networks, out, poll: float):
@@ -49,6 +53,7 @@ class AddressSetWatcher:
         self.sock.bind((0, holders.RTMGRP_IPV4_IFADDR | holders.RTMGRP_IPV6_IFADDR))
         self.seq = 0
         self.dump_seen = None  # addresses in the dump being read, None when no dump is running
+        self.dump_intr = False
         self.held = set()
         self.ready = False
 
@@ -77,16 +82,21 @@ class AddressSetWatcher:
                                      holders.NLM_F_REQUEST | holders.NLM_F_DUMP, self.seq, 0)
         self.sock.send(hdr + body)
         self.dump_seen = set()
+        self.dump_intr = False
 
     def handle(self, data: bytes) -> None:
         pos = 0
         while pos + holders.NLMSG_HDR.size <= len(data):
-            length, kind, _, seq, _ = holders.NLMSG_HDR.unpack_from(data, pos)
+            length, kind, flags, seq, _ = holders.NLMSG_HDR.unpack_from(data, pos)
             if length < holders.NLMSG_HDR.size:
                 break
             payload = data[pos + holders.NLMSG_HDR.size:pos + length]
             is_dump = seq != 0 and seq == self.seq
-            if kind == holders.NLMSG_DONE and is_dump and self.dump_seen is not None:
+            if is_dump and flags & NLM_F_DUMP_INTR:
+                self.dump_intr = True
+            if kind == holders.NLMSG_DONE and is_dump and self.dump_intr:
+                self.dump_seen = None  # inconsistent: the next dump decides
+            elif kind == holders.NLMSG_DONE and is_dump and self.dump_seen is not None:
                 for addr in sorted(self.held - self.dump_seen):
                     self.set_held(addr, False)
                 for addr in sorted(self.dump_seen - self.held):
@@ -97,7 +107,9 @@ class AddressSetWatcher:
                     self.write("ready")
             elif kind == holders.NLMSG_ERROR:
                 code = struct.unpack_from("=i", payload)[0]
-                if code:
+                if code == -errno.EBUSY and is_dump:
+                    self.dump_seen = None  # asked while an interrupted dump still ran: ask again
+                elif code:
                     raise OSError(-code, os.strerror(-code))
             elif kind in (holders.RTM_NEWADDR, holders.RTM_DELADDR):
                 raw, aflags = holders.parse_addr(payload)
