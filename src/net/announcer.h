@@ -54,6 +54,8 @@ class ConflictProber {
   // Handles the frames already queued on the receive socket, so that a timer that fires before
   // the loop polled the socket does not judge a probe whose answer is waiting to be read.
   virtual void readQueued() = 0;
+  // A handler may destroy its prober (then sendProbe() returns an error without sending) and, once
+  // every prober of a ConflictProberSet is gone, the set.
   virtual void setHandlers(Handlers handlers) = 0;
 };
 

@@ -728,6 +728,65 @@ TEST_F(KernelTest, PacketSocketTakesKernelDropsOnce) {
   EXPECT_EQ(*again, 0u) << "drops are reported once";
 }
 
+// A probe that was not seen leaving makes the next sendProbe() reopen the receive socket and report
+// frames lost; that handler may destroy the prober (run under the asan preset to see the point).
+TEST_F(KernelTest, ProberHandlerMayDestroyItWhenItsProbeWasNotSeen) {
+  auto prober = createPacketProber(*loop_, a_, ip("192.0.2.48"));
+  ASSERT_TRUE(prober.ok()) << prober.error().describe();
+  std::unique_ptr<ConflictProber> owned = std::move(*prober);
+  owned->setHandlers({{}, {}, [&](const std::string&) { owned.reset(); }});
+  stealEverythingSentOnKva();
+  ASSERT_TRUE(owned->sendProbe().ok());
+  EXPECT_FALSE(owned->sendProbe().ok()) << "no probe is sent by a destroyed prober";
+  EXPECT_EQ(owned, nullptr);
+}
+
+// The same for the shared set, whose handler destroys every prober and then the set itself.
+TEST_F(KernelTest, SharedProberHandlerMayDestroyItWhenItsProbeWasNotSeen) {
+  auto set = createSharedPacketProbers(*loop_, a_);
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  std::unique_ptr<ConflictProberSet> owned_set = std::move(*set);
+  WatchedAddress only;
+  watch(*owned_set, "192.0.2.49", only);
+  ASSERT_TRUE(only.prober);
+  ConflictProber* prober = only.prober.get();
+  // Moved out first: destroying the prober destroys this handler, so it must not touch its
+  // captures after that. The locals go in reverse order: the prober, then the set.
+  prober->setHandlers({{}, {}, [&](const std::string&) {
+                         auto set_going = std::move(owned_set);
+                         auto prober_going = std::move(only.prober);
+                       }});
+  stealEverythingSentOnKva();
+  ASSERT_TRUE(prober->sendProbe().ok());
+  EXPECT_FALSE(prober->sendProbe().ok()) << "no probe is sent by a destroyed prober";
+  EXPECT_EQ(owned_set, nullptr);
+}
+
+// When the receive socket breaks, every prober of its family hears of it; a handler that destroys
+// all of them and the set ends the round (run under the asan preset to see the point).
+TEST_F(KernelTest, SharedProberLostHandlerMayDestroyEveryProberAndTheSet) {
+  auto set = createSharedPacketProbers(*loop_, a_);
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  std::unique_ptr<ConflictProberSet> owned_set = std::move(*set);
+  WatchedAddress first, second;
+  watch(*owned_set, "192.0.2.50", first);
+  watch(*owned_set, "192.0.2.51", second);
+  ASSERT_TRUE(first.prober && second.prober);
+  int handled = 0;
+  auto destroy_all = [&](const std::string&) {
+    ++handled;
+    // Moved out first (see above); destroyed in reverse order, the set last.
+    auto set_going = std::move(owned_set);
+    auto first_going = std::move(first.prober);
+    auto second_going = std::move(second.prober);
+  };
+  first.prober->setHandlers({{}, {}, destroy_all});
+  second.prober->setHandlers({{}, {}, destroy_all});
+  sh("ip link set kva down");  // the receive socket reads ENETDOWN
+  EXPECT_TRUE(runUntil([&] { return owned_set == nullptr; }, kWait));
+  EXPECT_EQ(handled, 1) << "a handler ran after its prober was destroyed";
+}
+
 // Time from the ack of the last renewal to the RTM_DELADDR of an address with valid lifetime 1 s
 // and preferred 0. Printed for the team (the fencing argument in src/vip needs the bound).
 void measureExpiry(EventLoop& loop, AddressManager& manager, int ifindex, const IpAddress& address,

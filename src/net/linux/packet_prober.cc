@@ -51,7 +51,9 @@ class PacketProber final : public ConflictProber {
       receiver_->readQueued(kFramesBeforeJudging);
       if (!*alive) return makeError(ErrorCode::kInternal, "prober destroyed by its handler");
       if (awaiting_copy_ && receiver_->working()) {
+        // Reports frames lost, whose handler may destroy this prober.
         receiver_->markBroken("the previous probe was not seen leaving the interface");
+        if (!*alive) return makeError(ErrorCode::kInternal, "prober destroyed by its handler");
       }
     }
     awaiting_copy_ = false;

@@ -169,11 +169,14 @@ class SharedProbers final : public ConflictProberSet {
 
   void broadcastLost(Family& family, const std::string& why) {
     family.awaiting.clear();
-    // A handler may destroy probers: look each one up again before calling it.
+    // A handler may destroy probers, and after the last one the set (with `family`): look each
+    // prober up again before calling it, and stop once the set is gone.
+    std::shared_ptr<bool> alive = alive_;
     std::vector<std::string> addresses;
     addresses.reserve(family.probers.size());
     for (const auto& [address, prober] : family.probers) addresses.push_back(address);
     for (const auto& address : addresses) {
+      if (!*alive) return;
       auto it = family.probers.find(address);
       if (it != family.probers.end()) it->second->framesLost("receive path: " + why);
     }
@@ -202,8 +205,10 @@ Status SharedProber::sendProbe() {
       return makeError(ErrorCode::kInternal, "prober destroyed by a handler");
     }
     if (awaiting_copy_ && set_.receiverWorking(address_)) {
+      // Reports frames lost to every prober of the family; a handler may destroy this one.
       set_.markBroken(address_, "the previous probe of " + address_.toString() +
                                     " was not seen leaving the interface");
+      if (!*alive) return makeError(ErrorCode::kInternal, "prober destroyed by a handler");
     }
   }
   awaiting_copy_ = false;
