@@ -728,6 +728,37 @@ TEST_F(KernelTest, PacketSocketTakesKernelDropsOnce) {
   EXPECT_EQ(*again, 0u) << "drops are reported once";
 }
 
+// A prober reports probe_seen only for the probe of its latest sendProbe(): its caller judged the
+// earlier probe before sending the next, so a late copy of that one, read while sending, must not
+// make a probe that never left count as seen.
+// `settle` runs the loop for a while.
+template <typename Settle>
+void expectOnlyTheLatestProbeSeen(ConflictProber& prober, Settle settle) {
+  int seen = 0;
+  prober.setHandlers({{}, [&] { ++seen; }, {}});
+  ASSERT_TRUE(prober.sendProbe().ok());  // its copy is queued, not read yet
+  stealEverythingSentOnKva();
+  ASSERT_TRUE(prober.sendProbe().ok()) << "a stolen frame counts as sent";
+  settle();
+  EXPECT_EQ(seen, 0) << "the second probe never left, yet a probe was reported seen after it";
+}
+
+TEST_F(KernelTest, ProberReportsOnlyItsLatestProbeSeen) {
+  auto prober = createPacketProber(*loop_, a_, ip("192.0.2.47"));
+  ASSERT_TRUE(prober.ok()) << prober.error().describe();
+  expectOnlyTheLatestProbeSeen(
+      **prober, [&] { runUntil([] { return false; }, std::chrono::milliseconds(200)); });
+}
+
+TEST_F(KernelTest, SharedProberReportsOnlyItsLatestProbeSeen) {
+  auto set = createSharedPacketProbers(*loop_, a_);
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  auto prober = (*set)->watch(ip("2001:db8::47"));
+  ASSERT_TRUE(prober.ok()) << prober.error().describe();
+  expectOnlyTheLatestProbeSeen(
+      **prober, [&] { runUntil([] { return false; }, std::chrono::milliseconds(200)); });
+}
+
 // A probe that was not seen leaving makes the next sendProbe() reopen the receive socket and report
 // frames lost; that handler may destroy the prober (run under the asan preset to see the point).
 TEST_F(KernelTest, ProberHandlerMayDestroyItWhenItsProbeWasNotSeen) {
