@@ -603,15 +603,15 @@ TEST_F(KernelTest, SharedProberSeesOnlyItsOwnProbeLeave) {
   EXPECT_EQ(first.seen, 1);
   EXPECT_EQ(second.seen, 1);
 
-  // The second now waits for a probe that never leaves; the first one's copy is not it.
+  // The first now waits for a probe that never leaves; the second one's copy is not it.
   stealEverythingSentOnKva();
-  ASSERT_TRUE(second.prober->sendProbe().ok());
-  sh("tc qdisc del dev kva clsact");
   ASSERT_TRUE(first.prober->sendProbe().ok());
-  EXPECT_TRUE(runUntil([&] { return first.seen > 1; }, kWait));
+  sh("tc qdisc del dev kva clsact");
+  ASSERT_TRUE(second.prober->sendProbe().ok());
+  EXPECT_TRUE(runUntil([&] { return second.seen > 1; }, kWait));
   runUntil([] { return false; }, std::chrono::milliseconds(100));
-  EXPECT_EQ(first.seen, 2);
-  EXPECT_EQ(second.seen, 1) << "a copy of another address's probe counted as the second's";
+  EXPECT_EQ(second.seen, 2);
+  EXPECT_EQ(first.seen, 1) << "a copy of another address's probe counted as the first's";
   EXPECT_TRUE(first.claims.empty() && second.claims.empty()) << "nobody holds these addresses";
   EXPECT_EQ(first.lost + second.lost, 0);
 }
