@@ -728,6 +728,32 @@ TEST_F(KernelTest, PacketSocketTakesKernelDropsOnce) {
   EXPECT_EQ(*again, 0u) << "drops are reported once";
 }
 
+// A receive socket tells its owner of frames the kernel dropped before it hands over any frame
+// read after them: a dropped frame may have been the answer the owner is about to judge missing.
+TEST_F(KernelTest, ReceiveReportsKernelDropsBeforeTheFrames) {
+  const IpAddress vip = ip("192.0.2.52");
+  std::vector<std::string> events;
+  ReopeningPacketSocket::Receiving receiving{
+      addressClaimFilter(vip),
+      [&](std::span<const uint8_t>, bool) { events.emplace_back("frame"); },
+      [&](const std::string& why) { events.push_back(why); }, 2048};
+  auto socket = ReopeningPacketSocket::open(*loop_, a_, "test", std::move(receiving));
+  ASSERT_TRUE(socket.ok()) << socket.error().describe();
+  auto peer = PacketSocket::openForSending(b_.index);
+  ASSERT_TRUE(peer.ok()) << peer.error().describe();
+  const auto frame = encodeGratuitousArpRequest(kMacB, vip);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(peer->send(frame).ok());
+
+  EXPECT_TRUE((*socket)->readQueued(ReopeningPacketSocket::kFramesPerTurn)) << "drained";
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_NE(events.front().find("frames dropped by the kernel"), std::string::npos)
+      << events.front();
+  EXPECT_EQ(std::count(events.begin(), events.end(), "frame"),
+            static_cast<std::ptrdiff_t>(events.size() - 1))
+      << "the drops are told once, first";
+  EXPECT_TRUE((*socket)->working()) << "drops do not reopen the socket";
+}
+
 // A prober reports probe_seen only for the probe of its latest sendProbe(): its caller judged the
 // earlier probe before sending the next, so a late copy of that one, read while sending, must not
 // make a probe that never left count as seen.
