@@ -40,7 +40,9 @@ class ConflictProber {
     // link-layer address (its Ethernet source when the option is absent).
     std::function<void(const MacAddress&)> claimed;
     // Our last probe was seen leaving the interface by the receive path: it was transmitted, and
-    // frames that arrive after it are read. Only such a probe can go unanswered.
+    // frames that arrive after it are read. Only such a probe can go unanswered. Always the probe
+    // of the latest sendProbe(): a late copy of an earlier one is not reported (its period has
+    // been judged, and the report would vouch for a probe that may never leave).
     std::function<void()> probe_seen;
     // The receive path failed or was reopened, or more frames were queued than one read takes:
     // an answer to any probe sent so far may have been missed.
@@ -54,6 +56,8 @@ class ConflictProber {
   // Handles the frames already queued on the receive socket, so that a timer that fires before
   // the loop polled the socket does not judge a probe whose answer is waiting to be read.
   virtual void readQueued() = 0;
+  // A handler may destroy its prober (then sendProbe() returns an error without sending) and, once
+  // every prober of a ConflictProberSet is gone, the set.
   virtual void setHandlers(Handlers handlers) = 0;
 };
 

@@ -47,11 +47,17 @@ class PacketProber final : public ConflictProber {
   Status sendProbe() override {
     if (awaiting_copy_) {
       // The copy is made while the frame is sent, so it is queued by now unless something broke.
+      // The caller judged that probe before sending this one, so its copy, read now, is not
+      // reported: probe_seen would count for the new probe, which may never leave.
       std::shared_ptr<bool> alive = alive_;
+      report_copy_ = false;
       receiver_->readQueued(kFramesBeforeJudging);
       if (!*alive) return makeError(ErrorCode::kInternal, "prober destroyed by its handler");
+      report_copy_ = true;
       if (awaiting_copy_ && receiver_->working()) {
+        // Reports frames lost, whose handler may destroy this prober.
         receiver_->markBroken("the previous probe was not seen leaving the interface");
+        if (!*alive) return makeError(ErrorCode::kInternal, "prober destroyed by its handler");
       }
     }
     awaiting_copy_ = false;
@@ -78,7 +84,7 @@ class PacketProber final : public ConflictProber {
       if (awaiting_copy_ &&
           std::equal(frame.begin(), frame.end(), last_probe_.begin(), last_probe_.end())) {
         awaiting_copy_ = false;
-        if (handlers_.probe_seen) handlers_.probe_seen();
+        if (report_copy_ && handlers_.probe_seen) handlers_.probe_seen();
       }
       return;
     }
@@ -101,6 +107,7 @@ class PacketProber final : public ConflictProber {
   Handlers handlers_;
   std::vector<uint8_t> last_probe_;
   bool awaiting_copy_ = false;
+  bool report_copy_ = true;  // false while sendProbe() reads what came before the new probe
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<ReopeningPacketSocket> sender_;
   std::unique_ptr<ReopeningPacketSocket> receiver_;  // last: closes first

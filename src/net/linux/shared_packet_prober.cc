@@ -49,7 +49,7 @@ class SharedProber final : public ConflictProber {
   const IpAddress& address() const { return address_; }
   void onCopy() {
     awaiting_copy_ = false;
-    if (handlers_.probe_seen) handlers_.probe_seen();
+    if (report_copy_ && handlers_.probe_seen) handlers_.probe_seen();
   }
   void onClaim(const MacAddress& mac) {
     if (handlers_.claimed) handlers_.claimed(mac);
@@ -64,6 +64,7 @@ class SharedProber final : public ConflictProber {
   IpAddress address_;
   Handlers handlers_;
   bool awaiting_copy_ = false;
+  bool report_copy_ = true;  // false while sendProbe() reads what came before the new probe
   std::vector<uint8_t> last_probe_;
 
  public:
@@ -169,11 +170,14 @@ class SharedProbers final : public ConflictProberSet {
 
   void broadcastLost(Family& family, const std::string& why) {
     family.awaiting.clear();
-    // A handler may destroy probers: look each one up again before calling it.
+    // A handler may destroy probers, and after the last one the set (with `family`): look each
+    // prober up again before calling it, and stop once the set is gone.
+    std::shared_ptr<bool> alive = alive_;
     std::vector<std::string> addresses;
     addresses.reserve(family.probers.size());
     for (const auto& [address, prober] : family.probers) addresses.push_back(address);
     for (const auto& address : addresses) {
+      if (!*alive) return;
       auto it = family.probers.find(address);
       if (it != family.probers.end()) it->second->framesLost("receive path: " + why);
     }
@@ -195,15 +199,21 @@ SharedProber::~SharedProber() {
 Status SharedProber::sendProbe() {
   if (awaiting_copy_) {
     // The copy is made while the frame is sent, so it is queued by now unless something broke.
+    // The caller judged that probe before sending this one, so its copy, read now, is not
+    // reported: probe_seen would count for the new probe, which may never leave.
     bool destroyed = false;
     std::shared_ptr<bool> alive = alive_;
+    report_copy_ = false;
     set_.drain(address_, destroyed);
     if (destroyed || !*alive) {
       return makeError(ErrorCode::kInternal, "prober destroyed by a handler");
     }
+    report_copy_ = true;
     if (awaiting_copy_ && set_.receiverWorking(address_)) {
+      // Reports frames lost to every prober of the family; a handler may destroy this one.
       set_.markBroken(address_, "the previous probe of " + address_.toString() +
                                     " was not seen leaving the interface");
+      if (!*alive) return makeError(ErrorCode::kInternal, "prober destroyed by a handler");
     }
   }
   awaiting_copy_ = false;
