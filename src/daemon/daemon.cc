@@ -25,9 +25,11 @@
 namespace kubevip::daemon {
 namespace {
 
-// Request threads shared by the Leases of the Services' address groups: at the default timings a
-// node makes about one request per second per Lease it holds, each a few milliseconds.
-constexpr int kLeaseWorkers = 4;
+// Request threads shared by the Leases of the Services' address groups (each with one connection
+// to the API server). At the default timings a node makes one renewal per second per Lease it
+// holds, and a Lease write costs a real API server 5-10 ms (an etcd write), so a node holding
+// 1,000 Leases needs about ten threads; 16 leave room. Requests of one Lease stay on one thread.
+constexpr int kLeaseWorkers = 16;
 
 // Owns every part of a running daemon; destruction releases the VIP and closes all handles.
 class Daemon {

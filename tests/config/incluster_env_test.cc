@@ -169,7 +169,7 @@ TEST_F(InClusterEnvTest, ClearErrors) {
   EXPECT_NE(error({{"svc_enable", "true"}, {"svc_ipam_configmap", "kubevip"}})
                 .find("'kubevip' is not namespace/name"),
             std::string::npos);
-  EXPECT_NE(error({{"vip_arpRate", "10"}}).find("vip_arpRate: '10' is not a number of"),
+  EXPECT_NE(error({{"vip_arpRate", "10"}}).find("flag --arpRate: '10' is not a number of"),
             std::string::npos);
 
   env_["vip_arp"] = "maybe";
