@@ -111,6 +111,22 @@ TEST_F(ServicesControllerTest, DeletedIgnoredOrRetypedServicesAreReleased) {
   EXPECT_EQ(log_.released["192.0.2.3"], 1);
 }
 
+TEST_F(ServicesControllerTest, ARelistReplacesTheViewAndReleasesWhatItNoLongerLists) {
+  make(false);
+  services().lead();
+  set(lbService("default", "kept", "192.0.2.1"));
+  set(lbService("default", "deleted-while-not-watching", "192.0.2.2"));
+  ASSERT_EQ(log_.live.size(), 2u);
+  // After 410 Gone the informer lists again: the list is the whole truth.
+  std::vector<k8s::Service> listed{lbService("default", "kept", "192.0.2.1"),
+                                   lbService("default", "created-meanwhile", "192.0.2.3")};
+  controller_->view().replaceServices(std::move(listed));
+  controller_->changed();
+  settle();
+  EXPECT_EQ(log_.live, (std::set<std::string>{"192.0.2.1", "192.0.2.3"}));
+  EXPECT_EQ(log_.acquired["192.0.2.1"], 1) << "an address listed again is not re-acquired";
+}
+
 TEST_F(ServicesControllerTest, ExternalTrafficPolicyLocalNeedsAnEndpointOnThisNode) {
   make(false);
   services().lead();
