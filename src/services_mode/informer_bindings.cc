@@ -41,6 +41,37 @@ std::pair<std::string, std::string> splitKey(const std::string& key) {
   return {key.substr(0, slash), key.substr(slash + 1)};
 }
 
+using ReplaceFn = std::function<void(const std::vector<k8s::WatchedObject>&)>;
+using EventFn = std::function<void(k8s::InformerEventType, const k8s::WatchedObject&)>;
+
+// How one kind of namespaced object enters the view.
+template <typename T>
+struct KeyedKind {
+  Result<T> (*decoder)(std::string_view);
+  const char* kind;
+  std::function<void(std::vector<T>)> replace;
+  std::function<void(T)> set;
+  std::function<void(const std::string& object_namespace, const std::string& name)> remove;
+};
+
+// The informer callbacks for a kind: a list replaces the view's objects of that kind; an event
+// sets or removes one (an object that does not decode is removed: see the header).
+template <typename T>
+std::pair<ReplaceFn, EventFn> keyed(KeyedKind<T> kind) {
+  auto k = std::make_shared<KeyedKind<T>>(std::move(kind));
+  ReplaceFn replace = [k](const std::vector<k8s::WatchedObject>& objects) {
+    k->replace(decodeAll(k->decoder, objects, k->kind));
+  };
+  EventFn event = [k](k8s::InformerEventType type, const k8s::WatchedObject& object) {
+    if (type != k8s::InformerEventType::kDeleted) {
+      if (auto value = decode(k->decoder, object, k->kind)) return k->set(std::move(*value));
+    }
+    auto [ns, name] = splitKey(object.key);
+    k->remove(ns, name);
+  };
+  return {std::move(replace), std::move(event)};
+}
+
 }  // namespace
 
 struct InformerBindings::Binding {
@@ -56,8 +87,10 @@ InformerBindings::~InformerBindings() = default;
 
 Status InformerBindings::add(
     EventLoop& loop, const k8s::ClusterAccess& access, k8s::InformerOptions options,
-    std::function<void(const std::vector<k8s::WatchedObject>&)> replace,
-    std::function<void(k8s::InformerEventType, const k8s::WatchedObject&)> event) {
+    std::pair<std::function<void(const std::vector<k8s::WatchedObject>&)>,
+              std::function<void(k8s::InformerEventType, const k8s::WatchedObject&)>>
+        callbacks) {
+  auto [replace, event] = std::move(callbacks);
   auto binding = std::make_unique<Binding>();
   Binding* raw = binding.get();
   const std::string what = options.description;
@@ -103,59 +136,38 @@ Result<std::unique_ptr<InformerBindings>> InformerBindings::create(EventLoop& lo
   k8s::InformerOptions services;
   services.description = "Services";
   services.collection_path = scoped("/api/v1", mode.namespace_filter, "services");
-  auto st = b->add(
-      loop, access, services,
-      [&view](const std::vector<k8s::WatchedObject>& objects) {
-        view.replaceServices(decodeAll(&k8s::serviceFromJson, objects, "Service"));
-      },
-      [&view](Type type, const k8s::WatchedObject& object) {
-        auto [ns, name] = splitKey(object.key);
-        if (type == Type::kDeleted) return view.removeService({ns, name});
-        if (auto s = decode(&k8s::serviceFromJson, object, "Service")) {
-          view.setService(std::move(*s));
-        } else {
-          view.removeService({ns, name});
-        }
-      });
+  auto st = b->add(loop, access, services,
+                   keyed<k8s::Service>({&k8s::serviceFromJson, "Service",
+                                        [&view](auto all) { view.replaceServices(std::move(all)); },
+                                        [&view](auto one) { view.setService(std::move(one)); },
+                                        [&view](const std::string& ns, const std::string& name) {
+                                          view.removeService({ns, name});
+                                        }}));
   if (!st) return st.error();
 
   k8s::InformerOptions endpoints;
   if (mode.use_endpoints) {
     endpoints.description = "Endpoints";
     endpoints.collection_path = scoped("/api/v1", mode.namespace_filter, "endpoints");
-    st = b->add(
-        loop, access, endpoints,
-        [&view](const std::vector<k8s::WatchedObject>& objects) {
-          view.replaceEndpoints(decodeAll(&k8s::endpointsFromJson, objects, "Endpoints"));
-        },
-        [&view](Type type, const k8s::WatchedObject& object) {
-          auto [ns, name] = splitKey(object.key);
-          if (type == Type::kDeleted) return view.removeEndpoints({ns, name});
-          if (auto e = decode(&k8s::endpointsFromJson, object, "Endpoints")) {
-            view.setEndpoints(std::move(*e));
-          } else {
-            view.removeEndpoints({ns, name});
-          }
-        });
+    st = b->add(loop, access, endpoints,
+                keyed<k8s::Endpoints>({&k8s::endpointsFromJson, "Endpoints",
+                                       [&view](auto all) { view.replaceEndpoints(std::move(all)); },
+                                       [&view](auto one) { view.setEndpoints(std::move(one)); },
+                                       [&view](const std::string& ns, const std::string& name) {
+                                         view.removeEndpoints({ns, name});
+                                       }}));
   } else {
     endpoints.description = "EndpointSlices";
     endpoints.collection_path =
         scoped("/apis/discovery.k8s.io/v1", mode.namespace_filter, "endpointslices");
-    st = b->add(
-        loop, access, endpoints,
-        [&view](const std::vector<k8s::WatchedObject>& objects) {
-          view.replaceEndpointSlices(
-              decodeAll(&k8s::endpointSliceFromJson, objects, "EndpointSlice"));
-        },
-        [&view](Type type, const k8s::WatchedObject& object) {
-          auto [ns, name] = splitKey(object.key);
-          if (type == Type::kDeleted) return view.removeEndpointSlice(ns, name);
-          if (auto s = decode(&k8s::endpointSliceFromJson, object, "EndpointSlice")) {
-            view.setEndpointSlice(std::move(*s));
-          } else {
-            view.removeEndpointSlice(ns, name);
-          }
-        });
+    st = b->add(loop, access, endpoints,
+                keyed<k8s::EndpointSlice>(
+                    {&k8s::endpointSliceFromJson, "EndpointSlice",
+                     [&view](auto all) { view.replaceEndpointSlices(std::move(all)); },
+                     [&view](auto one) { view.setEndpointSlice(std::move(one)); },
+                     [&view](const std::string& ns, const std::string& name) {
+                       view.removeEndpointSlice(ns, name);
+                     }}));
   }
   if (!st) return st.error();
 
@@ -165,14 +177,14 @@ Result<std::unique_ptr<InformerBindings>> InformerBindings::create(EventLoop& lo
   node.field_selector = "metadata.name=" + node_name;
   st = b->add(
       loop, access, node,
-      [&view](const std::vector<k8s::WatchedObject>& objects) {
-        auto nodes = decodeAll(&k8s::nodeFromJson, objects, "Node");
-        view.setNode(nodes.empty() ? std::nullopt : std::optional<k8s::Node>(nodes.front()));
-      },
-      [&view](Type type, const k8s::WatchedObject& object) {
-        if (type == Type::kDeleted) return view.setNode(std::nullopt);
-        view.setNode(decode(&k8s::nodeFromJson, object, "Node"));
-      });
+      {[&view](const std::vector<k8s::WatchedObject>& objects) {
+         auto nodes = decodeAll(&k8s::nodeFromJson, objects, "Node");
+         view.setNode(nodes.empty() ? std::nullopt : std::optional<k8s::Node>(nodes.front()));
+       },
+       [&view](Type type, const k8s::WatchedObject& object) {
+         if (type == Type::kDeleted) return view.setNode(std::nullopt);
+         view.setNode(decode(&k8s::nodeFromJson, object, "Node"));
+       }});
   if (!st) return st.error();
 
   if (mode.address_management) {
@@ -181,17 +193,16 @@ Result<std::unique_ptr<InformerBindings>> InformerBindings::create(EventLoop& lo
         "ConfigMap " + mode.ipam_configmap_namespace + "/" + mode.ipam_configmap_name;
     pools.collection_path = "/api/v1/namespaces/" + mode.ipam_configmap_namespace + "/configmaps";
     pools.field_selector = "metadata.name=" + mode.ipam_configmap_name;
-    st = b->add(
-        loop, access, pools,
-        [&view](const std::vector<k8s::WatchedObject>& objects) {
-          auto maps = decodeAll(&k8s::configMapFromJson, objects, "ConfigMap");
-          view.setAddressPools(maps.empty() ? std::nullopt
-                                            : std::optional<k8s::ConfigMap>(maps.front()));
-        },
-        [&view](Type type, const k8s::WatchedObject& object) {
-          if (type == Type::kDeleted) return view.setAddressPools(std::nullopt);
-          view.setAddressPools(decode(&k8s::configMapFromJson, object, "ConfigMap"));
-        });
+    st = b->add(loop, access, pools,
+                {[&view](const std::vector<k8s::WatchedObject>& objects) {
+                   auto maps = decodeAll(&k8s::configMapFromJson, objects, "ConfigMap");
+                   view.setAddressPools(maps.empty() ? std::nullopt
+                                                     : std::optional<k8s::ConfigMap>(maps.front()));
+                 },
+                 [&view](Type type, const k8s::WatchedObject& object) {
+                   if (type == Type::kDeleted) return view.setAddressPools(std::nullopt);
+                   view.setAddressPools(decode(&k8s::configMapFromJson, object, "ConfigMap"));
+                 }});
     if (!st) return st.error();
   }
   return b;

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/event_loop.h"
@@ -36,9 +37,11 @@ class InformerBindings {
  private:
   explicit InformerBindings(ServicesController& controller);
   struct Binding;
+  // The informer's list and event callbacks.
   Status add(EventLoop& loop, const k8s::ClusterAccess& access, k8s::InformerOptions options,
-             std::function<void(const std::vector<k8s::WatchedObject>&)> replace,
-             std::function<void(k8s::InformerEventType, const k8s::WatchedObject&)> event);
+             std::pair<std::function<void(const std::vector<k8s::WatchedObject>&)>,
+                       std::function<void(k8s::InformerEventType, const k8s::WatchedObject&)>>
+                 callbacks);
 
   ServicesController& controller_;
   std::vector<std::unique_ptr<Binding>> bindings_;
