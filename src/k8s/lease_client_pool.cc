@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/log.h"
 #include "k8s/http_transport.h"
 #include "k8s/lease_requests.h"
 #include "k8s/request_worker.h"
@@ -217,6 +218,7 @@ void LeaseClientPool::onReplace(const std::string& lease_namespace,
     space->second.objects[std::move(name)] = std::move(object);
   }
   space->second.synced = true;
+  space->second.last_error.clear();
   std::vector<WatchedObject> watched;
   for (const auto& [name, registrations] : space->second.watches) {
     auto object = space->second.objects.find(name);
@@ -245,7 +247,19 @@ void LeaseClientPool::onEvent(const std::string& lease_namespace, InformerEventT
 void LeaseClientPool::onInformerError(const std::string& lease_namespace, const Error& error) {
   auto space = namespaces_.find(lease_namespace);
   if (space == namespaces_.end()) return;
-  // Every watch of the namespace ends; the informer retries by itself, the electors re-watch.
+  // Once the informer has listed, it resumes from its last resourceVersion (or lists again and
+  // onReplace delivers the current objects) by itself: the watches stay. Ending them would send
+  // every follower of the namespace back to polling every retry period at once, just when the API
+  // server may be struggling. Before its first list nothing is being watched yet (the list itself
+  // fails, e.g. refused by RBAC): the watches end, so that the electors say so and retry.
+  if (space->second.synced) {
+    if (space->second.last_error != error.message) {
+      space->second.last_error = error.message;
+      spdlog::warn("Leases in namespace {}: watch failed, resuming: {}", lease_namespace,
+                   error.describe());
+    }
+    return;
+  }
   std::vector<LeaseWatchCallbacks> ended;
   for (auto& [name, registrations] : space->second.watches) {
     for (auto& [id, registration] : registrations) ended.push_back(registration.callbacks);

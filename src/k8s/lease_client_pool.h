@@ -20,9 +20,11 @@
 //    knows another version of its Lease than the one given receives that version at once (from
 //    the loop, not from within watch()), so that a change between the client's read and its
 //    watch is not missed (an older version, from an informer that lags, costs the elector one
-//    refused write: its writes carry the resourceVersion read). An informer error (it retries by
-//    itself) ends every watch of its namespace with on_end(error); the elector watches again after
-//    its back-off and keeps polling meanwhile.
+//    refused write: its writes carry the resourceVersion read). Before the informer's first list,
+//    an error (it retries by itself) ends every watch of its namespace with on_end(error); the
+//    elector watches again after its back-off and keeps polling meanwhile. Once it has listed, an
+//    error is logged (once per distinct message) and the watches stay: the informer resumes from
+//    its last resourceVersion, or lists again and hands over the current objects.
 //
 // Callbacks run on the loop thread, never from within a call, never after the client was
 // destroyed or (for a watch) after cancelWatch(). Loop thread only; the pool must outlive its
@@ -84,6 +86,7 @@ class LeaseClientPool {
     std::map<std::string, std::map<uint64_t, Registration>> watches;  // name -> client -> watch
     std::map<std::string, WatchedObject> objects;                     // name -> latest object
     bool synced = false;                                              // objects hold a full list
+    std::string last_error;                                           // logged once
   };
   // A watch() that must hear something at once: the newer object the informer already knows,
   // or the failure to start the informer.

@@ -10,6 +10,7 @@
 #include "common/event_loop.h"
 #include "election/lease_elector.h"
 #include "k8s/cluster_access.h"
+#include "k8s/http_transport.h"
 #include "k8s/lease_client_pool.h"
 
 namespace kubevip::k8s {
@@ -183,6 +184,32 @@ TEST_F(LeaseClientPoolTest, AnInformerErrorEndsTheWatches) {
   EXPECT_EQ(ended->error().code, ErrorCode::kPermission);
   EXPECT_NE(ended->error().message.find("cannot list resource \"leases\""), std::string::npos)
       << ended->error().message;
+}
+
+// Once the namespace's informer has listed, a broken watch is its own business: it resumes from
+// its last resourceVersion, so the electors' watches stay and what is written meanwhile arrives.
+TEST_F(LeaseClientPoolTest, ADroppedWatchAfterTheFirstListKeepsTheWatches) {
+  auto shared = pool("token.conf", 1);
+  auto a = shared->client("kube-system", prefix_ + "-a");
+  std::vector<LeaseWatchEvent> seen;
+  bool ended = false;
+  LeaseWatchCallbacks callbacks;
+  callbacks.on_event = [&](LeaseWatchEvent e) { seen.push_back(std::move(e)); };
+  callbacks.on_end = [&](Status) { ended = true; };
+  auto created = call([&](auto cb) { a->create(spec("x"), cb); });
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  a->watch(created->resource_version, callbacks);
+  ASSERT_TRUE(runUntil([&] { return !seen.empty(); }));  // the first list
+  auto admin = loadKubeconfig(dir_ + "/token.conf");
+  ASSERT_TRUE(admin.ok());
+  auto transport = HttpTransport::create(*admin, milliseconds(2000));
+  ASSERT_TRUE(transport.ok());
+  auto dropped = (*transport)->send({"POST", "/_test/drop-watches", ""});
+  ASSERT_TRUE(dropped.ok() && dropped->status == 200) << (dropped.ok() ? dropped->body : "");
+  auto updated = call([&](auto cb) { a->update(created->resource_version, spec("x2"), cb); });
+  ASSERT_TRUE(updated.ok()) << updated.error().describe();
+  ASSERT_TRUE(runUntil([&] { return seen.back().lease.spec.holder_identity == "x2"; }));
+  EXPECT_FALSE(ended) << "a dropped watch ended the electors' watches";
 }
 
 TEST_F(LeaseClientPoolTest, NoAnswerAfterTheClientIsGone) {
