@@ -269,15 +269,18 @@ kvk_announced_by() {
   grep -qi "$(lab_mac "$2")" <<<"$out"
 }
 
-# kvk_addr_holders_start [CIDR [POLL]]: tools/addr_holders.py watch in every node namespace,
-# following every address in CIDR (default $KVK_SVC_CIDR), with a dump every POLL seconds (default
-# 0.01; events are followed as they come); waits until each has read its first dump.
+# kvk_addr_holders_start [CIDR[,CIDR...] [POLL]]: tools/addr_holders.py watch in every node
+# namespace, following every address in the CIDRs (default $KVK_SVC_CIDR), with a dump every POLL
+# seconds (default 0.01; events are followed as they come); waits until each has read its first
+# dump.
 kvk_addr_holders_start() {
-  local cidr=${1:-$KVK_SVC_CIDR} poll=${2:-0.01} n
+  local cidrs=${1:-$KVK_SVC_CIDR} poll=${2:-0.01} n c args=()
+  IFS=, read -ra c <<<"$cidrs"
+  for cidrs in "${c[@]}"; do args+=(--cidr "$cidrs"); done
   for n in $(lab_node_names); do
     : >"$LAB_DIR/addr_holders.$n.tsv"
     lab_bg "addr_holders.$n" "$n" "$LAB_PYTHON" "$LAB_TOOLS_DIR/addr_holders.py" watch --node "$n" \
-      --cidr "$cidr" --poll "$poll" --out "$LAB_DIR/addr_holders.$n.tsv"
+      "${args[@]}" --poll "$poll" --out "$LAB_DIR/addr_holders.$n.tsv"
   done
   for n in $(lab_node_names); do
     wait_until 5 grep -qs "^[0-9.]* $n ready" "$LAB_DIR/addr_holders.$n.tsv" ||
