@@ -249,7 +249,7 @@ TEST_F(ServicesControllerTest, RegroupingReleasesUnderTheOldLeaseBeforeTheNewOne
   // A second Service joins the address: the group's Lease becomes the shared one.
   set(lbService("team", "dns-alt", "192.0.2.12", 5353));
   EXPECT_TRUE(log_.live.empty());
-  EXPECT_TRUE(electors_.at("team/kubevip-dns-tcp")->stopped);
+  EXPECT_FALSE(alive("team/kubevip-dns-tcp")) << "the old Lease's election was stopped";
   EXPECT_TRUE(electors_.at("kube-system/kubevip-shared-192-0-2-12")->started);
 }
 
