@@ -1,0 +1,125 @@
+#include "metrics/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "metrics/text_encoder.h"
+
+namespace kubevip::metrics {
+namespace {
+
+TEST(RegistryTest, SeriesAreCreatedOnceAndEncodedInStableOrder) {
+  Registry registry;
+  auto leader = registry.gaugeFamily("kube_vip_is_leader", "1 when this node holds the lease");
+  ASSERT_TRUE(leader.ok());
+  auto transitions = registry.counterFamily("kube_vip_leader_election_transitions_total",
+                                            "Leader changes seen by this node");
+  ASSERT_TRUE(transitions.ok());
+
+  auto b = (*leader)->withLabels({{"node", "node-b"}, {"lease_name", "plndr-cp-lock"}});
+  auto a = (*leader)->withLabels({{"node", "node-a"}, {"lease_name", "plndr-cp-lock"}});
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*a)->set(1);
+  auto a_again = (*leader)->withLabels({{"node", "node-a"}, {"lease_name", "plndr-cp-lock"}});
+  ASSERT_TRUE(a_again.ok());
+  EXPECT_EQ(*a_again, *a);
+
+  auto counter = (*transitions)->withLabels({{"lease_name", "plndr-cp-lock"}});
+  ASSERT_TRUE(counter.ok());
+  (*counter)->inc();
+  (*counter)->inc();
+
+  auto text = encodeText(registry.collect());
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  EXPECT_EQ(*text,
+            "# HELP kube_vip_is_leader 1 when this node holds the lease\n"
+            "# TYPE kube_vip_is_leader gauge\n"
+            "kube_vip_is_leader{node=\"node-a\",lease_name=\"plndr-cp-lock\"} 1\n"
+            "kube_vip_is_leader{node=\"node-b\",lease_name=\"plndr-cp-lock\"} 0\n"
+            "# HELP kube_vip_leader_election_transitions_total Leader changes seen by this node\n"
+            "# TYPE kube_vip_leader_election_transitions_total counter\n"
+            "kube_vip_leader_election_transitions_total{lease_name=\"plndr-cp-lock\"} 2\n");
+}
+
+TEST(RegistryTest, HistogramFamilyEncodesObservations) {
+  Registry registry;
+  auto family = registry.histogramFamily("probe_seconds", "Probe time", {0.1, 1});
+  ASSERT_TRUE(family.ok());
+  auto histogram = (*family)->withLabels({});
+  ASSERT_TRUE(histogram.ok());
+  (*histogram)->observe(0.05);
+  (*histogram)->observe(2);
+  auto text = encodeText(registry.collect());
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  EXPECT_EQ(*text,
+            "# HELP probe_seconds Probe time\n"
+            "# TYPE probe_seconds histogram\n"
+            "probe_seconds_bucket{le=\"0.1\"} 1\n"
+            "probe_seconds_bucket{le=\"1\"} 1\n"
+            "probe_seconds_bucket{le=\"+Inf\"} 2\n"
+            "probe_seconds_sum 2.05\n"
+            "probe_seconds_count 2\n");
+}
+
+TEST(RegistryTest, FamiliesWithoutSeriesAreNotCollected) {
+  Registry registry;
+  ASSERT_TRUE(registry.counterFamily("unused_total", "never counted").ok());
+  EXPECT_TRUE(registry.collect().empty());
+}
+
+TEST(RegistryTest, RefusesASecondFamilyOfTheSameName) {
+  Registry registry;
+  ASSERT_TRUE(registry.counterFamily("x_total", "").ok());
+  auto again = registry.gaugeFamily("x_total", "");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(again.error().message,
+            "metric x_total: the name x_total is already written by metric x_total");
+}
+
+TEST(RegistryTest, RefusesNamesClashingWithAHistogramsSamples) {
+  Registry registry;
+  ASSERT_TRUE(registry.histogramFamily("latency", "", {1}).ok());
+  auto clash = registry.gaugeFamily("latency_count", "");
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().message,
+            "metric latency_count: the name latency_count is already written by metric latency");
+  // A refused family reserves nothing.
+  ASSERT_TRUE(registry.gaugeFamily("other", "").ok());
+}
+
+TEST(RegistryTest, RefusesBadHistogramBounds) {
+  Registry registry;
+  EXPECT_EQ(registry.histogramFamily("h1", "", {}).error().message,
+            "histogram h1: needs at least one bucket bound");
+  EXPECT_EQ(registry.histogramFamily("h2", "", {1, 1}).error().message,
+            "histogram h2: bucket bounds must be strictly increasing");
+  EXPECT_EQ(registry.histogramFamily("h3", "", {1, INFINITY}).error().message,
+            "histogram h3: bucket bounds must be finite (+Inf is added by itself)");
+}
+
+TEST(RegistryTest, RefusesBadNamesAndLabels) {
+  Registry registry;
+  EXPECT_FALSE(registry.counterFamily("kube-vip", "").ok());
+  auto histogram = registry.histogramFamily("h", "", {1});
+  ASSERT_TRUE(histogram.ok());
+  EXPECT_FALSE((*histogram)->withLabels({{"le", "1"}}).ok());
+}
+
+TEST(RegistryTest, EverySeriesOfAFamilyHasTheSameLabelNames) {
+  Registry registry;
+  auto family = registry.gaugeFamily("g", "");
+  ASSERT_TRUE(family.ok());
+  ASSERT_TRUE((*family)->withLabels({{"node", "a"}, {"lease_name", "l"}}).ok());
+  auto missing = (*family)->withLabels({{"node", "b"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message,
+            "metric g: every series needs the labels {node,lease_name} "
+            "in this order");
+  EXPECT_FALSE((*family)->withLabels({{"lease_name", "l"}, {"node", "b"}}).ok());
+  EXPECT_TRUE((*family)->withLabels({{"node", "b"}, {"lease_name", "l"}}).ok());
+}
+
+}  // namespace
+}  // namespace kubevip::metrics
