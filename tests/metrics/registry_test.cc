@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
+#include <vector>
 
 #include "metrics/text_encoder.h"
 
@@ -119,6 +121,40 @@ TEST(RegistryTest, EverySeriesOfAFamilyHasTheSameLabelNames) {
             "in this order");
   EXPECT_FALSE((*family)->withLabels({{"lease_name", "l"}, {"node", "b"}}).ok());
   EXPECT_TRUE((*family)->withLabels({{"node", "b"}, {"lease_name", "l"}}).ok());
+}
+
+}  // namespace
+}  // namespace kubevip::metrics
+
+namespace kubevip::metrics {
+namespace {
+
+// Workers count while scrapes run; every scrape must encode (the encoder refuses a histogram whose
+// buckets do not add up to its count), and the last one must see every update.
+TEST(RegistryTest, ScrapesWhileWorkersCountAreConsistent) {
+  Registry registry;
+  Counter* connections = *(*registry.counterFamily("connections_total", ""))->withLabels({});
+  Histogram* durations =
+      *(*registry.histogramFamily("duration_seconds", "", {1, 2}))->withLabels({});
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 3; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        connections->inc();
+        durations->observe(t);
+      }
+    });
+  }
+  for (int scrape = 0; scrape < 200; ++scrape) {
+    auto text = encodeText(registry.collect());
+    ASSERT_TRUE(text.ok()) << text.error().message;
+  }
+  for (auto& worker : workers) worker.join();
+  auto text = encodeText(registry.collect());
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("connections_total 6000\n"), std::string::npos) << *text;
+  EXPECT_NE(text->find("duration_seconds_bucket{le=\"1\"} 4000\n"), std::string::npos) << *text;
+  EXPECT_NE(text->find("duration_seconds_count 6000\n"), std::string::npos) << *text;
 }
 
 }  // namespace
