@@ -52,8 +52,9 @@ void MetricFamily<Histogram>::collectSeries(Family& out) const {
   }
 }
 
-Status Registry::reserveNames(const std::string& name, MetricType type) {
+Status Registry::reserveNames(const std::string& name, const std::string& help, MetricType type) {
   if (auto status = validateMetricName(name); !status) return status;
+  if (auto status = validateHelp(name, help); !status) return status;
   std::vector<std::string> written = {name};
   if (type == MetricType::kHistogram) {
     written.insert(written.end(), {name + "_bucket", name + "_sum", name + "_count"});
@@ -70,7 +71,7 @@ Status Registry::reserveNames(const std::string& name, MetricType type) {
 
 Result<CounterFamily*> Registry::counterFamily(std::string name, std::string help) {
   std::lock_guard lock(mutex_);
-  if (auto status = reserveNames(name, MetricType::kCounter); !status) return status.error();
+  if (auto status = reserveNames(name, help, MetricType::kCounter); !status) return status.error();
   auto family = std::make_unique<CounterFamily>(name, std::move(help), MetricType::kCounter,
                                                 [] { return std::make_unique<Counter>(); });
   CounterFamily* raw = family.get();
@@ -80,7 +81,7 @@ Result<CounterFamily*> Registry::counterFamily(std::string name, std::string hel
 
 Result<GaugeFamily*> Registry::gaugeFamily(std::string name, std::string help) {
   std::lock_guard lock(mutex_);
-  if (auto status = reserveNames(name, MetricType::kGauge); !status) return status.error();
+  if (auto status = reserveNames(name, help, MetricType::kGauge); !status) return status.error();
   auto family = std::make_unique<GaugeFamily>(name, std::move(help), MetricType::kGauge,
                                               [] { return std::make_unique<Gauge>(); });
   GaugeFamily* raw = family.get();
@@ -103,7 +104,8 @@ Result<HistogramFamily*> Registry::histogramFamily(std::string name, std::string
     }
   }
   std::lock_guard lock(mutex_);
-  if (auto status = reserveNames(name, MetricType::kHistogram); !status) return status.error();
+  if (auto status = reserveNames(name, help, MetricType::kHistogram); !status)
+    return status.error();
   auto family = std::make_unique<HistogramFamily>(
       name, std::move(help), MetricType::kHistogram,
       [bounds = std::move(upper_bounds)] { return std::make_unique<Histogram>(bounds); });

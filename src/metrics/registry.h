@@ -9,7 +9,8 @@
 //   c->inc();
 //   std::string body = *encodeText(registry.collect());
 //
-// Rules checked here, each refused with an Error naming the metric: names valid (names.h); one
+// Rules checked here, each refused with an Error naming the metric: names valid, HELP and label
+// values UTF-8 (names.h); one
 // family per name, and no family whose written names (a histogram writes name_bucket, name_sum,
 // name_count) clash with another's; every series of a family has the same label names in the same
 // order (Prometheus queries by label name, so a series missing one is a different metric).
@@ -109,7 +110,7 @@ class Registry {
   std::vector<Family> collect() const;
 
  private:
-  Status reserveNames(const std::string& name, MetricType type);
+  Status reserveNames(const std::string& name, const std::string& help, MetricType type);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<FamilyBase>> families_;

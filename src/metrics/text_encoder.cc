@@ -66,6 +66,7 @@ Status checkHistogram(const Family& family, const Series& series) {
 
 Status checkFamily(const Family& family) {
   if (auto status = validateMetricName(family.name); !status) return status;
+  if (auto status = validateHelp(family.name, family.help); !status) return status;
   for (const Series& series : family.series) {
     if (auto status = validateLabels(family.name, family.type, series.labels); !status) {
       return status;

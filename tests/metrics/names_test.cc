@@ -46,5 +46,28 @@ TEST(MetricNamesTest, LabelsOfASeriesAreCheckedTogether) {
   EXPECT_NE(bad.error().message.find("metric m: label name \"bad-name\""), std::string::npos);
 }
 
+TEST(MetricNamesTest, Utf8IsCheckedAfterRfc3629) {
+  EXPECT_TRUE(isValidUtf8(""));
+  EXPECT_TRUE(isValidUtf8("plain"));
+  EXPECT_TRUE(isValidUtf8("n\xC5\x93ud \xE2\x82\xAC \xF0\x9F\x98\x80"));  // nœud € 😀
+  EXPECT_FALSE(isValidUtf8("\xC3"));                                      // cut short
+  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));                                  // overlong '/'
+  EXPECT_FALSE(isValidUtf8("\xE0\x80\xAF"));                              // overlong '/'
+  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));                              // surrogate U+D800
+  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));                          // above U+10FFFF
+  EXPECT_FALSE(isValidUtf8("\xFF"));
+  EXPECT_FALSE(isValidUtf8("a\x80"));  // continuation byte without a lead
+}
+
+TEST(MetricNamesTest, LabelValuesAndHelpMustBeUtf8) {
+  auto value = validateLabels("m", MetricType::kGauge, {{"node", "bad\xFF"}});
+  ASSERT_FALSE(value.ok());
+  EXPECT_EQ(value.error().message, "metric m: value of label \"node\" is not valid UTF-8");
+  auto help = validateHelp("m", "bad\xC3");
+  ASSERT_FALSE(help.ok());
+  EXPECT_EQ(help.error().message, "metric m: HELP text is not valid UTF-8");
+  EXPECT_TRUE(validateHelp("m", "caf\xC3\xA9").ok());
+}
+
 }  // namespace
 }  // namespace kubevip::metrics

@@ -107,6 +107,10 @@ TEST(RegistryTest, RefusesBadNamesAndLabels) {
   auto histogram = registry.histogramFamily("h", "", {1});
   ASSERT_TRUE(histogram.ok());
   EXPECT_FALSE((*histogram)->withLabels({{"le", "1"}}).ok());
+  EXPECT_FALSE((*histogram)->withLabels({{"vip", "\xFF"}}).ok());
+  auto bad_help = registry.gaugeFamily("g", "\xFF");
+  ASSERT_FALSE(bad_help.ok());
+  EXPECT_EQ(bad_help.error().message, "metric g: HELP text is not valid UTF-8");
 }
 
 TEST(RegistryTest, EverySeriesOfAFamilyHasTheSameLabelNames) {
