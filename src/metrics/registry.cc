@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "metrics/names.h"
+#include "metrics/text_encoder.h"
 
 namespace kubevip::metrics {
 
@@ -52,13 +53,11 @@ void MetricFamily<Histogram>::collectSeries(Family& out) const {
   }
 }
 
-Status Registry::reserveNames(const std::string& name, const std::string& help, MetricType type) {
+Status Registry::checkAndReserve(const std::string& name, const std::string& help,
+                                 MetricType type) {
   if (auto status = validateMetricName(name); !status) return status;
   if (auto status = validateHelp(name, help); !status) return status;
-  std::vector<std::string> written = {name};
-  if (type == MetricType::kHistogram) {
-    written.insert(written.end(), {name + "_bucket", name + "_sum", name + "_count"});
-  }
+  const std::vector<std::string> written = writtenNames(name, type);
   for (const auto& sample : written) {
     if (auto it = written_names_.find(sample); it != written_names_.end()) {
       return makeError(ErrorCode::kConflict, "metric " + name + ": the name " + sample +
@@ -71,7 +70,8 @@ Status Registry::reserveNames(const std::string& name, const std::string& help, 
 
 Result<CounterFamily*> Registry::counterFamily(std::string name, std::string help) {
   std::lock_guard lock(mutex_);
-  if (auto status = reserveNames(name, help, MetricType::kCounter); !status) return status.error();
+  if (auto status = checkAndReserve(name, help, MetricType::kCounter); !status)
+    return status.error();
   auto family = std::make_unique<CounterFamily>(name, std::move(help), MetricType::kCounter,
                                                 [] { return std::make_unique<Counter>(); });
   CounterFamily* raw = family.get();
@@ -81,7 +81,7 @@ Result<CounterFamily*> Registry::counterFamily(std::string name, std::string hel
 
 Result<GaugeFamily*> Registry::gaugeFamily(std::string name, std::string help) {
   std::lock_guard lock(mutex_);
-  if (auto status = reserveNames(name, help, MetricType::kGauge); !status) return status.error();
+  if (auto status = checkAndReserve(name, help, MetricType::kGauge); !status) return status.error();
   auto family = std::make_unique<GaugeFamily>(name, std::move(help), MetricType::kGauge,
                                               [] { return std::make_unique<Gauge>(); });
   GaugeFamily* raw = family.get();
@@ -104,7 +104,7 @@ Result<HistogramFamily*> Registry::histogramFamily(std::string name, std::string
     }
   }
   std::lock_guard lock(mutex_);
-  if (auto status = reserveNames(name, help, MetricType::kHistogram); !status)
+  if (auto status = checkAndReserve(name, help, MetricType::kHistogram); !status)
     return status.error();
   auto family = std::make_unique<HistogramFamily>(
       name, std::move(help), MetricType::kHistogram,

@@ -10,10 +10,10 @@
 //   std::string body = *encodeText(registry.collect());
 //
 // Rules checked here, each refused with an Error naming the metric: names valid, HELP and label
-// values UTF-8 (names.h); one
-// family per name, and no family whose written names (a histogram writes name_bucket, name_sum,
-// name_count) clash with another's; every series of a family has the same label names in the same
-// order (Prometheus queries by label name, so a series missing one is a different metric).
+// values UTF-8 (names.h); one family per name, and no family whose written names (a histogram
+// writes name_bucket, name_sum, name_count) clash with another's; every series of a family has the
+// same label names in the same order (Prometheus queries by label name, so a series missing one is
+// a different metric).
 //
 // Threading: the registry and each family guard their maps with a std::mutex, taken when a family
 // or a series is created and during collect(); the values themselves are atomics or have their
@@ -110,7 +110,8 @@ class Registry {
   std::vector<Family> collect() const;
 
  private:
-  Status reserveNames(const std::string& name, const std::string& help, MetricType type);
+  // Validates a new family's name and HELP and reserves the sample names it writes.
+  Status checkAndReserve(const std::string& name, const std::string& help, MetricType type);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<FamilyBase>> families_;

@@ -93,6 +93,11 @@ void appendHistogram(std::string& out, const std::string& name, const Series& se
 
 }  // namespace
 
+std::vector<std::string> writtenNames(const std::string& name, MetricType type) {
+  if (type != MetricType::kHistogram) return {name};
+  return {name, name + "_bucket", name + "_sum", name + "_count"};
+}
+
 std::string formatValue(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
@@ -146,11 +151,14 @@ std::string escapeHelp(std::string_view help) {
 Result<std::string> encodeText(std::vector<Family> families) {
   std::sort(families.begin(), families.end(),
             [](const Family& a, const Family& b) { return a.name < b.name; });
-  std::set<std::string_view> names;
+  std::set<std::string> written;
   for (const Family& family : families) {
     if (auto status = checkFamily(family); !status) return status.error();
-    if (!names.insert(family.name).second) {
-      return makeError(ErrorCode::kInvalidArgument, "metric " + family.name + " given twice");
+    for (const auto& sample : writtenNames(family.name, family.type)) {
+      if (!written.insert(sample).second) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "metric " + family.name + ": the name " + sample + " is written twice");
+      }
     }
   }
 

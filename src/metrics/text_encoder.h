@@ -23,14 +23,19 @@ namespace kubevip::metrics {
 
 inline constexpr std::string_view kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-// Refuses (naming the family and what is wrong) an invalid metric or label name, two families of
-// one name, or a histogram whose bounds or bucket counts do not fit together.
+// Refuses (naming the family and what is wrong) an invalid metric or label name, text that is not
+// UTF-8, two families writing the same sample name, two series of a family with the same labels,
+// or a histogram whose bounds or bucket counts do not fit together.
 Result<std::string> encodeText(std::vector<Family> families);
 
-// The value as Prometheus parses it: "+Inf", "-Inf", "NaN", whole numbers without a fraction or
-// exponent ("3", "-2", "1e+21" only beyond 2^63), others as the shortest text that reads back to
-// the same double ("0.25", "1e-05").
+// The value as Prometheus parses it: "+Inf", "-Inf", "NaN", whole numbers below 2^53 without a
+// fraction or exponent ("3", "-2"), others as the shortest text that reads back to the same double
+// ("0.25", "1e-05", "1e+21").
 std::string formatValue(double value);
+
+// The sample names a family writes: its name, and for a histogram name_bucket, name_sum and
+// name_count. Two families must not share one.
+std::vector<std::string> writtenNames(const std::string& name, MetricType type);
 
 // Label values escape backslash, double quote and newline; HELP text escapes backslash and newline.
 std::string escapeLabelValue(std::string_view value);

@@ -134,7 +134,12 @@ TEST(EncodeTextTest, RefusesBadNamesAndInconsistentInput) {
 
   auto twice = encodeText({gauge("g", "", {sample({}, 1)}), gauge("g", "", {sample({}, 2)})});
   ASSERT_FALSE(twice.ok());
-  EXPECT_EQ(twice.error().message, "metric g given twice");
+  EXPECT_EQ(twice.error().message, "metric g: the name g is written twice");
+
+  Family histogram{.name = "h", .help = "", .type = MetricType::kHistogram, .series = {}};
+  auto clash = encodeText({histogram, gauge("h_count", "", {sample({}, 1)})});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().message, "metric h_count: the name h_count is written twice");
 
   auto same_series =
       encodeText({gauge("g", "", {sample({{"a", "1"}}, 1), sample({{"a", "1"}}, 2)})});
