@@ -18,6 +18,9 @@
 
 namespace kubevip::metrics {
 
+// The "no lock" promise above: a worker thread never waits for a scrape.
+static_assert(std::atomic<double>::is_always_lock_free, "counters and gauges must not lock");
+
 class Counter {
  public:
   // `amount` must not be negative: a counter that goes down reads as a restart to Prometheus.
