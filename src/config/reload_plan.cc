@@ -156,7 +156,62 @@ void planLoadBalancers(const Config& running, const Config& next, ReloadPlan& pl
   }
 }
 
+// Appends `part` to `text`, separated by `separator` when text is not empty.
+void append(std::string& text, const std::string& part, const char* separator) {
+  if (!text.empty()) text += separator;
+  text += part;
+}
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) append(text, name, " ");
+  return text;
+}
+
+std::string describeChange(const LoadBalancerChange& change) {
+  std::string parts;
+  if (change.listener) append(parts, "listener", ", ");
+  if (change.algorithm) append(parts, "algorithm", ", ");
+  if (!change.backends_added.empty() || !change.backends_removed.empty()) {
+    std::string backends;
+    for (const Backend& b : change.backends_added) {
+      append(backends, "+" + Endpoint{b.address, b.port}.toString(), " ");
+    }
+    for (const Backend& b : change.backends_removed) {
+      append(backends, "-" + Endpoint{b.address, b.port}.toString(), " ");
+    }
+    append(parts, "backends " + backends, ", ");
+  }
+  if (change.health_check) append(parts, "health check", ", ");
+  if (change.limits) append(parts, "limits", ", ");
+  if (change.timeouts) append(parts, "timeouts", ", ");
+  return change.name + " (" + parts + ")";
+}
+
 }  // namespace
+
+std::string describeReloadPlan(const ReloadPlan& plan) {
+  if (plan.empty()) return "nothing changes";
+  std::string text;
+  if (plan.log_level) append(text, "log level " + *plan.log_level, "; ");
+  for (const std::string& key : plan.live_timings) append(text, key, "; ");
+  std::string balancers;
+  if (!plan.load_balancers_added.empty()) {
+    append(balancers, "added " + joinNames(plan.load_balancers_added), ", ");
+  }
+  if (!plan.load_balancers_removed.empty()) {
+    append(balancers, "removed " + joinNames(plan.load_balancers_removed), ", ");
+  }
+  if (!plan.load_balancers_changed.empty()) {
+    std::string changed;
+    for (const LoadBalancerChange& change : plan.load_balancers_changed) {
+      append(changed, describeChange(change), " ");
+    }
+    append(balancers, "changed " + changed, ", ");
+  }
+  if (!balancers.empty()) append(text, "load balancers " + balancers, "; ");
+  return text;
+}
 
 bool ReloadPlan::empty() const {
   return !log_level && live_timings.empty() && load_balancers_added.empty() &&

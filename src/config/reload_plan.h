@@ -64,7 +64,8 @@ namespace kubevip::config {
 // Backends are compared as a set: a balancer whose backends were only reordered is unchanged.
 struct LoadBalancerChange {
   std::string name;
-  // type, port or bindToVip: the listener must be reopened, which closes its connections.
+  // type, port or bindToVip: the listener must be reopened, which closes its connections. Close
+  // every changed listener before opening any: two balancers may swap ports.
   bool listener = false;
   bool algorithm = false;
   std::vector<Backend> backends_added;    // in the order of the new configuration
@@ -91,6 +92,11 @@ struct ReloadPlan {
   // True when applying the plan would change nothing.
   bool empty() const;
 };
+
+// One line for the log: "log level debug; vipTiming.renewInterval; load balancers added db,
+// removed api, changed web (backends +10.0.1.3:8080 -10.0.1.1:8080, health check)"; "nothing
+// changes" for an empty plan.
+std::string describeReloadPlan(const ReloadPlan& plan);
 
 // Validates `next` first (validateConfig, with interface_exists) and refuses it with the
 // validator's error if it is invalid. Then refuses it if it changes anything that needs a restart

@@ -276,5 +276,22 @@ TEST(PlanReload, EachPartOfABalancerIsReportedAlone) {
   }
 }
 
+TEST(PlanReload, DescribedInOneLine) {
+  std::string next = edited("      - {address: 10.0.1.1, port: 8080}\n",
+                            "      - {address: 10.0.1.3, port: 8080}\n");
+  next.replace(next.find("    port: 80\n"), 12, "    port: 80\n    healthCheck: {interval: 5s}\n");
+  next.replace(next.find("name: api"), 9, "name: db");
+  next += "vipTiming: {renewInterval: 250ms}\n";
+  Config running = parse(kRunning);
+  Config parsed_next = parse(next);
+  parsed_next.log_level = "debug";
+  auto result = planReload(running, parsed_next, eth0OrEth1);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(describeReloadPlan(*result),
+            "log level debug; vipTiming.renewInterval; load balancers added db, removed api, "
+            "changed web (backends +10.0.1.3:8080 -10.0.1.1:8080, health check)");
+  EXPECT_EQ(describeReloadPlan(ReloadPlan{}), "nothing changes");
+}
+
 }  // namespace
 }  // namespace kubevip::config
