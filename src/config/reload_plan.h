@@ -6,12 +6,13 @@
 //
 // A change is refused when it needs a restart. The rule for timings: a value may change live only
 // if every address this node has already added or renewed stays covered by the safety argument
-// (src/vip/vip_controller.h) whether the old or the new value is in force, and if the value is a
-// promise of this node alone, not one the other nodes rely on. Per field (defaults in brackets):
+// (src/vip/vip_controller.h; "step N" below) whether the old or the new value is in force, and if
+// the value is a promise of this node alone, not one the other nodes rely on. Per field (defaults
+// in brackets):
 //
 //   Need a restart (the other nodes or state built at start rely on them):
-//   - vip, interface: the address and where it lives; moving it live would leave the old one
-//     behind for its lifetime while another node may take the new one.
+//   - vip, interface: the VIP controller is built for one address on one interface; moving
+//     either means removing the VIP that clients use, which a reload promises not to do.
 //   - localPeer, remotePeers, singleNode, startAsLeader, clusterKeyFile / the cluster key, the
 //     data directory: who votes and how peers authenticate are fixed when libraft starts.
 //   - election.timeout, election.heartbeat, election.leaderLease: "no other node is elected
@@ -25,9 +26,12 @@
 //     stops waiting before an address renewed under the old one is gone. With a Lease it is
 //     also bound to kubernetes.renewDeadline.
 //   - kubernetes (present or not, leaseName, leaseNamespace, identity, leaseDuration,
-//     renewDeadline, retryPeriod, kubeconfig, apiserver port): the Lease is shared with the
-//     other nodes, who compute takeover from the holder's leaseDuration; the usable window of a
-//     holder (lease_elector.h) is measured from renewals sent under the old timings.
+//     renewDeadline, retryPeriod, kubeconfig, apiServerPort, useKubeconfigServer): the Lease is
+//     shared with the other nodes, who time a takeover from the leaseDurationSeconds the holder
+//     wrote into it, while the holder uses a renewal until its send time + its own
+//     leaseDuration - renewDeadline (lease_elector.cc); changing either side live mixes a renewal
+//     written under one value with a use window computed from the other. Which Lease and which
+//     API server are chosen when the elector starts.
 //   - gratuitousARP: whether the controller announces is fixed when it is created (daemon.cc).
 //   - services (the Services mode): its watchers and elections are built at start.
 //
