@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/start_options.h"
 #include "common/log.h"
 #include "config/incluster_env.h"
 
@@ -21,6 +22,7 @@ struct ManagerOptions {
   std::string config_path;
   config::InClusterFlags flags;
   std::map<std::string, std::string> raw;  // variable name -> flag value, filled by CLI11
+  std::string log_format;                  // --log-format; else vip_logformat; else text
 };
 
 std::string hostname() {
@@ -55,6 +57,8 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
       "address, cp_enable, svc_enable, ...) or these flags");
   cmd->add_option("-c,--config", options->config_path,
                   "optional configuration file underneath the environment and flags");
+  cmd->add_option("--log-format", options->log_format,
+                  "log line format: text or json [env vip_logformat, default text]");
   for (const auto& variable : config::inClusterVariables()) {
     const std::string name(variable.name);
     std::string help =
@@ -70,6 +74,19 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
     }
   }
   cmd->callback([&context, options, cmd] {
+    std::string log_format = "text";
+    std::string log_format_origin = "default";
+    if (auto variable = context.env.getenv("vip_logformat"); variable && !variable->empty()) {
+      log_format = *variable;
+      log_format_origin = "environment vip_logformat";
+    }
+    if (cmd->count("--log-format") > 0) {
+      log_format = options->log_format;
+      log_format_origin = "flag --log-format";
+    }
+    if (auto s = checkLogFormat(log_format, log_format_origin); !s.ok()) {
+      return context.fail(s.error());
+    }
     for (const auto& variable : config::inClusterVariables()) {
       const std::string name(variable.name);
       if (cmd->count("--" + std::string(variable.flag)) > 0) {
@@ -88,7 +105,8 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
     if (auto valid = config::validateConfig(*config, context.env.interface_exists); !valid) {
       return context.fail(valid.error());
     }
-    if (auto s = initLogging(config->log_level); !s.ok()) return context.fail(s.error());
+    if (auto s = initLogging(config->log_level, log_format); !s.ok())
+      return context.fail(s.error());
     context.exit_status = context.env.run_daemon(*config);
   });
 }
