@@ -46,6 +46,24 @@ const std::set<std::string_view>& booleanVariables() {
   return names;
 }
 
+// The flag --log-format, else a set and non-empty vip_logformat (as for the other variables),
+// else text; a bad value is an error naming where it came from.
+Result<std::string> chooseLogFormat(const CLI::App& cmd, const std::string& flag_value,
+                                    const config::Getenv& getenv) {
+  std::string format = "text";
+  std::string origin = "default";
+  if (auto variable = getenv("vip_logformat"); variable && !variable->empty()) {
+    format = *variable;
+    origin = "environment vip_logformat";
+  }
+  if (cmd.count("--log-format") > 0) {
+    format = flag_value;
+    origin = "flag --log-format";
+  }
+  if (auto s = checkLogFormat(format, origin); !s.ok()) return s.error();
+  return format;
+}
+
 }  // namespace
 
 void addManagerCommand(CLI::App& app, CommandContext& context) {
@@ -74,19 +92,8 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
     }
   }
   cmd->callback([&context, options, cmd] {
-    std::string log_format = "text";
-    std::string log_format_origin = "default";
-    if (auto variable = context.env.getenv("vip_logformat"); variable && !variable->empty()) {
-      log_format = *variable;
-      log_format_origin = "environment vip_logformat";
-    }
-    if (cmd->count("--log-format") > 0) {
-      log_format = options->log_format;
-      log_format_origin = "flag --log-format";
-    }
-    if (auto s = checkLogFormat(log_format, log_format_origin); !s.ok()) {
-      return context.fail(s.error());
-    }
+    auto log_format = chooseLogFormat(*cmd, options->log_format, context.env.getenv);
+    if (!log_format) return context.fail(log_format.error());
     for (const auto& variable : config::inClusterVariables()) {
       const std::string name(variable.name);
       if (cmd->count("--" + std::string(variable.flag)) > 0) {
@@ -105,8 +112,9 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
     if (auto valid = config::validateConfig(*config, context.env.interface_exists); !valid) {
       return context.fail(valid.error());
     }
-    if (auto s = initLogging(config->log_level, log_format); !s.ok())
+    if (auto s = initLogging(config->log_level, *log_format); !s.ok()) {
       return context.fail(s.error());
+    }
     context.exit_status = context.env.run_daemon(*config);
   });
 }

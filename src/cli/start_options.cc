@@ -84,8 +84,9 @@ Status applyFlags(const StartOptions& o, Config& c) {
 
 Status checkLogFormat(const std::string& value, const std::string& origin) {
   auto format = parseLogFormat(value);
-  if (!format.ok())
+  if (!format.ok()) {
     return makeError(ErrorCode::kInvalidArgument, origin + ": " + format.error().message);
+  }
   return okStatus();
 }
 
