@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/start_options.h"
 #include "common/log.h"
 #include "config/incluster_env.h"
 
@@ -21,6 +22,7 @@ struct ManagerOptions {
   std::string config_path;
   config::InClusterFlags flags;
   std::map<std::string, std::string> raw;  // variable name -> flag value, filled by CLI11
+  std::string log_format;                  // --log-format; else vip_logformat; else text
 };
 
 std::string hostname() {
@@ -44,6 +46,24 @@ const std::set<std::string_view>& booleanVariables() {
   return names;
 }
 
+// The flag --log-format, else a set and non-empty vip_logformat (as for the other variables),
+// else text; a bad value is an error naming where it came from.
+Result<std::string> chooseLogFormat(const CLI::App& cmd, const std::string& flag_value,
+                                    const config::Getenv& getenv) {
+  std::string format = "text";
+  std::string origin = "default";
+  if (auto variable = getenv("vip_logformat"); variable && !variable->empty()) {
+    format = *variable;
+    origin = "environment vip_logformat";
+  }
+  if (cmd.count("--log-format") > 0) {
+    format = flag_value;
+    origin = "flag --log-format";
+  }
+  if (auto s = checkLogFormat(format, origin); !s.ok()) return s.error();
+  return format;
+}
+
 }  // namespace
 
 void addManagerCommand(CLI::App& app, CommandContext& context) {
@@ -55,6 +75,8 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
       "address, cp_enable, svc_enable, ...) or these flags");
   cmd->add_option("-c,--config", options->config_path,
                   "optional configuration file underneath the environment and flags");
+  cmd->add_option("--log-format", options->log_format,
+                  "log line format: text or json [env vip_logformat, default text]");
   for (const auto& variable : config::inClusterVariables()) {
     const std::string name(variable.name);
     std::string help =
@@ -70,6 +92,8 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
     }
   }
   cmd->callback([&context, options, cmd] {
+    auto log_format = chooseLogFormat(*cmd, options->log_format, context.env.getenv);
+    if (!log_format) return context.fail(log_format.error());
     for (const auto& variable : config::inClusterVariables()) {
       const std::string name(variable.name);
       if (cmd->count("--" + std::string(variable.flag)) > 0) {
@@ -88,7 +112,9 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
     if (auto valid = config::validateConfig(*config, context.env.interface_exists); !valid) {
       return context.fail(valid.error());
     }
-    if (auto s = initLogging(config->log_level); !s.ok()) return context.fail(s.error());
+    if (auto s = initLogging(config->log_level, *log_format); !s.ok()) {
+      return context.fail(s.error());
+    }
     context.exit_status = context.env.run_daemon(*config);
   });
 }

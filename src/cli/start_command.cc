@@ -26,7 +26,9 @@ void addStartCommands(CLI::App& app, CommandContext& context) {
     auto config =
         buildStartConfig(*start_options, context.env.getenv, context.env.interface_exists);
     if (!config.ok()) return context.fail(config.error());
-    if (auto s = initLogging(config->log_level); !s.ok()) return context.fail(s.error());
+    if (auto s = initLogging(config->log_level, start_options->log_format); !s.ok()) {
+      return context.fail(s.error());
+    }
     context.exit_status = context.env.run_daemon(*config);
   });
 

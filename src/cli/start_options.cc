@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log_format.h"
 #include "config/values.h"
 
 namespace kubevip::cli {
@@ -81,6 +82,14 @@ Status applyFlags(const StartOptions& o, Config& c) {
 
 }  // namespace
 
+Status checkLogFormat(const std::string& value, const std::string& origin) {
+  auto format = parseLogFormat(value);
+  if (!format.ok()) {
+    return makeError(ErrorCode::kInvalidArgument, origin + ": " + format.error().message);
+  }
+  return okStatus();
+}
+
 void addStartOptions(CLI::App& cmd, StartOptions& options) {
   cmd.add_option("-c,--config", options.config_path,
                  "Configuration file (YAML); /dev/stdin reads standard input")
@@ -88,6 +97,8 @@ void addStartOptions(CLI::App& cmd, StartOptions& options) {
   cmd.add_option("--log", options.log_level,
                  "Log level: trace, debug, info, warn, error, critical, off (default info; "
                  "environment vip_loglevel)");
+  cmd.add_option("--log-format", options.log_format,
+                 "Log line format: text (default) or json (one object per line)");
   cmd.add_option("--data-dir", options.data_dir,
                  std::string("Directory for the Raft log and snapshots (default ") + kDataDirRoot +
                      "/<localPeer id>)");
@@ -109,6 +120,7 @@ Result<Config> buildStartConfig(const StartOptions& options, const config::Geten
                                 const std::function<bool(const std::string&)>& interface_exists) {
   auto loaded = config::loadConfigFile(options.config_path);
   if (!loaded.ok()) return loaded.error();
+  if (auto s = checkLogFormat(options.log_format, "flag --log-format"); !s.ok()) return s.error();
   Config c = std::move(*loaded);
   if (auto s = config::applyEnvironment(c, getenv); !s.ok()) return s.error();
   if (auto s = applyFlags(options, c); !s.ok()) return s.error();

@@ -21,6 +21,7 @@ inline constexpr const char* kDataDirRoot = "/var/lib/kube-vip";
 struct StartOptions {
   std::string config_path;
   std::optional<std::string> log_level;
+  std::string log_format = "text";  // not part of Config: it only matters when logging starts
   std::optional<std::string> data_dir;
   std::optional<std::string> interface;
   std::optional<std::string> vip;
@@ -33,6 +34,10 @@ struct StartOptions {
 
 // Registers the flags on cmd; `options` is filled when cmd has been parsed.
 void addStartOptions(CLI::App& cmd, StartOptions& options);
+
+// A log format given as a flag or variable ("flag --log-format", "environment vip_logformat"):
+// text or json, else an error naming where the bad value came from.
+Status checkLogFormat(const std::string& value, const std::string& origin);
 
 // Loads the file, applies the environment, then the flags, sets the default data dir, validates.
 Result<config::Config> buildStartConfig(

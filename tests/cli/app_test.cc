@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include "cli_fixture.h"
 #include "config/loader.h"
@@ -153,6 +154,24 @@ TEST(Start, RunsTheDaemonWithTheMergedConfigAndReturnsItsStatus) {
   EXPECT_EQ(cli.daemon_config->data_dir, "/var/lib/kube-vip/server1");
 }
 
+TEST(Start, LogFormatJsonMakesTheProcessLoggerWriteJsonLines) {
+  TempFile file(kValid);
+  CliHarness cli;
+  auto r = cli.run({"start", "-c", file.path(), "--log-format", "json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ::testing::internal::CaptureStderr();
+  spdlog::info("probe");
+  const std::string json_line = ::testing::internal::GetCapturedStderr();
+  r = cli.run({"start", "-c", file.path()});  // back to the default, text
+  ASSERT_EQ(r.status, 0) << r.err;
+  ::testing::internal::CaptureStderr();
+  spdlog::info("probe");
+  const std::string text_line = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(json_line, StartsWith("{\"time\":\""));
+  EXPECT_THAT(json_line, HasSubstr("\"level\":\"info\",\"msg\":\"probe\"}\n"));
+  EXPECT_THAT(text_line, HasSubstr("Z info  probe\n"));
+}
+
 TEST(Start, ConfigErrorDoesNotStartTheDaemon) {
   TempFile file(kValid);
   CliHarness cli;
@@ -184,6 +203,10 @@ TEST(CommandLineErrors, AreOneLineWithStatusTwo) {
            {{"check", "-c", file.path(), "--localPeer", "x"},
             "flag --localPeer: 'x' is not a peer"},
            {{"check", "-c", file.path(), "--data-dir", ""}, "flag --data-dir: must not be empty"},
+           {{"check", "-c", file.path(), "--log-format", "xml"},
+            "flag --log-format: log format 'xml' is not one of text, json"},
+           {{"start", "-c", file.path(), "--log-format", ""},
+            "flag --log-format: log format '' is not one of text, json"},
            {{"version", "extra"}, "extra"}}) {
     auto r = cli.run(k.args);
     EXPECT_EQ(r.status, kExitUsage) << r.err;

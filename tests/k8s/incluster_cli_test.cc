@@ -245,5 +245,41 @@ TEST(ManagerCommandTest, ErrorsExitTwoWithOneLine) {
       << r.err;
 }
 
+TEST(ManagerCommandTest, LogFormatComesFromTheFlagElseTheEnvironment) {
+  std::map<std::string, std::string> env{{"vip_interface", "eth0"},
+                                         {"address", "192.0.2.5"},
+                                         {"cp_enable", "true"},
+                                         {"vip_leaderelection", "true"},
+                                         {"vip_logformat", "json"}};
+  CliRun r = run({"manager"}, env);
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run({"manager", "--log-format", "text"}, env);
+  EXPECT_EQ(r.status, 0) << r.err;
+  env["vip_logformat"] = "";  // set but empty: not given
+  r = run({"manager"}, env);
+  EXPECT_EQ(r.status, 0) << r.err;
+  env["vip_logformat"] = "xml";
+  r = run({"manager", "--log-format", "json"}, env);  // the flag wins over a bad variable
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(ManagerCommandTest, BadLogFormatExitsTwoWithOneLineNamingItsSource) {
+  std::map<std::string, std::string> env{{"vip_interface", "eth0"},
+                                         {"address", "192.0.2.5"},
+                                         {"cp_enable", "true"},
+                                         {"vip_leaderelection", "true"},
+                                         {"vip_logformat", "xml"}};
+  CliRun r = run({"manager"}, env);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_FALSE(r.daemon_config);
+  EXPECT_EQ(r.err,
+            "kube-vip: environment vip_logformat: log format 'xml' is not one of text, json\n");
+  env.erase("vip_logformat");
+  r = run({"manager", "--log-format", "JSON"}, env);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_FALSE(r.daemon_config);
+  EXPECT_EQ(r.err, "kube-vip: flag --log-format: log format 'JSON' is not one of text, json\n");
+}
+
 }  // namespace
 }  // namespace kubevip::cli
