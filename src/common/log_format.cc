@@ -5,40 +5,13 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/utf8.h"
+
 namespace kubevip {
 namespace {
 
 // The fields of the line being logged by this thread, set by ScopedLogEventFields.
 thread_local const LogEventFields* current_fields = nullptr;
-
-// Length of the valid UTF-8 sequence at text[i], or 0 when the bytes there are not one
-// (RFC 3629 section 4: no overlong forms, no surrogates, nothing above U+10FFFF).
-size_t utf8SequenceLength(std::string_view text, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;  // the range of the byte after the lead
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // overlong
-    if (lead == 0xED) high = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;   // overlong
-    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (size_t k = i + 2; k < i + length; ++k) {
-    if (byte(k) < 0x80 || byte(k) > 0xBF) return 0;
-  }
-  return length;
-}
 
 // A text-format value: bare when it is one plain word, else quoted and escaped as in JSON.
 std::string textValue(std::string_view value) {

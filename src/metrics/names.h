@@ -11,12 +11,13 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "common/utf8.h"
 #include "metrics/exposition.h"
 
 namespace kubevip::metrics {
 
-// Well-formed UTF-8 (RFC 3629 section 4): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool isValidUtf8(std::string_view text);
+// Label values and HELP text must be well-formed UTF-8: isValidUtf8 (common/utf8.h).
+using kubevip::isValidUtf8;
 
 Status validateMetricName(std::string_view name);
 Status validateLabelName(std::string_view name);
