@@ -112,15 +112,20 @@ Result<std::string> HttpTransport::bearerToken() {
   if (stat(access_.token_file.c_str(), &st) != 0) {
     return systemError(fmt::format("cannot read the token file {}", access_.token_file), errno);
   }
-  const int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-  if (mtime != token_mtime_ns_) {
+  // The file counts as changed when it is another file (the kubelet swaps projected tokens in by
+  // renaming, which gives a new inode) or its time or size changed: a file rewritten within one
+  // tick of the kernel's coarse file clock keeps its mtime.
+  const TokenFileIdentity seen{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                               int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec,
+                               static_cast<int64_t>(st.st_size)};
+  if (seen != token_identity_) {
     auto token = readFile(access_.token_file);
     if (!token) return token.error();
     while (!token->empty() && isspace(static_cast<unsigned char>(token->back()))) {
       token->pop_back();
     }
     token_cache_ = std::move(*token);
-    token_mtime_ns_ = mtime;
+    token_identity_ = seen;
   }
   return token_cache_;
 }

@@ -87,7 +87,14 @@ class HttpTransport {
   void* connect_to_ = nullptr;  // curl_slist* for CURLOPT_CONNECT_TO, or null
   std::string server_label_;
   std::string token_cache_;
-  int64_t token_mtime_ns_ = -1;
+  struct TokenFileIdentity {
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    int64_t mtime_ns = -1;
+    int64_t size = -1;
+    bool operator==(const TokenFileIdentity&) const = default;
+  };
+  TokenFileIdentity token_identity_;
 };
 
 }  // namespace kubevip::k8s

@@ -223,8 +223,12 @@ TEST_F(ApiServerTest, InClusterTokenIsReReadWhenItChanges) {
   auto r = call([&](auto cb) { c->get(cb); });
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("401"), std::string::npos);
-  // The kubelet rotates the projected token: the next request uses the new one.
+  // The kubelet rotates the projected token: the next request uses the new one. It swaps the file
+  // in by renaming; the new file may carry the old one's mtime (both written within one tick of
+  // the kernel's coarse file clock), as forced here.
   std::filesystem::copy_file(serverDir() + "/serviceaccount/token", dir + "/token.new");
+  std::filesystem::last_write_time(dir + "/token.new",
+                                   std::filesystem::last_write_time(dir + "/token"));
   std::filesystem::rename(dir + "/token.new", dir + "/token");
   r = call([&](auto cb) { c->get(cb); });
   ASSERT_FALSE(r.ok());
