@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
@@ -240,6 +241,31 @@ TEST_F(KernelTest, NetlinkRequestWaitIsBounded) {
     EXPECT_NE(e.address, ip("10.99.0.2")) << "the abandoned addition was sent";
   }
   EXPECT_TRUE(addrInfo("kva", ip("10.99.0.1")).is_null());
+}
+
+// A process frozen with a renewal queued: on resumption the worker may run before the caller wakes
+// up to give up. The worker itself must see that the caller's bound has run out and not send it.
+// The clock stands for the freeze: it reads one hour later from its second reading on, that is
+// when the worker looks at the job the first reading (its enqueue) stamped.
+TEST_F(KernelTest, QueuedAdditionIsNotSentAfterAFreeze) {
+  std::atomic<int> readings{0};
+  auto requester = NetlinkRequester::create([&readings] {
+    const auto now = std::chrono::steady_clock::now();
+    return readings.fetch_add(1) == 0 ? now : now + std::chrono::hours(1);
+  });
+  ASSERT_TRUE(requester.ok()) << requester.error().describe();
+  auto msg = netlink::encodeAddRequest(0, a_.index, ip("10.99.0.3"), 32,
+                                       AddressLifetime{std::chrono::seconds(30), {}, false});
+  ASSERT_TRUE(msg.ok());
+  auto late = (*requester)
+                  ->transact(std::move(*msg), NetlinkRequester::Kind::kAck,
+                             NetlinkRequester::IfAbandoned::kSkip, std::chrono::seconds(5));
+  ASSERT_FALSE(late.ok()) << "the addition was sent after its bound had run out";
+  EXPECT_EQ(late.error().code, ErrorCode::kTimeout);
+  EXPECT_NE(late.error().message.find("will not be sent"), std::string::npos)
+      << late.error().message;
+  EXPECT_TRUE(addrInfo("kva", ip("10.99.0.3")).is_null());
+  EXPECT_GE(readings.load(), 2);
 }
 
 TEST_F(KernelTest, Ipv6IsAddedWithoutDad) {

@@ -28,6 +28,7 @@ struct NetlinkRequester::Job {
   uint32_t seq = 0;
   Kind kind = Kind::kAck;
   IfAbandoned if_abandoned = IfAbandoned::kSkip;
+  SteadyTime give_up_at;  // enqueue time + the caller's bound, on the requester's clock
   // Guarded by the requester's mutex.
   bool abandoned = false;
   bool started = false;
@@ -101,14 +102,16 @@ class NetlinkRequester::Socket {
   std::unique_ptr<mnl_socket, MnlSocketCloser> socket_;
 };
 
-Result<std::unique_ptr<NetlinkRequester>> NetlinkRequester::create() {
+Result<std::unique_ptr<NetlinkRequester>> NetlinkRequester::create(Clock clock) {
   auto socket = Socket::open();
   if (!socket) return socket.error();
-  return std::unique_ptr<NetlinkRequester>(new NetlinkRequester(std::move(*socket)));
+  if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
+  return std::unique_ptr<NetlinkRequester>(
+      new NetlinkRequester(std::move(*socket), std::move(clock)));
 }
 
-NetlinkRequester::NetlinkRequester(std::unique_ptr<Socket> socket)
-    : socket_(std::move(socket)), worker_([this] { workerMain(); }) {}
+NetlinkRequester::NetlinkRequester(std::unique_ptr<Socket> socket, Clock clock)
+    : socket_(std::move(socket)), clock_(std::move(clock)), worker_([this] { workerMain(); }) {}
 
 NetlinkRequester::~NetlinkRequester() {
   {
@@ -133,6 +136,7 @@ Result<NetlinkRequester::Reply> NetlinkRequester::transact(std::vector<uint8_t> 
   job->request = std::move(request);
   job->kind = kind;
   job->if_abandoned = if_abandoned;
+  job->give_up_at = clock_() + bound;
 
   std::unique_lock lock(mutex_);
   queue_.push_back(job);
@@ -162,7 +166,17 @@ void NetlinkRequester::workerMain() {
     if (queue_.empty()) return;  // stopping, and nothing left to run
     std::shared_ptr<Job> job = std::move(queue_.front());
     queue_.pop_front();
-    if (job->abandoned && job->if_abandoned == IfAbandoned::kSkip) continue;
+    if (job->if_abandoned == IfAbandoned::kSkip) {
+      if (job->abandoned) continue;
+      // The caller may not have woken yet to give up (the process was frozen); its bound decides.
+      if (clock_() >= job->give_up_at) {
+        job->answer = makeError(ErrorCode::kTimeout,
+                                "netlink request not sent: its caller's bound ran out while it "
+                                "was queued (was the process frozen?); it will not be sent");
+        answered_.notify_all();
+        continue;
+      }
+    }
     job->started = true;
     lock.unlock();
     Result<Reply> answer = socket_->exchange(*job);

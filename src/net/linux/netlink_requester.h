@@ -10,8 +10,16 @@
 // What a timeout means. The caller gets kTimeout and goes on; the request stays queued or in the
 // kernel and may still take effect later. Requests run one at a time in the order they were made,
 // so a removal made after a timed-out addition is applied after it, never before. A request marked
-// IfAbandoned::kSkip that the worker has not started when its caller gave up is dropped (a late
-// addition of the VIP is never wanted); kRun ones (removals) still run.
+// IfAbandoned::kSkip that the worker has not started by the time its caller's bound has run out
+// is dropped (a late addition of the VIP is never wanted); kRun ones (removals) still run.
+//
+// Why the worker reads the clock itself rather than waiting to be told the caller gave up: when
+// the whole process is frozen (SIGSTOP, a VM paused) with a request queued, on resumption the
+// worker may run before the caller has woken to mark it abandoned. A renewal queued before the
+// freeze would then be sent after it, re-adding a VIP whose lifetime the kernel had already ended
+// while another node took it over. Comparing the clock with enqueue time + bound right before the
+// send closes that: the monotonic clock keeps counting while the process is frozen. What remains
+// is a freeze landing in the microseconds between that comparison and the send itself.
 //
 // Threading: transact() and the destructor are called from one thread (the event loop); the
 // destructor lets the worker finish the requests it must still run, then joins it.
@@ -20,6 +28,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,7 +51,9 @@ class NetlinkRequester {
     bool interrupted = false;           // kDump: NLM_F_DUMP_INTR (changed while listed)
   };
 
-  static Result<std::unique_ptr<NetlinkRequester>> create();
+  using Clock = std::function<SteadyTime()>;
+  // `clock` is the monotonic clock by default; tests pass one that jumps, to stand for a freeze.
+  static Result<std::unique_ptr<NetlinkRequester>> create(Clock clock = {});
   ~NetlinkRequester();
   NetlinkRequester(const NetlinkRequester&) = delete;
   NetlinkRequester& operator=(const NetlinkRequester&) = delete;
@@ -55,11 +66,12 @@ class NetlinkRequester {
  private:
   struct Job;
   class Socket;
-  explicit NetlinkRequester(std::unique_ptr<Socket> socket);
+  NetlinkRequester(std::unique_ptr<Socket> socket, Clock clock);
   void workerMain();
 
   std::unique_ptr<Socket> socket_;  // used by the worker only
-  uint32_t seq_ = 0;                // caller thread only
+  Clock clock_;
+  uint32_t seq_ = 0;  // caller thread only
   std::mutex mutex_;
   std::condition_variable queued_;
   std::condition_variable answered_;
