@@ -71,6 +71,14 @@ Status applyFlags(const StartOptions& o, Config& c) {
   override(o.start_as_leader, c.start_as_leader, "startAsLeader", "--startAsLeader");
   override(o.gratuitous_arp, c.gratuitous_arp, "gratuitousARP", "--arp");
   override(o.log_level, c.log_level, "logLevel", "--log");
+  override(o.prometheus_server, c.prometheus_server, "prometheusServer", "--prometheusHTTPServer");
+  override(o.status_socket, c.status_socket, "statusSocket", "--statusSocket");
+  if (o.health_check_port) {
+    auto port = config::parseOptionalPort(*o.health_check_port);
+    if (!port.ok()) return flagError("--healthCheckPort", port.error());
+    c.health_check_port = *port;
+    c.origins.set("healthCheckPort", "flag --healthCheckPort");
+  }
   if (o.data_dir) {
     if (o.data_dir->empty()) {
       return makeError(ErrorCode::kInvalidArgument, "flag --data-dir: must not be empty");
@@ -108,6 +116,15 @@ void addStartOptions(CLI::App& cmd, StartOptions& options) {
                  "This node as id:address:port (IPv6: id:[address]:port)");
   cmd.add_option("--remotePeers", options.remote_peers,
                  "Other nodes, comma separated id:address:port");
+  cmd.add_option("--prometheusHTTPServer", options.prometheus_server,
+                 "Where /metrics is served, [host]:port (default :2112; empty disables; key "
+                 "prometheusServer, environment prometheus_server)");
+  cmd.add_option("--healthCheckPort", options.health_check_port,
+                 "Port of /livez and /readyz (default 0: off; key healthCheckPort, environment "
+                 "health_check_port)");
+  cmd.add_option("--statusSocket", options.status_socket,
+                 "Unix socket for `kube-vip status` and `kube-vip reload` (default "
+                 "/run/kube-vip/kube-vip.sock; empty disables; key statusSocket)");
   auto flags = std::make_shared<OptionalFlags>();
   flags->add(cmd, "singleNode", options.single_node, "Run without a cluster: always lead");
   flags->add(cmd, "startAsLeader", options.start_as_leader, "Bootstrap the cluster from this node");

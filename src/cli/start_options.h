@@ -30,6 +30,9 @@ struct StartOptions {
   std::optional<bool> single_node;
   std::optional<bool> start_as_leader;
   std::optional<bool> gratuitous_arp;
+  std::optional<std::string> prometheus_server;
+  std::optional<std::string> health_check_port;
+  std::optional<std::string> status_socket;
 };
 
 // Registers the flags on cmd; `options` is filled when cmd has been parsed.

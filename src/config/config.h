@@ -5,21 +5,23 @@
 // Keys of the original kube-vip file keep their names. Durations are strings with a unit ("300ms",
 // "2s", "1m", "1m30s"); a plain integer is milliseconds.
 //
+// clang-format off
 //   key                              type / default          meaning
 //   localPeer {id, address, port}    peer                    this node in the Raft cluster
 //   remotePeers                      list of peers           the other nodes
 //   vip                              IPv4 or IPv6 address    the virtual IP (required)
 //   interface                        name                    where the VIP is added (required)
-//   gratuitousARP                    bool, true              announce the VIP (ARP / unsolicited
-//   NA) singleNode                       bool, false             no cluster: this node always leads
+//   gratuitousARP                    bool, true              announce the VIP (ARP / unsolicited NA)
+//   singleNode                       bool, false             no cluster: this node always leads
 //   startAsLeader                    bool, false             bootstrap the cluster from this node
 //   loadBalancers[]                                          TCP/HTTP load balancers on the VIP
 //     name                           string                  shown in logs and metrics
 //     type                           tcp | http, tcp
 //     port                           1-65535                 listening port
-//     bindToVip                      bool, true              listen on the VIP (else on all
-//     addresses) backends[] {address, port}                             at least one algorithm
-//     roundrobin | leastconn, roundrobin healthCheck.enabled            bool, true
+//     bindToVip                      bool, true              listen on the VIP (else on all addresses)
+//     backends[] {address, port}                             at least one
+//     algorithm                      roundrobin | leastconn, roundrobin
+//     healthCheck.enabled            bool, true
 //     healthCheck.interval           duration, 2s
 //     healthCheck.timeout            duration, 1s            < interval
 //     healthCheck.rise               int, 2                  passes before a backend is used again
@@ -32,10 +34,10 @@
 //   election.timeout                 duration, 300ms         Raft election timeout
 //   election.heartbeat               duration, 50ms          2*heartbeat <= leaderLease
 //   election.leaderLease             duration, 250ms         < election.timeout
-//   election.probeInterval           duration, 20ms          ARP/NDP probe period before taking the
-//   VIP election.probesUnanswered        int, 3                  probeInterval*probesUnanswered <
-//   timeout vipTiming.lifetime               duration, 1s            whole seconds, >= 1s: kernel
-//   valid_lft vipTiming.renewInterval          duration, 200ms         renewInterval*2 <= lifetime
+//   election.probeInterval           duration, 20ms          ARP/NDP probe period before taking the VIP
+//   election.probesUnanswered        int, 3                  probeInterval*probesUnanswered < timeout
+//   vipTiming.lifetime               duration, 1s            whole seconds, >= 1s: kernel valid_lft
+//   vipTiming.renewInterval          duration, 200ms         renewInterval*2 <= lifetime
 //   vipTiming.announceInterval       duration, 3s            >= 100ms
 //   vipTiming.announceBurst          int, 3                  1-10 packets on acquisition
 //   clusterKeyFile                   path                    file holding the Raft cluster key
@@ -48,10 +50,17 @@
 //     retryPeriod                    duration, 1s            whole seconds
 //     identity                       string                  holderIdentity, the node name
 //     kubeconfig                     path                    empty: in-cluster service account
+//   logLevel                         trace..off, info        reloadable
+//   prometheusServer                 [host]:port, ":2112"    metrics endpoint; "" disables
+//   healthCheckPort                  0-65535, 0              /livez and /readyz; 0 disables
+//   statusSocket                     path                    `kube-vip status`/`reload`; "" disables
+//                                    (/run/kube-vip/kube-vip.sock)
+// clang-format on
 //
 // Environment variables (original names): vip_interface, vip_address, vip_arp, vip_singlenode,
-// vip_startleader, vip_localpeer (id:address:port), vip_peers (comma list), vip_loglevel; ours:
-// vip_clusterkeyfile (clusterKeyFile) and vip_clusterkey (the key itself, instead of a file).
+// vip_startleader, vip_localpeer (id:address:port), vip_peers (comma list), vip_loglevel,
+// prometheus_server, health_check_port; ours: vip_clusterkeyfile (clusterKeyFile), vip_clusterkey
+// (the key itself, instead of a file) and vip_statussocket.
 #pragma once
 
 #include <chrono>
@@ -219,8 +228,13 @@ struct Config {
   std::optional<ServicesMode> services;
   VipTiming vip_timing;
 
-  // Not from the file: runtime settings from flags or the environment.
   std::string log_level = "info";
+  // Where the daemon serves its operations endpoints (src/ops); each is opened at start.
+  std::string prometheus_server = ":2112";                    // "" disables
+  uint16_t health_check_port = 0;                             // 0 disables
+  std::string status_socket = "/run/kube-vip/kube-vip.sock";  // "" disables
+
+  // Not from the file: from flags only.
   std::string data_dir;  // default derived from local_peer.id
 
   ValueOrigins origins;

@@ -81,6 +81,21 @@ Status applyEnvironment(Config& config, const Getenv& getenv) {
     config.log_level = *text;
     config.origins.set("logLevel", originOf("vip_loglevel"));
   }
+  // Set but empty disables these two (as prometheus_server="" does in the Go kube-vip).
+  if (auto text = getenv("prometheus_server")) {
+    config.prometheus_server = *text;
+    config.origins.set("prometheusServer", originOf("prometheus_server"));
+  }
+  if (auto text = lookup(getenv, "health_check_port")) {
+    auto port = parseOptionalPort(*text);
+    if (!port.ok()) return envError("health_check_port", port.error());
+    config.health_check_port = *port;
+    config.origins.set("healthCheckPort", originOf("health_check_port"));
+  }
+  if (auto text = getenv("vip_statussocket")) {
+    config.status_socket = *text;
+    config.origins.set("statusSocket", originOf("vip_statussocket"));
+  }
   return okStatus();
 }
 

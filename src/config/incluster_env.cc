@@ -59,6 +59,12 @@ const std::vector<InClusterVariable> kVariables = {
      "127.0.0.1:port (for API servers that do not run on the control-plane nodes)"},
     {"vip_loglevel", "log", "4",
      "log level: 0-6 (logrus: 4 info, 5 debug) or a name (info, debug)"},
+    {"prometheus_server", "prometheusHTTPServer", ":2112",
+     "where /metrics is served ([host]:port); empty disables"},
+    {"health_check_port", "healthCheckPort", "0",
+     "port of /livez and /readyz (every address); 0 disables"},
+    {"vip_statussocket", "statusSocket", "/run/kube-vip/kube-vip.sock",
+     "Unix socket of `kube-vip status` and `kube-vip reload`; empty disables"},
 };
 
 Error invalid(std::string message) {
@@ -87,6 +93,16 @@ class Source {
       }
     }
     return std::nullopt;
+  }
+  // As get(), but a variable set to "" counts as given (for values whose empty form means off).
+  std::optional<std::string> getKeepingEmpty(std::string_view name) {
+    if (auto it = flags_.find(name); it != flags_.end()) {
+      where_ = fmt::format("flag --{}", flagOf(name));
+      return it->second;
+    }
+    auto v = getenv_(std::string(name).c_str());
+    if (v) where_ = fmt::format("environment variable {}", name);
+    return v;
   }
   // Where the last value came from, for error messages.
   const std::string& where() const { return where_; }
@@ -303,6 +319,21 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
     auto name = logLevelOf(*level, src.where());
     if (!name) return name.error();
     config.log_level = *name;
+  }
+  // Operations: present-but-empty prometheus_server / vip_statussocket disable them, as in the Go
+  // kube-vip, so these are looked up with the environment's empty values kept.
+  if (auto server = src.getKeepingEmpty("prometheus_server")) {
+    config.prometheus_server = *server;
+    config.origins.set("prometheusServer", src.where());
+  }
+  if (auto path = src.getKeepingEmpty("vip_statussocket")) {
+    config.status_socket = *path;
+    config.origins.set("statusSocket", src.where());
+  }
+  if (auto text = src.get("health_check_port")) {
+    auto port = parseOptionalPort(*text);
+    if (!port) return invalid(fmt::format("{}: {}", src.where(), port.error().message));
+    config.health_check_port = *port;
   }
   config.single_node = false;
   config.start_as_leader = false;

@@ -71,6 +71,9 @@ RestartKeys findRestartKeys(const Config& running, const Config& next) {
   // The key itself comes only from the environment, and is never written into a message.
   if (running.cluster_key != next.cluster_key) keys.add("the cluster key (vip_clusterkey)");
   keys.compare("the data directory (--data-dir)", running.data_dir, next.data_dir);
+  keys.compare("prometheusServer", running.prometheus_server, next.prometheus_server);
+  keys.compare("healthCheckPort", running.health_check_port, next.health_check_port);
+  keys.compare("statusSocket", running.status_socket, next.status_socket);
   keys.compare("election.timeout", running.election.election_timeout,
                next.election.election_timeout);
   keys.compare("election.heartbeat", running.election.heartbeat_interval,

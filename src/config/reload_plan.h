@@ -34,6 +34,8 @@
 //     API server are chosen when the elector starts.
 //   - gratuitousARP: whether the controller announces is fixed when it is created (daemon.cc).
 //   - services (the Services mode): its watchers and elections are built at start.
+//   - prometheusServer, healthCheckPort, statusSocket: their sockets are opened at start, and
+//     the status socket is the way a reload is asked for.
 //
 //   May change live (each only makes this node's own steps more or less frequent):
 //   - logLevel: no effect on behaviour.

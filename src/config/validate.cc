@@ -39,6 +39,7 @@ class Validator {
 
   Status run(const std::function<bool(const std::string&)>& interface_exists) const {
     if (auto s = checkLogLevel(); !s.ok()) return s;
+    if (auto s = checkOperations(); !s.ok()) return s;
     if (auto s = checkNetwork(interface_exists); !s.ok()) return s;
     if (auto s = checkPeers(); !s.ok()) return s;
     for (size_t i = 0; i < config_.load_balancers.size(); ++i) {
@@ -58,6 +59,25 @@ class Validator {
     if (kLevels.count(config_.log_level) == 0) {
       return fail("logLevel", "'" + config_.log_level +
                                   "' is not one of trace, debug, info, warn, error, critical, off");
+    }
+    return okStatus();
+  }
+
+  Status checkOperations() const {
+    if (!config_.prometheus_server.empty()) {
+      auto listen = parseListenAddress(config_.prometheus_server);
+      if (!listen.ok()) return fail("prometheusServer", listen.error().message);
+    }
+    const std::string& path = config_.status_socket;
+    if (!path.empty()) {
+      if (path.front() != '/') {
+        return fail("statusSocket", "'" + path + "' is not an absolute path");
+      }
+      // sockaddr_un's sun_path holds 108 bytes with the terminating NUL.
+      if (path.size() > 107) {
+        return fail("statusSocket", "the path is " + std::to_string(path.size()) +
+                                        " bytes long; a Unix socket path holds at most 107");
+      }
     }
     return okStatus();
   }

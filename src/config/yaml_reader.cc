@@ -428,7 +428,8 @@ class Reader {
     origins_.set("", source_);
     auto entries = openMap(root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP",
                                   "singleNode", "startAsLeader", "loadBalancers", "election",
-                                  "vipTiming", "kubernetes", "clusterKeyFile"});
+                                  "vipTiming", "kubernetes", "clusterKeyFile", "logLevel",
+                                  "prometheusServer", "healthCheckPort", "statusSocket"});
     if (!entries.ok()) return entries.error();
     for (auto& [key, value] : *entries) {
       Status s;
@@ -449,6 +450,14 @@ class Reader {
       if (key == "startAsLeader") s = readBool(value, out.start_as_leader);
       if (key == "loadBalancers") s = readLoadBalancers(value, out.load_balancers);
       if (key == "clusterKeyFile") s = readString(value, out.cluster_key_file);
+      if (key == "logLevel") s = readString(value, out.log_level);
+      if (key == "prometheusServer") s = readString(value, out.prometheus_server);
+      if (key == "statusSocket") s = readString(value, out.status_socket);
+      if (key == "healthCheckPort") {
+        int port = 0;
+        s = readInt(value, 0, 65535, port);
+        if (s.ok()) out.health_check_port = static_cast<uint16_t>(port);
+      }
       if (key == "election") s = readElection(value, out.election);
       if (key == "vipTiming") s = readVipTiming(value, out.vip_timing);
       if (key == "kubernetes") {

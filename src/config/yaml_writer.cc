@@ -79,6 +79,11 @@ std::string renderConfigYaml(const Config& config) {
   for (const LoadBalancer& lb : config.load_balancers) emitLoadBalancer(out, lb);
   out << YAML::EndSeq;
 
+  out << YAML::Key << "logLevel" << YAML::Value << config.log_level;
+  out << YAML::Key << "prometheusServer" << YAML::Value << config.prometheus_server;
+  out << YAML::Key << "healthCheckPort" << YAML::Value << config.health_check_port;
+  out << YAML::Key << "statusSocket" << YAML::Value << config.status_socket;
+
   const ElectionTiming& e = config.election;
   out << YAML::Key << "election" << YAML::Value << YAML::BeginMap;
   emitDuration(out, "timeout", e.election_timeout);

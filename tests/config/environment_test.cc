@@ -98,5 +98,25 @@ TEST(ApplyEnvironment, ValidationBlamesTheVariable) {
               StartsWith("environment variable vip_peers: remotePeers[1]: duplicate peer id 'a'"));
 }
 
+TEST(ApplyEnvironment, OperationsVariables) {
+  Config c = fileConfig();
+  ASSERT_TRUE(applyEnvironment(c, fakeEnv({{"prometheus_server", "127.0.0.1:9100"},
+                                           {"health_check_port", "8081"},
+                                           {"vip_statussocket", "/run/kv.sock"}}))
+                  .ok());
+  EXPECT_EQ(c.prometheus_server, "127.0.0.1:9100");
+  EXPECT_EQ(c.health_check_port, 8081);
+  EXPECT_EQ(c.status_socket, "/run/kv.sock");
+  // Set but empty turns the endpoint off (the Go kube-vip's prometheus_server="").
+  Config off = fileConfig();
+  ASSERT_TRUE(
+      applyEnvironment(off, fakeEnv({{"prometheus_server", ""}, {"vip_statussocket", ""}})).ok());
+  EXPECT_EQ(off.prometheus_server, "");
+  EXPECT_EQ(off.status_socket, "");
+  Config bad = fileConfig();
+  EXPECT_THAT(applyEnvironment(bad, fakeEnv({{"health_check_port", "http"}})).error().message,
+              HasSubstr("environment variable health_check_port: 'http' is not a port number"));
+}
+
 }  // namespace
 }  // namespace kubevip::config

@@ -258,5 +258,28 @@ TEST_F(InClusterEnvTest, VariableTableHasTheGoNamesAndDefaults) {
   EXPECT_EQ(defaults.at("cp_namespace"), "kube-system");
 }
 
+TEST_F(InClusterEnvTest, OperationsVariablesAndTheirDefaults) {
+  auto defaults = build();
+  ASSERT_TRUE(defaults.ok()) << defaults.error().describe();
+  EXPECT_EQ(defaults->prometheus_server, ":2112");
+  EXPECT_EQ(defaults->health_check_port, 0);
+  EXPECT_EQ(defaults->status_socket, "/run/kube-vip/kube-vip.sock");
+  env_["prometheus_server"] = "";
+  env_["health_check_port"] = "8081";
+  env_["vip_statussocket"] = "/var/run/kv.sock";
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_EQ(c->prometheus_server, "");
+  EXPECT_EQ(c->health_check_port, 8081);
+  EXPECT_EQ(c->status_socket, "/var/run/kv.sock");
+  auto flagged = build({{"prometheus_server", "127.0.0.1:2112"}});
+  ASSERT_TRUE(flagged.ok());
+  EXPECT_EQ(flagged->prometheus_server, "127.0.0.1:2112");
+  env_["health_check_port"] = "99999";
+  EXPECT_NE(error().find("environment variable health_check_port: '99999' is not a port number"),
+            std::string::npos)
+      << error();
+}
+
 }  // namespace
 }  // namespace kubevip::config

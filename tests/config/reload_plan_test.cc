@@ -293,5 +293,18 @@ TEST(PlanReload, DescribedInOneLine) {
   EXPECT_EQ(describeReloadPlan(ReloadPlan{}), "nothing changes");
 }
 
+TEST(PlanReload, OperationsEndpointsNeedARestartButTheLogLevelDoesNot) {
+  const std::string message = refusal(std::string(kRunning) +
+                                      "prometheusServer: 127.0.0.1:9100\n"
+                                      "healthCheckPort: 8081\n"
+                                      "statusSocket: /run/other.sock\n");
+  EXPECT_THAT(message, HasSubstr("cannot change prometheusServer (config.yaml:16:19), "
+                                 "healthCheckPort (config.yaml:17:18), statusSocket "
+                                 "(config.yaml:18:15)"));
+  auto result = plan(std::string(kRunning) + "logLevel: debug\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->log_level, "debug");
+}
+
 }  // namespace
 }  // namespace kubevip::config

@@ -188,5 +188,23 @@ TEST(ValidateConfig, BuiltInCodeHasNoOrigins) {
   EXPECT_THAT(s.error().message, StartsWith("vip: missing"));
 }
 
+TEST(ValidateConfig, OperationsKeys) {
+  EXPECT_TRUE(parseAndValidate(std::string(kBase) +
+                               "prometheusServer: '[::1]:9100'\nhealthCheckPort: 8081\n"
+                               "statusSocket: /run/kv/kv.sock\nlogLevel: debug\n")
+                  .ok());
+  EXPECT_TRUE(
+      parseAndValidate(std::string(kBase) + "prometheusServer: ''\nstatusSocket: ''\n").ok());
+  expectInvalid(std::string(kBase) + "prometheusServer: 2112\n",
+                "config.yaml:4:19: prometheusServer: ", "'2112' is not a listening address");
+  expectInvalid(std::string(kBase) + "statusSocket: kv.sock\n",
+                "config.yaml:4:15: statusSocket: ", "'kv.sock' is not an absolute path");
+  expectInvalid(std::string(kBase) + "statusSocket: /" + std::string(120, 'a') + "\n",
+                "config.yaml:4:15: statusSocket: ", "at most 107");
+  expectInvalid(std::string(kBase) + "healthCheckPort: 70000\n", "config.yaml:4:18: ", "(0-65535)");
+  expectInvalid(std::string(kBase) + "logLevel: loud\n",
+                "config.yaml:4:11: logLevel: ", "'loud' is not one of");
+}
+
 }  // namespace
 }  // namespace kubevip::config
