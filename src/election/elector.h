@@ -6,8 +6,11 @@
 // LeaseElector); make_elector.h is the only place that picks one.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "common/time_source.h"
@@ -22,6 +25,29 @@ struct ElectorCallbacks {
   std::function<void()> stopped_leading;
   // Another member is now known as the leader ("" when none is known).
   std::function<void(const std::string& leader_id)> new_leader;
+  // A request to the election's backend finished (the Lease: every read and write), with how
+  // long it took and how it ended; for metrics. Optional.
+  std::function<void(Duration latency, const Status& result)> backend_request;
+};
+
+struct ElectorPeer {
+  std::string id;
+  std::string address;  // "host:port"
+};
+
+// What an elector can say about itself, for `kube-vip status`, /readyz and metrics.
+struct ElectorStatus {
+  std::string backend;  // "raft", "lease", "single-node"
+  // The election's name: the Lease's name, else the backend ("raft"); metrics' lease_name.
+  std::string election_name;
+  std::string role;  // "leader", "follower", "candidate", "stopped"
+  std::optional<uint64_t> term;
+  std::vector<ElectorPeer> peers;  // Raft: every voter, this node included
+  std::string lease_namespace;     // Lease only
+  std::string lease_holder;        // Lease only: holderIdentity as last seen
+  // Whether the backend that elects can currently be reached (/readyz), and if not, why.
+  bool backend_reachable = true;
+  std::string unreachable_reason;
 };
 
 class Elector {
@@ -36,6 +62,7 @@ class Elector {
   // before it. A past (or unset) value means the VIP must not be held now.
   virtual SteadyTime leadershipValidUntil() const = 0;
   virtual std::string leaderId() const = 0;
+  virtual ElectorStatus status() const = 0;
 };
 
 }  // namespace kubevip::election

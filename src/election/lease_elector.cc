@@ -100,11 +100,41 @@ SteadyTime LeaseElector::leadershipValidUntil() const {
 
 k8s::LeaseClient::Callback LeaseElector::guard(std::function<void(Result<k8s::Lease>)> fn) {
   std::weak_ptr<bool> alive = alive_;
-  return [alive, fn = std::move(fn)](Result<k8s::Lease> result) {
+  const SteadyTime sent_at = time_.now();
+  return [this, alive, sent_at, fn = std::move(fn)](Result<k8s::Lease> result) {
     auto token = alive.lock();
     if (!token || !*token) return;
+    noteRequest(sent_at, result ? okStatus() : Status(result.error()));
     fn(std::move(result));
   };
+}
+
+void LeaseElector::noteRequest(SteadyTime sent_at, const Status& result) {
+  // An answer refusing the request (409 conflict, 404 not found) still shows the API server
+  // reachable; no answer, 5xx and refused credentials do not.
+  const bool answered = result.ok() || result.error().code == ErrorCode::kConflict ||
+                        result.error().code == ErrorCode::kNotFound;
+  unreachable_reason_ = answered ? "" : result.error().describe();
+  if (callbacks_.backend_request) callbacks_.backend_request(time_.now() - sent_at, result);
+}
+
+ElectorStatus LeaseElector::status() const {
+  ElectorStatus status;
+  status.backend = "lease";
+  const std::string described = client_->describe();  // "namespace/name"
+  const size_t slash = described.find('/');
+  status.lease_namespace = slash == std::string::npos ? "" : described.substr(0, slash);
+  status.election_name = slash == std::string::npos ? described : described.substr(slash + 1);
+  status.role = state_ == State::kLeading     ? "leader"
+                : state_ == State::kFollowing ? "follower"
+                                              : leaseElectorStateName(state_);
+  status.lease_holder = observed_.holder_identity;
+  status.backend_reachable = unreachable_reason_.empty();
+  if (!status.backend_reachable) {
+    status.unreachable_reason =
+        "the API server does not answer Lease requests: " + unreachable_reason_;
+  }
+  return status;
 }
 
 Duration LeaseElector::observedLeaseDuration() const {

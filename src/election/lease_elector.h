@@ -90,6 +90,8 @@ class LeaseElector final : public Elector {
   bool isLeader() const override { return state_ == State::kLeading; }
   SteadyTime leadershipValidUntil() const override;
   std::string leaderId() const override { return observed_.holder_identity; }
+  // Reachable: the last request to the API server succeeded (a 409 counts: it answered).
+  ElectorStatus status() const override;
 
   State state() const { return state_; }
 
@@ -120,6 +122,8 @@ class LeaseElector final : public Elector {
   Duration observedLeaseDuration() const;
   // Wraps a LeaseClient callback so that it is dropped once this elector is gone.
   k8s::LeaseClient::Callback guard(std::function<void(Result<k8s::Lease>)> fn);
+  // Every request's end: readiness and the backend_request callback.
+  void noteRequest(SteadyTime sent_at, const Status& result);
 
   TimeSource& time_;
   RandomSource& random_;
@@ -147,6 +151,7 @@ class LeaseElector final : public Elector {
   bool attempt_after_flight_ = false;  // a watch event freed the Lease during a request
   std::function<void()> stop_done_;
   std::string last_failure_;
+  std::string unreachable_reason_;  // the last request's failure; empty after a success
   int failure_repeats_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -26,6 +26,7 @@ class OwningLeaseElector final : public Elector {
   bool isLeader() const override { return elector_->isLeader(); }
   SteadyTime leadershipValidUntil() const override { return elector_->leadershipValidUntil(); }
   std::string leaderId() const override { return elector_->leaderId(); }
+  ElectorStatus status() const override { return elector_->status(); }
 
  private:
   std::unique_ptr<RandomSource> random_;

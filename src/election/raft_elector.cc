@@ -128,7 +128,7 @@ Result<std::unique_ptr<RaftElector>> RaftElector::create(EventLoop& loop,
   RaftMember self_member = *self;
   auto* core = new Core(loop, options, std::move(*members), std::move(self_member));
   if (auto st = Core::initOrDispose(core); !st) return st.error();
-  return std::unique_ptr<RaftElector>(new RaftElector(core));
+  return std::unique_ptr<RaftElector>(new RaftElector(core, options.members));
 }
 
 RaftElector::~RaftElector() { core_->detach(); }
@@ -141,6 +141,25 @@ std::string RaftElector::leaderId() const { return core_->leaderId(); }
 std::string RaftElector::raftStateName() const { return core_->stateName(); }
 uint64_t RaftElector::term() const { return core_->term(); }
 RaftTransportStats RaftElector::transportStats() const { return core_->transportStats(); }
+
+ElectorStatus RaftElector::status() const {
+  ElectorStatus status;
+  status.backend = "raft";
+  status.election_name = "raft";
+  status.role = raftStateName();
+  status.term = term();
+  for (const config::Peer& peer : members_) {
+    const std::string host = peer.address.toString();
+    status.peers.push_back({peer.id, (peer.address.isV4() ? host : "[" + host + "]") + ":" +
+                                         std::to_string(peer.port)});
+  }
+  if (leaderId().empty()) {
+    status.backend_reachable = false;
+    status.unreachable_reason = "no Raft leader known (" + status.role + ", term " +
+                                std::to_string(*status.term) + "): no quorum seen";
+  }
+  return status;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Core: set-up and shut-down

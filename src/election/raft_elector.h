@@ -116,6 +116,9 @@ class RaftElector final : public Elector {
   bool isLeader() const override;
   SteadyTime leadershipValidUntil() const override;
   std::string leaderId() const override;
+  // Reachable: a leader is known. A node that sees none is a candidate that cannot gather a
+  // majority, or has not yet heard from the leader it would follow.
+  ElectorStatus status() const override;
 
   // libraft's view, for status output and tests: "follower", "candidate", "leader", "unavailable".
   std::string raftStateName() const;
@@ -126,8 +129,10 @@ class RaftElector final : public Elector {
   class Core;  // libraft state and hooks; outlives this object until libraft has closed
 
  private:
-  explicit RaftElector(Core* core) : core_(core) {}
+  RaftElector(Core* core, std::vector<config::Peer> members)
+      : core_(core), members_(std::move(members)) {}
   Core* core_;
+  std::vector<config::Peer> members_;
 };
 
 }  // namespace kubevip::election

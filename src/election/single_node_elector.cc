@@ -30,6 +30,14 @@ void SingleNodeElector::stop(std::function<void()> done) {
   if (done) done();
 }
 
+ElectorStatus SingleNodeElector::status() const {
+  ElectorStatus status;
+  status.backend = "single-node";
+  status.election_name = "single-node";
+  status.role = leading_ ? "leader" : "stopped";
+  return status;
+}
+
 SteadyTime SingleNodeElector::leadershipValidUntil() const {
   return leading_ ? SteadyTime::max() : SteadyTime{};
 }

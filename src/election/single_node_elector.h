@@ -20,6 +20,7 @@ class SingleNodeElector final : public Elector {
   bool isLeader() const override { return leading_; }
   SteadyTime leadershipValidUntil() const override;
   std::string leaderId() const override { return leading_ ? id_ : ""; }
+  ElectorStatus status() const override;
 
  private:
   TimeSource& time_;

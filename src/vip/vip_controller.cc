@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/log.h"
+
 namespace kubevip::vip {
 namespace {
 
@@ -68,13 +70,34 @@ bool VipController::leadershipFresh() const { return time_.now() < leadership_va
 
 void VipController::enterState(VipState next, const char* why) {
   if (next == state_) return;
-  spdlog::info("VIP {}: {} -> {} ({})", options_.vip.toString(), vipStateName(state_),
-               vipStateName(next), why);
+  // One line per move of the VIP, with its cause, as a structured event (common/log.h).
+  const char* event = next == VipState::kHolding     ? "vip_acquired"
+                      : state_ == VipState::kHolding ? "vip_released"
+                      : next == VipState::kProbing   ? "vip_probing"
+                                                     : "vip_idle";
+  const std::string vip = options_.vip.toString();
+  logEvent(
+      spdlog::level::info, {.component = "vip", .event = event, .vip = vip, .reason = why},
+      fmt::format("VIP {}: {} -> {} ({})", vip, vipStateName(state_), vipStateName(next), why));
   state_ = next;
+  state_since_ = time_.now();
+}
+
+void VipController::updateTimings(const config::VipTiming& timing, milliseconds probe_interval,
+                                  int probes_unanswered) {
+  const auto lifetime = options_.timing.valid_lifetime;
+  options_.timing = timing;
+  options_.timing.valid_lifetime = lifetime;
+  pending_probe_settings_ = std::make_pair(probe_interval, probes_unanswered);
 }
 
 void VipController::acquire() {
   if (state_ != VipState::kIdle) return;
+  if (pending_probe_settings_) {
+    options_.probe_interval = pending_probe_settings_->first;
+    options_.probes_unanswered = pending_probe_settings_->second;
+    pending_probe_settings_.reset();
+  }
   silent_probes_ = 0;
   round_ = {};
   last_probe_unconfirmed_ = false;

@@ -63,7 +63,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "common/ip_address.h"
 #include "common/time_source.h"
@@ -134,6 +136,15 @@ class VipController {
 
   VipState state() const { return state_; }
   const VipCounters& counters() const { return counters_; }
+  // When the current state was entered (the VIP held since, for status output).
+  SteadyTime stateSince() const { return state_since_; }
+
+  // A reload's new timings (config/reload_plan.h says which may change live; the lifetime may
+  // not, and a different one is ignored here). Renewal and announcement periods apply from their
+  // next timer; the probe settings from the next acquire(), never to a probe count already
+  // running, so that one count never mixes two periods.
+  void updateTimings(const config::VipTiming& timing, milliseconds probe_interval,
+                     int probes_unanswered);
 
  private:
   bool leadershipFresh() const;
@@ -166,6 +177,9 @@ class VipController {
   VipControllerHooks hooks_;
 
   VipState state_ = VipState::kIdle;
+  SteadyTime state_since_{};
+  // Probe settings of a reload, taken up by the next acquire().
+  std::optional<std::pair<milliseconds, int>> pending_probe_settings_;
   // The probe of the current period and what was heard about it (overview, 4.).
   struct ProbeRound {
     bool attempted = false;

@@ -416,5 +416,51 @@ TEST_F(LeaseElectorTest, ABrokenWatchIsStartedAgainAfterABackoff) {
   EXPECT_TRUE(a.elector->isLeader());
 }
 
+// Readiness follows the API server: unreachable while requests fail (the reason names the
+// failure), reachable again after one succeeds; a 409 is an answer. Every request is reported.
+TEST_F(LeaseElectorTest, StatusTellsWhetherTheApiServerAnswers) {
+  Node& a = add("a");
+  run(seconds(1));
+  ASSERT_TRUE(a.elector->isLeader());
+  ElectorStatus status = a.elector->status();
+  EXPECT_EQ(status.backend, "lease");
+  EXPECT_EQ(status.role, "leader");
+  EXPECT_EQ(status.lease_holder, "a");
+  EXPECT_TRUE(status.backend_reachable);
+  store_.down = true;
+  run(seconds(2));
+  status = a.elector->status();
+  EXPECT_FALSE(status.backend_reachable);
+  EXPECT_NE(status.unreachable_reason.find("cannot reach the API server (test)"), std::string::npos)
+      << status.unreachable_reason;
+  store_.down = false;
+  run(seconds(2));
+  EXPECT_TRUE(a.elector->status().backend_reachable);
+  Node& b = add("b");
+  run(seconds(2));
+  EXPECT_EQ(b.elector->status().role, "follower");
+  EXPECT_TRUE(b.elector->status().backend_reachable);
+}
+
+TEST_F(LeaseElectorTest, EveryRequestIsReportedWithItsLatency) {
+  auto elector = LeaseElector::create(time_, random_, store_.client("a"), options("a"));
+  ASSERT_TRUE(elector.ok());
+  int ok = 0, failed = 0;
+  ElectorCallbacks cb;
+  cb.backend_request = [&](Duration latency, const Status& result) {
+    EXPECT_GE(latency, Duration::zero());
+    // The first read finds no Lease (404) and creates it: an answer, not a failure.
+    if (!result.ok() && result.error().code == ErrorCode::kNotFound) return;
+    (result.ok() ? ok : failed)++;
+  };
+  ASSERT_TRUE((*elector)->start(cb).ok());
+  run(seconds(2));
+  EXPECT_GT(ok, 0);
+  EXPECT_EQ(failed, 0);
+  store_.down = true;
+  run(seconds(2));
+  EXPECT_GT(failed, 0);
+}
+
 }  // namespace
 }  // namespace kubevip::election

@@ -14,7 +14,7 @@ TEST(MakeElectorTest, SingleNodeIsAlwaysTheLeader) {
   auto elector = makeElector(**loop, config);
   ASSERT_TRUE(elector) << elector.error().describe();
   bool started = false;
-  ASSERT_TRUE((*elector)->start({[&] { started = true; }, nullptr, nullptr}));
+  ASSERT_TRUE((*elector)->start({[&] { started = true; }, nullptr, nullptr, nullptr}));
   (*loop)->runOnce();
   EXPECT_TRUE(started);
   EXPECT_TRUE((*elector)->isLeader());

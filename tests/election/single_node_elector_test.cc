@@ -11,7 +11,7 @@ TEST(SingleNodeElectorTest, LeadsFromStartUntilStop) {
   ManualTimeSource time;
   SingleNodeElector elector(time, "solo");
   int started = 0, stopped = 0;
-  ASSERT_TRUE(elector.start({[&] { ++started; }, [&] { ++stopped; }, nullptr}));
+  ASSERT_TRUE(elector.start({[&] { ++started; }, [&] { ++stopped; }, nullptr, nullptr}));
   EXPECT_FALSE(elector.isLeader())
       << "started_leading is delivered from the loop, not inside start";
   time.runDue();
@@ -35,7 +35,7 @@ TEST(SingleNodeElectorTest, StopBeforeTheLoopRanReportsNothing) {
   ManualTimeSource time;
   SingleNodeElector elector(time, "solo");
   int started = 0, stopped = 0;
-  ASSERT_TRUE(elector.start({[&] { ++started; }, [&] { ++stopped; }, nullptr}));
+  ASSERT_TRUE(elector.start({[&] { ++started; }, [&] { ++stopped; }, nullptr, nullptr}));
   elector.stop(nullptr);
   time.runDue();
   EXPECT_EQ(started, 0);

@@ -31,6 +31,13 @@ class FakeElector final : public election::Elector {
   bool isLeader() const override { return leading; }
   SteadyTime leadershipValidUntil() const override { return valid_until; }
   std::string leaderId() const override { return ""; }
+  election::ElectorStatus status() const override {
+    election::ElectorStatus status;
+    status.backend = "fake";
+    status.election_name = key;
+    status.role = leading ? "leader" : "follower";
+    return status;
+  }
 
   void lead() {
     leading = true;

@@ -318,5 +318,36 @@ TEST_F(VipControllerTest, Ipv6UsesHostPrefix) {
   EXPECT_EQ(addresses_.entries.front().prefix_length, 128);
 }
 
+// A reload's timings: the renewal period applies from the next renewal; the probe settings wait
+// for the next acquisition (a running count never mixes two periods); the lifetime never changes.
+TEST_F(VipControllerTest, ReloadedTimingsApplyAtTheirNextUse) {
+  makeController();
+  leadFor(std::chrono::hours(1));
+  controller_->acquire();
+  time_.advance(milliseconds(20));
+  config::VipTiming reloaded;
+  reloaded.renew_interval = milliseconds(100);
+  reloaded.valid_lifetime = std::chrono::seconds(5);
+  controller_->updateTimings(reloaded, milliseconds(50), 2);
+  time_.advance(milliseconds(40));
+  ASSERT_TRUE(holds()) << "the running count kept its 20 ms period and its 3 probes";
+  EXPECT_EQ(prober_.probes, 3);
+  EXPECT_EQ(addresses_.entries.front().lifetime.valid, std::chrono::seconds(1));
+  const SteadyTime held_at = controller_->stateSince();
+  EXPECT_EQ(held_at, time_.now());
+  time_.advance(milliseconds(200));  // the renewal armed before the reload keeps its 200 ms
+  const uint64_t renewals = controller_->counters().renewals;
+  time_.advance(milliseconds(300));  // then 100 ms apart
+  EXPECT_EQ(controller_->counters().renewals - renewals, 3u);
+  controller_->release();
+  prober_.probes = 0;
+  controller_->acquire();
+  time_.advance(milliseconds(99));
+  EXPECT_FALSE(holds());
+  time_.advance(milliseconds(1));
+  EXPECT_TRUE(holds()) << "the next acquisition probes twice, 50 ms apart";
+  EXPECT_EQ(prober_.probes, 2);
+}
+
 }  // namespace
 }  // namespace kubevip::vip
