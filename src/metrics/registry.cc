@@ -114,12 +114,27 @@ Result<HistogramFamily*> Registry::histogramFamily(std::string name, std::string
   return raw;
 }
 
-std::vector<Family> Registry::collect() const {
+void Registry::addCollector(std::function<std::vector<Family>()> collector) {
   std::lock_guard lock(mutex_);
+  collectors_.push_back(std::move(collector));
+}
+
+std::vector<Family> Registry::collect() const {
+  std::vector<std::function<std::vector<Family>()>> collectors;
   std::vector<Family> out;
-  for (const auto& [name, family] : families_) {
-    Family collected = family->collect();
-    if (!collected.series.empty()) out.push_back(std::move(collected));
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, family] : families_) {
+      Family collected = family->collect();
+      if (!collected.series.empty()) out.push_back(std::move(collected));
+    }
+    collectors = collectors_;
+  }
+  // Outside the lock: a collector takes its own.
+  for (const auto& collector : collectors) {
+    for (Family& family : collector()) {
+      if (!family.series.empty()) out.push_back(std::move(family));
+    }
   }
   return out;
 }

@@ -106,6 +106,11 @@ class Registry {
   Result<HistogramFamily*> histogramFamily(std::string name, std::string help,
                                            std::vector<double> upper_bounds);
 
+  // Families computed at scrape time (state that comes and goes, like a load balancer's backends),
+  // appended to collect()'s output. `collector` is called from the scraping thread and must be
+  // safe there; encodeText refuses a name that clashes with another family's.
+  void addCollector(std::function<std::vector<Family>()> collector);
+
   // A copy of every family with at least one series, for encodeText.
   std::vector<Family> collect() const;
 
@@ -116,6 +121,7 @@ class Registry {
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<FamilyBase>> families_;
   std::map<std::string, std::string> written_names_;  // a written sample name -> its family
+  std::vector<std::function<std::vector<Family>()>> collectors_;
 };
 
 }  // namespace kubevip::metrics

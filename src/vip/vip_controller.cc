@@ -372,8 +372,10 @@ void VipController::dropAddress(const char* why) {
                   options_.timing.valid_lifetime.count());
   }
   ++counters_.releases;
-  spdlog::info("VIP {} removed from {} ({})", options_.vip.toString(), options_.interface_name,
-               why);
+  const std::string vip = options_.vip.toString();
+  logEvent(spdlog::level::info,
+           {.component = "vip", .event = "vip_released", .vip = vip, .reason = why},
+           fmt::format("VIP {} removed from {} ({})", vip, options_.interface_name, why));
   state_ = VipState::kIdle;
   if (hooks_.released) hooks_.released();
 }

@@ -135,6 +135,8 @@ class VipController {
   void release();
 
   VipState state() const { return state_; }
+  const IpAddress& vip() const { return options_.vip; }
+  const std::string& interfaceName() const { return options_.interface_name; }
   const VipCounters& counters() const { return counters_; }
   // When the current state was entered (the VIP held since, for status output).
   SteadyTime stateSince() const { return state_since_; }

@@ -161,5 +161,28 @@ TEST(RegistryTest, ScrapesWhileWorkersCountAreConsistent) {
   EXPECT_NE(text->find("duration_seconds_count 6000\n"), std::string::npos) << *text;
 }
 
+TEST(RegistryTest, CollectorsAddFamiliesAtScrapeTime) {
+  Registry registry;
+  auto up = registry.gaugeFamily("kube_vip_up", "Always 1");
+  ASSERT_TRUE(up.ok());
+  (*(*up)->withLabels({}))->set(1);
+  int backends = 1;
+  registry.addCollector([&backends] {
+    Family family{"kube_vip_lb_backend_up", "1 while the backend is up", MetricType::kGauge, {}};
+    for (int i = 0; i < backends; ++i) {
+      family.series.push_back({{{"backend", "10.0.0." + std::to_string(i + 1) + ":80"}}, 1, {}});
+    }
+    return std::vector<Family>{family};
+  });
+  auto text = encodeText(registry.collect());
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  EXPECT_NE(text->find("kube_vip_lb_backend_up{backend=\"10.0.0.1:80\"} 1\n"), std::string::npos);
+  EXPECT_NE(text->find("kube_vip_up 1\n"), std::string::npos);
+  backends = 0;  // a removed backend's series are gone from the next scrape, and so its family
+  text = encodeText(registry.collect());
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->find("kube_vip_lb_backend_up"), std::string::npos) << *text;
+}
+
 }  // namespace
 }  // namespace kubevip::metrics
