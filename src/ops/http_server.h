@@ -51,6 +51,7 @@ class OpsHttpServer {
     uint64_t accepted = 0;
     uint64_t refused_over_limit = 0;
     uint64_t timed_out = 0;
+    uint64_t accept_pauses = 0;  // accept() short of descriptors: listening paused for 100 ms
   };
   Stats stats() const;
 

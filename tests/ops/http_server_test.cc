@@ -2,10 +2,14 @@
 // time and connections, several servers, and one port refused twice.
 #include "ops/http_server.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "loopback_client.h"
@@ -164,6 +168,54 @@ TEST(OpsHttpServer, StopsWithConnectionsOpen) {
   ASSERT_TRUE(idle.valid());
   server.reset();  // must not wait for the idle client
   EXPECT_EQ(readAll(idle.get()), "");
+}
+
+// In a child process, so that lowering the descriptor limit cannot disturb other tests. Exit
+// status 0 when the scenario held, otherwise the step that failed.
+int acceptShortOfDescriptorsScenario() {
+  auto server = OpsHttpServer::create("127.0.0.1:0", healthRoutes());
+  if (!server.ok()) return 10;
+  UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!client.valid()) return 11;
+  testing::guardReceive(client.get());
+  // Every descriptor below the client's in use, and none above allowed: accept() has no room.
+  std::vector<UniqueFd> fillers;
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) < client.get();) {
+    fillers.emplace_back(fd);
+  }
+  rlimit original{};
+  ::getrlimit(RLIMIT_NOFILE, &original);
+  rlimit tight = original;
+  tight.rlim_cur = static_cast<rlim_t>(client.get()) + 1;
+  if (::setrlimit(RLIMIT_NOFILE, &tight) != 0) return 12;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((*server)->port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 13;
+  // Waits for the event, not for a time; the guard only ends a broken run.
+  auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*server)->stats().accept_pauses == 0) {
+    if (std::chrono::steady_clock::now() > guard) return 14;
+    std::this_thread::yield();
+  }
+  if ((*server)->stats().accepted != 0) return 15;
+  // Descriptors again: the paused listener comes back and the waiting client is served.
+  if (::setrlimit(RLIMIT_NOFILE, &original) != 0) return 16;
+  if (!sendAll(client.get(), "GET /livez HTTP/1.1\r\n\r\n")) return 17;
+  std::string answer = readAll(client.get());
+  if (answer.find("\r\n\r\nok\n") == std::string::npos) return 18;
+  return 0;
+}
+
+TEST(OpsHttpServer, OutOfDescriptorsItPausesAcceptingAndRecovers) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(acceptShortOfDescriptorsScenario());
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the scenario failed at step " << WEXITSTATUS(status);
 }
 
 }  // namespace

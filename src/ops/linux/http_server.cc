@@ -119,7 +119,7 @@ OpsHttpServer::~OpsHttpServer() = default;
 
 OpsHttpServer::Stats OpsHttpServer::stats() const {
   linux_io::OneShotStats s = server_->stats();
-  return Stats{s.accepted, s.refused_over_limit, s.timed_out};
+  return Stats{s.accepted, s.refused_over_limit, s.timed_out, s.accept_pauses};
 }
 
 }  // namespace kubevip::ops

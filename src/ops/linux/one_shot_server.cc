@@ -16,6 +16,21 @@ using Clock = std::chrono::steady_clock;
 // After the response, what the peer still sends is read and dropped up to this much.
 constexpr size_t kMaxDrainBytes = 64 * 1024;
 
+// When accept() fails for lack of descriptors or memory, the pending connection stays queued and
+// poll() reports the listener again at once: without a pause the thread would spin on a core the
+// control loop needs, exactly while the process is short of resources. Listeners are left out of
+// poll() for this long instead (the load balancer's workers do the same, lb/accept_backoff.h).
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// Accepts per wake-up, so that a flood of connections cannot keep the thread from serving (and
+// timing out) the connections it holds.
+constexpr int kMaxAcceptsPerWake = 64;
+// poll() itself failing (ENOMEM) is retried after this long.
+constexpr int kPollRetryMs = 100;
+
+bool isResourceShortage(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
 }  // namespace
 
 struct OneShotServer::Connection {
@@ -54,7 +69,7 @@ OneShotServer::~OneShotServer() {
 
 OneShotStats OneShotServer::stats() const {
   return OneShotStats{accepted_.load(), refused_over_limit_.load(), timed_out_.load(),
-                      answered_.load()};
+                      answered_.load(), accept_pauses_.load(),      poll_failures_.load()};
 }
 
 void OneShotServer::run() {
@@ -62,9 +77,14 @@ void OneShotServer::run() {
   while (true) {
     fds.clear();
     fds.push_back({wakeup_.get(), POLLIN, 0});
-    for (const UniqueFd& listener : listeners_) fds.push_back({listener.get(), POLLIN, 0});
     Clock::time_point now = Clock::now();
     Clock::time_point earliest = Clock::time_point::max();
+    // A negative descriptor is skipped by poll(): listeners sit out an accept pause.
+    bool accepting = now >= accept_paused_until_;
+    if (!accepting) earliest = accept_paused_until_;
+    for (const UniqueFd& listener : listeners_) {
+      fds.push_back({accepting ? listener.get() : -1, POLLIN, 0});
+    }
     for (const auto& c : connections_) {
       short events = c->phase == Connection::Phase::kWriting ? POLLOUT : POLLIN;
       fds.push_back({c->fd.get(), events, 0});
@@ -76,8 +96,13 @@ void OneShotServer::run() {
       timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
     }
     int ready = ::poll(fds.data(), fds.size(), timeout_ms);
-    if (ready < 0 && errno != EINTR) return;  // only EFAULT/EINVAL/ENOMEM: nothing to retry
-    if (fds[0].revents != 0) return;          // stop
+    if (ready < 0 && errno != EINTR) {
+      // ENOMEM (EFAULT and EINVAL cannot happen with these arguments): wait, then try again.
+      poll_failures_.fetch_add(1);
+      ::poll(nullptr, 0, kPollRetryMs);
+      continue;
+    }
+    if (fds[0].revents != 0) return;  // stop
     size_t first_connection = 1 + listeners_.size();
     // Connections first, by index into the snapshot: accepting appends to connections_.
     std::vector<bool> finished(connections_.size(), false);
@@ -112,9 +137,15 @@ void OneShotServer::run() {
 }
 
 void OneShotServer::acceptAll(int listener) {
-  while (true) {
+  for (int i = 0; i < kMaxAcceptsPerWake; ++i) {
     UniqueFd fd(::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd.valid()) return;  // EAGAIN, or an error of one pending connection (it is dropped)
+    if (!fd.valid()) {
+      if (isResourceShortage(errno)) {
+        accept_pauses_.fetch_add(1);
+        accept_paused_until_ = Clock::now() + kAcceptPause;
+      }
+      return;  // EAGAIN, or an error of one pending connection (it is dropped)
+    }
     accepted_.fetch_add(1);
     if (connections_.size() >= protocol_.max_connections) {
       refused_over_limit_.fetch_add(1);

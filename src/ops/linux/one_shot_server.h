@@ -7,13 +7,15 @@
 // that the kernel does not answer unread bytes with a reset that destroys the response), then
 // closes. Every connection has one deadline, `timeout` after it was accepted and again after its
 // response began: a peer that stalls or reads slowly costs one slot for at most that long. Beyond
-// max_connections, a new connection is closed at once without reading it.
+// max_connections, a new connection is closed at once without reading it. When accept() fails for
+// want of descriptors or memory, the listeners rest for 100 ms instead of spinning.
 //
 // Threading: the protocol callbacks run on the server thread. Destroying the server stops the
 // thread and closes every socket.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -48,6 +50,8 @@ struct OneShotStats {
   uint64_t refused_over_limit = 0;  // closed at once: max_connections were open
   uint64_t timed_out = 0;
   uint64_t answered = 0;
+  uint64_t accept_pauses = 0;  // accept() short of descriptors or memory: listeners paused
+  uint64_t poll_failures = 0;
 };
 
 class OneShotServer {
@@ -79,6 +83,9 @@ class OneShotServer {
   std::atomic<uint64_t> refused_over_limit_{0};
   std::atomic<uint64_t> timed_out_{0};
   std::atomic<uint64_t> answered_{0};
+  std::atomic<uint64_t> accept_pauses_{0};
+  std::atomic<uint64_t> poll_failures_{0};
+  std::chrono::steady_clock::time_point accept_paused_until_;  // server thread only
   std::thread thread_;
 };
 
