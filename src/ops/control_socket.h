@@ -16,7 +16,9 @@
 // not a socket is refused. Destroying the server stops the thread and removes the file, unless
 // another process has replaced it meanwhile.
 //
-// Threading: the handler runs on the server thread; the daemon hops to its loop inside it.
+// Threading: the handler runs on the server thread, one request at a time; the daemon hops to its
+// loop inside it and must bound that wait, since destroying the server waits for a running
+// handler to return.
 #pragma once
 
 #include <sys/types.h>

@@ -10,8 +10,9 @@
 // max_connections, a new connection is closed at once without reading it. When accept() fails for
 // want of descriptors or memory, the listeners rest for 100 ms instead of spinning.
 //
-// Threading: the protocol callbacks run on the server thread. Destroying the server stops the
-// thread and closes every socket.
+// Threading: the protocol callbacks run on the server thread, one at a time; a slow answer()
+// delays the other connections (their deadlines are enforced when it returns). Destroying the
+// server stops the thread, after a callback that is running returns, and closes every socket.
 #pragma once
 
 #include <atomic>
