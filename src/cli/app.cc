@@ -58,6 +58,8 @@ int runCli(const std::vector<std::string>& args, const CliEnvironment& env) {
   addStartCommands(app, context);
   addManagerCommand(app, context);
   addManifestCommand(app, context);
+  addStatusCommand(app, context);
+  addReloadCommand(app, context);
 
   // CLI11 would report an unknown command as a missing one; name it instead.
   if (!args.empty() && !args[0].starts_with("-")) {

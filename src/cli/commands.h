@@ -27,5 +27,9 @@ void addStartCommands(CLI::App& app, CommandContext& context);
 void addManagerCommand(CLI::App& app, CommandContext& context);
 // `manifest pod|daemonset|rbac`: prints Kubernetes manifests.
 void addManifestCommand(CLI::App& app, CommandContext& context);
+// `status [--socket PATH] [--output text|json]`: the running daemon's status document.
+void addStatusCommand(CLI::App& app, CommandContext& context);
+// `reload [--socket PATH]`: the running daemon re-reads its configuration file.
+void addReloadCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace kubevip::cli
