@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev
   # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks
   iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3 openssl curl
-  keepalived haproxy nginx-light wrk
+  keepalived haproxy nginx-light wrk prometheus
 )
 # kubectl, the real client the in-cluster tests check the test API server against. Debian 12
 # packages it (1.20) as kubernetes-client; a kubectl already on the PATH (a newer one) is kept,
@@ -40,6 +40,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packaged services must not run on their own: the tests start their own instances.
-for svc in nginx haproxy keepalived; do
+for svc in nginx haproxy keepalived prometheus; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
 done

@@ -33,8 +33,9 @@ struct CliEnvironment {
   std::ostream* err = nullptr;
   config::Getenv getenv;
   std::function<bool(const std::string&)> interface_exists;
-  // Runs the daemon in the foreground and returns the process exit status.
-  std::function<int(const config::Config&)> run_daemon;
+  // Runs the daemon in the foreground and returns the process exit status; the ConfigSource
+  // builds the configuration again on a reload (empty: nothing to re-read).
+  std::function<int(const config::Config&, config::ConfigSource)> run_daemon;
 };
 
 // The process: std::cout, std::cerr, ::getenv, if_nametoindex and daemon::run.

@@ -100,22 +100,31 @@ void addManagerCommand(CLI::App& app, CommandContext& context) {
         options->flags[name] = options->raw[name];
       }
     }
-    config::Config base;
-    if (!options->config_path.empty()) {
-      auto loaded = config::loadConfigFile(options->config_path);
-      if (!loaded) return context.fail(loaded.error());
-      base = std::move(*loaded);
-    }
-    auto config =
-        config::inClusterConfig(std::move(base), context.env.getenv, options->flags, hostname());
+    // The base file (if any), then the environment and flags: at start and on a reload.
+    auto build = [options, env = context.env]() -> Result<config::Config> {
+      config::Config base;
+      if (!options->config_path.empty()) {
+        auto loaded = config::loadConfigFile(options->config_path);
+        if (!loaded) return loaded.error();
+        base = std::move(*loaded);
+      }
+      auto config =
+          config::inClusterConfig(std::move(base), env.getenv, options->flags, hostname());
+      if (!config) return config.error();
+      if (auto valid = config::validateConfig(*config, env.interface_exists); !valid) {
+        return valid.error();
+      }
+      return config;
+    };
+    auto config = build();
     if (!config) return context.fail(config.error());
-    if (auto valid = config::validateConfig(*config, context.env.interface_exists); !valid) {
-      return context.fail(valid.error());
-    }
     if (auto s = initLogging(config->log_level, *log_format); !s.ok()) {
       return context.fail(s.error());
     }
-    context.exit_status = context.env.run_daemon(*config);
+    // Configured by the environment alone, there is no file to read again.
+    config::ConfigSource reread;
+    if (!options->config_path.empty()) reread = build;
+    context.exit_status = context.env.run_daemon(*config, std::move(reread));
   });
 }
 

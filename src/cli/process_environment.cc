@@ -15,14 +15,17 @@ int runCli(int argc, char** argv) {
   env.out = &std::cout;
   env.err = &std::cerr;
   env.getenv = [](const char* name) -> std::optional<std::string> {
-    // Called only while the command line is turned into a Config, on the main thread before the
-    // daemon starts any other thread; nothing in the process modifies the environment.
+    // Called while the command line is turned into a Config and again on a reload (on the
+    // daemon's loop thread); nothing in the process modifies the environment, so reads from any
+    // thread see the same values.
     const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at start-up only
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
   env.interface_exists = [](const std::string& name) { return if_nametoindex(name.c_str()) != 0; };
-  env.run_daemon = [](const config::Config& config) { return daemon::run(config); };
+  env.run_daemon = [](const config::Config& config, config::ConfigSource reread) {
+    return daemon::run(config, std::move(reread));
+  };
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
   return runCli(args, env);

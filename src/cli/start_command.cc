@@ -29,7 +29,11 @@ void addStartCommands(CLI::App& app, CommandContext& context) {
     if (auto s = initLogging(config->log_level, start_options->log_format); !s.ok()) {
       return context.fail(s.error());
     }
-    context.exit_status = context.env.run_daemon(*config);
+    // A reload reads the file again, under the same environment and flags.
+    config::ConfigSource reread = [options = *start_options, env = context.env] {
+      return buildStartConfig(options, env.getenv, env.interface_exists);
+    };
+    context.exit_status = context.env.run_daemon(*config, std::move(reread));
   });
 
   auto check_options = std::make_shared<StartOptions>();

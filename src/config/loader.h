@@ -32,6 +32,9 @@ Result<Config> loadConfigFile(const std::string& path);
 // Looks a variable up; returns nullopt when it is unset.
 using Getenv = std::function<std::optional<std::string>(const char*)>;
 
+// Builds the configuration again from its sources (file, environment, flags) for a reload.
+using ConfigSource = std::function<Result<Config>()>;
+
 // Applies vip_interface, vip_address, vip_arp, vip_singlenode, vip_startleader, vip_localpeer,
 // vip_peers and vip_loglevel (set and non-empty ones only) over the file's values.
 Status applyEnvironment(Config& config, const Getenv& getenv);

@@ -2,12 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <memory>
+#include <thread>
 
 #include "common/event_loop.h"
+#include "config/reload_plan.h"
 #include "config/stop_timing.h"
+#include "daemon/control_plane_metrics.h"
 #include "daemon/descriptor_limit.h"
+#include "daemon/operations.h"
+#include "ops/status.h"
 #include "election/lease_from_config.h"
 #include "election/make_elector.h"
 #include "k8s/lease_client.h"
@@ -31,18 +38,30 @@ namespace {
 // 1,000 Leases needs about ten threads; 16 leave room. Requests of one Lease stay on one thread.
 constexpr int kLeaseWorkers = 16;
 
+// The loop's own heartbeat: it tells /livez that it turns, /readyz whether the election's
+// backend answers, and copies the control plane's counters into the metrics. Well inside the
+// 5 s after which /livez fails, and fine-grained enough for a scrape every few seconds.
+constexpr Duration kTick = milliseconds(500);
+
+// The longest `debug freeze-loop` accepted: long enough to fail /livez, short enough that a
+// mistyped number does not stop the node for long.
+constexpr int kMaxFreezeMs = 30000;
+
 // Owns every part of a running daemon; destruction releases the VIP and closes all handles.
 class Daemon {
  public:
-  explicit Daemon(const config::Config& config) : config_(config) {}
+  Daemon(const config::Config& config, config::ConfigSource reread)
+      : config_(config), running_(config), reread_(std::move(reread)) {}
 
   Status setUp() {
     // First, so that every part runs under the raised limit.
     auto descriptor_limit = prepareDescriptorLimit(config_);
     if (!descriptor_limit) return descriptor_limit.error();
+    descriptor_limit_ = *descriptor_limit;
     auto loop = EventLoop::create();
     if (!loop) return loop.error();
     loop_ = std::move(*loop);
+    if (auto st = setUpOperations(); !st) return st;
     if (config_.vip) {
       if (auto st = setUpVip(); !st) return st;
     }
@@ -55,6 +74,7 @@ class Daemon {
                                                    loop_->time(), options);
       if (!balancers) return balancers.error();
       balancers_ = std::move(*balancers);
+      exportBalancers();
     }
     // Without a VIP of its own (Services only), the process runs no control-plane election.
     if (config_.vip) {
@@ -71,6 +91,9 @@ class Daemon {
       if (!watcher) return watcher.error();
       signals_.push_back(std::move(*watcher));
     }
+    auto hangup = SignalWatcher::create(*loop_, SIGHUP, [this] { reload("SIGHUP"); });
+    if (!hangup) return hangup.error();
+    signals_.push_back(std::move(*hangup));
     return {};
   }
 
@@ -84,13 +107,19 @@ class Daemon {
     election::ElectorCallbacks callbacks;
     callbacks.started_leading = [this] {
       spdlog::info("this node ({}) is the leader", nodeName());
+      leading_since_ = loop_->time().now();
+      if (elector_) cp_metrics_->leaderSeen(elector_->status().election_name, nodeName());
       if (controller_) controller_->acquire();
     };
     callbacks.stopped_leading = [this] {
       spdlog::info("this node ({}) is no longer the leader", nodeName());
       if (controller_) controller_->release();
     };
-    callbacks.new_leader = [](const std::string& leader) {
+    callbacks.backend_request = [this](Duration latency, const Status& result) {
+      if (elector_) cp_metrics_->backendRequest(elector_->status().election_name, latency, result);
+    };
+    callbacks.new_leader = [this](const std::string& leader) {
+      if (elector_) cp_metrics_->leaderSeen(elector_->status().election_name, leader);
       if (leader.empty()) {
         spdlog::info("no leader known");
       } else {
@@ -104,12 +133,203 @@ class Daemon {
       if (auto st = services_->start(); !st) return st;
       informers_->start();
     }
+    tick_ = loop_->time().createTimer();
+    tick();
     return {};
   }
 
   void run() { loop_->run(); }
 
+  ~Daemon() {
+    // The servers' threads first: a control request must not reach parts being destroyed.
+    if (operations_) operations_->stop();
+  }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
  private:
+  Status setUpOperations() {
+    OperationsHooks hooks;
+    hooks.status_json = [this] { return ops::statusToJson(status()); };
+    hooks.reload = [this] { return reload("kube-vip reload"); };
+    // Test hooks that can stop the node: only when asked for in the environment at start.
+    const char* debug = std::getenv("KUBEVIP_DEBUG_COMMANDS");  // NOLINT(concurrency-mt-unsafe)
+    if (debug != nullptr && std::string(debug) == "1") {
+      hooks.debug = [this](const std::vector<std::string>& words) { return debugCommand(words); };
+    }
+    auto operations = Operations::create(*loop_, config_, std::move(hooks));
+    if (!operations) return operations.error();
+    operations_ = std::move(*operations);
+    auto metrics = ControlPlaneMetrics::create(operations_->registry(), nodeName(), KUBEVIP_VERSION);
+    if (!metrics) return metrics.error();
+    cp_metrics_ = std::move(*metrics);
+    return {};
+  }
+
+  // The balancers' metrics are computed at scrape time: their backends come and go on a reload.
+  void exportBalancers() {
+    operations_->registry().addCollector([this] {
+      return balancers_ ? balancers_->metricFamilies() : std::vector<metrics::Family>{};
+    });
+  }
+
+  void tick() {
+    const SteadyTime now = loop_->time().now();
+    operations_->health().loopTurned(now);
+    if (elector_) {
+      const election::ElectorStatus status = elector_->status();
+      operations_->health().setReady(status.backend_reachable, status.backend_reachable
+                                                                   ? "ok"
+                                                                   : status.unreachable_reason);
+      cp_metrics_->refresh(status, elector_->isLeader(), elector_->leadershipValidUntil() - now,
+                           controller_.get());
+    } else {
+      operations_->health().setReady(true, "ok");
+    }
+    tick_->start(kTick, [this] { tick(); });
+  }
+
+  ops::NodeStatus status() const {
+    const SteadyTime now = loop_->time().now();
+    ops::NodeStatus s;
+    s.node = nodeName();
+    s.version = KUBEVIP_VERSION;
+    s.mode = !config_.vip           ? ops::NodeMode::kServices
+             : config_.kubernetes   ? ops::NodeMode::kLease
+             : config_.single_node ? ops::NodeMode::kSingleNode
+                                   : ops::NodeMode::kRaft;
+    if (elector_) {
+      const election::ElectorStatus e = elector_->status();
+      s.election.backend = e.backend;
+      s.election.leader = elector_->isLeader() ? nodeName() : elector_->leaderId();
+      s.election.is_leader = elector_->isLeader();
+      s.election.role = e.role == "leader"      ? ops::ElectionRole::kLeader
+                        : e.role == "candidate" ? ops::ElectionRole::kCandidate
+                                                : ops::ElectionRole::kFollower;
+      s.election.term = e.term;
+      for (const auto& peer : e.peers) s.election.peers.push_back({peer.id, peer.address, true});
+      if (e.backend == "lease") {
+        s.election.lease = ops::LeaseStatus{e.lease_namespace, e.election_name, e.lease_holder};
+      }
+      const Duration left = elector_->leadershipValidUntil() - now;
+      if (s.election.is_leader && left > Duration::zero()) {
+        s.election.leadership_time_left_s = std::chrono::duration<double>(left).count();
+      }
+      s.ready = {e.backend_reachable, e.backend_reachable ? "ok" : e.unreachable_reason};
+    } else {
+      s.election.backend = "none";
+      s.ready = {true, "ok"};
+    }
+    if (controller_) {
+      ops::VipStatus v;
+      v.address = controller_->vip().toString();
+      v.interface = controller_->interfaceName();
+      v.state = controller_->state() == vip::VipState::kHolding   ? ops::VipState::kHolding
+                : controller_->state() == vip::VipState::kProbing ? ops::VipState::kProbing
+                                                                  : ops::VipState::kIdle;
+      // Held here: since the VIP went on the interface. Otherwise the leader holds it, as far
+      // as this node knows.
+      if (v.state == ops::VipState::kHolding) {
+        v.holder = nodeName();
+        const auto held_for = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            now - controller_->stateSince());
+        v.since = ops::isoUtc(std::chrono::system_clock::now() - held_for);
+      } else if (elector_ && !elector_->isLeader()) {
+        v.holder = elector_->leaderId();
+      }
+      s.vips.push_back(std::move(v));
+    }
+    if (balancers_) {
+      for (const lb::BalancerStatus& b : balancers_->status()) {
+        ops::BalancerStatus out;
+        out.name = b.name;
+        out.type = b.type;
+        if (b.listening) out.listening = b.listening->toString();
+        out.active_connections = static_cast<uint64_t>(std::max(0, b.active_connections));
+        for (const lb::BackendStatus& backend : b.backends) {
+          out.backends.push_back({backend.endpoint.toString(), backend.up,
+                                  static_cast<uint64_t>(std::max(0, backend.active_connections))});
+        }
+        s.balancers.push_back(std::move(out));
+      }
+    }
+    return s;
+  }
+
+  // SIGHUP and `kube-vip reload`: build the configuration again and apply what the plan allows
+  // (config/reload_plan.h); anything else keeps the running configuration.
+  ops::ReloadOutcome reload(const char* asked_by) {
+    auto refuse = [asked_by](const std::string& why) {
+      spdlog::warn("reload ({}) refused: {}; the running configuration is kept", asked_by, why);
+      return ops::ReloadOutcome{false, why};
+    };
+    if (!reread_) {
+      return refuse(
+          "there is no configuration file to read again (configured by the environment only)");
+    }
+    auto next = reread_();
+    if (!next) return refuse(next.error().describe());
+    auto plan = config::planReload(running_, *next, [](const std::string& name) {
+      return net::lookupInterface(name).ok();
+    });
+    if (!plan) return refuse(plan.error().describe());
+    if (auto st = apply(*plan, *next); !st) {
+      spdlog::error("reload ({}): {}", asked_by, st.error().describe());
+      return ops::ReloadOutcome{false, st.error().describe()};
+    }
+    running_ = std::move(*next);
+    const std::string what = config::describeReloadPlan(*plan);
+    spdlog::info("reload ({}) applied: {}", asked_by, what);
+    return ops::ReloadOutcome{true, what};
+  }
+
+  Status apply(const config::ReloadPlan& plan, const config::Config& next) {
+    if (plan.log_level) spdlog::set_level(spdlog::level::from_str(*plan.log_level));
+    if (!plan.live_timings.empty() && controller_) {
+      controller_->updateTimings(next.vip_timing, next.election.probe_interval,
+                                 next.election.probes_unanswered);
+    }
+    const bool balancers_change = !plan.load_balancers_added.empty() ||
+                                  !plan.load_balancers_removed.empty() ||
+                                  !plan.load_balancers_changed.empty();
+    if (!balancers_change) return {};
+    if (balancers_) return balancers_->reconfigure(plan, next.load_balancers);
+    // The first balancers of a node that ran none: a set of its own, as at start.
+    lb::DataPlaneOptions options;
+    options.descriptor_limit = descriptor_limit_;
+    auto balancers = lb::LoadBalancerSet::create(next.load_balancers, config_.vip, 0,
+                                                 loop_->time(), options);
+    if (!balancers) return balancers.error();
+    if (auto st = (*balancers)->start(); !st) return st;
+    balancers_ = std::move(*balancers);
+    exportBalancers();
+    if (controller_ && controller_->state() == vip::VipState::kHolding) {
+      balancers_->onVipAcquired();
+    }
+    return {};
+  }
+
+  // `kube-vip` debug requests (KUBEVIP_DEBUG_COMMANDS=1): "freeze-loop MS" blocks the control
+  // loop, as a hung kernel call or a stuck library would, so that /livez can be seen failing.
+  std::string debugCommand(const std::vector<std::string>& words) {
+    if (words.size() == 2 && words[0] == "freeze-loop") {
+      int ms = 0;
+      try {
+        ms = std::stoi(words[1]);
+      } catch (const std::exception&) {
+        ms = -1;
+      }
+      if (ms < 1 || ms > kMaxFreezeMs) {
+        return ops::controlErrorDocument("freeze-loop takes 1-" + std::to_string(kMaxFreezeMs) +
+                                         " milliseconds");
+      }
+      spdlog::warn("debug: freezing the control loop for {} ms", ms);
+      std::this_thread::sleep_for(milliseconds(ms));
+      return ops::reloadOutcomeJson({true, "the loop was frozen for " + words[1] + " ms"});
+    }
+    return ops::controlErrorDocument("unknown debug request (known: freeze-loop MS)");
+  }
+
   Status setUpVip() {
     auto iface = net::lookupInterface(config_.interface);
     if (!iface) return iface.error();
@@ -211,6 +431,9 @@ class Daemon {
   // The load balancers follow the VIP: they listen on it only while it is on the interface.
   // A listener that cannot be opened is logged and retried by the set while the VIP is held.
   void onVipAcquired() {
+    if (controller_ && leading_since_) {
+      cp_metrics_->vipTaken(controller_->vip(), loop_->time().now() - *leading_since_);
+    }
     if (balancers_) balancers_->onVipAcquired();
   }
   void onVipReleased() {
@@ -247,6 +470,7 @@ class Daemon {
   }
 
   void finish() {
+    if (tick_) tick_->stop();
     if (controller_) controller_->release();
     informers_.reset();  // no more watch events into a stopped controller
     if (balancers_) balancers_->stop();
@@ -257,7 +481,14 @@ class Daemon {
   }
 
   const config::Config& config_;
+  config::Config running_;  // config_ with the reloads applied since
+  config::ConfigSource reread_;
   std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<Operations> operations_;
+  std::unique_ptr<ControlPlaneMetrics> cp_metrics_;
+  std::unique_ptr<Timer> tick_;
+  std::optional<SteadyTime> leading_since_;
+  uint64_t descriptor_limit_ = 0;
   std::unique_ptr<net::AddressManager> addresses_;
   std::unique_ptr<net::Announcer> announcer_;
   std::unique_ptr<net::ConflictProber> prober_;
@@ -278,10 +509,10 @@ class Daemon {
 
 }  // namespace
 
-int run(const config::Config& config) {
+int run(const config::Config& config, config::ConfigSource reread) {
   // A peer that dies mid-write must not take this process with it.
   std::signal(SIGPIPE, SIG_IGN);
-  auto daemon = std::make_unique<Daemon>(config);
+  auto daemon = std::make_unique<Daemon>(config, std::move(reread));
   if (auto st = daemon->setUp(); !st) {
     spdlog::critical("cannot start: {}", st.error().describe());
     return 1;

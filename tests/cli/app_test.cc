@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "cli_fixture.h"
 #include "config/loader.h"
 
@@ -152,6 +154,25 @@ TEST(Start, RunsTheDaemonWithTheMergedConfigAndReturnsItsStatus) {
   EXPECT_EQ(cli.daemon_config->vip, *IpAddress::parse("10.0.0.200"));
   EXPECT_EQ(cli.daemon_config->log_level, "warn");
   EXPECT_EQ(cli.daemon_config->data_dir, "/var/lib/kube-vip/server1");
+}
+
+// A reload builds the configuration as start did: the file read again, under the same
+// environment and flags.
+TEST(Start, AReloadReadsTheFileAgainUnderTheSameFlags) {
+  TempFile file(kValid);
+  CliHarness cli;
+  cli.environment["vip_loglevel"] = "warn";
+  auto r = cli.run({"start", "-c", file.path(), "--vip", "10.0.0.200"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(cli.daemon_reread);
+  std::ofstream(file.path()) << kValid << "logLevel: debug\nhealthCheckPort: 8081\n";
+  auto again = cli.daemon_reread();
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_EQ(again->vip, *IpAddress::parse("10.0.0.200"));
+  EXPECT_EQ(again->log_level, "warn") << "the environment stays above the file";
+  EXPECT_EQ(again->health_check_port, 8081);
+  std::ofstream(file.path()) << "vip: [\n";
+  EXPECT_FALSE(cli.daemon_reread().ok());
 }
 
 TEST(Start, LogFormatJsonMakesTheProcessLoggerWriteJsonLines) {

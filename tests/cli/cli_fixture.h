@@ -46,6 +46,7 @@ class CliHarness {
  public:
   std::map<std::string, std::string> environment;
   std::optional<config::Config> daemon_config;  // what the fake daemon was started with
+  config::ConfigSource daemon_reread;           // how it would build its configuration again
   int daemon_status = 0;
 
   CliRun run(const std::vector<std::string>& args) {
@@ -60,8 +61,9 @@ class CliHarness {
       return it->second;
     };
     env.interface_exists = [](const std::string& name) { return name == "eth0" || name == "lo"; };
-    env.run_daemon = [this](const config::Config& config) {
+    env.run_daemon = [this](const config::Config& config, config::ConfigSource reread) {
       daemon_config = config;
+      daemon_reread = std::move(reread);
       return daemon_status;
     };
     CliRun result;

@@ -33,7 +33,7 @@ CliRun run(const std::vector<std::string>& args, std::map<std::string, std::stri
     return it->second;
   };
   e.interface_exists = [](const std::string& name) { return name == "eth0"; };
-  e.run_daemon = [&r](const config::Config& c) {
+  e.run_daemon = [&r](const config::Config& c, const config::ConfigSource&) {
     r.daemon_config = c;
     return 0;
   };
