@@ -19,8 +19,9 @@ constexpr std::size_t kHighWater = 65536;
 
 class HttpSession final : public Session {
  public:
-  HttpSession(Worker& w, Balancer& b, int group, UniqueFd client, const Endpoint& peer)
-      : Session(w, b, group), client_(std::move(client)), client_ip_(peer.address) {
+  HttpSession(Worker& w, std::shared_ptr<Balancer> b, int group, UniqueFd client,
+              const Endpoint& peer)
+      : Session(w, std::move(b), group), client_(std::move(client)), client_ip_(peer.address) {
     last_activity_ = w.now();
   }
   ~HttpSession() override { releaseBackend(); }
@@ -106,7 +107,7 @@ class HttpSession final : public Session {
       releaseBackend();
       response_ = Resp::kNone;
       if (tried_.empty()) {
-        balancer_.no_backend.fetch_add(1, std::memory_order_relaxed);
+        balancer_.counters->no_backend.fetch_add(1, std::memory_order_relaxed);
         return fail(503);
       }
       return fail(timed_out_ ? 504 : 502);
@@ -168,6 +169,14 @@ class HttpSession final : public Session {
     }
   }
 
+  // Bytes in (written to the backend, the rewritten request head included) and out (read from it,
+  // before the response head is rewritten), one relaxed add per chunk.
+  void countBackendBytes(std::atomic<uint64_t> BackendState::*counter, ssize_t bytes) {
+    if (bytes <= 0 || !backend_index_) return;
+    (balancer_.pool.state(*backend_index_).*counter)
+        .fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
+  }
+
   // Writes what it can of `out`. False when the session was closed.
   bool flush(int side, std::string& out, bool& progress) {
     Socket& s = sockets_[side];
@@ -181,6 +190,7 @@ class HttpSession final : public Session {
         close();
         return false;
       }
+      if (side == kBackend) countBackendBytes(&BackendState::bytes_in, w);
       out.erase(0, static_cast<std::size_t>(w));
       progress = true;
       if (!out.empty()) s.writable = false;
@@ -211,6 +221,7 @@ class HttpSession final : public Session {
       return true;
     }
     if (static_cast<std::size_t>(n) < Worker::kScratchSize && !s.rdhup) s.readable = false;
+    if (side == kBackend) countBackendBytes(&BackendState::bytes_out, n);
     if (side == kClient && in.empty() && request_ == Req::kHead) {
       head_deadline_ = worker_.now() + kRequestHeadTimeout;
     }
@@ -327,9 +338,10 @@ class HttpSession final : public Session {
 
 }  // namespace
 
-void startHttpSession(Worker& worker, Balancer& balancer, int group, UniqueFd client,
-                      const Endpoint& peer) {
-  auto* s = new HttpSession(worker, balancer, group, std::move(client), peer);  // worker owns it
+void startHttpSession(Worker& worker, std::shared_ptr<Balancer> balancer, int group,
+                      UniqueFd client, const Endpoint& peer) {
+  auto* s = new HttpSession(worker, std::move(balancer), group, std::move(client),
+                            peer);  // worker owns it
   s->begin();
 }
 

@@ -49,7 +49,8 @@ struct EpollRef {
 // A proxied client connection (TCP or HTTP). Owned by its worker.
 class Session : public Handler {
  public:
-  Session(Worker& worker, Balancer& balancer, int group);
+  // `balancer`: the generation the session runs under until it ends.
+  Session(Worker& worker, std::shared_ptr<Balancer> balancer, int group);
   ~Session() override;
   // Checks deadlines; may retire the session.
   virtual void onTick(SteadyTime now) = 0;
@@ -63,6 +64,7 @@ class Session : public Handler {
   virtual void closeSockets() = 0;
 
   Worker& worker_;
+  const std::shared_ptr<Balancer> generation_;  // keeps balancer_ alive
   Balancer& balancer_;
 
  private:
@@ -87,7 +89,10 @@ class Worker {
 
   // Worker thread only. `group` ties listeners and the sessions they accepted together, so that
   // closeGroup() can drop everything bound to one address (the VIP).
-  Status addListener(UniqueFd fd, Balancer& balancer, int group);
+  Status addListener(UniqueFd fd, std::shared_ptr<Balancer> balancer, int group);
+  // The listeners of `group` hand their next connections to `balancer` (a new generation);
+  // sessions already running keep theirs.
+  void setBalancer(int group, const std::shared_ptr<Balancer>& balancer);
   void closeGroup(int group);
 
   // For sessions, on the worker thread.
