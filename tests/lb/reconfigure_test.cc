@@ -66,6 +66,7 @@ config::ReloadPlan changeBackends(const std::string& name, std::vector<config::B
 TEST(ReconfigureTest, BackendAddedWhileRequestingFailsNoRequestAndGetsTraffic) {
   TestServer a(namedCollector("a")), b(namedCollector("b")), c(namedCollector("c"));
   auto lb = balancer("web", {a.port(), b.port()});
+  lb.port = deadPort();  // fixed: a listener reopened by mistake would come back on it
   uint16_t port = 0;
   auto set = startSet(lb, port);
 
@@ -92,6 +93,7 @@ TEST(ReconfigureTest, BackendAddedWhileRequestingFailsNoRequestAndGetsTraffic) {
 TEST(ReconfigureTest, RemovedBackendGetsNoNewConnectionsAndOpenConnectionsStay) {
   TestServer a(namedEcho("a")), b(namedEcho("b"));
   auto lb = balancer("web", {a.port(), b.port()});
+  lb.port = deadPort();  // fixed: a listener reopened by mistake would come back on it
   uint16_t port = 0;
   auto set = startSet(lb, port);
   // Round robin: the first two connections reach both backends.
