@@ -64,6 +64,7 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
     const auto plan =
         planDescriptors(balancers, set->forwarding_, worker_threads, options.descriptor_limit);
     set->descriptors_ = std::make_unique<DescriptorBudget>(plan.for_sessions);
+    set->descriptor_limit_ = options.descriptor_limit;
   }
   for (const auto& c : balancers) {
     if (auto st = set->checkBalancer(c); !st) return st.error();
@@ -263,6 +264,25 @@ LoadBalancerSet::Entry* LoadBalancerSet::find(const std::string& name) const {
 }
 
 Status LoadBalancerSet::reconfigure(const config::ReloadPlan& plan,
+                                    const std::vector<config::LoadBalancer>& next) {
+  Status st = applyReload(plan, next);
+  if (descriptors_) {
+    // Every balancer costs each worker a listener, and each actively checked backend a socket:
+    // those come out of the connections' share, never out of the control plane's reserve.
+    std::vector<config::LoadBalancer> running;
+    for (const auto& e : entries_) running.push_back(e->current->config);
+    const auto budget =
+        planDescriptors(running, forwarding_, static_cast<int>(workers_.size()), descriptor_limit_);
+    if (budget.for_sessions != descriptors_->capacity()) {
+      spdlog::info("lb: descriptors for connections {} -> {} after the reload",
+                   descriptors_->capacity(), budget.for_sessions);
+      descriptors_->setCapacity(budget.for_sessions);
+    }
+  }
+  return st;
+}
+
+Status LoadBalancerSet::applyReload(const config::ReloadPlan& plan,
                                     const std::vector<config::LoadBalancer>& next) {
   auto configOf = [&](const std::string& name) -> const config::LoadBalancer* {
     for (const auto& c : next) {

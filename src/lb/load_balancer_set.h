@@ -113,6 +113,8 @@ class LoadBalancerSet {
   //   3. each changed balancer, in the plan's order, gets its new generation (and its listener
   //      reopened if it changed) without closing anything else: see below;
   //   4. added balancers are created and listen.
+  // Afterwards the descriptors left for connections (DataPlaneOptions::descriptor_limit) are
+  // planned again for the balancers now running, whatever happened.
   // Listening follows start()'s rules: bindToVip:false at once, VIP listeners only while the VIP
   // is held (and retried there when their port is taken). An error (a bindToVip:false listener
   // that cannot bind) names the balancer and stops there: the steps before it are applied, the
@@ -162,10 +164,12 @@ class LoadBalancerSet {
   Status openListeners(Entry& e);
   void closeListeners(Entry& e);
   std::vector<View> views() const;
+  Status applyReload(const config::ReloadPlan& plan, const std::vector<config::LoadBalancer>& next);
 
   TimeSource* time_ = nullptr;
   Forwarding forwarding_ = Forwarding::kCopy;
   std::unique_ptr<DescriptorBudget> descriptors_;
+  uint64_t descriptor_limit_ = 0;
   // Written on the control-plane thread under mu_, which readers on other threads take; the
   // control-plane thread reads without it.
   mutable std::mutex mu_;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config/reload_plan.h"
+#include "lb/descriptor_budget.h"
 #include "lb/load_balancer_set.h"
 #include "loopback_support.h"
 
@@ -255,6 +256,31 @@ TEST(ReconfigureTest, AnAddedListenerThatCannotBindIsAnErrorNamingTheBalancer) {
   EXPECT_FALSE(set->listeningEndpoint("extra"));
   EXPECT_EQ(set->stats("extra")->bind_failures, 1u);
   EXPECT_EQ(request(port), "a");
+}
+
+TEST(ReconfigureTest, AnAddedBalancersListenersComeOutOfTheConnectionsDescriptors) {
+  TestServer a(namedEcho("a"));
+  auto lb = balancer("web", {a.port()});
+  auto extra = balancer("extra", {a.port()});
+  // A limit that leaves room for exactly one connection while "web" runs alone.
+  const int per = descriptorsPerSession(Forwarding::kCopy);
+  const auto alone = planDescriptors({lb}, Forwarding::kCopy, 2, 1000);
+  const uint64_t limit = alone.reserve + alone.fixed + static_cast<uint64_t>(per);
+  ASSERT_EQ(planDescriptors({lb}, Forwarding::kCopy, 2, limit).for_sessions,
+            static_cast<uint64_t>(per));
+  ASSERT_LT(planDescriptors({lb, extra}, Forwarding::kCopy, 2, limit).for_sessions,
+            static_cast<uint64_t>(per));
+  uint16_t port = 0;
+  auto set = startSet(lb, port, DataPlaneOptions{.splice = false, .descriptor_limit = limit});
+
+  config::ReloadPlan plan;
+  plan.load_balancers_added = {"extra"};
+  ASSERT_TRUE(set->reconfigure(plan, {lb, extra}));
+  // The extra listeners took the one connection's room: the control plane's reserve stays whole.
+  UniqueFd fd = connectTo(port);
+  char c;
+  EXPECT_EQ(::recv(fd.get(), &c, 1, 0), 0);
+  EXPECT_EQ(set->stats("web")->over_descriptor_budget, 1u);
 }
 
 }  // namespace
