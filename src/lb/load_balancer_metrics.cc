@@ -54,8 +54,9 @@ std::vector<Family> declareFamilies() {
       {"kube_vip_lb_connections_total", "Client connections accepted and admitted.",
        MetricType::kCounter},
       {"kube_vip_lb_rejected_connections_total",
-       "Client connections accepted and closed at once, by reason: over maxConnections, out of "
-       "descriptors, or no backend up.",
+       "Client connections closed without being served, by reason: max_connections and "
+       "descriptors at accept, no_backend when no backend was eligible (for tcp also when every "
+       "backend tried failed).",
        MetricType::kCounter},
       {"kube_vip_lb_accept_failures_total",
        "accept() calls that failed for lack of descriptors or memory.", MetricType::kCounter},
