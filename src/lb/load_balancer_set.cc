@@ -266,6 +266,17 @@ LoadBalancerSet::Entry* LoadBalancerSet::find(const std::string& name) const {
 Status LoadBalancerSet::reconfigure(const config::ReloadPlan& plan,
                                     const std::vector<config::LoadBalancer>& next) {
   Status st = applyReload(plan, next);
+  {
+    // status() and the metrics list balancers in the order of the configuration.
+    auto position = [&next](const Entry& e) {
+      auto it = std::find_if(next.begin(), next.end(),
+                             [&e](const config::LoadBalancer& c) { return c.name == e.name(); });
+      return it - next.begin();
+    };
+    std::lock_guard lock(mu_);
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [&](const auto& x, const auto& y) { return position(*x) < position(*y); });
+  }
   if (descriptors_) {
     // Every balancer costs each worker a listener, and each actively checked backend a socket:
     // those come out of the connections' share, never out of the control plane's reserve.

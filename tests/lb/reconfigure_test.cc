@@ -155,6 +155,23 @@ TEST(ReconfigureTest, BalancerAddedAndRemoved) {
   EXPECT_EQ(set->status()[0].name, "new");
 }
 
+TEST(ReconfigureTest, StatusFollowsTheOrderOfTheNewConfiguration) {
+  TestServer a(namedCollector("a"));
+  auto second = balancer("second", {a.port()});
+  uint16_t port = 0;
+  auto set = startSet(second, port);
+  auto first = balancer("first", {a.port()});
+  config::ReloadPlan plan;
+  plan.load_balancers_added = {"first"};
+  plan.load_balancers_unchanged = {"second"};
+  ASSERT_TRUE(set->reconfigure(plan, {first, second}));
+  auto status = set->status();
+  ASSERT_EQ(status.size(), 2u);
+  EXPECT_EQ(status[0].name, "first");
+  EXPECT_EQ(status[1].name, "second");
+  EXPECT_EQ(request(port), "a");
+}
+
 TEST(ReconfigureTest, ListenerChangeReopensOnTheNewPort) {
   TestServer a(namedCollector("a"));
   auto lb = balancer("web", {a.port()});
@@ -222,6 +239,35 @@ TEST(ReconfigureTest, ABackendDownBeforeTheReloadIsNotPickedAfterIt) {
   for (int i = 0; i < 6; ++i) EXPECT_NE(request(port), "");
   EXPECT_EQ(set->stats("web")->connect_failures, failures);  // never tried again
   EXPECT_GE(c.accepted(), 2);
+}
+
+TEST(ReconfigureTest, ABackendTheActiveChecksTookDownStaysDownUnderNewChecks) {
+  TestServer a(namedCollector("a"));
+  const uint16_t dead = deadPort();
+  auto lb = balancer("web", {a.port(), dead});
+  lb.health_check.enabled = true;
+  lb.health_check.interval = 50ms;
+  lb.health_check.timeout = 40ms;
+  lb.health_check.fall = 3;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  for (int i = 0; i < 300 && set->backendUp("web", 1); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_FALSE(set->backendUp("web", 1));
+
+  // New checks, slow enough that they alone could not take the backend down during the test
+  // (fall probes need 2 intervals): it must stay down because it was down.
+  auto next = lb;
+  next.health_check.interval = std::chrono::minutes(10);
+  next.health_check.timeout = std::chrono::minutes(1);
+  config::ReloadPlan plan;
+  config::LoadBalancerChange change;
+  change.name = "web";
+  change.health_check = true;
+  plan.load_balancers_changed.push_back(change);
+  ASSERT_TRUE(set->reconfigure(plan, {next}));
+  EXPECT_FALSE(set->backendUp("web", 1));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(request(port), "a");
+  EXPECT_EQ(set->stats("web")->connect_failures, 0u);  // the data plane never tried it
 }
 
 TEST(ReconfigureTest, RefusesAPlanThatDoesNotMatchTheSetBeforeChangingAnything) {
