@@ -6,7 +6,9 @@
 // builds a new Balancer (nextGeneration) that shares the counters (BalancerCounters) and the
 // backends that stay (BackendState) with the old one; listeners hand new connections the newest
 // generation, and every session holds the generation it started with (shared_ptr) until it ends,
-// so a running connection never sees its configuration or its pool change under it.
+// so a running connection never sees its configuration or its pool change under it. An HTTP
+// session, which balances each request on its own, moves to the newest generation between
+// requests (while it holds no backend).
 //
 // Also the backend connect step shared by the TCP and HTTP sessions: pick, connect, and on a
 // refused or timed-out connect mark the backend down (the passive health check) and try the next.

@@ -53,7 +53,7 @@ class HttpSession final : public Session {
     switch (response_) {
       case Resp::kConnecting:
         if (now >= backend_deadline_) {
-          backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), now,
+          backendConnectFailed(balancer(), *std::exchange(backend_index_, std::nullopt), now,
                                "timed out");
           timed_out_ = true;
           connectBackend();
@@ -62,7 +62,7 @@ class HttpSession final : public Session {
         return;
       case Resp::kHead:
       case Resp::kBody:
-        if (now - last_activity_ >= balancer_.config.idle_timeout) {
+        if (now - last_activity_ >= balancer().config.idle_timeout) {
           if (response_ == Resp::kHead) return fail(504);
           return close();
         }
@@ -71,7 +71,7 @@ class HttpSession final : public Session {
         break;
     }
     if (request_ == Req::kHead && !client_in_.empty() && now >= head_deadline_) return close();
-    if (now - last_activity_ >= balancer_.config.idle_timeout) close();
+    if (now - last_activity_ >= balancer().config.idle_timeout) close();
   }
 
  private:
@@ -87,7 +87,7 @@ class HttpSession final : public Session {
   int fdOf(int side) const { return side == kClient ? client_.get() : backend_.get(); }
 
   void releaseBackend() {
-    if (backend_index_) balancer_.pool.release(*std::exchange(backend_index_, std::nullopt));
+    if (backend_index_) balancer().pool.release(*std::exchange(backend_index_, std::nullopt));
     backend_.reset();
   }
 
@@ -102,12 +102,12 @@ class HttpSession final : public Session {
   }
 
   void connectBackend() {
-    auto attempt = connectNextBackend(balancer_, worker_.now(), tried_);
+    auto attempt = connectNextBackend(balancer(), worker_.now(), tried_);
     if (!attempt) {
       releaseBackend();
       response_ = Resp::kNone;
       if (tried_.empty()) {
-        balancer_.counters->no_backend.fetch_add(1, std::memory_order_relaxed);
+        balancer().counters->no_backend.fetch_add(1, std::memory_order_relaxed);
         return fail(503);
       }
       return fail(timed_out_ ? 504 : 502);
@@ -117,7 +117,7 @@ class HttpSession final : public Session {
     sockets_[kBackend] = Socket{};
     backend_in_.clear();
     response_ = Resp::kConnecting;
-    backend_deadline_ = worker_.now() + balancer_.config.connect_timeout;
+    backend_deadline_ = worker_.now() + balancer().config.connect_timeout;
     if (!worker_.watch(backend_.get(), &refs_[kBackend])) return close();
   }
 
@@ -132,11 +132,11 @@ class HttpSession final : public Session {
           ::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
         return;  // a stale event from the previous attempt's socket
       }
-      backendConnected(balancer_, *backend_index_);
+      backendConnected(balancer(), *backend_index_);
       response_ = Resp::kHead;
       return;
     }
-    backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), worker_.now(),
+    backendConnectFailed(balancer(), *std::exchange(backend_index_, std::nullopt), worker_.now(),
                          std::generic_category().message(err).c_str());
     backend_.reset();
     connectBackend();
@@ -173,7 +173,7 @@ class HttpSession final : public Session {
   // before the response head is rewritten), one relaxed add per chunk.
   void countBackendBytes(std::atomic<uint64_t> BackendState::*counter, ssize_t bytes) {
     if (bytes <= 0 || !backend_index_) return;
-    (balancer_.pool.state(*backend_index_).*counter)
+    (balancer().pool.state(*backend_index_).*counter)
         .fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
   }
 
@@ -244,6 +244,9 @@ class HttpSession final : public Session {
       client_in_.erase(0, end);
       to_backend_ = backendRequestHead(head_, client_ip_);
       request_ = head_.has_body ? Req::kBody : Req::kDone;
+      // Each request is balanced on its own, so it follows a reload: a keep-alive connection
+      // must not keep sending requests to a backend the reload removed, nor miss one it added.
+      if (!backend_index_) adoptNewestGeneration();
       tried_.clear();
       timed_out_ = false;
       progress = true;

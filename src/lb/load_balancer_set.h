@@ -17,7 +17,8 @@
 // Live reconfiguration (reconfigure(), for a reload): a balancer whose listener does not change
 // gets a new generation (balancer.h) without its listening sockets being closed: each worker's
 // listeners hand new connections the new generation, and the connections already open keep
-// theirs until they end. See reconfigure() for the order of the steps and what happens on error.
+// theirs until they end (an HTTP connection's next request uses the new one). See reconfigure() for
+// the order of the steps and what happens on error.
 //
 // A VIP listener that cannot be opened when the VIP is acquired (the port taken by another
 // program, say) is retried on the control-plane thread's timers, after 100 ms and then twice as
@@ -127,10 +128,11 @@ class LoadBalancerSet {
   // marked down by the first failed connect, whose client is moved on to another backend
   // (connectRetries) rather than failed; starting it down would keep a healthy backend idle for
   // `rise` intervals and, if every other backend were down, fail clients that it could serve.
-  // Connections already open to a removed backend are left to finish, as HAProxy does: removing
-  // a backend is how one drains it, and cutting its connections would fail requests in flight
-  // for no gain; no new connection goes to it, its health checks stop, and its series leave the
-  // metrics (its open connections still end by idle_timeout if they stall).
+  // Connections already open to a removed backend (for http: the request in flight) are left to
+  // finish, as HAProxy does: removing a backend is how one drains it, and cutting its connections
+  // would fail requests in flight for no gain; no new connection goes to it, its health checks
+  // stop, and its series leave the metrics (its open connections still end by idle_timeout if
+  // they stall).
   Status reconfigure(const config::ReloadPlan& plan, const std::vector<config::LoadBalancer>& next);
 
   // The kube_vip_lb_* metric families of every balancer and backend, as they are now. Any thread.

@@ -23,7 +23,7 @@ class TcpSession final : public Session {
     last_activity_ = w.now();
   }
   ~TcpSession() override {
-    if (backend_index_) balancer_.pool.release(*backend_index_);
+    if (backend_index_) balancer().pool.release(*backend_index_);
   }
 
   void begin() {
@@ -53,12 +53,12 @@ class TcpSession final : public Session {
   void onTick(SteadyTime now) override {
     if (connecting_) {
       if (now < connect_deadline_) return;
-      backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), now,
+      backendConnectFailed(balancer(), *std::exchange(backend_index_, std::nullopt), now,
                            "timed out");
       connectNext();
       return;
     }
-    if (now - last_activity_ >= balancer_.config.idle_timeout) close();
+    if (now - last_activity_ >= balancer().config.idle_timeout) close();
   }
 
  private:
@@ -81,17 +81,17 @@ class TcpSession final : public Session {
   int fdOf(int side) const { return side == kClient ? client_.get() : backend_.get(); }
 
   void connectNext() {
-    auto attempt = connectNextBackend(balancer_, worker_.now(), tried_);
+    auto attempt = connectNextBackend(balancer(), worker_.now(), tried_);
     if (!attempt) {
       // Every backend is down or was tried: tell the client now rather than leave it waiting.
-      balancer_.counters->no_backend.fetch_add(1, std::memory_order_relaxed);
+      balancer().counters->no_backend.fetch_add(1, std::memory_order_relaxed);
       return close();
     }
     backend_ = std::move(attempt->fd);
     backend_index_ = attempt->backend;
     sockets_[kBackend] = Socket{};
     connecting_ = true;
-    connect_deadline_ = worker_.now() + balancer_.config.connect_timeout;
+    connect_deadline_ = worker_.now() + balancer().config.connect_timeout;
     if (!worker_.watch(backend_.get(), &refs_[kBackend])) return close();
   }
 
@@ -114,10 +114,10 @@ class TcpSession final : public Session {
         return false;
       }
       connecting_ = false;
-      backendConnected(balancer_, *backend_index_);
+      backendConnected(balancer(), *backend_index_);
       return true;
     }
-    backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), worker_.now(),
+    backendConnectFailed(balancer(), *std::exchange(backend_index_, std::nullopt), worker_.now(),
                          std::generic_category().message(err).c_str());
     backend_.reset();
     connectNext();
@@ -126,7 +126,7 @@ class TcpSession final : public Session {
 
   // Moves what can be moved in one direction. False when the session was closed.
   bool pump(int from) {
-    if (balancer_.forwarding == Forwarding::kSplice) return splicePump(from);
+    if (balancer().forwarding == Forwarding::kSplice) return splicePump(from);
     const int to = 1 - from;
     Flow& f = flows_[from];
     Socket& in = sockets_[from];
@@ -230,7 +230,7 @@ class TcpSession final : public Session {
   // connection shows progress; one relaxed add per chunk keeps it off the data path's costs.
   void countForwarded(int from, ssize_t bytes) {
     if (bytes <= 0 || !backend_index_) return;
-    BackendState& b = balancer_.pool.state(*backend_index_);
+    BackendState& b = balancer().pool.state(*backend_index_);
     (from == kClient ? b.bytes_in : b.bytes_out)
         .fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
   }

@@ -59,6 +59,7 @@ class Worker::Listener final : public Handler {
   }
 
   void setBalancer(std::shared_ptr<Balancer> b) { balancer_ = std::move(b); }
+  const std::shared_ptr<Balancer>& balancer() const { return balancer_; }
   void closeFd() { fd_.reset(); }
   int fd() const { return fd_.get(); }
   int group() const { return group_; }
@@ -159,15 +160,19 @@ class Worker::Listener final : public Handler {
 };
 
 Session::Session(Worker& worker, std::shared_ptr<Balancer> balancer, int group)
-    : worker_(worker), generation_(std::move(balancer)), balancer_(*generation_), group_(group) {
+    : worker_(worker), generation_(std::move(balancer)), group_(group) {
   worker_.link(this);
 }
 
 Session::~Session() {
-  balancer_.counters->connections.fetch_sub(1, std::memory_order_relaxed);
-  if (balancer_.descriptors != nullptr) {
-    balancer_.descriptors->release(descriptorsPerSession(balancer_.forwarding));
+  balancer().counters->connections.fetch_sub(1, std::memory_order_relaxed);
+  if (balancer().descriptors != nullptr) {
+    balancer().descriptors->release(descriptorsPerSession(balancer().forwarding));
   }
+}
+
+void Session::adoptNewestGeneration() {
+  if (auto newest = worker_.newestBalancer(group_)) generation_ = std::move(newest);
 }
 
 void Session::close() {
@@ -248,6 +253,13 @@ void Worker::setBalancer(int group, const std::shared_ptr<Balancer>& balancer) {
   for (auto& l : listeners_) {
     if (l->group() == group) l->setBalancer(balancer);
   }
+}
+
+std::shared_ptr<Balancer> Worker::newestBalancer(int group) const {
+  for (const auto& l : listeners_) {
+    if (l->group() == group) return l->balancer();
+  }
+  return nullptr;
 }
 
 void Worker::closeGroup(int group) {

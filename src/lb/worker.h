@@ -63,12 +63,18 @@ class Session : public Handler {
   // Closes the session's sockets; called once, by close().
   virtual void closeSockets() = 0;
 
+  // The generation the session runs under. An HTTP session moves to the newest one between
+  // requests (adoptNewestGeneration); whichever it holds, the counters are the same.
+  Balancer& balancer() const { return *generation_; }
+  // Between backend connections only: the pool indices the session holds belong to its
+  // generation.
+  void adoptNewestGeneration();
+
   Worker& worker_;
-  const std::shared_ptr<Balancer> generation_;  // keeps balancer_ alive
-  Balancer& balancer_;
 
  private:
   friend class Worker;
+  std::shared_ptr<Balancer> generation_;
   int group_;
   Session* prev_ = nullptr;
   Session* next_ = nullptr;
@@ -94,6 +100,8 @@ class Worker {
   // sessions already running keep theirs.
   void setBalancer(int group, const std::shared_ptr<Balancer>& balancer);
   void closeGroup(int group);
+  // The generation the listeners of `group` hand to new connections; nullptr when none listens.
+  std::shared_ptr<Balancer> newestBalancer(int group) const;
 
   // For sessions, on the worker thread.
   Status watch(int fd, EpollRef* ref);

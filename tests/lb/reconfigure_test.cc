@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <set>
 #include <thread>
 
 #include "config/reload_plan.h"
@@ -126,6 +127,37 @@ TEST(ReconfigureTest, RemovedBackendGetsNoNewConnectionsAndOpenConnectionsStay) 
     EXPECT_EQ(readUntil(fd.get(), "\n", c2), "a\n");
   }
   EXPECT_EQ(b.accepted(), b_before);
+}
+
+TEST(ReconfigureTest, HttpKeepAliveConnectionFollowsTheReloadFromItsNextRequest) {
+  TestServer a(httpEcho("a")), b(httpEcho("b")), c(httpEcho("c"));
+  auto lb = balancer("api", {a.port(), b.port()});
+  lb.type = config::LoadBalancerType::kHttp;
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd client = connectTo(port);
+  std::string carry;
+  auto ask = [&] {
+    sendAll(client.get(), "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string head = readUntil(client.get(), "\r\n\r\n", carry);
+    const auto at = head.find("X-Backend: ");
+    if (at == std::string::npos) return std::string();
+    // The body repeats the name and the request head: read past it.
+    const std::string name = head.substr(at + 11, 1);
+    readUntil(client.get(), "\r\n\r\n", carry);
+    return name;
+  };
+  std::set<std::string> before;
+  for (int i = 0; i < 4; ++i) before.insert(ask());
+  ASSERT_EQ(before, (std::set<std::string>{"a", "b"}));
+
+  auto next = lb;
+  next.backends = {backendAt(a.port()), backendAt(c.port())};
+  ASSERT_TRUE(set->reconfigure(changeBackends("api", {backendAt(c.port())}, {backendAt(b.port())}),
+                               {next}));
+  std::set<std::string> after;
+  for (int i = 0; i < 6; ++i) after.insert(ask());
+  EXPECT_EQ(after, (std::set<std::string>{"a", "c"}));
 }
 
 TEST(ReconfigureTest, BalancerAddedAndRemoved) {
