@@ -1,10 +1,21 @@
 // The run-time state of one configured load balancer, shared by all workers: its configuration,
-// its BackendPool, and its connection count (the per-balancer limit is enforced across workers).
+// its BackendPool, and its counters, among them its connection count (the per-balancer limit is
+// enforced across workers).
+//
+// Generations: a Balancer is immutable apart from its atomics. A reload that changes a balancer
+// builds a new Balancer (nextGeneration) that shares the counters (BalancerCounters) and the
+// backends that stay (BackendState) with the old one; listeners hand new connections the newest
+// generation, and every session holds the generation it started with (shared_ptr) until it ends,
+// so a running connection never sees its configuration or its pool change under it. An HTTP
+// session, which balances each request on its own, moves to the newest generation between
+// requests (while it holds no backend).
+//
 // Also the backend connect step shared by the TCP and HTTP sessions: pick, connect, and on a
 // refused or timed-out connect mark the backend down (the passive health check) and try the next.
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -34,15 +45,11 @@ struct BalancerStats {
   bool listening = false;
 };
 
-struct Balancer {
-  Balancer(const config::LoadBalancer& c, Forwarding f);
-
-  config::LoadBalancer config;
-  Forwarding forwarding;
-  BackendPool pool;
-  // The process-wide admission by descriptors (descriptor_budget.h); null: none.
-  DescriptorBudget* descriptors = nullptr;
-  std::atomic<int> connections{0};
+// A balancer's counters, shared by all its generations, so that they never go backwards across a
+// reload and maxConnections counts every connection, whichever generation it started under.
+struct BalancerCounters {
+  std::atomic<int> connections{0};    // admitted and not yet closed
+  std::atomic<uint64_t> admitted{0};  // every connection admitted so far
   std::atomic<uint64_t> rejected{0};  // accepted and closed over max_connections
   // Accepted and closed because the process's descriptors for connections were all taken.
   std::atomic<uint64_t> over_descriptor_budget{0};
@@ -54,6 +61,26 @@ struct Balancer {
   // Listening sockets that could not be bound or listen when they were opened.
   std::atomic<uint64_t> bind_failures{0};
   std::atomic<bool> listening{false};
+};
+
+struct Balancer {
+  // The first generation: fresh counters and backends.
+  Balancer(const config::LoadBalancer& c, Forwarding f);
+  // A later generation: `counters` and `backends` are carried over from the previous one.
+  Balancer(const config::LoadBalancer& c, Forwarding f, std::shared_ptr<BalancerCounters> counters,
+           std::vector<std::shared_ptr<BackendState>> backends);
+
+  // The generation for `next`: the same counters, and for each backend of `next` the state of
+  // the backend at the same address in this generation, or a fresh one (which starts up; see
+  // LoadBalancerSet::reconfigure for why).
+  std::shared_ptr<Balancer> nextGeneration(const config::LoadBalancer& next) const;
+
+  const config::LoadBalancer config;
+  const Forwarding forwarding;
+  BackendPool pool;
+  // The process-wide admission by descriptors (descriptor_budget.h); null: none.
+  DescriptorBudget* descriptors = nullptr;
+  const std::shared_ptr<BalancerCounters> counters;
 
   BalancerStats stats() const;
 };

@@ -59,7 +59,18 @@ DescriptorPlan planDescriptors(const std::vector<config::LoadBalancer>& balancer
 // Process-wide admission of connections by their descriptors. Thread-safe.
 class DescriptorBudget {
  public:
-  explicit DescriptorBudget(uint64_t capacity) : available_(static_cast<int64_t>(capacity)) {}
+  explicit DescriptorBudget(uint64_t capacity)
+      : capacity_(capacity), available_(static_cast<int64_t>(capacity)) {}
+  // A reload changed the data plane's own descriptors (balancers, workers' listeners, health
+  // checks): moves what is available by the difference. Connections already admitted keep
+  // theirs; when the capacity shrinks below what they hold, new ones are refused until enough
+  // have ended. One thread at a time (the control plane's); tryAcquire/release may run meanwhile.
+  void setCapacity(uint64_t capacity) {
+    available_.fetch_add(static_cast<int64_t>(capacity) - static_cast<int64_t>(capacity_),
+                         std::memory_order_relaxed);
+    capacity_ = capacity;
+  }
+  uint64_t capacity() const { return capacity_; }
   // Takes `n` descriptors if they are available.
   bool tryAcquire(int n) {
     if (available_.fetch_sub(n, std::memory_order_relaxed) >= n) return true;
@@ -69,6 +80,7 @@ class DescriptorBudget {
   void release(int n) { available_.fetch_add(n, std::memory_order_relaxed); }
 
  private:
+  uint64_t capacity_;
   std::atomic<int64_t> available_;
 };
 

@@ -19,8 +19,9 @@ constexpr std::size_t kHighWater = 65536;
 
 class HttpSession final : public Session {
  public:
-  HttpSession(Worker& w, Balancer& b, int group, UniqueFd client, const Endpoint& peer)
-      : Session(w, b, group), client_(std::move(client)), client_ip_(peer.address) {
+  HttpSession(Worker& w, std::shared_ptr<Balancer> b, int group, UniqueFd client,
+              const Endpoint& peer)
+      : Session(w, std::move(b), group), client_(std::move(client)), client_ip_(peer.address) {
     last_activity_ = w.now();
   }
   ~HttpSession() override { releaseBackend(); }
@@ -52,7 +53,7 @@ class HttpSession final : public Session {
     switch (response_) {
       case Resp::kConnecting:
         if (now >= backend_deadline_) {
-          backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), now,
+          backendConnectFailed(balancer(), *std::exchange(backend_index_, std::nullopt), now,
                                "timed out");
           timed_out_ = true;
           connectBackend();
@@ -61,7 +62,7 @@ class HttpSession final : public Session {
         return;
       case Resp::kHead:
       case Resp::kBody:
-        if (now - last_activity_ >= balancer_.config.idle_timeout) {
+        if (now - last_activity_ >= balancer().config.idle_timeout) {
           if (response_ == Resp::kHead) return fail(504);
           return close();
         }
@@ -70,7 +71,7 @@ class HttpSession final : public Session {
         break;
     }
     if (request_ == Req::kHead && !client_in_.empty() && now >= head_deadline_) return close();
-    if (now - last_activity_ >= balancer_.config.idle_timeout) close();
+    if (now - last_activity_ >= balancer().config.idle_timeout) close();
   }
 
  private:
@@ -86,7 +87,7 @@ class HttpSession final : public Session {
   int fdOf(int side) const { return side == kClient ? client_.get() : backend_.get(); }
 
   void releaseBackend() {
-    if (backend_index_) balancer_.pool.release(*std::exchange(backend_index_, std::nullopt));
+    if (backend_index_) balancer().pool.release(*std::exchange(backend_index_, std::nullopt));
     backend_.reset();
   }
 
@@ -101,12 +102,12 @@ class HttpSession final : public Session {
   }
 
   void connectBackend() {
-    auto attempt = connectNextBackend(balancer_, worker_.now(), tried_);
+    auto attempt = connectNextBackend(balancer(), worker_.now(), tried_);
     if (!attempt) {
       releaseBackend();
       response_ = Resp::kNone;
       if (tried_.empty()) {
-        balancer_.no_backend.fetch_add(1, std::memory_order_relaxed);
+        balancer().counters->no_backend.fetch_add(1, std::memory_order_relaxed);
         return fail(503);
       }
       return fail(timed_out_ ? 504 : 502);
@@ -116,7 +117,7 @@ class HttpSession final : public Session {
     sockets_[kBackend] = Socket{};
     backend_in_.clear();
     response_ = Resp::kConnecting;
-    backend_deadline_ = worker_.now() + balancer_.config.connect_timeout;
+    backend_deadline_ = worker_.now() + balancer().config.connect_timeout;
     if (!worker_.watch(backend_.get(), &refs_[kBackend])) return close();
   }
 
@@ -131,11 +132,11 @@ class HttpSession final : public Session {
           ::getpeername(backend_.get(), reinterpret_cast<sockaddr*>(&peer), &plen) != 0) {
         return;  // a stale event from the previous attempt's socket
       }
-      backendConnected(balancer_, *backend_index_);
+      backendConnected(balancer(), *backend_index_);
       response_ = Resp::kHead;
       return;
     }
-    backendConnectFailed(balancer_, *std::exchange(backend_index_, std::nullopt), worker_.now(),
+    backendConnectFailed(balancer(), *std::exchange(backend_index_, std::nullopt), worker_.now(),
                          std::generic_category().message(err).c_str());
     backend_.reset();
     connectBackend();
@@ -168,6 +169,14 @@ class HttpSession final : public Session {
     }
   }
 
+  // Bytes in (written to the backend, the rewritten request head included) and out (read from it,
+  // before the response head is rewritten), one relaxed add per chunk.
+  void countBackendBytes(std::atomic<uint64_t> BackendState::*counter, ssize_t bytes) {
+    if (bytes <= 0 || !backend_index_) return;
+    (balancer().pool.state(*backend_index_).*counter)
+        .fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed);
+  }
+
   // Writes what it can of `out`. False when the session was closed.
   bool flush(int side, std::string& out, bool& progress) {
     Socket& s = sockets_[side];
@@ -181,6 +190,7 @@ class HttpSession final : public Session {
         close();
         return false;
       }
+      if (side == kBackend) countBackendBytes(&BackendState::bytes_in, w);
       out.erase(0, static_cast<std::size_t>(w));
       progress = true;
       if (!out.empty()) s.writable = false;
@@ -211,6 +221,7 @@ class HttpSession final : public Session {
       return true;
     }
     if (static_cast<std::size_t>(n) < Worker::kScratchSize && !s.rdhup) s.readable = false;
+    if (side == kBackend) countBackendBytes(&BackendState::bytes_out, n);
     if (side == kClient && in.empty() && request_ == Req::kHead) {
       head_deadline_ = worker_.now() + kRequestHeadTimeout;
     }
@@ -233,6 +244,9 @@ class HttpSession final : public Session {
       client_in_.erase(0, end);
       to_backend_ = backendRequestHead(head_, client_ip_);
       request_ = head_.has_body ? Req::kBody : Req::kDone;
+      // Each request is balanced on its own, so it follows a reload: a keep-alive connection
+      // must not keep sending requests to a backend the reload removed, nor miss one it added.
+      if (!backend_index_) adoptNewestGeneration();
       tried_.clear();
       timed_out_ = false;
       progress = true;
@@ -327,9 +341,10 @@ class HttpSession final : public Session {
 
 }  // namespace
 
-void startHttpSession(Worker& worker, Balancer& balancer, int group, UniqueFd client,
-                      const Endpoint& peer) {
-  auto* s = new HttpSession(worker, balancer, group, std::move(client), peer);  // worker owns it
+void startHttpSession(Worker& worker, std::shared_ptr<Balancer> balancer, int group,
+                      UniqueFd client, const Endpoint& peer) {
+  auto* s = new HttpSession(worker, std::move(balancer), group, std::move(client),
+                            peer);  // worker owns it
   s->begin();
 }
 

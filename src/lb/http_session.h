@@ -16,6 +16,8 @@
 // switches; a 101 answer becomes 502), and reuse of backend connections across requests.
 #pragma once
 
+#include <memory>
+
 #include "common/ip_address.h"
 #include "common/unique_fd.h"
 #include "lb/balancer.h"
@@ -27,7 +29,7 @@ class Worker;
 inline constexpr std::size_t kMaxHeadBytes = 16384;
 inline constexpr std::chrono::seconds kRequestHeadTimeout{30};
 
-void startHttpSession(Worker& worker, Balancer& balancer, int group, UniqueFd client,
-                      const Endpoint& peer);
+void startHttpSession(Worker& worker, std::shared_ptr<Balancer> balancer, int group,
+                      UniqueFd client, const Endpoint& peer);
 
 }  // namespace kubevip::lb

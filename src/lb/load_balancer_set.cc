@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 
 #include "lb/balancer.h"
 #include "lb/descriptor_budget.h"
@@ -34,10 +35,16 @@ int defaultWorkerCount() {
 }
 
 struct LoadBalancerSet::Entry {
-  Entry(const config::LoadBalancer& c, Forwarding f, TimeSource& time)
-      : balancer(c, f), bind_retry(time.createTimer()) {}
-  Balancer balancer;
-  std::optional<Endpoint> bound;  // where its listeners are, while they are
+  Entry(int entry_id, std::shared_ptr<Balancer> b, TimeSource& time)
+      : id(entry_id), current(std::move(b)), bind_retry(time.createTimer()) {}
+  const std::string& name() const { return current->config.name; }
+  // Listener groups (Worker::closeGroup): all addresses, and the VIP.
+  int anyGroup() const { return 2 * id; }
+  int vipGroup() const { return 2 * id + 1; }
+
+  const int id;                       // unique in the set, never reused
+  std::shared_ptr<Balancer> current;  // the newest generation
+  std::optional<Endpoint> bound;      // where its listeners are, while they are
   // VIP listeners that could not be opened: the retry, its current delay and the failures of
   // this episode (0: none).
   std::unique_ptr<Timer> bind_retry;
@@ -50,24 +57,18 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
     int worker_threads, TimeSource& time, DataPlaneOptions options) {
   std::unique_ptr<LoadBalancerSet> set(new LoadBalancerSet());
   set->vip_ = vip;
-  for (const auto& c : balancers) {
-    if (c.bind_to_vip && !vip) {
-      return makeError(ErrorCode::kInvalidArgument,
-                       "load balancer " + c.name + " binds to the VIP but no VIP is configured");
-    }
-    if (c.backends.empty()) {
-      return makeError(ErrorCode::kInvalidArgument, "load balancer " + c.name + " has no backend");
-    }
-    set->entries_.push_back(
-        std::make_unique<Entry>(c, options.splice ? Forwarding::kSplice : Forwarding::kCopy, time));
-  }
+  set->time_ = &time;
+  set->forwarding_ = options.splice ? Forwarding::kSplice : Forwarding::kCopy;
   if (worker_threads <= 0) worker_threads = defaultWorkerCount();
   if (options.descriptor_limit > 0) {
     const auto plan =
-        planDescriptors(balancers, options.splice ? Forwarding::kSplice : Forwarding::kCopy,
-                        worker_threads, options.descriptor_limit);
+        planDescriptors(balancers, set->forwarding_, worker_threads, options.descriptor_limit);
     set->descriptors_ = std::make_unique<DescriptorBudget>(plan.for_sessions);
-    for (auto& e : set->entries_) e->balancer.descriptors = set->descriptors_.get();
+    set->descriptor_limit_ = options.descriptor_limit;
+  }
+  for (const auto& c : balancers) {
+    if (auto st = set->checkBalancer(c); !st) return st.error();
+    set->entries_.push_back(set->makeEntry(c));
   }
   for (int i = 0; i < worker_threads; ++i) {
     auto w = Worker::create(i);
@@ -77,23 +78,39 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
   return set;
 }
 
+Status LoadBalancerSet::checkBalancer(const config::LoadBalancer& c) const {
+  if (c.bind_to_vip && !vip_) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "load balancer " + c.name + " binds to the VIP but no VIP is configured");
+  }
+  if (c.backends.empty()) {
+    return makeError(ErrorCode::kInvalidArgument, "load balancer " + c.name + " has no backend");
+  }
+  return {};
+}
+
+std::unique_ptr<LoadBalancerSet::Entry> LoadBalancerSet::makeEntry(const config::LoadBalancer& c) {
+  auto b = std::make_shared<Balancer>(c, forwarding_);
+  b->descriptors = descriptors_.get();
+  return std::make_unique<Entry>(next_id_++, std::move(b), *time_);
+}
+
 LoadBalancerSet::~LoadBalancerSet() { stop(); }
 
 Status LoadBalancerSet::start() {
   if (started_) return {};
   for (auto& w : workers_) w->start();
-  std::vector<Balancer*> all;
-  for (auto& e : entries_) all.push_back(&e->balancer);
-  health_ = std::make_unique<HealthThread>(std::move(all));
+  std::map<int, std::shared_ptr<Balancer>> all;
+  for (auto& e : entries_) all[e->id] = e->current;
+  health_ = std::make_unique<HealthThread>();
   started_ = true;
-  if (auto st = health_->start(); !st) {
+  if (auto st = health_->start(std::move(all)); !st) {
     stop();
     return st;
   }
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    Entry& e = *entries_[i];
-    if (e.balancer.config.bind_to_vip) continue;
-    if (auto st = listen(e, anyAddress(vip_), static_cast<int>(2 * i)); !st) {
+  for (auto& e : entries_) {
+    if (e->current->config.bind_to_vip) continue;
+    if (auto st = listen(*e, anyAddress(vip_), e->anyGroup()); !st) {
       stop();
       return st;
     }
@@ -103,12 +120,12 @@ Status LoadBalancerSet::start() {
 
 Status LoadBalancerSet::listen(Entry& e, const IpAddress& address, int group) {
   // The first socket learns the port when the configuration says 0; the others share it.
-  Endpoint ep{address, e.balancer.config.port};
+  Endpoint ep{address, e.current->config.port};
   std::vector<UniqueFd> fds;
   for (std::size_t k = 0; k < workers_.size(); ++k) {
     auto fd = listenReusePort(ep, kBacklog);
     if (!fd) {
-      e.balancer.bind_failures.fetch_add(1, std::memory_order_relaxed);
+      e.current->counters->bind_failures.fetch_add(1, std::memory_order_relaxed);
       return fd.error();
     }
     if (ep.port == 0) {
@@ -121,16 +138,18 @@ Status LoadBalancerSet::listen(Entry& e, const IpAddress& address, int group) {
   for (std::size_t k = 0; k < workers_.size(); ++k) {
     Status st;
     workers_[k]->runSync(
-        [&] { st = workers_[k]->addListener(std::move(fds[k]), e.balancer, group); });
+        [&] { st = workers_[k]->addListener(std::move(fds[k]), e.current, group); });
     if (!st) {
       closeGroup(group);
       return st;
     }
   }
-  e.bound = ep;
-  e.balancer.listening.store(true, std::memory_order_relaxed);
-  spdlog::info("lb {}: listening on {} ({} workers)", e.balancer.config.name, ep.toString(),
-               workers_.size());
+  {
+    std::lock_guard lock(mu_);
+    e.bound = ep;
+  }
+  e.current->counters->listening.store(true, std::memory_order_relaxed);
+  spdlog::info("lb {}: listening on {} ({} workers)", e.name(), ep.toString(), workers_.size());
   return {};
 }
 
@@ -141,16 +160,15 @@ void LoadBalancerSet::closeGroup(int group) {
 void LoadBalancerSet::onVipAcquired() {
   if (!started_ || vip_held_) return;
   vip_held_ = true;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i]->balancer.config.bind_to_vip) listenOnVip(i);
+  for (auto& e : entries_) {
+    if (e->current->config.bind_to_vip) listenOnVip(*e);
   }
 }
 
-void LoadBalancerSet::listenOnVip(std::size_t index) {
-  Entry& e = *entries_[index];
+void LoadBalancerSet::listenOnVip(Entry& e) {
   if (!vip_held_ || e.bound) return;
-  const auto st = listen(e, *vip_, static_cast<int>(2 * index + 1));
-  const std::string& name = e.balancer.config.name;
+  const auto st = listen(e, *vip_, e.vipGroup());
+  const std::string& name = e.name();
   if (st) {
     if (e.bind_episode_failures > 0) {
       spdlog::info("lb {}: listening on the VIP after {} failed attempts", name,
@@ -171,25 +189,28 @@ void LoadBalancerSet::listenOnVip(std::size_t index) {
         "the VIP is held",
         name, st.error().describe(), toMs(e.bind_retry_delay), toMs(kBindRetryMax));
   }
-  e.bind_retry->start(e.bind_retry_delay, [this, index] { listenOnVip(index); });
+  // The entry outlives its timer: removing it stops the timer first (closeListeners).
+  e.bind_retry->start(e.bind_retry_delay, [this, entry = &e] { listenOnVip(*entry); });
 }
 
 void LoadBalancerSet::onVipReleased() {
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    Entry& e = *entries_[i];
-    if (!e.balancer.config.bind_to_vip) continue;
-    e.bind_retry->stop();
-    if (e.bind_episode_failures > 0) {
+  for (auto& e : entries_) {
+    if (!e->current->config.bind_to_vip) continue;
+    e->bind_retry->stop();
+    if (e->bind_episode_failures > 0) {
       spdlog::info("lb {}: VIP released; no longer trying to listen on it ({} failed attempts)",
-                   e.balancer.config.name, e.bind_episode_failures);
-      e.bind_episode_failures = 0;
-      e.bind_retry_delay = Duration::zero();
+                   e->name(), e->bind_episode_failures);
+      e->bind_episode_failures = 0;
+      e->bind_retry_delay = Duration::zero();
     }
-    if (!e.bound) continue;
-    closeGroup(static_cast<int>(2 * i + 1));
-    e.bound.reset();
-    e.balancer.listening.store(false, std::memory_order_relaxed);
-    spdlog::info("lb {}: stopped listening on the VIP", e.balancer.config.name);
+    if (!e->bound) continue;
+    closeGroup(e->vipGroup());
+    {
+      std::lock_guard lock(mu_);
+      e->bound.reset();
+    }
+    e->current->counters->listening.store(false, std::memory_order_relaxed);
+    spdlog::info("lb {}: stopped listening on the VIP", e->name());
   }
   vip_held_ = false;
 }
@@ -200,32 +221,191 @@ void LoadBalancerSet::stop() {
   vip_held_ = false;
   if (health_) health_->stop();
   for (auto& w : workers_) w->stop();
+  std::lock_guard lock(mu_);
   for (auto& e : entries_) {
     e->bind_retry->stop();
     e->bound.reset();
-    e->balancer.listening.store(false, std::memory_order_relaxed);
+    e->current->counters->listening.store(false, std::memory_order_relaxed);
   }
 }
 
-std::optional<Endpoint> LoadBalancerSet::listeningEndpoint(const std::string& name) const {
+Status LoadBalancerSet::openListeners(Entry& e) {
+  if (!started_) return {};
+  if (e.current->config.bind_to_vip) {
+    listenOnVip(e);  // only while the VIP is held; retried there when the port is taken
+    return {};
+  }
+  if (auto st = listen(e, anyAddress(vip_), e.anyGroup()); !st) {
+    Error err = st.error();
+    err.message = "load balancer " + e.name() + ": cannot listen: " + err.message;
+    return err;
+  }
+  return {};
+}
+
+void LoadBalancerSet::closeListeners(Entry& e) {
+  e.bind_retry->stop();
+  e.bind_episode_failures = 0;
+  e.bind_retry_delay = Duration::zero();
+  closeGroup(e.anyGroup());
+  closeGroup(e.vipGroup());
+  {
+    std::lock_guard lock(mu_);
+    e.bound.reset();
+  }
+  e.current->counters->listening.store(false, std::memory_order_relaxed);
+}
+
+LoadBalancerSet::Entry* LoadBalancerSet::find(const std::string& name) const {
   for (const auto& e : entries_) {
-    if (e->balancer.config.name == name) return e->bound;
+    if (e->name() == name) return e.get();
+  }
+  return nullptr;
+}
+
+Status LoadBalancerSet::reconfigure(const config::ReloadPlan& plan,
+                                    const std::vector<config::LoadBalancer>& next) {
+  Status st = applyReload(plan, next);
+  {
+    // status() and the metrics list balancers in the order of the configuration.
+    auto position = [&next](const Entry& e) {
+      auto it = std::find_if(next.begin(), next.end(),
+                             [&e](const config::LoadBalancer& c) { return c.name == e.name(); });
+      return it - next.begin();
+    };
+    std::lock_guard lock(mu_);
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [&](const auto& x, const auto& y) { return position(*x) < position(*y); });
+  }
+  if (descriptors_) {
+    // Every balancer costs each worker a listener, and each actively checked backend a socket:
+    // those come out of the connections' share, never out of the control plane's reserve.
+    std::vector<config::LoadBalancer> running;
+    for (const auto& e : entries_) running.push_back(e->current->config);
+    const auto budget =
+        planDescriptors(running, forwarding_, static_cast<int>(workers_.size()), descriptor_limit_);
+    if (budget.for_sessions != descriptors_->capacity()) {
+      spdlog::info("lb: descriptors for connections {} -> {} after the reload",
+                   descriptors_->capacity(), budget.for_sessions);
+      descriptors_->setCapacity(budget.for_sessions);
+    }
+  }
+  return st;
+}
+
+Status LoadBalancerSet::applyReload(const config::ReloadPlan& plan,
+                                    const std::vector<config::LoadBalancer>& next) {
+  auto configOf = [&](const std::string& name) -> const config::LoadBalancer* {
+    for (const auto& c : next) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  };
+  auto refuse = [](const std::string& name, const std::string& why) -> Status {
+    return makeError(ErrorCode::kInvalidArgument, "load balancer " + name + ": " + why);
+  };
+  // Everything the plan names must fit the running set and `next` before anything changes.
+  for (const auto& name : plan.load_balancers_removed) {
+    if (!find(name)) return refuse(name, "removed by the reload but not running");
+  }
+  for (const auto& change : plan.load_balancers_changed) {
+    if (!find(change.name)) return refuse(change.name, "changed by the reload but not running");
+    const auto* c = configOf(change.name);
+    if (!c) return refuse(change.name, "changed by the reload but missing from the new list");
+    if (auto st = checkBalancer(*c); !st) return st;
+  }
+  for (const auto& name : plan.load_balancers_added) {
+    const bool removed_first =
+        std::find(plan.load_balancers_removed.begin(), plan.load_balancers_removed.end(), name) !=
+        plan.load_balancers_removed.end();
+    if (find(name) && !removed_first)
+      return refuse(name, "added by the reload but already running");
+    const auto* c = configOf(name);
+    if (!c) return refuse(name, "added by the reload but missing from the new list");
+    if (auto st = checkBalancer(*c); !st) return st;
+  }
+
+  // 1. Removed.
+  for (const auto& name : plan.load_balancers_removed) {
+    Entry* e = find(name);
+    closeListeners(*e);
+    if (health_) health_->setBalancer(e->id, nullptr);
+    std::lock_guard lock(mu_);
+    std::erase_if(entries_, [e](const auto& p) { return p.get() == e; });
+    spdlog::info("lb {}: removed", name);
+  }
+  // 2. Changed listeners closed, all before any is reopened.
+  for (const auto& change : plan.load_balancers_changed) {
+    if (change.listener) closeListeners(*find(change.name));
+  }
+  // 3. Changed balancers: the new generation.
+  for (const auto& change : plan.load_balancers_changed) {
+    Entry& e = *find(change.name);
+    auto generation = e.current->nextGeneration(*configOf(change.name));
+    {
+      std::lock_guard lock(mu_);
+      e.current = generation;
+    }
+    if (!change.listener) {
+      for (auto& w : workers_) {
+        w->runSync([&] {
+          w->setBalancer(e.anyGroup(), generation);
+          w->setBalancer(e.vipGroup(), generation);
+        });
+      }
+    }
+    // A checker writes into BackendStates, which the generations share: the running one stays
+    // right as long as the backends and the checks themselves are the same.
+    const bool new_checks = change.listener || change.health_check ||
+                            !change.backends_added.empty() || !change.backends_removed.empty();
+    if (health_ && new_checks) health_->setBalancer(e.id, generation);
+    spdlog::info("lb {}: reconfigured", e.name());
+    if (change.listener) {
+      if (auto st = openListeners(e); !st) return st;
+    }
+  }
+  // 4. Added.
+  for (const auto& name : plan.load_balancers_added) {
+    auto entry = makeEntry(*configOf(name));
+    Entry& e = *entry;
+    {
+      std::lock_guard lock(mu_);
+      entries_.push_back(std::move(entry));
+    }
+    if (health_) health_->setBalancer(e.id, e.current);
+    spdlog::info("lb {}: added", name);
+    if (auto st = openListeners(e); !st) return st;
+  }
+  return {};
+}
+
+std::vector<LoadBalancerSet::View> LoadBalancerSet::views() const {
+  std::lock_guard lock(mu_);
+  std::vector<View> out;
+  out.reserve(entries_.size());
+  for (const auto& e : entries_) out.push_back(View{e->current, e->bound});
+  return out;
+}
+
+std::optional<Endpoint> LoadBalancerSet::listeningEndpoint(const std::string& name) const {
+  for (const auto& v : views()) {
+    if (v.balancer->config.name == name) return v.bound;
   }
   return std::nullopt;
 }
 
 bool LoadBalancerSet::backendUp(const std::string& name, std::size_t backend) const {
-  for (const auto& e : entries_) {
-    if (e->balancer.config.name == name && backend < e->balancer.pool.size()) {
-      return e->balancer.pool.isUp(backend);
+  for (const auto& v : views()) {
+    if (v.balancer->config.name == name && backend < v.balancer->pool.size()) {
+      return v.balancer->pool.isUp(backend);
     }
   }
   return false;
 }
 
 std::optional<BalancerStats> LoadBalancerSet::stats(const std::string& name) const {
-  for (const auto& e : entries_) {
-    if (e->balancer.config.name == name) return e->balancer.stats();
+  for (const auto& v : views()) {
+    if (v.balancer->config.name == name) return v.balancer->stats();
   }
   return std::nullopt;
 }

@@ -7,10 +7,18 @@
 // connect marks that backend down at once and tries another (passive check); active checks run
 // on one health-check thread with its own libuv loop and write into the same pools.
 //
-// Threading: the daemon calls every method from its control-plane thread. start() launches the
-// workers and the health-check thread and opens the listeners of bindToVip:false balancers;
-// onVipAcquired()/onVipReleased() open and close the VIP listeners on the workers' threads and
-// return once that is done.
+// Threading: the daemon calls every method from its control-plane thread, except
+// metricFamilies(), status(), listeningEndpoint(), backendUp() and stats(), which any thread may
+// call at any time (they read the newest generations under a mutex, then atomics). start()
+// launches the workers and the health-check thread and opens the listeners of bindToVip:false
+// balancers; onVipAcquired()/onVipReleased() open and close the VIP listeners on the workers'
+// threads and return once that is done.
+//
+// Live reconfiguration (reconfigure(), for a reload): a balancer whose listener does not change
+// gets a new generation (balancer.h) without its listening sockets being closed: each worker's
+// listeners hand new connections the new generation, and the connections already open keep
+// theirs until they end (an HTTP connection's next request uses the new one). See reconfigure() for
+// the order of the steps and what happens on error.
 //
 // A VIP listener that cannot be opened when the VIP is acquired (the port taken by another
 // program, say) is retried on the control-plane thread's timers, after 100 ms and then twice as
@@ -26,6 +34,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -35,7 +44,9 @@
 #include "common/result.h"
 #include "common/time_source.h"
 #include "config/config.h"
+#include "config/reload_plan.h"
 #include "lb/balancer.h"
+#include "metrics/exposition.h"
 
 namespace kubevip::lb {
 
@@ -48,6 +59,22 @@ struct DataPlaneOptions {
   bool splice = false;  // TCP mode: splice() instead of recv/send (see Forwarding in balancer.h)
   // RLIMIT_NOFILE the process runs with; 0: connections are limited by maxConnections only.
   uint64_t descriptor_limit = 0;
+};
+
+// What `kube-vip status` shows of one backend and one balancer.
+struct BackendStatus {
+  Endpoint endpoint;
+  bool up = false;
+  int active_connections = 0;      // including connects in progress
+  uint64_t connections_total = 0;  // connects that succeeded (for http: one per request)
+};
+
+struct BalancerStatus {
+  std::string name;
+  std::string type;                   // "tcp" | "http"
+  std::optional<Endpoint> listening;  // nullopt: not listening (VIP not held, or cannot bind)
+  int active_connections = 0;         // client connections
+  std::vector<BackendStatus> backends;
 };
 
 // Worker threads for worker_threads <= 0: one per CPU.
@@ -76,6 +103,43 @@ class LoadBalancerSet {
   // Everything down, threads joined. Idempotent; the destructor calls it.
   void stop();
 
+  // Applies the load-balancer part of a reload: exactly what `plan` lists, taking each balancer's
+  // new configuration from `next` (the new configuration's balancers, already validated).
+  // First every name the plan lists is checked against `next` and the running set; a mismatch
+  // (or a balancer that binds to the VIP when there is none, or has no backend) is refused before
+  // anything changes. Then, in this order:
+  //   1. removed balancers stop listening and their connections are closed;
+  //   2. every changed balancer whose listener changes (type, port, bindToVip) closes it, and the
+  //      connections accepted on it; all of them before any is reopened, as two may swap ports;
+  //   3. each changed balancer, in the plan's order, gets its new generation (and its listener
+  //      reopened if it changed) without closing anything else: see below;
+  //   4. added balancers are created and listen.
+  // Afterwards the descriptors left for connections (DataPlaneOptions::descriptor_limit) are
+  // planned again for the balancers now running, whatever happened.
+  // Listening follows start()'s rules: bindToVip:false at once, VIP listeners only while the VIP
+  // is held (and retried there when their port is taken). An error (a bindToVip:false listener
+  // that cannot bind) names the balancer and stops there: the steps before it are applied, the
+  // failing balancer runs its new configuration but does not listen (listening 0, its
+  // bind failure counted), and nothing after it in the order above is applied.
+  //
+  // Backends that stay keep their up/down state, their connections and their counters.
+  // A backend added under active health checks starts up, as in HAProxy and as at start: a reload
+  // that adds a backend that really is up then serves from it at once, while one that is not is
+  // marked down by the first failed connect, whose client is moved on to another backend
+  // (connectRetries) rather than failed; starting it down would keep a healthy backend idle for
+  // `rise` intervals and, if every other backend were down, fail clients that it could serve.
+  // Connections already open to a removed backend (for http: the request in flight) are left to
+  // finish, as HAProxy does: removing a backend is how one drains it, and cutting its connections
+  // would fail requests in flight for no gain; no new connection goes to it, its health checks
+  // stop, and its series leave the metrics (its open connections still end by idle_timeout if
+  // they stall).
+  Status reconfigure(const config::ReloadPlan& plan, const std::vector<config::LoadBalancer>& next);
+
+  // The kube_vip_lb_* metric families of every balancer and backend, as they are now. Any thread.
+  std::vector<metrics::Family> metricFamilies() const;
+  // Every balancer with its backends, in the order of the configuration. Any thread.
+  std::vector<BalancerStatus> status() const;
+
   // The address a balancer listens on (with the real port when it was configured as 0), for
   // tests and logs. nullopt when it is not listening.
   std::optional<Endpoint> listeningEndpoint(const std::string& balancer_name) const;
@@ -88,12 +152,31 @@ class LoadBalancerSet {
  private:
   LoadBalancerSet() = default;
   struct Entry;
+  // A balancer's newest generation and where it listens, copied out under mu_.
+  struct View {
+    std::shared_ptr<const Balancer> balancer;
+    std::optional<Endpoint> bound;
+  };
   Status listen(Entry& e, const IpAddress& address, int group);
-  void listenOnVip(std::size_t index);
+  void listenOnVip(Entry& e);
   void closeGroup(int group);
+  Entry* find(const std::string& name) const;
+  Status checkBalancer(const config::LoadBalancer& c) const;
+  std::unique_ptr<Entry> makeEntry(const config::LoadBalancer& c);
+  Status openListeners(Entry& e);
+  void closeListeners(Entry& e);
+  std::vector<View> views() const;
+  Status applyReload(const config::ReloadPlan& plan, const std::vector<config::LoadBalancer>& next);
 
+  TimeSource* time_ = nullptr;
+  Forwarding forwarding_ = Forwarding::kCopy;
   std::unique_ptr<DescriptorBudget> descriptors_;
+  uint64_t descriptor_limit_ = 0;
+  // Written on the control-plane thread under mu_, which readers on other threads take; the
+  // control-plane thread reads without it.
+  mutable std::mutex mu_;
   std::vector<std::unique_ptr<Entry>> entries_;
+  int next_id_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<HealthThread> health_;
   std::optional<IpAddress> vip_;

@@ -9,6 +9,8 @@
 // error, or after idle_timeout without traffic.
 #pragma once
 
+#include <memory>
+
 #include "common/unique_fd.h"
 #include "lb/balancer.h"
 
@@ -18,6 +20,7 @@ class Worker;
 
 // Creates the session on `worker` (which owns it). Closes the client at once when no backend can
 // be tried.
-void startTcpSession(Worker& worker, Balancer& balancer, int group, UniqueFd client);
+void startTcpSession(Worker& worker, std::shared_ptr<Balancer> balancer, int group,
+                     UniqueFd client);
 
 }  // namespace kubevip::lb

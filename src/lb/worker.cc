@@ -24,8 +24,8 @@ constexpr auto kTickInterval = std::chrono::milliseconds(100);
 
 class Worker::Listener final : public Handler {
  public:
-  Listener(Worker& w, UniqueFd fd, Balancer& b, int group)
-      : worker_(w), fd_(std::move(fd)), balancer_(b), group_(group), ref_{this, 0} {}
+  Listener(Worker& w, UniqueFd fd, std::shared_ptr<Balancer> b, int group)
+      : worker_(w), fd_(std::move(fd)), balancer_(std::move(b)), group_(group), ref_{this, 0} {}
 
   void onEvent(int, uint32_t) override {
     for (int k = 0; k < kAcceptBatch; ++k) {
@@ -45,7 +45,7 @@ class Worker::Listener final : public Handler {
       }
       endEpisode();
       if (!admit()) continue;  // closed at once: the client learns now, not after a timeout
-      if (balancer_.config.type == config::LoadBalancerType::kHttp) {
+      if (balancer_->config.type == config::LoadBalancerType::kHttp) {
         startHttpSession(worker_, balancer_, group_, std::move(client), fromSockaddr(peer));
       } else {
         startTcpSession(worker_, balancer_, group_, std::move(client));
@@ -58,6 +58,8 @@ class Worker::Listener final : public Handler {
     if (backoff_.resumeIfDue(now) && fd_.valid()) arm(EPOLLIN);
   }
 
+  void setBalancer(std::shared_ptr<Balancer> b) { balancer_ = std::move(b); }
+  const std::shared_ptr<Balancer>& balancer() const { return balancer_; }
   void closeFd() { fd_.reset(); }
   int fd() const { return fd_.get(); }
   int group() const { return group_; }
@@ -86,35 +88,36 @@ class Worker::Listener final : public Handler {
   // leaving it in the kernel's accept queue. First the balancer's maxConnections, then the
   // process-wide descriptors for connections (descriptor_budget.h).
   bool admit() {
-    if (balancer_.connections.fetch_add(1, std::memory_order_relaxed) >=
-        balancer_.config.max_connections) {
-      balancer_.connections.fetch_sub(1, std::memory_order_relaxed);
-      balancer_.rejected.fetch_add(1, std::memory_order_relaxed);
+    if (balancer_->counters->connections.fetch_add(1, std::memory_order_relaxed) >=
+        balancer_->config.max_connections) {
+      balancer_->counters->connections.fetch_sub(1, std::memory_order_relaxed);
+      balancer_->counters->rejected.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    if (balancer_.descriptors != nullptr &&
-        !balancer_.descriptors->tryAcquire(descriptorsPerSession(balancer_.forwarding))) {
-      balancer_.connections.fetch_sub(1, std::memory_order_relaxed);
-      balancer_.over_descriptor_budget.fetch_add(1, std::memory_order_relaxed);
-      if (!balancer_.refusing_for_descriptors.exchange(true)) {
+    if (balancer_->descriptors != nullptr &&
+        !balancer_->descriptors->tryAcquire(descriptorsPerSession(balancer_->forwarding))) {
+      balancer_->counters->connections.fetch_sub(1, std::memory_order_relaxed);
+      balancer_->counters->over_descriptor_budget.fetch_add(1, std::memory_order_relaxed);
+      if (!balancer_->counters->refusing_for_descriptors.exchange(true)) {
         spdlog::warn(
             "lb {}: every descriptor left for connections is in use ({} are kept for the "
             "control plane); new connections are closed at once until some end",
-            balancer_.config.name, kControlPlaneReserve);
+            balancer_->config.name, kControlPlaneReserve);
       }
       return false;
     }
-    if (balancer_.refusing_for_descriptors.load(std::memory_order_relaxed) &&
-        balancer_.refusing_for_descriptors.exchange(false)) {
+    if (balancer_->counters->refusing_for_descriptors.load(std::memory_order_relaxed) &&
+        balancer_->counters->refusing_for_descriptors.exchange(false)) {
       spdlog::info("lb {}: admitting connections again ({} closed for lack of descriptors so far)",
-                   balancer_.config.name,
-                   balancer_.over_descriptor_budget.load(std::memory_order_relaxed));
+                   balancer_->config.name,
+                   balancer_->counters->over_descriptor_budget.load(std::memory_order_relaxed));
     }
+    balancer_->counters->admitted.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
 
   void pause(int err) {
-    balancer_.accept_failures.fetch_add(1, std::memory_order_relaxed);
+    balancer_->counters->accept_failures.fetch_add(1, std::memory_order_relaxed);
     const bool first = backoff_.onFailure(worker_.now());
     arm(0);
     if (first) {
@@ -122,7 +125,7 @@ class Worker::Listener final : public Handler {
       spdlog::warn(
           "lb {}: worker {}: accept: {}; not accepting on this listener for {} ms (doubling up "
           "to {} ms while it fails)",
-          balancer_.config.name, worker_.index(), std::generic_category().message(err),
+          balancer_->config.name, worker_.index(), std::generic_category().message(err),
           toMs(backoff_.currentPause()), toMs(AcceptBackoff::kMaxPause));
     }
   }
@@ -131,7 +134,7 @@ class Worker::Listener final : public Handler {
     if (!backoff_.inEpisode()) return;
     const uint64_t failures = backoff_.onSuccess();
     spdlog::info("lb {}: worker {}: accepting again after {} failed accepts over {} ms",
-                 balancer_.config.name, worker_.index(), failures,
+                 balancer_->config.name, worker_.index(), failures,
                  toMs(worker_.now() - episode_began_));
   }
 
@@ -149,23 +152,27 @@ class Worker::Listener final : public Handler {
 
   Worker& worker_;
   UniqueFd fd_;
-  Balancer& balancer_;
+  std::shared_ptr<Balancer> balancer_;  // the newest generation
   int group_;
   EpollRef ref_;
   AcceptBackoff backoff_;
   SteadyTime episode_began_{};
 };
 
-Session::Session(Worker& worker, Balancer& balancer, int group)
-    : worker_(worker), balancer_(balancer), group_(group) {
+Session::Session(Worker& worker, std::shared_ptr<Balancer> balancer, int group)
+    : worker_(worker), generation_(std::move(balancer)), group_(group) {
   worker_.link(this);
 }
 
 Session::~Session() {
-  balancer_.connections.fetch_sub(1, std::memory_order_relaxed);
-  if (balancer_.descriptors != nullptr) {
-    balancer_.descriptors->release(descriptorsPerSession(balancer_.forwarding));
+  balancer().counters->connections.fetch_sub(1, std::memory_order_relaxed);
+  if (balancer().descriptors != nullptr) {
+    balancer().descriptors->release(descriptorsPerSession(balancer().forwarding));
   }
+}
+
+void Session::adoptNewestGeneration() {
+  if (auto newest = worker_.newestBalancer(group_)) generation_ = std::move(newest);
 }
 
 void Session::close() {
@@ -230,8 +237,8 @@ void Worker::runSync(const std::function<void()>& fn) {
   done.get_future().wait();
 }
 
-Status Worker::addListener(UniqueFd fd, Balancer& balancer, int group) {
-  auto l = std::make_unique<Listener>(*this, std::move(fd), balancer, group);
+Status Worker::addListener(UniqueFd fd, std::shared_ptr<Balancer> balancer, int group) {
+  auto l = std::make_unique<Listener>(*this, std::move(fd), std::move(balancer), group);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = l->ref();
@@ -240,6 +247,19 @@ Status Worker::addListener(UniqueFd fd, Balancer& balancer, int group) {
   }
   listeners_.push_back(std::move(l));
   return {};
+}
+
+void Worker::setBalancer(int group, const std::shared_ptr<Balancer>& balancer) {
+  for (auto& l : listeners_) {
+    if (l->group() == group) l->setBalancer(balancer);
+  }
+}
+
+std::shared_ptr<Balancer> Worker::newestBalancer(int group) const {
+  for (const auto& l : listeners_) {
+    if (l->group() == group) return l->balancer();
+  }
+  return nullptr;
 }
 
 void Worker::closeGroup(int group) {

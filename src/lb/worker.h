@@ -49,7 +49,8 @@ struct EpollRef {
 // A proxied client connection (TCP or HTTP). Owned by its worker.
 class Session : public Handler {
  public:
-  Session(Worker& worker, Balancer& balancer, int group);
+  // `balancer`: the generation the session runs under until it ends.
+  Session(Worker& worker, std::shared_ptr<Balancer> balancer, int group);
   ~Session() override;
   // Checks deadlines; may retire the session.
   virtual void onTick(SteadyTime now) = 0;
@@ -62,11 +63,18 @@ class Session : public Handler {
   // Closes the session's sockets; called once, by close().
   virtual void closeSockets() = 0;
 
+  // The generation the session runs under. An HTTP session moves to the newest one between
+  // requests (adoptNewestGeneration); whichever it holds, the counters are the same.
+  Balancer& balancer() const { return *generation_; }
+  // Between backend connections only: the pool indices the session holds belong to its
+  // generation.
+  void adoptNewestGeneration();
+
   Worker& worker_;
-  Balancer& balancer_;
 
  private:
   friend class Worker;
+  std::shared_ptr<Balancer> generation_;
   int group_;
   Session* prev_ = nullptr;
   Session* next_ = nullptr;
@@ -87,8 +95,13 @@ class Worker {
 
   // Worker thread only. `group` ties listeners and the sessions they accepted together, so that
   // closeGroup() can drop everything bound to one address (the VIP).
-  Status addListener(UniqueFd fd, Balancer& balancer, int group);
+  Status addListener(UniqueFd fd, std::shared_ptr<Balancer> balancer, int group);
+  // The listeners of `group` hand their next connections to `balancer` (a new generation);
+  // sessions already running keep theirs.
+  void setBalancer(int group, const std::shared_ptr<Balancer>& balancer);
   void closeGroup(int group);
+  // The generation the listeners of `group` hand to new connections; nullptr when none listens.
+  std::shared_ptr<Balancer> newestBalancer(int group) const;
 
   // For sessions, on the worker thread.
   Status watch(int fd, EpollRef* ref);
