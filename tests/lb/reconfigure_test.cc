@@ -160,6 +160,34 @@ TEST(ReconfigureTest, HttpKeepAliveConnectionFollowsTheReloadFromItsNextRequest)
   EXPECT_EQ(after, (std::set<std::string>{"a", "c"}));
 }
 
+TEST(ReconfigureTest, ALoweredConnectionLimitAppliesToNewConnectionsOnly) {
+  TestServer a(namedEcho("a"));
+  auto lb = balancer("web", {a.port()});
+  lb.port = deadPort();
+  uint16_t port = 0;
+  auto set = startSet(lb, port);
+  UniqueFd first = connectTo(port), second = connectTo(port);
+  std::string carry_first, carry_second;
+  ASSERT_EQ(readUntil(first.get(), "\n", carry_first), "a\n");
+  ASSERT_EQ(readUntil(second.get(), "\n", carry_second), "a\n");
+
+  auto next = lb;
+  next.max_connections = 2;
+  config::ReloadPlan plan;
+  config::LoadBalancerChange change;
+  change.name = "web";
+  change.limits = true;
+  plan.load_balancers_changed.push_back(change);
+  ASSERT_TRUE(set->reconfigure(plan, {next}));
+
+  UniqueFd third = connectTo(port);  // the listener stayed: the connect succeeds, then closes
+  char c;
+  EXPECT_EQ(::recv(third.get(), &c, 1, 0), 0);
+  EXPECT_EQ(set->stats("web")->rejected, 1u);
+  sendAll(first.get(), "on\n");
+  EXPECT_EQ(readUntil(first.get(), "\n", carry_first), "on\n");
+}
+
 TEST(ReconfigureTest, BalancerAddedAndRemoved) {
   TestServer a(namedCollector("a")), b(namedCollector("b"));
   auto old_lb = balancer("old", {a.port()});
