@@ -14,7 +14,6 @@
 #include "daemon/control_plane_metrics.h"
 #include "daemon/descriptor_limit.h"
 #include "daemon/operations.h"
-#include "ops/status.h"
 #include "election/lease_from_config.h"
 #include "election/make_elector.h"
 #include "k8s/lease_client.h"
@@ -23,6 +22,7 @@
 #include "net/address_manager.h"
 #include "net/announcer.h"
 #include "net/interfaces.h"
+#include "ops/status.h"
 #include "services_mode/api_service_writer.h"
 #include "services_mode/informer_bindings.h"
 #include "services_mode/services_controller.h"
@@ -160,7 +160,8 @@ class Daemon {
     auto operations = Operations::create(*loop_, config_, std::move(hooks));
     if (!operations) return operations.error();
     operations_ = std::move(*operations);
-    auto metrics = ControlPlaneMetrics::create(operations_->registry(), nodeName(), KUBEVIP_VERSION);
+    auto metrics =
+        ControlPlaneMetrics::create(operations_->registry(), nodeName(), KUBEVIP_VERSION);
     if (!metrics) return metrics.error();
     cp_metrics_ = std::move(*metrics);
     return {};
@@ -178,9 +179,8 @@ class Daemon {
     operations_->health().loopTurned(now);
     if (elector_) {
       const election::ElectorStatus status = elector_->status();
-      operations_->health().setReady(status.backend_reachable, status.backend_reachable
-                                                                   ? "ok"
-                                                                   : status.unreachable_reason);
+      operations_->health().setReady(status.backend_reachable,
+                                     status.backend_reachable ? "ok" : status.unreachable_reason);
       cp_metrics_->refresh(status, elector_->isLeader(), elector_->leadershipValidUntil() - now,
                            controller_.get());
     } else {
@@ -194,8 +194,8 @@ class Daemon {
     ops::NodeStatus s;
     s.node = nodeName();
     s.version = KUBEVIP_VERSION;
-    s.mode = !config_.vip           ? ops::NodeMode::kServices
-             : config_.kubernetes   ? ops::NodeMode::kLease
+    s.mode = !config_.vip          ? ops::NodeMode::kServices
+             : config_.kubernetes  ? ops::NodeMode::kLease
              : config_.single_node ? ops::NodeMode::kSingleNode
                                    : ops::NodeMode::kRaft;
     if (elector_) {
@@ -269,9 +269,8 @@ class Daemon {
     }
     auto next = reread_();
     if (!next) return refuse(next.error().describe());
-    auto plan = config::planReload(running_, *next, [](const std::string& name) {
-      return net::lookupInterface(name).ok();
-    });
+    auto plan = config::planReload(
+        running_, *next, [](const std::string& name) { return net::lookupInterface(name).ok(); });
     if (!plan) return refuse(plan.error().describe());
     if (auto st = apply(*plan, *next); !st) {
       spdlog::error("reload ({}): {}", asked_by, st.error().describe());
@@ -297,8 +296,8 @@ class Daemon {
     // The first balancers of a node that ran none: a set of its own, as at start.
     lb::DataPlaneOptions options;
     options.descriptor_limit = descriptor_limit_;
-    auto balancers = lb::LoadBalancerSet::create(next.load_balancers, config_.vip, 0,
-                                                 loop_->time(), options);
+    auto balancers =
+        lb::LoadBalancerSet::create(next.load_balancers, config_.vip, 0, loop_->time(), options);
     if (!balancers) return balancers.error();
     if (auto st = (*balancers)->start(); !st) return st;
     balancers_ = std::move(*balancers);

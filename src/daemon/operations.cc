@@ -17,7 +17,8 @@ ops::Routes metricsRoutes(const metrics::Registry& registry) {
   ops::Routes routes;
   routes["/metrics"] = [&registry] {
     auto body = metrics::encodeText(registry.collect());
-    if (!body) return ops::HttpAnswer{500, "text/plain; charset=utf-8", body.error().message + "\n"};
+    if (!body)
+      return ops::HttpAnswer{500, "text/plain; charset=utf-8", body.error().message + "\n"};
     return ops::HttpAnswer{200, std::string(metrics::kTextContentType), std::move(*body)};
   };
   return routes;
@@ -35,8 +36,8 @@ struct Operations::PendingCall {
 };
 
 Result<std::unique_ptr<Operations>> Operations::create(EventLoop& loop,
-                                                      const config::Config& config,
-                                                      OperationsHooks hooks) {
+                                                       const config::Config& config,
+                                                       OperationsHooks hooks) {
   std::unique_ptr<Operations> ops(new Operations(std::move(hooks)));
   if (auto st = ops->open(loop, config); !st) return st.error();
   return ops;
@@ -92,8 +93,7 @@ Status Operations::open(EventLoop& loop, const config::Config& config) {
       return Error{e.code, e.sys_errno, "statusSocket: " + e.message};
     }
     control_ = std::move(*control);
-    spdlog::info("operations: `kube-vip status` and `kube-vip reload` on {}",
-                 config.status_socket);
+    spdlog::info("operations: `kube-vip status` and `kube-vip reload` on {}", config.status_socket);
   }
   return okStatus();
 }

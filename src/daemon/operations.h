@@ -32,8 +32,8 @@ namespace kubevip::daemon {
 inline constexpr Duration kLoopAnswerBound = seconds(2);
 
 struct OperationsHooks {
-  std::function<std::string()> status_json;                            // on the loop
-  std::function<ops::ReloadOutcome()> reload;                          // on the loop
+  std::function<std::string()> status_json;                           // on the loop
+  std::function<ops::ReloadOutcome()> reload;                         // on the loop
   std::function<std::string(const std::vector<std::string>&)> debug;  // on the loop; may be empty
 };
 
