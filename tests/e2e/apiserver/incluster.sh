@@ -52,7 +52,7 @@ kvk_start_manager() {
     cp_namespace=kube-system vip_leaderelection=true vip_leasename=plndr-cp-lock \
     vip_leaseduration=5 vip_renewdeadline=3 vip_retryperiod=1 vip_nodename="$node" \
     k8s_config_file="$(kvk_kubeconfig "$conf")" k8s_use_kubeconfig_server=true \
-    vip_loglevel=debug "$@" \
+    vip_loglevel=debug vip_statussocket="$(lab_kv_socket "$node")" "$@" \
     "$KUBEVIP_BIN" manager >>"$logfile" 2>&1 &
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile
@@ -135,7 +135,7 @@ kvk_start_svc_manager() {
     vip_interface=eth0 vip_arp=true svc_enable=true cp_enable=false cp_namespace=kube-system \
     vip_leaderelection=true vip_leaseduration=5 vip_renewdeadline=3 vip_retryperiod=1 \
     vip_nodename="$node" k8s_config_file="$(kvk_kubeconfig token)" \
-    k8s_use_kubeconfig_server=true vip_loglevel=debug "$@" \
+    k8s_use_kubeconfig_server=true vip_loglevel=debug vip_statussocket="$(lab_kv_socket "$node")" "$@" \
     "$KUBEVIP_BIN" manager >>"$logfile" 2>&1 &
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile

@@ -315,7 +315,8 @@ lab_bg_stop() {
 # lab_start_kubevip NODE CONFIG [LOGFILE [ARG...]]: starts `kube-vip start -c CONFIG --log debug
 # ARG...` in the node's namespace in the background (default log $LAB_DIR/NODE.kubevip.log,
 # appended across restarts; pass "" to keep it when giving ARGs, e.g. --data-dir DIR); the PID is
-# in LAB_KV_PID[NODE].
+# in LAB_KV_PID[NODE]. The nodes share one file system, so each gets its own control socket,
+# $LAB_DIR/NODE.sock (lab_kv_socket), for `kube-vip status` and `kube-vip reload`.
 lab_start_kubevip() {
   local node=$1 config=$2 logfile=${3:-$LAB_DIR/$1.kubevip.log} ns
   shift 2; [ $# -eq 0 ] || shift
@@ -325,11 +326,14 @@ lab_start_kubevip() {
   # Background jobs of a script start with SIGINT ignored; give the daemon the default
   # dispositions a service manager would, so SIGINT tests mean something.
   ip netns exec "$ns" env --default-signal=INT,QUIT "$KUBEVIP_BIN" start -c "$config" --log debug \
-    "$@" >>"$logfile" 2>&1 &
+    --statusSocket "$(lab_kv_socket "$node")" "$@" >>"$logfile" 2>&1 &
   LAB_KV_PID[$node]=$!
   LAB_KV_LOG[$node]=$logfile
   log "$node: kube-vip started (pid ${LAB_KV_PID[$node]}, config $(basename "$config"))"
 }
+
+# lab_kv_socket NODE: the control socket of the node's kube-vip.
+lab_kv_socket() { echo "$LAB_DIR/$1.sock"; }
 
 # lab_start_single NODE [VIP] [lab_write_config options...]: writes $LAB_DIR/NODE.yaml for a
 # singleNode instance (default VIP $LAB_VIP4), starts it and waits up to 5 s for the VIP.
