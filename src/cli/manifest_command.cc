@@ -33,6 +33,9 @@ namespace {
 constexpr const char* kAdminConf = "/etc/kubernetes/admin.conf";
 constexpr const char* kDefaultNamespace = "kube-system";
 
+// The port of /livez in generated manifests: next to the metrics' default :2112.
+constexpr int kDefaultManifestHealthPort = 2113;
+
 struct ManifestOptions {
   std::string interface;
   std::string address;
@@ -51,6 +54,8 @@ struct ManifestOptions {
   int renew_deadline = 3;
   int retry_period = 1;
   std::string log_level;
+  // /livez and /readyz for the kubelet's livenessProbe; 0: neither the variable nor the probe.
+  int health_check_port = kDefaultManifestHealthPort;
   // Services mode (--services); empty / false: the variable is left out and its default applies.
   bool services_election = false;
   std::string services_interface;
@@ -110,6 +115,9 @@ Env environment(const ManifestOptions& o) {
   }
   if (!o.in_cluster) env.emplace_back("k8s_config_file", kAdminConf);
   if (!o.log_level.empty()) env.emplace_back("vip_loglevel", o.log_level);
+  if (o.health_check_port > 0) {
+    env.emplace_back("health_check_port", std::to_string(o.health_check_port));
+  }
   if (o.control_plane) env.emplace_back("address", o.address);
   return env;
 }
@@ -133,6 +141,17 @@ void emitContainer(YAML::Emitter& out, const ManifestOptions& o) {
   out << YAML::EndSeq;
   out << YAML::Key << "image" << YAML::Value << o.image;
   out << YAML::Key << "imagePullPolicy" << YAML::Value << "IfNotPresent";
+  if (o.health_check_port > 0) {
+    // /livez fails once the control loop has not turned for 5 s: three failures 10 s apart
+    // restart a process that is stuck, never one that is only slow for a moment. (The pod is on
+    // the host network, so the kubelet reaches the port on the node's address.)
+    out << YAML::Key << "livenessProbe" << YAML::Value << YAML::BeginMap << YAML::Key << "httpGet"
+        << YAML::Value << YAML::BeginMap << YAML::Key << "path" << YAML::Value << "/livez"
+        << YAML::Key << "port" << YAML::Value << o.health_check_port << YAML::EndMap << YAML::Key
+        << "initialDelaySeconds" << YAML::Value << 10 << YAML::Key << "periodSeconds" << YAML::Value
+        << 10 << YAML::Key << "timeoutSeconds" << YAML::Value << 3 << YAML::Key
+        << "failureThreshold" << YAML::Value << 3 << YAML::EndMap;
+  }
   out << YAML::Key << "name" << YAML::Value << "kube-vip";
   out << YAML::Key << "resources" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::EndMap;
   out << YAML::Key << "securityContext" << YAML::Value << YAML::BeginMap << YAML::Key
@@ -370,6 +389,10 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
     sub->add_flag("--inCluster", o->in_cluster, "use the kube-vip ServiceAccount (DaemonSet)");
     sub->add_flag("--taint", o->taint, "run on control-plane nodes only (DaemonSet)");
     sub->add_option("--image", o->image, "container image")->capture_default_str();
+    sub->add_option("--healthCheckPort", o->health_check_port,
+                    "health_check_port and the livenessProbe on /livez (0: neither)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 65535));
     sub->add_option("--namespace", o->namespace_, "namespace of the Lease")->capture_default_str();
     sub->add_option("--leaseName", o->lease_name, "name of the Lease")->capture_default_str();
     sub->add_option("--leaseDuration", o->lease_duration, "seconds")->capture_default_str();

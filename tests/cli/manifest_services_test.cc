@@ -248,5 +248,32 @@ TEST(ManifestRbac, GrantsExactlyWhatTheServicesModeAndTheElectionUse) {
   EXPECT_EQ(grantedRights(docs[1]), expected);
 }
 
+// The kubelet restarts a kube-vip whose control loop is stuck: /livez on health_check_port.
+TEST(ManifestOperations, ALivenessProbeOnTheHealthPortUnlessTurnedOff) {
+  CliHarness cli;
+  CliRun r = cli.run({"manifest", "daemonset", "--interface", "eth0", "--address", "10.0.0.5",
+                      "--controlplane", "--arp", "--leaderElection", "--inCluster"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  YAML::Node container = daemonSetContainer(r);
+  EXPECT_EQ(containerEnv(container)["health_check_port"], "2113");
+  ASSERT_TRUE(container["livenessProbe"]) << r.out;
+  EXPECT_EQ(container["livenessProbe"]["httpGet"]["path"].as<std::string>(), "/livez");
+  EXPECT_EQ(container["livenessProbe"]["httpGet"]["port"].as<int>(), 2113);
+
+  r = cli.run({"manifest", "pod", "--interface", "eth0", "--address", "10.0.0.5", "--controlplane",
+               "--arp", "--leaderElection", "--healthCheckPort", "9443"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  container = YAML::Load(r.out)["spec"]["containers"][0];
+  EXPECT_EQ(containerEnv(container)["health_check_port"], "9443");
+  EXPECT_EQ(container["livenessProbe"]["httpGet"]["port"].as<int>(), 9443);
+
+  r = cli.run({"manifest", "pod", "--interface", "eth0", "--address", "10.0.0.5", "--controlplane",
+               "--arp", "--leaderElection", "--healthCheckPort", "0"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  container = YAML::Load(r.out)["spec"]["containers"][0];
+  EXPECT_FALSE(container["livenessProbe"]);
+  EXPECT_EQ(containerEnv(container).count("health_check_port"), 0u);
+}
+
 }  // namespace
 }  // namespace kubevip::cli
