@@ -44,6 +44,10 @@ struct ControlPlaneMetrics::Families {
   CounterFamily* announce_failures = nullptr;
   CounterFamily* renewals = nullptr;
   CounterFamily* renew_failures = nullptr;
+  GaugeFamily* active_services = nullptr;
+  CounterFamily* reconcile_errors = nullptr;
+  HistogramFamily* reconcile_seconds = nullptr;
+  GaugeFamily* service_election_leading = nullptr;
 };
 
 Result<std::unique_ptr<ControlPlaneMetrics>> ControlPlaneMetrics::create(
@@ -113,6 +117,15 @@ Result<std::unique_ptr<ControlPlaneMetrics>> ControlPlaneMetrics::create(
   counter(f->renewals, "kube_vip_vip_renewals_total", "Renewals of the VIP's lifetime");
   counter(f->renew_failures, "kube_vip_vip_renewal_failures_total",
           "Renewals the kernel refused or did not answer in time");
+  gauge(f->active_services, "kube_vip_active_services",
+        "Services of type LoadBalancer this node announces, by namespace");
+  counter(f->reconcile_errors, "kube_vip_service_reconcile_errors_total",
+          "Reconciles of the Services that hit a failure and were retried");
+  histogram(f->reconcile_seconds, "kube_vip_service_reconcile_duration_seconds",
+            "Time one reconcile of the Services took on the control loop",
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  gauge(f->service_election_leading, "kube_vip_service_election_leading",
+        "1 while this node leads the Services' Lease (one per Service with svc_election)");
   if (!status) return status.error();
   if (auto* info = series(f->build_info, {{"version", version}})) info->set(1);
   return std::unique_ptr<ControlPlaneMetrics>(
@@ -160,6 +173,27 @@ void ControlPlaneMetrics::backendRequest(const std::string& election, Duration l
     std::replace(code.begin(), code.end(), ' ', '_');
     if (auto* c = series(families_->api_errors, {{"code", code}})) c->inc();
   }
+}
+
+void ControlPlaneMetrics::serviceReconciled(Duration took) {
+  if (auto* h = series(families_->reconcile_seconds, {})) h->observe(secondsOf(took));
+}
+
+void ControlPlaneMetrics::refreshServices(const services_mode::ServicesReport& report) {
+  // A namespace or Lease no longer reported reads 0 rather than keeping its last value.
+  for (auto& [ns, count] : services_namespaces_) count = 0;
+  for (const auto& [ns, count] : report.active_by_namespace) services_namespaces_[ns] = count;
+  for (const auto& [ns, count] : services_namespaces_) {
+    if (auto* g = series(families_->active_services, {{"namespace", ns}})) g->set(count);
+  }
+  for (auto& [lease, leading] : services_elections_) leading = false;
+  for (const auto& [lease, leading] : report.elections) services_elections_[lease] = leading;
+  for (const auto& [lease, leading] : services_elections_) {
+    if (auto* g = series(families_->service_election_leading, {{"lease", lease}})) {
+      g->set(leading ? 1 : 0);
+    }
+  }
+  mirrored(families_->reconcile_errors, {}).update(report.reconcile_errors);
 }
 
 void ControlPlaneMetrics::refresh(const election::ElectorStatus& elector, bool leading,

@@ -1,6 +1,8 @@
 // The control plane's Prometheus metrics: the Go kube-vip's names where the meaning is the same
 // (kube_vip_is_leader, kube_vip_leader_election_transitions_total, kube_vip_build_info), and ours
-// under the same prefix for the election and each VIP.
+// under the same prefix for the election and each VIP; for the Services mode the Go kube-vip's
+// kube_vip_active_services, kube_vip_service_reconcile_errors_total,
+// kube_vip_service_reconcile_duration_seconds and kube_vip_service_election_leading.
 //
 // Events (a leader change, a VIP taken after leadership, a request to the election's backend) are
 // recorded when they happen. The counters the VIP controller and the elector keep on the loop
@@ -18,6 +20,7 @@
 #include "common/time_source.h"
 #include "election/elector.h"
 #include "metrics/registry.h"
+#include "services_mode/services_controller.h"
 #include "vip/vip_controller.h"
 
 namespace kubevip::daemon {
@@ -37,6 +40,10 @@ class ControlPlaneMetrics {
   void vipTaken(const IpAddress& vip, Duration since_leadership);
   // One request to the election's backend (the Lease) ended.
   void backendRequest(const std::string& election, Duration latency, const Status& result);
+
+  // The Services mode: one reconcile took `took`; the controller's report, copied in.
+  void serviceReconciled(Duration took);
+  void refreshServices(const services_mode::ServicesReport& report);
 
   // Copies the elector's and the VIP controller's state in (`vip` null: no control-plane VIP).
   void refresh(const election::ElectorStatus& elector, bool leading, Duration leadership_left,
@@ -58,6 +65,8 @@ class ControlPlaneMetrics {
   std::map<std::string, std::string> last_leader_;  // per election
   std::map<std::pair<metrics::CounterFamily*, metrics::Labels>, Mirrored> mirrored_;
   std::string last_role_;
+  std::map<std::string, int> services_namespaces_;  // every namespace ever reported
+  std::map<std::string, bool> services_elections_;  // every Lease ever reported
 };
 
 }  // namespace kubevip::daemon

@@ -186,6 +186,7 @@ class Daemon {
     } else {
       operations_->health().setReady(true, "ok");
     }
+    if (services_) cp_metrics_->refreshServices(services_->report());
     tick_->start(kTick, [this] { tick(); });
   }
 
@@ -389,6 +390,7 @@ class Daemon {
     options.services_lease_name = mode.lease_name;
     options.address_pools_configmap =
         mode.ipam_configmap_namespace + "/" + mode.ipam_configmap_name;
+    options.reconciled = [this](Duration took) { cp_metrics_->serviceReconciled(took); };
     // The services Lease gets a client of its own; the Leases of the address groups (one per
     // Service with svc_election) share the pool's threads and one watch per namespace, and their
     // followers poll once per leaseDuration while that watch is up (README: requests to the API

@@ -115,6 +115,7 @@ void ServicesController::setViewComplete() {
 }
 
 void ServicesController::retryLater() {
+  failed_this_round_ = true;
   if (!retry_timer_->active()) {
     retry_timer_->start(options_.retry_after_failure, [this] { changed(); });
   }
@@ -129,6 +130,7 @@ void ServicesController::note(const ServiceRef& ref, const std::string& message)
 
 void ServicesController::reconcile() {
   if (stopping_ || !view_complete_) return;
+  const SteadyTime started = time_.now();
   std::erase_if(retiring_, [](const std::unique_ptr<Unit>& u) { return u->stopped; });
   ServicesPlan plan = planServices(view_, options_.plan);
   for (const auto& [ref, message] : plan.problems) note(ref, message);
@@ -137,6 +139,29 @@ void ServicesController::reconcile() {
   if (writer_ && options_.address_management && services_leading_) allocate(plan);
   // Forget notes of Services that are gone, so that a new one with the same name is logged.
   std::erase_if(noted_, [&](const auto& entry) { return view_.service(entry.first) == nullptr; });
+  active_by_namespace_.clear();
+  for (const auto& group : plan.groups) {
+    if (!group.eligible) continue;
+    auto unit = units_.find(options_.per_service_election ? group.leaseKey() : "");
+    if (unit == units_.end() || !unit->second->leading) continue;
+    for (const auto& ref : group.group.services) ++active_by_namespace_[ref.service_namespace];
+  }
+  // A failure in this round or in a write it started (answered since) counts once.
+  if (failed_this_round_) ++reconcile_errors_;
+  failed_this_round_ = false;
+  if (options_.reconciled) options_.reconciled(time_.now() - started);
+}
+
+ServicesReport ServicesController::report() const {
+  ServicesReport report;
+  report.active_by_namespace = active_by_namespace_;
+  report.reconcile_errors = reconcile_errors_;
+  for (const auto& [key, unit] : units_) {
+    report.elections[key.empty()
+                         ? options_.services_lease_namespace + "/" + options_.services_lease_name
+                         : key] = unit->leading;
+  }
+  return report;
 }
 
 void ServicesController::reconcileUnits(const ServicesPlan& plan) {

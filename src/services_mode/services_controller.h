@@ -89,6 +89,17 @@ class ServiceWriter {
                             Done done) = 0;
 };
 
+// What the controller did, for metrics (the Go kube-vip's kube_vip_active_services,
+// kube_vip_service_reconcile_*, kube_vip_service_election_*) and status.
+struct ServicesReport {
+  // Services this node announces (their group's unit leads here), by namespace.
+  std::map<std::string, int> active_by_namespace;
+  // Every election unit by its Lease ("namespace/name"): whether this node leads it.
+  std::map<std::string, bool> elections;
+  // Reconciles that hit a failure and scheduled a retry (an election, an address or a write).
+  uint64_t reconcile_errors = 0;
+};
+
 struct ServicesControllerOptions {
   PlanOptions plan;
   bool per_service_election = false;
@@ -98,6 +109,8 @@ struct ServicesControllerOptions {
   std::string services_lease_name = "plndr-svcs-lock";
   std::string address_pools_configmap = "kube-system/kubevip";  // for log lines
   Duration retry_after_failure = seconds(2);
+  // Called after every reconcile with the time it took (for metrics). Optional.
+  std::function<void(Duration)> reconciled;
 };
 
 class ServicesController {
@@ -125,6 +138,7 @@ class ServicesController {
   size_t unitCount() const { return units_.size(); }
   AddressSet heldAddresses() const;
   bool leadsServicesLease() const { return services_leading_; }
+  ServicesReport report() const;
 
  private:
   struct Unit;
@@ -140,6 +154,9 @@ class ServicesController {
   void releaseAll(Unit& unit);
   void note(const ServiceRef& ref, const std::string& message);
   void retryLater();
+  bool failed_this_round_ = false;  // a retry was scheduled since the last reconcile ended
+  uint64_t reconcile_errors_ = 0;
+  std::map<std::string, int> active_by_namespace_;
   void maybeFinishStop();
 
   TimeSource& time_;

@@ -113,5 +113,30 @@ TEST_F(ControlPlaneMetricsTest, LeaseRequestsAndApiErrors) {
   EXPECT_TRUE(has(text, "kube_vip_api_errors_total{code=\"unavailable\"} 1"));
 }
 
+TEST_F(ControlPlaneMetricsTest, TheServicesModesNames) {
+  services_mode::ServicesReport report;
+  report.active_by_namespace = {{"default", 2}, {"team", 1}};
+  report.elections = {{"kube-system/plndr-svcs-lock", true}};
+  report.reconcile_errors = 3;
+  metrics_->refreshServices(report);
+  metrics_->serviceReconciled(milliseconds(2));
+  std::string text = scrape();
+  EXPECT_TRUE(has(text, "kube_vip_active_services{namespace=\"default\"} 2")) << text;
+  EXPECT_TRUE(has(text, "kube_vip_active_services{namespace=\"team\"} 1"));
+  EXPECT_TRUE(
+      has(text, "kube_vip_service_election_leading{lease=\"kube-system/plndr-svcs-lock\"} 1"));
+  EXPECT_TRUE(has(text, "kube_vip_service_reconcile_errors_total 3"));
+  EXPECT_TRUE(has(text, "kube_vip_service_reconcile_duration_seconds_count 1"));
+  // A namespace with nothing left reads 0; errors never go back.
+  report.active_by_namespace = {{"default", 2}};
+  report.elections = {};
+  metrics_->refreshServices(report);
+  text = scrape();
+  EXPECT_TRUE(has(text, "kube_vip_active_services{namespace=\"team\"} 0")) << text;
+  EXPECT_TRUE(
+      has(text, "kube_vip_service_election_leading{lease=\"kube-system/plndr-svcs-lock\"} 0"));
+  EXPECT_TRUE(has(text, "kube_vip_service_reconcile_errors_total 3"));
+}
+
 }  // namespace
 }  // namespace kubevip::daemon

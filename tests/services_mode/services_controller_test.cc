@@ -199,6 +199,30 @@ TEST_F(ServicesControllerTest, AFailedStatusWriteIsRetried) {
   EXPECT_EQ(writer_.count("status"), 2u);
 }
 
+// The report behind the Services' metrics: what this node announces, by namespace; its elections;
+// reconciles that had to retry, including a write that failed after its reconcile ended.
+TEST_F(ServicesControllerTest, TheReportCountsAnnouncedServicesElectionsAndErrors) {
+  make(false);
+  set(lbService("default", "web", "192.0.2.10"));
+  set(lbService("team", "api", "192.0.2.11"));
+  settle();
+  ServicesReport report = controller_->report();
+  EXPECT_TRUE(report.active_by_namespace.empty()) << "nothing is announced before leading";
+  ASSERT_EQ(report.elections.size(), 1u);
+  EXPECT_FALSE(report.elections.begin()->second);
+  services().lead();
+  settle();
+  report = controller_->report();
+  EXPECT_EQ(report.active_by_namespace, (std::map<std::string, int>{{"default", 1}, {"team", 1}}));
+  EXPECT_TRUE(report.elections.begin()->second);
+  EXPECT_EQ(report.reconcile_errors, 0u);
+  ASSERT_GE(writer_.count("status"), 1u);
+  writer_.writes[0].done(makeError(ErrorCode::kUnavailable, "API server unreachable"));
+  settle();
+  time_.advance(seconds(2));
+  EXPECT_EQ(controller_->report().reconcile_errors, 1u);
+}
+
 TEST_F(ServicesControllerTest, PerServiceElectionRunsOneElectionPerAddressGroup) {
   make(true);
   set(lbService("default", "web", "192.0.2.10"));
