@@ -240,6 +240,17 @@ class Daemon {
       }
       s.vips.push_back(std::move(v));
     }
+    if (services_) {
+      // The Services' addresses this node holds.
+      for (const auto& [address, interface] : services_->heldAddresses()) {
+        ops::VipStatus v;
+        v.address = address.toString();
+        v.interface = interface;
+        v.state = ops::VipState::kHolding;
+        v.holder = nodeName();
+        s.vips.push_back(std::move(v));
+      }
+    }
     if (balancers_) {
       for (const lb::BalancerStatus& b : balancers_->status()) {
         ops::BalancerStatus out;

@@ -322,11 +322,11 @@ void ServicesController::reconcileAddresses(Unit& unit,
   }
 }
 
-AddressSet ServicesController::heldAddresses() const {
-  AddressSet held;
+std::map<IpAddress, std::string, AddressOrder> ServicesController::heldAddresses() const {
+  std::map<IpAddress, std::string, AddressOrder> held;
   for (const auto& [key, unit] : units_) {
     for (const auto& [address, h] : unit->held) {
-      if (h.holder->holding()) held.insert(address);
+      if (h.holder->holding()) held.emplace(address, h.interface);
     }
   }
   return held;

@@ -136,7 +136,8 @@ class ServicesController {
 
   // For tests and logs.
   size_t unitCount() const { return units_.size(); }
-  AddressSet heldAddresses() const;
+  // The addresses on an interface now, each with its interface.
+  std::map<IpAddress, std::string, AddressOrder> heldAddresses() const;
   bool leadsServicesLease() const { return services_leading_; }
   ServicesReport report() const;
 

@@ -43,6 +43,11 @@ log "$addr is held by $holder, ${announced_s}s after kubectl create"
 assert_eq "$lease_holder" "$holder" "the address is on the Services Lease holder"
 on_eth0=$(lab_exec "$holder" ip -o addr show dev eth0)
 assert_contains "$on_eth0" " $addr/" "the address is on eth0 (vip_servicesinterface defaults to vip_interface)"
+status_doc=$("$KUBEVIP_BIN" status --socket "$(lab_kv_socket "$holder")" --output json)
+assert_eq "$addr eth0 holding $holder" "$("$LAB_PYTHON" -c 'import json,sys
+v = [v for v in json.loads(sys.argv[1])["vips"] if v["address"] == sys.argv[2]]
+print(" ".join([v[0]["address"], v[0]["interface"], v[0]["state"], v[0]["holder"]]) if v else "")' \
+  "$status_doc" "$addr")" "kube-vip status on $holder lists the address it holds"
 
 # ---- status, vipHost, kubectl get svc --------------------------------------------------------
 wait_until 5 eval '[ -n "$(kvk_svc_ingress web)" ]' || fail "web's status.loadBalancer stays empty"
