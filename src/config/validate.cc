@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "common/listen_address.h"
 #include "config/loader.h"
 #include "config/stop_timing.h"
 #include "config/values.h"
@@ -65,8 +66,13 @@ class Validator {
 
   Status checkOperations() const {
     if (!config_.prometheus_server.empty()) {
-      auto listen = parseListenAddress(config_.prometheus_server);
-      if (!listen.ok()) return fail("prometheusServer", listen.error().message);
+      auto listen = parseListenAddress("prometheusServer", config_.prometheus_server);
+      if (!listen.ok()) return fail("", listen.error().message, {"prometheusServer"});
+      if (listen->port == 0) {
+        return fail("prometheusServer", "'" + config_.prometheus_server +
+                                            "': give a port (0 would pick a different one at "
+                                            "every start)");
+      }
     }
     const std::string& path = config_.status_socket;
     if (!path.empty()) {

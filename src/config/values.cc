@@ -149,26 +149,6 @@ Result<Backend> parseBackend(std::string_view text) {
   return Backend{*address, *port_number};
 }
 
-Result<ListenAddress> parseListenAddress(std::string_view text) {
-  const std::string quoted = "'" + std::string(text) + "'";
-  std::string_view host, port;
-  if (auto s = splitHostPort(text, host, port); !s.ok()) {
-    return invalid(quoted +
-                   " is not a listening address ([host]:port, e.g. :2112): " + s.error().message);
-  }
-  ListenAddress listen;
-  if (!host.empty()) {
-    auto address = IpAddress::parse(host);
-    if (!address.ok()) return invalid(quoted + ": " + address.error().message);
-    // "0.0.0.0:2112" and "[::]:2112" mean every address, as ":2112" does.
-    if (!address->isUnspecified()) listen.host = *address;
-  }
-  auto port_number = parsePort(port);
-  if (!port_number.ok()) return invalid(quoted + ": port " + port_number.error().message);
-  listen.port = *port_number;
-  return listen;
-}
-
 Result<uint16_t> parseOptionalPort(std::string_view text) {
   if (text == "0") return uint16_t{0};
   auto port = parsePort(text);

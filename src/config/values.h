@@ -50,14 +50,6 @@ using ClusterKey = std::array<uint8_t, 32>;
 Result<ClusterKey> parseClusterKey(std::string_view text);
 std::string formatClusterKey(const ClusterKey& key);
 
-// Where an HTTP endpoint listens, in the Go kube-vip's form: ":2112" (every address), "host:port"
-// or "[v6-host]:port". `host` is empty for every address.
-struct ListenAddress {
-  std::optional<IpAddress> host;
-  uint16_t port = 0;
-};
-Result<ListenAddress> parseListenAddress(std::string_view text);
-
 // A port that may be 0 (off): 0-65535, decimal.
 Result<uint16_t> parseOptionalPort(std::string_view text);
 

@@ -6,9 +6,9 @@
 #include <condition_variable>
 #include <optional>
 
+#include "common/listen_address.h"
 #include "metrics/text_encoder.h"
 #include "ops/health_routes.h"
-#include "ops/listen_address.h"
 
 namespace kubevip::daemon {
 namespace {
@@ -54,9 +54,9 @@ Status Operations::open(EventLoop& loop, const config::Config& config) {
   const std::string health_listen = ":" + std::to_string(config.health_check_port);
   bool shared = false;
   if (metrics_on && health_on) {
-    auto metrics_at = ops::parseListenAddress("prometheusServer", config.prometheus_server);
+    auto metrics_at = parseListenAddress("prometheusServer", config.prometheus_server);
     if (!metrics_at) return metrics_at.error();
-    auto health_at = ops::parseListenAddress("healthCheckPort", health_listen);
+    auto health_at = parseListenAddress("healthCheckPort", health_listen);
     if (!health_at) return health_at.error();
     shared = ops::listenersCollide(*metrics_at, *health_at);
   }

@@ -8,10 +8,10 @@
 
 #include <functional>
 
+#include "common/listen_address.h"
 #include "common/result.h"
 #include "ops/health.h"
 #include "ops/http_exchange.h"
-#include "ops/listen_address.h"
 
 namespace kubevip::ops {
 

@@ -196,7 +196,9 @@ TEST(ValidateConfig, OperationsKeys) {
   EXPECT_TRUE(
       parseAndValidate(std::string(kBase) + "prometheusServer: ''\nstatusSocket: ''\n").ok());
   expectInvalid(std::string(kBase) + "prometheusServer: 2112\n",
-                "config.yaml:4:19: prometheusServer: ", "'2112' is not a listening address");
+                "config.yaml:4:19: ", "prometheusServer \"2112\": missing ':port'");
+  expectInvalid(std::string(kBase) + "prometheusServer: ':0'\n",
+                "config.yaml:4:19: prometheusServer: ", "give a port");
   expectInvalid(std::string(kBase) + "statusSocket: kv.sock\n",
                 "config.yaml:4:15: statusSocket: ", "'kv.sock' is not an absolute path");
   expectInvalid(std::string(kBase) + "statusSocket: /" + std::string(120, 'a') + "\n",

@@ -126,32 +126,6 @@ TEST(ParseBool, OnlyTrueFalseOneZero) {
   EXPECT_FALSE(parseBool("").ok());
 }
 
-TEST(ParseListenAddress, TheGoKubeVipForms) {
-  auto every = parseListenAddress(":2112");
-  ASSERT_TRUE(every.ok()) << every.error().message;
-  EXPECT_FALSE(every->host.has_value());
-  EXPECT_EQ(every->port, 2112);
-  auto v4 = parseListenAddress("127.0.0.1:9100");
-  ASSERT_TRUE(v4.ok());
-  EXPECT_EQ(v4->host->toString(), "127.0.0.1");
-  EXPECT_EQ(v4->port, 9100);
-  auto v6 = parseListenAddress("[::1]:2112");
-  ASSERT_TRUE(v6.ok());
-  EXPECT_EQ(v6->host->toString(), "::1");
-  EXPECT_FALSE(parseListenAddress("0.0.0.0:2112")->host.has_value());
-  EXPECT_FALSE(parseListenAddress("[::]:2112")->host.has_value());
-}
-
-TEST(ParseListenAddress, ErrorsNameTheText) {
-  EXPECT_THAT(parseListenAddress("2112").error().message,
-              HasSubstr("'2112' is not a listening address ([host]:port, e.g. :2112)"));
-  EXPECT_THAT(parseListenAddress(":99999").error().message,
-              HasSubstr("':99999': port 99999 is out of range"));
-  EXPECT_THAT(parseListenAddress("::1:2112").error().message, HasSubstr("must be bracketed"));
-  EXPECT_THAT(parseListenAddress("host.example:2112").error().message,
-              HasSubstr("'host.example:2112'"));
-}
-
 TEST(ParseOptionalPort, ZeroMeansOff) {
   EXPECT_EQ(*parseOptionalPort("0"), 0);
   EXPECT_EQ(*parseOptionalPort("8080"), 8080);

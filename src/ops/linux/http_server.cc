@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/listen_address.h"
 #include "ops/linux/one_shot_server.h"
-#include "ops/listen_address.h"
 
 namespace kubevip::ops {
 namespace {

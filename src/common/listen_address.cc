@@ -1,8 +1,8 @@
-#include "ops/listen_address.h"
+#include "common/listen_address.h"
 
 #include <charconv>
 
-namespace kubevip::ops {
+namespace kubevip {
 
 Result<ListenAddress> parseListenAddress(std::string_view setting, std::string_view value) {
   auto fail = [&](const std::string& why) -> Error {
@@ -49,4 +49,4 @@ Result<ListenAddress> parseListenAddress(std::string_view setting, std::string_v
   return result;
 }
 
-}  // namespace kubevip::ops
+}  // namespace kubevip

@@ -1,9 +1,9 @@
 // parseListenAddress: Go's "host:port" forms, and errors that name the setting and the value.
-#include "ops/listen_address.h"
+#include "common/listen_address.h"
 
 #include <gtest/gtest.h>
 
-namespace kubevip::ops {
+namespace kubevip {
 namespace {
 
 TEST(ListenAddress, EmptyHostIsEveryAddress) {
@@ -55,4 +55,4 @@ TEST(ListenAddress, ErrorsNameTheSettingTheValueAndWhatIsWrong) {
 }
 
 }  // namespace
-}  // namespace kubevip::ops
+}  // namespace kubevip

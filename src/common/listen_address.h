@@ -16,7 +16,7 @@
 #include "common/ip_address.h"
 #include "common/result.h"
 
-namespace kubevip::ops {
+namespace kubevip {
 
 struct ListenAddress {
   std::optional<IpAddress> host;  // none: every address
@@ -27,4 +27,4 @@ struct ListenAddress {
 // out of range").
 Result<ListenAddress> parseListenAddress(std::string_view setting, std::string_view value);
 
-}  // namespace kubevip::ops
+}  // namespace kubevip
