@@ -54,78 +54,88 @@ Result<std::unique_ptr<ControlPlaneMetrics>> ControlPlaneMetrics::create(
     metrics::Registry& registry, std::string node, const std::string& version) {
   auto f = std::make_unique<Families>();
   Status status = okStatus();
-  auto gauge = [&](GaugeFamily*& out, const char* name, const char* help) {
-    if (!status) return;
-    auto family = registry.gaugeFamily(name, help);
-    if (family)
+  // Each family, or the first error (a refusal here is a bug in this file: names are fixed).
+  auto take = [&status](auto*& out, auto family) {
+    if (family) {
       out = *family;
-    else
+    } else if (status) {
       status = family.error();
+    }
   };
-  auto counter = [&](CounterFamily*& out, const char* name, const char* help) {
-    if (!status) return;
-    auto family = registry.counterFamily(name, help);
-    if (family)
-      out = *family;
-    else
-      status = family.error();
-  };
-  auto histogram = [&](HistogramFamily*& out, const char* name, const char* help,
-                       std::vector<double> bounds) {
-    if (!status) return;
-    auto family = registry.histogramFamily(name, help, std::move(bounds));
-    if (family)
-      out = *family;
-    else
-      status = family.error();
-  };
-  gauge(f->build_info, "kube_vip_build_info", "Always 1; the version of this kube-vip");
-  gauge(f->is_leader, "kube_vip_is_leader", "1 while this node leads the election");
-  counter(f->transitions, "kube_vip_leader_election_transitions_total",
-          "Changes of the known leader (this node included) seen by this node");
-  gauge(f->leadership_left, "kube_vip_leadership_time_left_seconds",
-        "How long this node's leadership stays certain without another renewal; 0 when not "
-        "leading");
-  gauge(f->backend_reachable, "kube_vip_election_backend_reachable",
-        "1 while the election's backend answers (Raft: a leader is known; Lease: the API server "
-        "answers)");
-  histogram(f->backend_request_seconds, "kube_vip_lease_request_duration_seconds",
-            "Time each Lease request to the API server took (reads and writes)",
-            {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
-  counter(f->api_errors, "kube_vip_api_errors_total",
-          "Lease requests that failed, by error class (conflict, not_found, unavailable, "
-          "permission_denied, timeout, ...)");
-  gauge(f->raft_term, "kube_vip_raft_term", "The Raft term this node is in");
-  gauge(f->raft_role, "kube_vip_raft_role", "1 for this node's current Raft role");
-  gauge(f->vip_held, "kube_vip_vip_held", "1 while this node holds the VIP on its interface");
-  gauge(f->vip_state, "kube_vip_vip_state", "1 for the VIP controller's current state");
-  histogram(f->vip_take_seconds, "kube_vip_vip_acquire_seconds",
-            "Time from gaining leadership to the VIP being on the interface (probing included)",
-            {0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
-  counter(f->vip_acquisitions, "kube_vip_vip_acquisitions_total", "Times the VIP was added");
-  counter(f->vip_releases, "kube_vip_vip_releases_total",
-          "Times the VIP was removed, by reason (released: leadership lost or stopping; "
-          "lease_expired: leadership stopped being fresh while holding)");
-  counter(f->probes_sent, "kube_vip_vip_probes_sent_total",
-          "ARP/NDP probes sent before taking the VIP");
-  counter(f->probes_answered, "kube_vip_vip_probes_answered_total",
-          "Probe periods in which another host defended the VIP");
-  counter(f->announcements, "kube_vip_vip_announcements_total",
-          "Gratuitous ARP / unsolicited neighbour advertisements sent");
-  counter(f->announce_failures, "kube_vip_vip_announcement_failures_total",
-          "Announcements that could not be sent");
-  counter(f->renewals, "kube_vip_vip_renewals_total", "Renewals of the VIP's lifetime");
-  counter(f->renew_failures, "kube_vip_vip_renewal_failures_total",
-          "Renewals the kernel refused or did not answer in time");
-  gauge(f->active_services, "kube_vip_active_services",
-        "Services of type LoadBalancer this node announces, by namespace");
-  counter(f->reconcile_errors, "kube_vip_service_reconcile_errors_total",
-          "Reconciles of the Services that hit a failure and were retried");
-  histogram(f->reconcile_seconds, "kube_vip_service_reconcile_duration_seconds",
-            "Time one reconcile of the Services took on the control loop",
-            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
-  gauge(f->service_election_leading, "kube_vip_service_election_leading",
-        "1 while this node leads the Services' Lease (one per Service with svc_election)");
+  take(f->build_info,
+       registry.gaugeFamily("kube_vip_build_info", "Always 1; the version of this kube-vip"));
+  take(f->is_leader,
+       registry.gaugeFamily("kube_vip_is_leader", "1 while this node leads the election"));
+  take(f->transitions, registry.counterFamily(
+                           "kube_vip_leader_election_transitions_total",
+                           "Changes of the known leader (this node included) seen by this node"));
+  take(f->leadership_left,
+       registry.gaugeFamily(
+           "kube_vip_leadership_time_left_seconds",
+           "How long this node's leadership stays certain without another renewal; 0 when not "
+           "leading"));
+  take(f->backend_reachable,
+       registry.gaugeFamily(
+           "kube_vip_election_backend_reachable",
+           "1 while the election's backend answers (Raft: a leader is known; Lease: the API server "
+           "answers)"));
+  take(f->backend_request_seconds,
+       registry.histogramFamily("kube_vip_lease_request_duration_seconds",
+                                "Time each Lease request to the API server took (reads and writes)",
+                                {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}));
+  take(f->api_errors,
+       registry.counterFamily(
+           "kube_vip_api_errors_total",
+           "Lease requests that failed, by error class (conflict, not_found, unavailable, "
+           "permission_denied, timeout, ...)"));
+  take(f->raft_term, registry.gaugeFamily("kube_vip_raft_term", "The Raft term this node is in"));
+  take(f->raft_role,
+       registry.gaugeFamily("kube_vip_raft_role", "1 for this node's current Raft role"));
+  take(f->vip_held, registry.gaugeFamily("kube_vip_vip_held",
+                                         "1 while this node holds the VIP on its interface"));
+  take(f->vip_state,
+       registry.gaugeFamily("kube_vip_vip_state", "1 for the VIP controller's current state"));
+  take(f->vip_take_seconds,
+       registry.histogramFamily(
+           "kube_vip_vip_acquire_seconds",
+           "Time from gaining leadership to the VIP being on the interface (probing included)",
+           {0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}));
+  take(f->vip_acquisitions,
+       registry.counterFamily("kube_vip_vip_acquisitions_total", "Times the VIP was added"));
+  take(f->vip_releases,
+       registry.counterFamily(
+           "kube_vip_vip_releases_total",
+           "Times the VIP was removed, by reason (released: leadership lost or stopping; "
+           "lease_expired: leadership stopped being fresh while holding)"));
+  take(f->probes_sent, registry.counterFamily("kube_vip_vip_probes_sent_total",
+                                              "ARP/NDP probes sent before taking the VIP"));
+  take(f->probes_answered,
+       registry.counterFamily("kube_vip_vip_probes_answered_total",
+                              "Probe periods in which another host defended the VIP"));
+  take(f->announcements,
+       registry.counterFamily("kube_vip_vip_announcements_total",
+                              "Gratuitous ARP / unsolicited neighbour advertisements sent"));
+  take(f->announce_failures, registry.counterFamily("kube_vip_vip_announcement_failures_total",
+                                                    "Announcements that could not be sent"));
+  take(f->renewals,
+       registry.counterFamily("kube_vip_vip_renewals_total", "Renewals of the VIP's lifetime"));
+  take(f->renew_failures,
+       registry.counterFamily("kube_vip_vip_renewal_failures_total",
+                              "Renewals the kernel refused or did not answer in time"));
+  take(f->active_services,
+       registry.gaugeFamily("kube_vip_active_services",
+                            "Services of type LoadBalancer this node announces, by namespace"));
+  take(f->reconcile_errors,
+       registry.counterFamily("kube_vip_service_reconcile_errors_total",
+                              "Reconciles of the Services that hit a failure and were retried"));
+  take(f->reconcile_seconds,
+       registry.histogramFamily("kube_vip_service_reconcile_duration_seconds",
+                                "Time one reconcile of the Services took on the control loop",
+                                {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}));
+  take(f->service_election_leading,
+       registry.gaugeFamily(
+           "kube_vip_service_election_leading",
+           "1 while this node leads the Services' Lease (one per Service with svc_election)"));
   if (!status) return status.error();
   if (auto* info = series(f->build_info, {{"version", version}})) info->set(1);
   return std::unique_ptr<ControlPlaneMetrics>(
