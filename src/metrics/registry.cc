@@ -60,8 +60,12 @@ Status Registry::checkAndReserve(const std::string& name, const std::string& hel
   const std::vector<std::string> written = writtenNames(name, type);
   for (const auto& sample : written) {
     if (auto it = written_names_.find(sample); it != written_names_.end()) {
-      return makeError(ErrorCode::kConflict, "metric " + name + ": the name " + sample +
-                                                 " is already written by metric " + it->second);
+      return makeError(ErrorCode::kConflict, std::string("metric ")
+                                                 .append(name)
+                                                 .append(": the name ")
+                                                 .append(sample)
+                                                 .append(" is already written by metric ")
+                                                 .append(it->second));
     }
   }
   for (const auto& sample : written) written_names_.emplace(sample, name);

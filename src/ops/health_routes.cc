@@ -9,7 +9,7 @@ HttpAnswer probeAnswer(const Answer& answer) {
 
 }  // namespace
 
-Routes healthRoutes(const HealthState& health, std::function<SteadyTime()> now) {
+Routes healthRoutes(const HealthState& health, const std::function<SteadyTime()>& now) {
   Routes routes;
   routes["/livez"] = [&health, now] { return probeAnswer(health.liveness(now())); };
   routes["/readyz"] = [&health] { return probeAnswer(health.readiness()); };

@@ -16,7 +16,7 @@
 namespace kubevip::ops {
 
 // `health` must outlive the routes; `now` is called on the server's thread (the steady clock).
-Routes healthRoutes(const HealthState& health, std::function<SteadyTime()> now);
+Routes healthRoutes(const HealthState& health, const std::function<SteadyTime()>& now);
 
 // Adds `more` to `routes`; an error naming the path when both serve it.
 Status mergeRoutes(Routes& routes, Routes more);

@@ -25,7 +25,7 @@ using Routes = std::map<std::string, std::function<HttpAnswer()>>;
 
 // A request head is at most this long (request line and header fields); longer is refused with
 // 431 (RFC 6585 section 5).
-inline constexpr size_t kDefaultMaxRequestHead = 8 * 1024;
+inline constexpr size_t kDefaultMaxRequestHead = size_t{8} * 1024;
 
 enum class HeadState {
   kIncomplete,  // no end of head yet, and still within the size bound: read more

@@ -41,6 +41,7 @@ struct ServiceRef {
   std::string service_namespace;
   std::string name;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const ServiceRef&) const = default;
   bool operator==(const ServiceRef&) const = default;
 };

@@ -352,7 +352,7 @@ void ServicesController::writeStatuses(const ServicesPlan& plan) {
                  !(status_written_.count(ref) != 0 && status_written_[ref] == desired)) {
         status_in_flight_.insert(ref);
         std::weak_ptr<bool> alive = alive_;
-        writer_->writeStatus(*service, desired, [this, alive, ref, desired](Status st) {
+        writer_->writeStatus(*service, desired, [this, alive, ref, desired](const Status& st) {
           if (alive.expired()) return;
           status_in_flight_.erase(ref);
           if (!st) {
@@ -371,7 +371,7 @@ void ServicesController::writeStatuses(const ServicesPlan& plan) {
                  !(vip_host_written_.count(ref) != 0 && vip_host_written_[ref] == *host)) {
         vip_host_in_flight_.insert(ref);
         std::weak_ptr<bool> alive = alive_;
-        writer_->writeVipHost(*service, *host, [this, alive, ref, value = *host](Status st) {
+        writer_->writeVipHost(*service, *host, [this, alive, ref, value = *host](const Status& st) {
           if (alive.expired()) return;
           vip_host_in_flight_.erase(ref);
           if (!st) {
@@ -441,7 +441,7 @@ void ServicesController::allocate(const ServicesPlan& plan) {
     allocations_[ref] = *granted;
     spdlog::info("services: giving Service {} the address {}", refName(ref), addressList(*granted));
     std::weak_ptr<bool> alive = alive_;
-    writer_->writeAddresses(service, *granted, [this, alive, ref](Status st) {
+    writer_->writeAddresses(service, *granted, [this, alive, ref](const Status& st) {
       if (alive.expired()) return;
       if (st) return;  // the view shows it soon; then the allocation is done
       allocations_.erase(ref);

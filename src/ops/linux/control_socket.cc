@@ -22,7 +22,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // A client never needs more than this; a larger answer is not from our daemon.
-constexpr size_t kMaxControlAnswer = 16 * 1024 * 1024;
+constexpr size_t kMaxControlAnswer = size_t{16} * 1024 * 1024;
 
 Result<sockaddr_un> unixAddress(const std::string& path) {
   sockaddr_un address{};
@@ -48,12 +48,19 @@ Status makeParentDirectories(const std::string& path) {
     struct stat st {};
     if (::stat(prefix.c_str(), &st) == 0) {
       if (!S_ISDIR(st.st_mode)) {
-        return makeError(
-            ErrorCode::kInvalidArgument,
-            "control socket path \"" + path + "\": " + prefix + " exists and is not a directory");
+        return makeError(ErrorCode::kInvalidArgument,
+                         std::string("control socket path \"")
+                             .append(path)
+                             .append("\": ")
+                             .append(prefix)
+                             .append(" exists and is not a directory"));
       }
     } else if (errno != ENOENT) {
-      return systemError("control socket path \"" + path + "\": cannot read " + prefix, errno);
+      return systemError(std::string("control socket path \"")
+                             .append(path)
+                             .append("\": cannot read ")
+                             .append(prefix),
+                         errno);
     } else if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
       return systemError("cannot create the directory " + prefix + " for the control socket",
                          errno);

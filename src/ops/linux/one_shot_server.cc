@@ -14,7 +14,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // After the response, what the peer still sends is read and dropped up to this much.
-constexpr size_t kMaxDrainBytes = 64 * 1024;
+constexpr size_t kMaxDrainBytes = size_t{64} * 1024;
 
 // When accept() fails for lack of descriptors or memory, the pending connection stays queued and
 // poll() reports the listener again at once: without a pause the thread would spin on a core the

@@ -41,7 +41,7 @@ struct OneShotProtocol {
   std::function<std::optional<std::string>(int fd)> admit;
   // answer() is expected to refuse a request this long; the server never buffers more than one
   // byte beyond it, and closes the connection if answer() still asks for more.
-  size_t max_request_bytes = 8 * 1024;
+  size_t max_request_bytes = size_t{8} * 1024;
   Duration timeout = seconds(5);
   size_t max_connections = 64;
 };
