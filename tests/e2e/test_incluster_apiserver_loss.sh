@@ -4,6 +4,7 @@
 # = 2 s with the defaults), and says why in its log. Nobody holds the VIP while the API server is
 # away; when it returns (with its stored state, like etcd), exactly one node takes the VIP again.
 # Then the API server hangs (answers nothing): the same happens through request timeouts.
+# Throughout, /readyz follows the API server: 503 with the reason while it is away, 200 once back.
 # timeout: 180
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
@@ -13,8 +14,12 @@ lab_init "incluster: the leader drops the VIP when the API server is lost"
 lab_require_kubevip
 lab_create 3
 kvk_start_apiserver
-for n in node1 node2 node3; do kvk_start_manager "$n"; done
+for n in node1 node2 node3; do kvk_start_manager "$n" token health_check_port=8081; done
 lab_holders_start
+# readyz NODE: "BODY CODE" of the node's /readyz, read from the client.
+readyz() {
+  lab_exec client curl -s --max-time 2 -o - -w ' %{http_code}' "http://$(lab_ip4 "$1"):8081/readyz" || true
+}
 wait_until 15 kvk_one_holder >/dev/null || fail "no single VIP holder after 15 s"
 leader=$(kvk_one_holder)
 sleep 2
@@ -31,6 +36,10 @@ check "the leader logged why" grep -q "lost contact with the API server" "$(lab_
 check "the log says the VIP is released" grep -q "releasing the VIP" "$(lab_kv_log "$leader")"
 sleep 5
 assert_eq "" "$(lab_vip_holders)" "nobody holds the VIP while the API server is away"
+body=$(readyz "$leader")
+log "$leader /readyz with the API server away: $body"
+assert_contains "$body" " 503" "/readyz fails while the API server is away"
+assert_contains "$body" "the API server does not answer Lease requests" "/readyz says why"
 for n in node1 node2 node3; do check "$n still running" lab_kubevip_running "$n"; done
 
 t1=$(_lab_us)
@@ -40,6 +49,7 @@ log "$(kvk_one_holder) holds the VIP $(kvk_elapsed "$t1")s after the API server 
 sleep 3
 check "exactly one holder after recovery" kvk_one_holder
 holder=$(kvk_one_holder)
+for n in node1 node2 node3; do assert_contains "$(readyz "$n")" " 200" "$n: /readyz once the API server is back"; done
 wait_until 3 kvk_lease_holder_is "$holder" ||
   fail "the Lease names '$(kvk_lease_field holderIdentity)', the VIP is on $holder"
 
