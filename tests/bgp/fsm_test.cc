@@ -439,5 +439,65 @@ TEST(FsmTable, EveryCellFollowsTheRules) {
   }
 }
 
+// Every cell run through the machine from a state reached the way a session reaches it: the
+// machine ends where the table says, sends a NOTIFICATION exactly when the cell says so, and
+// leaves behind only the timers the next state needs.
+TEST(FsmTable, EveryCellRunsAsWritten) {
+  const auto reach = [](Fsm& f, FsmState state) {
+    switch (state) {
+      case FsmState::kIdle:
+        return;
+      case FsmState::kActive:
+        f.handle(FsmEvent::kAutomaticStartPassive);
+        return;
+      case FsmState::kEstablished:
+      case FsmState::kOpenConfirm:
+      case FsmState::kOpenSent:
+      case FsmState::kConnect:
+        f.handle(FsmEvent::kManualStart);
+        if (state == FsmState::kConnect) return;
+        f.handle(FsmEvent::kTcpConnectionConfirmed);
+        if (state == FsmState::kOpenSent) return;
+        f.handle(FsmInput(FsmEvent::kBgpOpen, 90));
+        if (state == FsmState::kOpenConfirm) return;
+        f.handle(FsmEvent::kKeepAliveMsg);
+        return;
+    }
+  };
+  for (std::size_t si = 0; si < kFsmStateCount; ++si) {
+    for (std::size_t ei = 0; ei < kFsmEventCount; ++ei) {
+      const auto state = static_cast<FsmState>(si);
+      const auto event = static_cast<FsmEvent>(ei);
+      const std::string where = std::string(fsmStateName(state)) + " x " + fsmEventName(event);
+      ManualTimeSource time;
+      EdgeRandom random(true);
+      RecordingSink sink;
+      Fsm f(time, random, FsmSettings{}, sink);
+      reach(f, state);
+      ASSERT_EQ(f.state(), state) << where;
+      sink.take();
+      f.handle(FsmInput(event, 90, NotificationError{3, 1}));
+      const FsmCell& cell = fsmCell(state, event);
+      EXPECT_EQ(f.state(), cell.next) << where;
+      const auto actions = sink.take();
+      const bool cell_sends = std::any_of(cell.steps.begin(), cell.steps.end(), [](FsmStep s) {
+        return s == FsmStep::kSendCease || s == FsmStep::kSendFsmError ||
+               s == FsmStep::kSendHoldTimerExpired || s == FsmStep::kSendEventError;
+      });
+      EXPECT_EQ(sendsNotification(actions), cell_sends) << where;
+      if (cell.steps.empty()) {
+        EXPECT_TRUE(actions.empty()) << where;
+      }
+      if (cell.next == FsmState::kIdle && state != FsmState::kIdle) {
+        // Only the back-off is left running, and not even that after a ManualStop.
+        EXPECT_EQ(time.activeTimers(), event == FsmEvent::kManualStop ? 0u : 1u) << where;
+      }
+      if (cell.next == FsmState::kEstablished) {
+        EXPECT_EQ(time.activeTimers(), 2u) << where;  // hold and keepalive
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kubevip::bgp
