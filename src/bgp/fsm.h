@@ -62,6 +62,8 @@ enum class FsmEvent {
 };
 inline constexpr std::size_t kFsmEventCount = 17;
 
+// Each timer's expiry is fed back as its event; the IdleHoldTimer's as AutomaticStart, or
+// AutomaticStartPassive when the session was last started passively.
 enum class FsmTimer { kConnectRetry, kHold, kKeepalive, kIdleHold };
 
 const char* fsmStateName(FsmState state);
