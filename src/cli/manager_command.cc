@@ -42,7 +42,9 @@ const std::set<std::string_view>& booleanVariables() {
                                                    "lb_class_legacy_handling",
                                                    "enable_endpoints",
                                                    "disable_service_updates",
-                                                   "svc_ipam"};
+                                                   "svc_ipam",
+                                                   "bgp_enable",
+                                                   "bgp_multihop"};
   return names;
 }
 

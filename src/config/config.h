@@ -55,7 +55,31 @@
 //   healthCheckPort                  0-65535, 0              /livez and /readyz; 0 disables
 //   statusSocket                     path                    `kube-vip status`/`reload`; "" disables
 //                                    (/run/kube-vip/kube-vip.sock)
+//   bgp (absent: no BGP)             mapping                 announce by BGP (refused for now:
+//                                                            parsed and checked, not spoken yet)
+//     routerID                       IPv4 address            the BGP Identifier; or:
+//     routerInterface                name                    take it from this interface's IPv4
+//     as                             1-4294967295, 65000     our AS (not 23456, AS_TRANS)
+//     holdTime                       duration, 30s           0 or 3s-65535s, whole seconds
+//     keepaliveInterval              duration, 10s           at most holdTime/3
+//     peers[]                                                at least one
+//       address                      IPv4 or IPv6 address
+//       as                           1-4294967295, 65000
+//       password                     string, ""              TCP MD5 key (RFC 2385), <= 80 bytes
+//       multihop                     bool or TTL 1-255       true: TTL 255; false: directly connected
+//       port                         1-65535, 179
+//       holdTime, keepaliveInterval  duration               default: the bgp level's
+//       passive                      bool, false             wait for the router to connect
+//     sourceIP / sourceInterface     address / name          where the sessions come from
+//     mpbgpNexthop                   auto_sourceif | auto_sourceip | fixed; "" off
+//     mpbgpIPv4, mpbgpIPv6           address                 next hops for "fixed"
+//     communities                    list of "AS:value"      16-bit each (RFC 1997)
+//     largeCommunities               list of "a:b:c"         32-bit each (RFC 8092)
+//     localPref, med                 0-4294967295            absent: not sent
 // clang-format on
+//
+// The in-cluster variables of BGP (bgp_enable, bgp_routerid, bgp_peers, ...) are in
+// config/incluster_env.cc.
 //
 // Environment variables (original names): vip_interface, vip_address, vip_arp, vip_singlenode,
 // vip_startleader, vip_localpeer (id:address:port), vip_peers (comma list), vip_loglevel,
@@ -206,6 +230,60 @@ struct ServicesMode {
   friend bool operator==(const ServicesMode&, const ServicesMode&) = default;
 };
 
+// A BGP neighbour this node announces its addresses to (RFC 4271).
+struct BgpPeer {
+  IpAddress address;
+  uint32_t as = 65000;
+  std::string password;  // TCP MD5 signature key (RFC 2385); empty: none
+  int multihop_ttl = 0;  // 0: directly connected (TTL 1); else the TTL of our packets
+  uint16_t port = 179;
+  std::optional<std::chrono::seconds> hold_time;           // absent: BgpConfig::hold_time
+  std::optional<std::chrono::seconds> keepalive_interval;  // absent: BgpConfig's
+  bool passive = false;  // wait for the peer to connect instead of connecting
+
+  friend bool operator==(const BgpPeer&, const BgpPeer&) = default;
+};
+
+// A BGP community (RFC 1997): "AS:value", two 16-bit numbers.
+struct BgpCommunity {
+  uint16_t as = 0;
+  uint16_t value = 0;
+  friend bool operator==(const BgpCommunity&, const BgpCommunity&) = default;
+};
+
+// A large community (RFC 8092): "global:local1:local2", three 32-bit numbers.
+struct BgpLargeCommunity {
+  uint32_t global = 0;
+  uint32_t local1 = 0;
+  uint32_t local2 = 0;
+  friend bool operator==(const BgpLargeCommunity&, const BgpLargeCommunity&) = default;
+};
+
+// How the next hop of IPv6 routes over IPv4 sessions (and back) is chosen (MP-BGP, RFC 4760).
+enum class MpBgpNextHop { kDefault, kAutoSourceInterface, kAutoSourceIp, kFixed };
+
+// Announcing addresses by BGP: host routes for the VIP (and Service addresses) are originated to
+// every peer; routes learnt from peers are ignored.
+struct BgpConfig {
+  std::optional<IpAddress> router_id;  // IPv4; absent: from router_interface
+  std::string router_interface;
+  uint32_t as = 65000;
+  std::chrono::seconds hold_time{30};
+  std::chrono::seconds keepalive_interval{10};
+  std::vector<BgpPeer> peers;
+  std::optional<IpAddress> source_ip;
+  std::string source_interface;
+  MpBgpNextHop mpbgp_nexthop = MpBgpNextHop::kDefault;
+  std::optional<IpAddress> mpbgp_ipv4;
+  std::optional<IpAddress> mpbgp_ipv6;
+  std::vector<BgpCommunity> communities;
+  std::vector<BgpLargeCommunity> large_communities;
+  std::optional<uint32_t> local_pref;
+  std::optional<uint32_t> med;
+
+  friend bool operator==(const BgpConfig&, const BgpConfig&) = default;
+};
+
 struct Config {
   std::optional<Peer> local_peer;
   std::vector<Peer> remote_peers;
@@ -227,6 +305,8 @@ struct Config {
   // process serves Services only.
   std::optional<ServicesMode> services;
   VipTiming vip_timing;
+  // Set when addresses are announced by BGP (in addition to, or instead of, ARP/NDP).
+  std::optional<BgpConfig> bgp;
 
   std::string log_level = "info";
   // Where the daemon serves its operations endpoints (src/ops); each is opened at start.

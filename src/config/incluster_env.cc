@@ -4,7 +4,9 @@
 
 #include <charconv>
 #include <optional>
+#include <tuple>
 
+#include "config/bgp_values.h"
 #include "config/values.h"
 
 namespace kubevip::config {
@@ -65,6 +67,28 @@ const std::vector<InClusterVariable> kVariables = {
      "port of /livez and /readyz (every address); 0 disables"},
     {"vip_statussocket", "statusSocket", "/run/kube-vip/kube-vip.sock",
      "Unix socket of `kube-vip status` and `kube-vip reload`; empty disables"},
+    {"bgp_enable", "bgp", "false",
+     "announce addresses by BGP (checked, then refused: not available in this build yet)"},
+    {"bgp_routerid", "bgpRouterID", "", "BGP Identifier, an IPv4 address"},
+    {"bgp_routerinterface", "bgpRouterInterface", "",
+     "take the BGP Identifier from this interface's IPv4 address"},
+    {"bgp_as", "localAS", "65000", "our AS number (1-4294967295)"},
+    {"bgp_peeraddress", "peerAddress", "", "address of one BGP peer (with bgp_peeras, ...)"},
+    {"bgp_peeras", "peerAS", "65000", "AS of bgp_peeraddress"},
+    {"bgp_peerpass", "peerPass", "", "TCP MD5 password of bgp_peeraddress"},
+    {"bgp_multihop", "multihop", "false", "bgp_peeraddress is more than one hop away"},
+    {"bgp_peers", "bgppeers", "",
+     "BGP peers, comma separated: address:AS[:password[:multihop[:port]]], IPv6 bracketed, port "
+     "179 by default"},
+    {"bgp_sourceif", "sourceIF", "", "interface the BGP sessions are bound to"},
+    {"bgp_sourceip", "sourceIP", "", "source address of the BGP sessions"},
+    {"bgp_hold_time", "bgpHoldTime", "30", "BGP hold time in seconds: 0 or 3-65535"},
+    {"bgp_keepalive_interval", "bgpKeepaliveInterval", "10",
+     "seconds between BGP keepalives, at most a third of the hold time"},
+    {"mpbgp_nexthop", "mpbgpNexthop", "",
+     "next hop of routes of the other address family: auto_sourceif, auto_sourceip or fixed"},
+    {"mpbgp_ipv4", "mpbgpIPv4", "", "IPv4 next hop for mpbgp_nexthop=fixed"},
+    {"mpbgp_ipv6", "mpbgpIPv6", "", "IPv6 next hop for mpbgp_nexthop=fixed"},
 };
 
 Error invalid(std::string message) {
@@ -191,6 +215,113 @@ Result<ServicesMode> servicesMode(Source& src) {
     mode.ipam_configmap_name = text->substr(slash + 1);
   }
   return mode;
+}
+
+Result<IpAddress> addressOf(Source& src, const std::string& text) {
+  auto address = IpAddress::parse(text);
+  if (!address.ok()) {
+    return invalid(fmt::format("{}: '{}' is not an IP address", src.where(), text));
+  }
+  return *address;
+}
+
+// The BGP variables over `base` (the file's bgp section, if any). Each value's origin is kept
+// under its file key, so that validation names the variable that set it.
+Status applyBgp(Source& src, BgpConfig& bgp, ValueOrigins& origins) {
+  auto note = [&](const std::string& key) { origins.set(key, src.where()); };
+  if (auto text = src.get("bgp_routerid")) {
+    auto id = addressOf(src, *text);
+    if (!id.ok()) return id.error();
+    bgp.router_id = *id;
+    note("bgp.routerID");
+  }
+  if (auto name = src.get("bgp_routerinterface")) {
+    bgp.router_interface = *name;
+    note("bgp.routerInterface");
+  }
+  if (auto text = src.get("bgp_as")) {
+    auto as = parseAsNumber(*text);
+    if (!as.ok()) return invalid(fmt::format("{}: {}", src.where(), as.error().message));
+    bgp.as = *as;
+    note("bgp.as");
+  }
+  for (auto [name, key, target] :
+       {std::tuple{"bgp_hold_time", "bgp.holdTime", &bgp.hold_time},
+        std::tuple{"bgp_keepalive_interval", "bgp.keepaliveInterval", &bgp.keepalive_interval}}) {
+    if (auto text = src.get(name)) {
+      auto value = parseUint32(*text);
+      if (!value.ok() || *value > 65535) {
+        return invalid(
+            fmt::format("{}: '{}' is not a whole number of seconds (0-65535)", src.where(), *text));
+      }
+      *target = std::chrono::seconds(*value);
+      note(key);
+    }
+  }
+  // The peers: bgp_peers and the single bgp_peeraddress together replace the file's list.
+  std::vector<BgpPeer> peers;
+  std::vector<std::string> peer_origins;
+  if (auto text = src.get("bgp_peers")) {
+    auto list = parseBgpPeerList(*text);
+    if (!list.ok()) return invalid(fmt::format("{}: {}", src.where(), list.error().message));
+    peers = std::move(*list);
+    peer_origins.assign(peers.size(), src.where());
+  }
+  if (auto text = src.get("bgp_peeraddress")) {
+    const std::string where = src.where();
+    BgpPeer peer;
+    auto address = addressOf(src, *text);
+    if (!address.ok()) return address.error();
+    if (address->isUnspecified()) {
+      return invalid(fmt::format("{}: '{}' is the unspecified address, not a peer", where, *text));
+    }
+    peer.address = *address;
+    if (auto as_text = src.get("bgp_peeras")) {
+      auto as = parseAsNumber(*as_text);
+      if (!as.ok()) return invalid(fmt::format("{}: {}", src.where(), as.error().message));
+      peer.as = *as;
+    }
+    if (auto password = src.get("bgp_peerpass")) peer.password = *password;
+    auto multihop = boolOf(src, "bgp_multihop", false);
+    if (!multihop.ok()) return multihop.error();
+    peer.multihop_ttl = *multihop ? kMultihopTtl : 0;
+    peers.push_back(std::move(peer));
+    peer_origins.push_back(where);
+  }
+  if (!peer_origins.empty()) {
+    origins.eraseBelow("bgp.peers");
+    bgp.peers = std::move(peers);
+    origins.set("bgp.peers", peer_origins.front());
+    for (size_t i = 0; i < peer_origins.size(); ++i) {
+      origins.set("bgp.peers[" + std::to_string(i) + "]", peer_origins[i]);
+    }
+  }
+  if (auto name = src.get("bgp_sourceif")) {
+    bgp.source_interface = *name;
+    note("bgp.sourceInterface");
+  }
+  if (auto text = src.get("bgp_sourceip")) {
+    auto address = addressOf(src, *text);
+    if (!address.ok()) return address.error();
+    bgp.source_ip = *address;
+    note("bgp.sourceIP");
+  }
+  if (auto text = src.get("mpbgp_nexthop")) {
+    auto mode = parseMpBgpNextHop(*text);
+    if (!mode.ok()) return invalid(fmt::format("{}: {}", src.where(), mode.error().message));
+    bgp.mpbgp_nexthop = *mode;
+    note("bgp.mpbgpNexthop");
+  }
+  for (auto [name, key, target] : {std::tuple{"mpbgp_ipv4", "bgp.mpbgpIPv4", &bgp.mpbgp_ipv4},
+                                   std::tuple{"mpbgp_ipv6", "bgp.mpbgpIPv6", &bgp.mpbgp_ipv6}}) {
+    if (auto text = src.get(name)) {
+      auto address = addressOf(src, *text);
+      if (!address.ok()) return address.error();
+      *target = *address;
+      note(key);
+    }
+  }
+  return okStatus();
 }
 
 }  // namespace
@@ -334,6 +465,17 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
     auto port = parseOptionalPort(*text);
     if (!port) return invalid(fmt::format("{}: {}", src.where(), port.error().message));
     config.health_check_port = *port;
+  }
+  // BGP: bgp_enable switches it on (or off, over a file's bgp section); the rest applies only then.
+  auto bgp_enabled = boolOf(src, "bgp_enable", config.bgp.has_value());
+  if (!bgp_enabled) return bgp_enabled.error();
+  if (!*bgp_enabled) {
+    config.bgp.reset();
+  } else {
+    if (auto enable = src.get("bgp_enable")) config.origins.set("bgp", src.where());
+    BgpConfig bgp = config.bgp.value_or(BgpConfig{});
+    if (auto s = applyBgp(src, bgp, config.origins); !s.ok()) return s.error();
+    config.bgp = std::move(bgp);
   }
   config.single_node = false;
   config.start_as_leader = false;

@@ -83,6 +83,9 @@ RestartKeys findRestartKeys(const Config& running, const Config& next) {
                next.vip_timing.valid_lifetime);
   compareKubernetes(running.kubernetes, next.kubernetes, keys);
   keys.compare("services", running.services, next.services);
+  // BGP sessions carry the router id, AS and timers in their OPEN: changing any of them means new
+  // sessions, so the whole section needs a restart.
+  keys.compare("bgp", running.bgp, next.bgp);
   return keys;
 }
 

@@ -34,6 +34,8 @@
 //     API server are chosen when the elector starts.
 //   - gratuitousARP: whether the controller announces is fixed when it is created (daemon.cc).
 //   - services (the Services mode): its watchers and elections are built at start.
+//   - bgp (present or not, and every key in it): the router id, AS and hold time are sent in each
+//     session's OPEN and the peers are connected at start; a change means new sessions.
 //   - prometheusServer, healthCheckPort, statusSocket: their sockets are opened at start, and
 //     the status socket is the way a reload is asked for.
 //

@@ -50,7 +50,9 @@ class Validator {
     if (auto s = checkVipTiming(); !s.ok()) return s;
     if (auto key = readClusterKey(config_); !key.ok()) return key.error();
     if (auto s = checkKubernetes(); !s.ok()) return s;
-    return checkStopTiming();
+    if (auto s = checkBgp(interface_exists); !s.ok()) return s;
+    if (auto s = checkStopTiming(); !s.ok()) return s;
+    return refuseBgpUntilTheSpeakerIsWired();
   }
 
  private:
@@ -341,6 +343,157 @@ class Validator {
                   {"kubernetes.renewDeadline", "kubernetes.retryPeriod"});
     }
     return okStatus();
+  }
+
+  // RFC 4271 §4.2: a Hold Time is 0 (no KEEPALIVEs, no hold timer) or at least three seconds.
+  Status checkHoldTime(const std::string& key, std::chrono::seconds hold) const {
+    if (hold.count() == 0 || (hold.count() >= 3 && hold.count() <= 65535)) return okStatus();
+    return fail(key, std::to_string(hold.count()) +
+                         "s is not a BGP hold time: 0 (no keepalives) or 3s-65535s (RFC 4271 "
+                         "§4.2)");
+  }
+
+  // RFC 4271 §4.4 and §10: KEEPALIVEs at most a third of the hold time apart, so that two may be
+  // lost before the peer's hold timer runs out.
+  Status checkKeepalive(const std::string& key, std::chrono::seconds keepalive,
+                        const std::string& hold_key, std::chrono::seconds hold) const {
+    if (hold.count() == 0) return okStatus();
+    if (keepalive.count() < 1) return fail(key, "must be at least 1s when the hold time is not 0");
+    if (keepalive * 3 > hold) {
+      return fail(key,
+                  std::to_string(keepalive.count()) + "s is more than a third of " + hold_key +
+                      " (" + std::to_string(hold.count()) +
+                      "s); two lost keepalives would end the session (RFC 4271 §4.4); lower it "
+                      "to at most " +
+                      std::to_string(hold.count() / 3) + "s or raise the hold time",
+                  {key, hold_key});
+    }
+    return okStatus();
+  }
+
+  Status checkBgp(const std::function<bool(const std::string&)>& interface_exists) const {
+    if (!config_.bgp) return okStatus();
+    const BgpConfig& bgp = *config_.bgp;
+    if (bgp.router_id && !bgp.router_interface.empty()) {
+      return fail("bgp.routerInterface",
+                  "give either bgp.routerID or bgp.routerInterface, not both");
+    }
+    if (bgp.router_id && !bgp.router_id->isV4()) {
+      return fail("bgp.routerID", bgp.router_id->toString() +
+                                      " is not an IPv4 address; the BGP Identifier is a 32-bit "
+                                      "number written as one (RFC 4271 §4.2)");
+    }
+    if (!bgp.router_id && bgp.router_interface.empty()) {
+      return fail("bgp.routerID",
+                  "missing; give an IPv4 address (key bgp.routerID, variable bgp_routerid or flag "
+                  "--bgpRouterID) or the interface to take it from (bgp.routerInterface, "
+                  "bgp_routerinterface)",
+                  {"bgp"});
+    }
+    if (!bgp.router_interface.empty() && !interface_exists(bgp.router_interface)) {
+      return fail("bgp.routerInterface", "there is no network interface named '" +
+                                             bgp.router_interface + "' on this host");
+    }
+    if (bgp.as == 0) return fail("bgp.as", "0 is not an AS number (1-4294967295)");
+    if (auto s = checkHoldTime("bgp.holdTime", bgp.hold_time); !s.ok()) return s;
+    if (auto s = checkKeepalive("bgp.keepaliveInterval", bgp.keepalive_interval, "bgp.holdTime",
+                                bgp.hold_time);
+        !s.ok()) {
+      return s;
+    }
+    if (bgp.peers.empty()) {
+      return fail("bgp.peers",
+                  "empty; list at least one peer (key bgp.peers, variable bgp_peers or "
+                  "bgp_peeraddress)",
+                  {"bgp"});
+    }
+    std::map<std::string, std::string> endpoints;
+    for (size_t i = 0; i < bgp.peers.size(); ++i) {
+      if (auto s = checkBgpPeer(i); !s.ok()) return s;
+      const BgpPeer& peer = bgp.peers[i];
+      const std::string key = "bgp.peers[" + std::to_string(i) + "]";
+      const std::string endpoint = Endpoint{peer.address, peer.port}.toString();
+      if (auto [it, added] = endpoints.emplace(endpoint, key); !added) {
+        return fail(key, "peer " + endpoint + " is listed twice (also " + it->second + ")",
+                    {key + ".address"});
+      }
+    }
+    if (!bgp.source_interface.empty() && !interface_exists(bgp.source_interface)) {
+      return fail("bgp.sourceInterface", "there is no network interface named '" +
+                                             bgp.source_interface + "' on this host");
+    }
+    return checkMpBgp(bgp);
+  }
+
+  Status checkBgpPeer(size_t index) const {
+    const BgpConfig& bgp = *config_.bgp;
+    const BgpPeer& peer = bgp.peers[index];
+    const std::string key = "bgp.peers[" + std::to_string(index) + "]";
+    if (peer.as == 0) return fail(key + ".as", "0 is not an AS number (1-4294967295)");
+    if (peer.port == 0) return fail(key + ".port", "0 is out of range (1-65535)");
+    // Linux's TCP_MD5SIG_MAXKEYLEN.
+    if (peer.password.size() > 80) {
+      return fail(key + ".password", "is " + std::to_string(peer.password.size()) +
+                                         " bytes long; a TCP MD5 key holds at most 80");
+    }
+    if (peer.multihop_ttl < 0 || peer.multihop_ttl > 255) {
+      return fail(key + ".multihop", std::to_string(peer.multihop_ttl) + " is not a TTL (1-255)");
+    }
+    const std::string hold_key = peer.hold_time ? key + ".holdTime" : "bgp.holdTime";
+    const std::chrono::seconds hold = peer.hold_time.value_or(bgp.hold_time);
+    if (peer.hold_time) {
+      if (auto s = checkHoldTime(hold_key, hold); !s.ok()) return s;
+    }
+    const std::string keepalive_key =
+        peer.keepalive_interval ? key + ".keepaliveInterval" : "bgp.keepaliveInterval";
+    return checkKeepalive(keepalive_key, peer.keepalive_interval.value_or(bgp.keepalive_interval),
+                          hold_key, hold);
+  }
+
+  Status checkMpBgp(const BgpConfig& bgp) const {
+    if (bgp.mpbgp_ipv4 && !bgp.mpbgp_ipv4->isV4()) {
+      return fail("bgp.mpbgpIPv4", bgp.mpbgp_ipv4->toString() + " is not an IPv4 address");
+    }
+    if (bgp.mpbgp_ipv6 && bgp.mpbgp_ipv6->isV4()) {
+      return fail("bgp.mpbgpIPv6", bgp.mpbgp_ipv6->toString() + " is not an IPv6 address");
+    }
+    switch (bgp.mpbgp_nexthop) {
+      case MpBgpNextHop::kDefault:
+        return okStatus();
+      case MpBgpNextHop::kAutoSourceInterface:
+        if (bgp.source_interface.empty()) {
+          return fail("bgp.mpbgpNexthop",
+                      "auto_sourceif takes the next hop from bgp.sourceInterface "
+                      "(bgp_sourceif), which is not set");
+        }
+        return okStatus();
+      case MpBgpNextHop::kAutoSourceIp:
+        if (!bgp.source_ip) {
+          return fail("bgp.mpbgpNexthop",
+                      "auto_sourceip takes the next hop from bgp.sourceIP (bgp_sourceip), which "
+                      "is not set");
+        }
+        return okStatus();
+      case MpBgpNextHop::kFixed:
+        if (!bgp.mpbgp_ipv4 && !bgp.mpbgp_ipv6) {
+          return fail("bgp.mpbgpNexthop",
+                      "fixed needs the next hops: set bgp.mpbgpIPv4 and/or bgp.mpbgpIPv6 "
+                      "(mpbgp_ipv4, mpbgp_ipv6)");
+        }
+        return okStatus();
+    }
+    return okStatus();
+  }
+
+  // The one place that refuses BGP: the configuration is read and checked in full above, so
+  // every mistake in it is reported, but no BGP speaker runs in the daemon yet, and accepting the
+  // section would leave the VIP unannounced while the operator believes it is routed. Remove this
+  // check when the speaker is wired into the daemon.
+  Status refuseBgpUntilTheSpeakerIsWired() const {
+    if (!config_.bgp) return okStatus();
+    return fail("bgp",
+                "announcing by BGP is not available in this build yet; use ARP (gratuitousARP: "
+                "true, or vip_arp=true) and remove the bgp settings (bgp_enable)");
   }
 
   const Config& config_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "config/bgp_values.h"
 #include "config/loader.h"
 #include "config/values.h"
 
@@ -400,6 +401,149 @@ class Reader {
     return okStatus();
   }
 
+  // A BGP timer: a duration of whole seconds, 0 or 3s-65535s for hold times (RFC 4271 §4.2).
+  Status readBgpSeconds(const Field& f, std::chrono::seconds& out) {
+    if (auto s = readSeconds(f, "BGP timers are whole seconds", out); !s.ok()) return s;
+    if (out.count() > 65535) return error(f, f.node.Scalar() + " is more than 65535s");
+    return okStatus();
+  }
+
+  Status readOptionalBgpSeconds(const Field& f, std::optional<std::chrono::seconds>& out) {
+    std::chrono::seconds value{0};
+    if (auto s = readBgpSeconds(f, value); !s.ok()) return s;
+    out = value;
+    return okStatus();
+  }
+
+  template <typename T>
+  Status readWith(const Field& f, std::string_view expected, Result<T> (*parse)(std::string_view),
+                  T& out) {
+    auto s = scalar(f, expected);
+    if (!s.ok()) return s.error();
+    auto value = parse(*s);
+    if (!value.ok()) return error(f, value.error().message);
+    out = *value;
+    return okStatus();
+  }
+
+  Status readOptionalUint32(const Field& f, std::optional<uint32_t>& out) {
+    uint32_t value = 0;
+    if (auto s = readWith<uint32_t>(f, "a number (0-4294967295)", parseUint32, value); !s.ok()) {
+      return s;
+    }
+    out = value;
+    return okStatus();
+  }
+
+  Status readOptionalAddress(const Field& f, std::optional<IpAddress>& out) {
+    IpAddress address;
+    if (auto s = readAddress(f, address); !s.ok()) return s;
+    out = address;
+    return okStatus();
+  }
+
+  // multihop: a boolean (true: TTL 255) or the TTL itself, 1-255.
+  Status readMultihop(const Field& f, int& out) {
+    auto s = scalar(f, "true, false or a TTL (1-255)");
+    if (!s.ok()) return s.error();
+    bool flag = false;
+    if (YAML::convert<bool>::decode(f.node, flag)) {
+      out = flag ? kMultihopTtl : 0;
+      return okStatus();
+    }
+    auto ttl = parseUint32(*s);
+    if (!ttl.ok() || *ttl < 1 || *ttl > 255) {
+      return error(f, "'" + *s + "' is neither a boolean nor a TTL (1-255)");
+    }
+    out = static_cast<int>(*ttl);
+    return okStatus();
+  }
+
+  Status readBgpPeer(const Field& f, BgpPeer& out) {
+    if (f.isNull() || !f.node.IsMap()) {
+      return error(f, "expected a mapping with keys address, as, ..., got " + kindOf(f.node));
+    }
+    auto entries = openMap(f, {"address", "as", "password", "multihop", "port", "holdTime",
+                               "keepaliveInterval", "passive"});
+    if (!entries.ok()) return entries.error();
+    if (entries->count("address") == 0) return error(f, "missing key 'address'");
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "address") s = readAddress(value, out.address);
+      if (key == "as") s = readWith<uint32_t>(value, "an AS number", parseAsNumber, out.as);
+      if (key == "password") s = readString(value, out.password);
+      if (key == "multihop") s = readMultihop(value, out.multihop_ttl);
+      if (key == "port") s = readPort(value, out.port);
+      if (key == "holdTime") s = readOptionalBgpSeconds(value, out.hold_time);
+      if (key == "keepaliveInterval") s = readOptionalBgpSeconds(value, out.keepalive_interval);
+      if (key == "passive") s = readBool(value, out.passive);
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
+  template <typename T>
+  Status readBgpList(const Field& f, std::vector<T>& out, std::string_view expected,
+                     Result<T> (*parse)(std::string_view)) {
+    auto items = openList(f);
+    if (!items.ok()) return items.error();
+    out.clear();
+    for (const Field& item : *items) {
+      T value{};
+      if (auto s = readWith<T>(item, expected, parse, value); !s.ok()) return s;
+      out.push_back(value);
+    }
+    return okStatus();
+  }
+
+  Status readBgp(const Field& f, BgpConfig& out) {
+    if (!f.isNull() && !f.node.IsMap()) {
+      return error(f, "expected a mapping of BGP settings, got " + kindOf(f.node));
+    }
+    auto entries = openMap(f, {"routerID", "routerInterface", "as", "holdTime", "keepaliveInterval",
+                               "peers", "sourceIP", "sourceInterface", "mpbgpNexthop", "mpbgpIPv4",
+                               "mpbgpIPv6", "communities", "largeCommunities", "localPref", "med"});
+    if (!entries.ok()) return entries.error();
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "routerID") s = readOptionalAddress(value, out.router_id);
+      if (key == "routerInterface") s = readString(value, out.router_interface);
+      if (key == "as") s = readWith<uint32_t>(value, "an AS number", parseAsNumber, out.as);
+      if (key == "holdTime") s = readBgpSeconds(value, out.hold_time);
+      if (key == "keepaliveInterval") s = readBgpSeconds(value, out.keepalive_interval);
+      if (key == "peers") {
+        auto items = openList(value);
+        if (!items.ok()) return items.error();
+        out.peers.clear();
+        for (const Field& item : *items) {
+          BgpPeer peer;
+          if (s = readBgpPeer(item, peer); !s.ok()) break;
+          out.peers.push_back(std::move(peer));
+        }
+      }
+      if (key == "sourceIP") s = readOptionalAddress(value, out.source_ip);
+      if (key == "sourceInterface") s = readString(value, out.source_interface);
+      if (key == "mpbgpNexthop") {
+        s = readWith<MpBgpNextHop>(value, "auto_sourceif, auto_sourceip or fixed",
+                                   parseMpBgpNextHop, out.mpbgp_nexthop);
+      }
+      if (key == "mpbgpIPv4") s = readOptionalAddress(value, out.mpbgp_ipv4);
+      if (key == "mpbgpIPv6") s = readOptionalAddress(value, out.mpbgp_ipv6);
+      if (key == "communities") {
+        s = readBgpList<BgpCommunity>(value, out.communities, "a community (AS:value)",
+                                      parseBgpCommunity);
+      }
+      if (key == "largeCommunities") {
+        s = readBgpList<BgpLargeCommunity>(value, out.large_communities,
+                                           "a large community (a:b:c)", parseBgpLargeCommunity);
+      }
+      if (key == "localPref") s = readOptionalUint32(value, out.local_pref);
+      if (key == "med") s = readOptionalUint32(value, out.med);
+      if (!s.ok()) return s;
+    }
+    return okStatus();
+  }
+
   Status readPeers(const Field& f, std::vector<Peer>& out) {
     auto items = openList(f);
     if (!items.ok()) return items.error();
@@ -429,7 +573,7 @@ class Reader {
     auto entries = openMap(root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP",
                                   "singleNode", "startAsLeader", "loadBalancers", "election",
                                   "vipTiming", "kubernetes", "clusterKeyFile", "logLevel",
-                                  "prometheusServer", "healthCheckPort", "statusSocket"});
+                                  "prometheusServer", "healthCheckPort", "statusSocket", "bgp"});
     if (!entries.ok()) return entries.error();
     for (auto& [key, value] : *entries) {
       Status s;
@@ -464,6 +608,11 @@ class Reader {
         KubernetesLease lease;
         s = readKubernetes(value, lease);
         if (s.ok()) out.kubernetes = std::move(lease);
+      }
+      if (key == "bgp") {
+        BgpConfig bgp;
+        s = readBgp(value, bgp);
+        if (s.ok()) out.bgp = std::move(bgp);
       }
       if (!s.ok()) return s;
     }

@@ -1,6 +1,7 @@
 // renderConfigYaml: every key, defaults included, so that the output documents itself.
 #include <yaml-cpp/yaml.h>
 
+#include "config/bgp_values.h"
 #include "config/loader.h"
 #include "config/values.h"
 
@@ -49,6 +50,60 @@ void emitLoadBalancer(YAML::Emitter& out, const LoadBalancer& lb) {
   emitDuration(out, "idleTimeout", lb.idle_timeout);
   out << YAML::Key << "maxConnections" << YAML::Value << lb.max_connections;
   out << YAML::Key << "connectRetries" << YAML::Value << lb.connect_retries;
+  out << YAML::EndMap;
+}
+
+void emitSeconds(YAML::Emitter& out, const char* key, std::chrono::seconds d) {
+  emitDuration(out, key, std::chrono::duration_cast<milliseconds>(d));
+}
+
+void emitBgpPeer(YAML::Emitter& out, const BgpPeer& peer) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "address" << YAML::Value << peer.address.toString();
+  out << YAML::Key << "as" << YAML::Value << peer.as;
+  if (!peer.password.empty()) out << YAML::Key << "password" << YAML::Value << peer.password;
+  out << YAML::Key << "multihop" << YAML::Value;
+  if (peer.multihop_ttl == 0 || peer.multihop_ttl == kMultihopTtl) {
+    out << (peer.multihop_ttl != 0);
+  } else {
+    out << peer.multihop_ttl;
+  }
+  out << YAML::Key << "port" << YAML::Value << peer.port;
+  if (peer.hold_time) emitSeconds(out, "holdTime", *peer.hold_time);
+  if (peer.keepalive_interval) emitSeconds(out, "keepaliveInterval", *peer.keepalive_interval);
+  out << YAML::Key << "passive" << YAML::Value << peer.passive;
+  out << YAML::EndMap;
+}
+
+void emitBgp(YAML::Emitter& out, const BgpConfig& bgp) {
+  out << YAML::Key << "bgp" << YAML::Value << YAML::BeginMap;
+  if (bgp.router_id) out << YAML::Key << "routerID" << YAML::Value << bgp.router_id->toString();
+  if (!bgp.router_interface.empty()) {
+    out << YAML::Key << "routerInterface" << YAML::Value << bgp.router_interface;
+  }
+  out << YAML::Key << "as" << YAML::Value << bgp.as;
+  emitSeconds(out, "holdTime", bgp.hold_time);
+  emitSeconds(out, "keepaliveInterval", bgp.keepalive_interval);
+  out << YAML::Key << "peers" << YAML::Value << YAML::BeginSeq;
+  for (const BgpPeer& p : bgp.peers) emitBgpPeer(out, p);
+  out << YAML::EndSeq;
+  if (bgp.source_ip) out << YAML::Key << "sourceIP" << YAML::Value << bgp.source_ip->toString();
+  if (!bgp.source_interface.empty()) {
+    out << YAML::Key << "sourceInterface" << YAML::Value << bgp.source_interface;
+  }
+  if (bgp.mpbgp_nexthop != MpBgpNextHop::kDefault) {
+    out << YAML::Key << "mpbgpNexthop" << YAML::Value << mpBgpNextHopName(bgp.mpbgp_nexthop);
+  }
+  if (bgp.mpbgp_ipv4) out << YAML::Key << "mpbgpIPv4" << YAML::Value << bgp.mpbgp_ipv4->toString();
+  if (bgp.mpbgp_ipv6) out << YAML::Key << "mpbgpIPv6" << YAML::Value << bgp.mpbgp_ipv6->toString();
+  out << YAML::Key << "communities" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const BgpCommunity& c : bgp.communities) out << formatBgpCommunity(c);
+  out << YAML::EndSeq;
+  out << YAML::Key << "largeCommunities" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const BgpLargeCommunity& c : bgp.large_communities) out << formatBgpLargeCommunity(c);
+  out << YAML::EndSeq;
+  if (bgp.local_pref) out << YAML::Key << "localPref" << YAML::Value << *bgp.local_pref;
+  if (bgp.med) out << YAML::Key << "med" << YAML::Value << *bgp.med;
   out << YAML::EndMap;
 }
 
@@ -115,6 +170,7 @@ std::string renderConfigYaml(const Config& config) {
     out << YAML::Key << "useKubeconfigServer" << YAML::Value << k.use_kubeconfig_server;
     out << YAML::EndMap;
   }
+  if (config.bgp) emitBgp(out, *config.bgp);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -204,6 +204,29 @@ TEST(Start, ConfigErrorDoesNotStartTheDaemon) {
             "'eth9' on this host (see `ip link`)\n");
 }
 
+TEST(Manager, BgpFlagsAreReadAndBgpIsRefusedUntilItIsSpoken) {
+  CliHarness cli;
+  cli.environment = {{"vip_interface", "eth0"},
+                     {"address", "192.0.2.100"},
+                     {"cp_enable", "true"},
+                     {"vip_leaderelection", "true"}};
+  // --bgp and --multihop are Go-style booleans: given alone they mean true.
+  auto r = cli.run({"manager", "--bgp", "--bgpRouterID", "192.0.2.10", "--peerAddress", "192.0.2.1",
+                    "--peerAS", "65001", "--multihop"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_FALSE(cli.daemon_config);
+  EXPECT_EQ(r.err,
+            "kube-vip: flag --bgp: bgp: announcing by BGP is not available in this build yet; use "
+            "ARP (gratuitousARP: true, or vip_arp=true) and remove the bgp settings "
+            "(bgp_enable)\n");
+  // A mistake is reported first.
+  r = cli.run({"manager", "--bgp", "--bgpRouterID", "192.0.2.10", "--bgppeers", "192.0.2.1"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err,
+            "kube-vip: flag --bgppeers: entry 1 '192.0.2.1': the AS is missing; expected "
+            "address:AS[:password[:multihop[:port]]]\n");
+}
+
 TEST(CommandLineErrors, AreOneLineWithStatusTwo) {
   TempFile file(kValid);
   CliHarness cli;
