@@ -188,7 +188,7 @@ Decoded<MpReachNlri> decodeMpReach(const AttributeView& a) {
   IpFamily family = mp.family.afi == kAfiIpv4 ? IpFamily::kV4 : IpFamily::kV6;
   auto nlri =
       decodePrefixes(r.rest(), family, update_error::kOptionalAttributeError, "MP_REACH_NLRI");
-  if (!nlri) return nlri.error();
+  if (!nlri) return fail(nlri.error().reason);
   mp.nlri = std::move(nlri).value();
   return mp;
 }
@@ -206,7 +206,10 @@ Decoded<MpUnreachNlri> decodeMpUnreach(const AttributeView& a) {
   IpFamily family = mp.family.afi == kAfiIpv4 ? IpFamily::kV4 : IpFamily::kV6;
   auto withdrawn =
       decodePrefixes(r.rest(), family, update_error::kOptionalAttributeError, "MP_UNREACH_NLRI");
-  if (!withdrawn) return withdrawn.error();
+  if (!withdrawn) {
+    return attributeError(update_error::kOptionalAttributeError, a, withdrawn.error().reason,
+                          ErrorAction::kSessionReset);
+  }
   mp.withdrawn = std::move(withdrawn).value();
   return mp;
 }
