@@ -211,10 +211,12 @@ std::vector<uint8_t> encodeRouteRefresh(const RouteRefreshMessage& refresh) {
 
 Decoded<RouteRefreshMessage> decodeRouteRefresh(std::span<const uint8_t> body) {
   if (kHeaderLength + body.size() != kRouteRefreshLength) {
-    // RFC 7313 §5: the Data is the complete ROUTE-REFRESH message.
+    // RFC 7313 §5: the Data is the complete ROUTE-REFRESH message. A body from a Frame always
+    // fits; one handed over directly is cut so that the Data stays one message.
+    auto kept = body.first(std::min(body.size(), kMaxMessageLength - kHeaderLength));
     std::vector<uint8_t> whole;
-    appendHeader(MessageType::kRouteRefresh, body.size(), whole);
-    whole.insert(whole.end(), body.begin(), body.end());
+    appendHeader(MessageType::kRouteRefresh, kept.size(), whole);
+    whole.insert(whole.end(), kept.begin(), kept.end());
     return decodeError(NotificationCode::kRouteRefresh, route_refresh_error::kInvalidMessageLength,
                        "ROUTE-REFRESH length " + std::to_string(whole.size()) + " is not 23",
                        std::move(whole));

@@ -283,5 +283,17 @@ TEST(BgpRouteRefreshDecode, LengthOtherThan23IsInvalidMessageLengthCarryingTheMe
                      route_refresh_error::kInvalidMessageLength, bytes);
 }
 
+TEST(BgpRouteRefreshDecode, BodyLongerThanAnyMessageGivesDataOfAtMostOneMessage) {
+  // A body handed over without the framer (found by bgp_decode_fuzz): the Data, a copy of the
+  // message, must still be a message that fits in 4096 octets with its true length.
+  std::vector<uint8_t> body(5000, 0x8b);
+  auto decoded = decodeRouteRefresh(body);
+  ASSERT_FALSE(decoded.ok());
+  const auto& data = decoded.error().notification.data;
+  ASSERT_LE(data.size(), kMaxMessageLength);
+  ASSERT_GE(data.size(), kHeaderLength);
+  EXPECT_EQ((data[16] << 8) | data[17], static_cast<int>(data.size()));
+}
+
 }  // namespace
 }  // namespace kubevip::bgp
