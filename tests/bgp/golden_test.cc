@@ -283,5 +283,72 @@ TEST(BgpGoldenGobgp, KeepaliveAndCeaseAdministrativeShutdown) {
             (Notification{NotificationCode::kCease, cease::kAdministrativeShutdown, {}}));
 }
 
+// ---- FRR bgpd (capture/capture_frr.sh): one capability per optional parameter, AS_PATH with the
+// Extended Length bit, MP_REACH_NLRI first with a global next hop only.
+
+TEST(BgpGoldenFrr, OpenWithOneCapabilityPerParameter) {
+  auto bytes = golden("frr-open-1");
+  auto open = decodeOpen(frameOf(bytes).body);
+  ASSERT_TRUE(open.ok()) << open.error().reason;
+  EXPECT_EQ(open->my_as, 65001);
+  EXPECT_EQ(open->hold_time_seconds, 90);
+  EXPECT_EQ(open->bgp_identifier, 0x0a630001u);
+  const Capabilities& caps = open->capabilities;
+  EXPECT_EQ(caps.multiprotocol, (std::vector<AfiSafi>{kIpv4Unicast, kIpv6Unicast}));
+  EXPECT_TRUE(caps.route_refresh);
+  EXPECT_EQ(caps.four_octet_as, 65001u);
+  ASSERT_TRUE(caps.graceful_restart.has_value());
+  // FRR sets R (it has just started) and N (RFC 8538), and lists no families: helper only.
+  EXPECT_TRUE(caps.graceful_restart->restarting);
+  EXPECT_TRUE(caps.graceful_restart->notification_support);
+  EXPECT_EQ(caps.graceful_restart->restart_time_seconds, 120);
+  EXPECT_TRUE(caps.graceful_restart->families.empty());
+  // Kept raw: Cisco's route refresh (128), enhanced route refresh (70), extended message (6),
+  // ADD-PATH (69), FQDN (73), long-lived graceful restart (71).
+  std::vector<uint8_t> codes;
+  for (const RawCapability& c : caps.others) codes.push_back(c.code);
+  EXPECT_EQ(codes, (std::vector<uint8_t>{128, 70, 6, 69, 73, 71}));
+  expectSameAfterReencoding(open.value(), decodeOpen, encodeOpen);
+}
+
+TEST(BgpGoldenFrr, UpdatesOfBothHostRoutesAndEndOfRib) {
+  auto decode = [](std::span<const uint8_t> body) { return decodeUpdate(body, true); };
+  auto encode = [](const UpdateMessage& u) { return encodeUpdate(u, true).value(); };
+  const std::vector<AsPathSegment> our_path{{AsPathSegment::Type::kSequence, {65001}}};
+
+  auto v4 = decodeGoldenUpdate(golden("frr-update-1"), true);
+  EXPECT_EQ(v4.nlri, std::vector<Prefix>{Prefix::host(ip("192.0.2.10"))});
+  EXPECT_EQ(v4.attributes.origin, Origin::kIgp);
+  EXPECT_EQ(*v4.attributes.as_path, our_path);  // sent with the Extended Length bit
+  EXPECT_EQ(v4.attributes.next_hop, ip("10.99.0.1"));
+  EXPECT_EQ(v4.attributes.multi_exit_disc, 50u);
+  EXPECT_EQ(v4.attributes.communities, kCommunities);
+  EXPECT_EQ(v4.attributes.large_communities, kLarge);
+  expectSameAfterReencoding(v4, decode, encode);
+
+  auto v6 = decodeGoldenUpdate(golden("frr-update-2"), true);
+  ASSERT_TRUE(v6.attributes.mp_reach.has_value());
+  EXPECT_EQ(v6.attributes.mp_reach->family, kIpv6Unicast);
+  EXPECT_EQ(v6.attributes.mp_reach->next_hop, ip("2001:db8:99::1"));
+  EXPECT_FALSE(v6.attributes.mp_reach->link_local_next_hop.has_value());
+  EXPECT_EQ(v6.attributes.mp_reach->nlri, std::vector<Prefix>{Prefix::host(ip("2001:db8::10"))});
+  EXPECT_EQ(*v6.attributes.as_path, our_path);
+  EXPECT_EQ(v6.attributes.communities, kCommunities);
+  EXPECT_EQ(v6.attributes.large_communities, kLarge);
+  expectSameAfterReencoding(v6, decode, encode);
+
+  EXPECT_EQ(endOfRibFamily(decodeGoldenUpdate(golden("frr-update-3"), true)), kIpv4Unicast);
+  EXPECT_EQ(endOfRibFamily(decodeGoldenUpdate(golden("frr-update-4"), true)), kIpv6Unicast);
+}
+
+TEST(BgpGoldenFrr, CeaseAdministrativeShutdown) {
+  auto bytes = golden("frr-notification-1");
+  auto n = decodeNotification(frameOf(bytes).body);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n.value(),
+            (Notification{NotificationCode::kCease, cease::kAdministrativeShutdown, {}}));
+  EXPECT_EQ(encodeNotification(n.value()), bytes);
+}
+
 }  // namespace
 }  // namespace kubevip::bgp
