@@ -71,7 +71,8 @@ struct RouteRefreshMessage {
   friend bool operator==(const RouteRefreshMessage&, const RouteRefreshMessage&) = default;
 };
 
-// Encoders return the whole message, header included.
+// Encoders return the whole message, header included. encodeOpen puts every capability in one
+// optional parameter, so they must fit in its 253 octets (ours take about 40).
 std::vector<uint8_t> encodeOpen(const OpenMessage& open);
 std::vector<uint8_t> encodeKeepalive();
 std::vector<uint8_t> encodeNotification(const Notification& notification);
