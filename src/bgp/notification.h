@@ -2,12 +2,12 @@
 // the NOTIFICATION a speaker sends when it meets the malformation, plus what to do about it.
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
+
+#include "common/result.h"
 
 namespace kubevip::bgp {
 
@@ -92,38 +92,9 @@ struct DecodeError {
   std::string reason;  // for the log: what was wrong and where
 };
 
-// Either a decoded value or the DecodeError that says which NOTIFICATION to send; shaped like
-// common/result.h's Result so that it reads the same way.
+// Either a decoded value or the DecodeError that says which NOTIFICATION to send.
 template <typename T>
-class [[nodiscard]] Decoded {
- public:
-  Decoded(T value) : state_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Decoded(DecodeError error) : state_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return std::holds_alternative<T>(state_); }
-  explicit operator bool() const { return ok(); }
-  T& value() & {
-    assert(ok());
-    return std::get<T>(state_);
-  }
-  const T& value() const& {
-    assert(ok());
-    return std::get<T>(state_);
-  }
-  T&& value() && {
-    assert(ok());
-    return std::get<T>(std::move(state_));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const DecodeError& error() const {
-    assert(!ok());
-    return std::get<DecodeError>(state_);
-  }
-
- private:
-  std::variant<T, DecodeError> state_;
-};
+using Decoded = Result<T, DecodeError>;
 
 inline DecodeError decodeError(NotificationCode code, uint8_t subcode, std::string reason,
                                std::vector<uint8_t> data = {},

@@ -81,6 +81,7 @@ class Daemon {
       auto elector = election::makeElector(*loop_, config_);
       if (!elector) return elector.error();
       elector_ = std::move(*elector);
+      election_name_ = elector_->status().election_name;  // fixed for the elector's life
     }
     if (config_.services) {
       if (auto st = setUpServices(); !st) return st;
@@ -108,7 +109,7 @@ class Daemon {
     callbacks.started_leading = [this] {
       spdlog::info("this node ({}) is the leader", nodeName());
       leading_since_ = loop_->time().now();
-      if (elector_) cp_metrics_->leaderSeen(elector_->status().election_name, nodeName());
+      cp_metrics_->leaderSeen(election_name_, nodeName());
       if (controller_) controller_->acquire();
     };
     callbacks.stopped_leading = [this] {
@@ -116,10 +117,10 @@ class Daemon {
       if (controller_) controller_->release();
     };
     callbacks.backend_request = [this](Duration latency, const Status& result) {
-      if (elector_) cp_metrics_->backendRequest(elector_->status().election_name, latency, result);
+      cp_metrics_->backendRequest(election_name_, latency, result);
     };
     callbacks.new_leader = [this](const std::string& leader) {
-      if (elector_) cp_metrics_->leaderSeen(elector_->status().election_name, leader);
+      cp_metrics_->leaderSeen(election_name_, leader);
       if (leader.empty()) {
         spdlog::info("no leader known");
       } else {
@@ -500,6 +501,7 @@ class Daemon {
   std::unique_ptr<ControlPlaneMetrics> cp_metrics_;
   std::unique_ptr<Timer> tick_;
   std::optional<SteadyTime> leading_since_;
+  std::string election_name_;  // the metrics' lease_name label
   uint64_t descriptor_limit_ = 0;
   std::unique_ptr<net::AddressManager> addresses_;
   std::unique_ptr<net::Announcer> announcer_;

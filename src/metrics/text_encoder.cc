@@ -109,44 +109,32 @@ std::string formatValue(double value) {
   return std::string(buffer, result.ptr);
 }
 
-std::string escapeLabelValue(std::string_view value) {
+namespace {
+
+// Backslash and newline are escaped in both HELP text and label values; a double quote only in
+// label values, where it would end the value.
+std::string escapeText(std::string_view text, bool quote) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quote) {
+      out += "\\\"";
+    } else {
+      out += c;
     }
   }
   return out;
 }
 
-std::string escapeHelp(std::string_view help) {
-  std::string out;
-  out.reserve(help.size());
-  for (char c : help) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+}  // namespace
+
+std::string escapeLabelValue(std::string_view value) { return escapeText(value, true); }
+
+std::string escapeHelp(std::string_view help) { return escapeText(help, false); }
 
 Result<std::string> encodeText(std::vector<Family> families) {
   std::sort(families.begin(), families.end(),

@@ -138,7 +138,6 @@ class ServicesController {
   size_t unitCount() const { return units_.size(); }
   // The addresses on an interface now, each with its interface.
   std::map<IpAddress, std::string, AddressOrder> heldAddresses() const;
-  bool leadsServicesLease() const { return services_leading_; }
   ServicesReport report() const;
 
  private:

@@ -63,10 +63,11 @@ for n in node1 node2 node3; do
 done
 
 # A frozen control loop: /livez fails within its 5 s bound and says since when, then recovers.
+# 12 s leaves the 2 s status request below room to land inside the freeze after /livez failed.
 follower=$(for n in node1 node2 node3; do [ "$n" = "$leader" ] || echo "$n"; done | head -n1)
 lab_bg freeze "$follower" "$LAB_PYTHON" -c '
 import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"debug freeze-loop 9000\n")
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"debug freeze-loop 12000\n")
 print(s.recv(4096).decode())' "$(lab_kv_socket "$follower")"
 check "$follower: /livez fails while its loop is frozen" \
   wait_until 8 eval '[[ "$(http "$follower" /livez)" == *" 503" ]]'
@@ -76,7 +77,7 @@ assert_contains "$body" "ago" "/livez says when the loop last turned"
 out=$(status "$follower" 2>&1 || true)
 assert_contains "$out" "did not answer" "status says the loop does not answer"
 check "$follower: /livez recovers after the freeze" \
-  wait_until 8 eval '[[ "$(http "$follower" /livez)" == *" 200" ]]'
+  wait_until 10 eval '[[ "$(http "$follower" /livez)" == *" 200" ]]'
 lab_bg_stop freeze
 
 # Quorum lost: the leader cut off from both followers steps down; its /readyz says why.
