@@ -23,7 +23,7 @@ test-unit: build
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
 	@cmake --preset asan >/dev/null
-	@cmake --build --preset asan -j $(JOBS)
+	@cmake --build --preset asan -j $(JOBS) --target unit_tests
 	@ctest --preset unit-asan -j $(JOBS)
 
 demo: build
