@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 
 #include <chrono>
-#include <cstring>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -30,9 +30,7 @@ constexpr auto kAbsenceBound = milliseconds(300);
 
 IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
 
-std::vector<uint8_t> bytesOf(const std::string& text) {
-  return std::vector<uint8_t>(text.begin(), text.end());
-}
+std::vector<uint8_t> bytesOf(const std::string& text) { return {text.begin(), text.end()}; }
 
 ConnectRequest toPeer(const char* address, uint16_t port, std::string password = "", int ttl = 1) {
   ConnectRequest request;
@@ -91,7 +89,8 @@ int findSocket(const Endpoint& local, const Endpoint& remote) {
 int intOption(int fd, int level, int name) {
   int value = -1;
   socklen_t length = sizeof(value);
-  EXPECT_EQ(::getsockopt(fd, level, name, &value, &length), 0) << std::strerror(errno);
+  EXPECT_EQ(::getsockopt(fd, level, name, &value, &length), 0)
+      << std::generic_category().message(errno);
   return value;
 }
 
@@ -129,7 +128,7 @@ class TcpTransportTest : public ::testing::Test {
     runUntil([] { return false; }, span);
   }
 
-  std::unique_ptr<Listener> listen(ListenRequest request) {
+  std::unique_ptr<Listener> listen(const ListenRequest& request) {
     auto listener = transport_->listen(
         request, [this](std::unique_ptr<Connection> c) { accepted_.push_back(std::move(c)); });
     EXPECT_TRUE(listener.ok()) << listener.error().describe();
@@ -347,7 +346,8 @@ TEST_F(TcpTransportTest, CloseAfterFlushDeliversEveryQueuedByteThenEof) {
   ASSERT_TRUE(runUntil([&] { return accepted_.size() == 1; }));
   // The server does not read until everything is queued, so most of it waits in our queue.
   std::string sent;
-  for (int i = 0; sent.size() < 4 * 1024 * 1024; ++i) sent += "chunk " + std::to_string(i) + ";";
+  for (int i = 0; sent.size() < std::size_t{4} * 1024 * 1024; ++i)
+    sent += "chunk " + std::to_string(i) + ";";
   ASSERT_TRUE(client->send(bytesOf(sent)).ok());
   EXPECT_GT(client->queuedBytes(), 0u);
   bool done = false;
@@ -377,7 +377,7 @@ TEST_F(TcpTransportTest, CloseAfterFlushGivesUpAfterItsBound) {
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(runUntil([&] { return accepted_.size() == 1; }));
   // Nobody reads on the server side: more than both kernel buffers hold never drains.
-  ASSERT_TRUE(client->send(std::vector<uint8_t>(64 * 1024 * 1024, 'x')).ok());
+  ASSERT_TRUE(client->send(std::vector<uint8_t>(std::size_t{64} * 1024 * 1024, 'x')).ok());
   ASSERT_GT(client->queuedBytes(), 0u);
   int done = 0;
   client->closeAfterFlush(milliseconds(100), [&] { ++done; });

@@ -13,12 +13,12 @@ namespace {
 
 // A BGP message is at most 4096 bytes (RFC 4271 §4.1; 65535 with RFC 8654); 64 KiB per read
 // takes a full UPDATE burst in a few calls.
-constexpr std::size_t kReadBufferBytes = 64 * 1024;
+constexpr std::size_t kReadBufferBytes = std::size_t{64} * 1024;
 // Reads per wake-up before yielding to the rest of the loop, so one busy peer cannot starve
 // the others (or the election) on the same thread.
 constexpr int kMaxReadsPerWakeup = 16;
 // The sent prefix of the queue is erased once it is this large and more than half the queue.
-constexpr std::size_t kCompactAfterBytes = 64 * 1024;
+constexpr std::size_t kCompactAfterBytes = std::size_t{64} * 1024;
 
 std::string errnoText(int err) { return std::generic_category().message(err); }
 
@@ -47,8 +47,8 @@ Result<std::unique_ptr<TcpConnection>> TcpConnection::create(EventLoop& loop, Un
 
 TcpConnection::TcpConnection(EventLoop& loop, UniqueFd fd, Endpoint local, Endpoint remote)
     : fd_(std::move(fd)),
-      local_(std::move(local)),
-      remote_(std::move(remote)),
+      local_(local),
+      remote_(remote),
       notify_timer_(loop.time().createTimer()),
       flush_bound_timer_(loop.time().createTimer()) {}
 

@@ -44,9 +44,9 @@ Result<std::unique_ptr<TcpListener>> TcpListener::create(EventLoop& loop,
   return listener;
 }
 
-TcpListener::TcpListener(EventLoop& loop, const ListenRequest& request, Accepted accepted)
+TcpListener::TcpListener(EventLoop& loop, ListenRequest request, Accepted accepted)
     : loop_(loop),
-      request_(request),
+      request_(std::move(request)),
       accepted_(std::move(accepted)),
       resume_timer_(loop.time().createTimer()) {}
 

@@ -25,7 +25,7 @@ class TcpListener final : public Listener {
   ~TcpListener() override;
 
  private:
-  TcpListener(EventLoop& loop, const ListenRequest& request, Accepted accepted);
+  TcpListener(EventLoop& loop, ListenRequest request, Accepted accepted);
   Status open();
   Status openOn(const IpAddress& address);
   void onReadable();
