@@ -3,6 +3,7 @@
 // The loop is run with runOnce() until a condition holds or a wall-clock cap passes; the caps
 // are generous (a loaded 2-core machine) and only bound the tests of absence.
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -265,6 +266,47 @@ TEST_F(TcpTransportTest, TheDefaultListenerTakesBothFamiliesAndReportsIpv4AsIpv4
   ASSERT_NE(v6, nullptr);
   ASSERT_TRUE(runUntil([&] { return accepted_.size() == 2; }));
   EXPECT_EQ(accepted_[1]->remoteAddress(), ip("::1"));
+}
+
+TEST_F(TcpTransportTest, BothEndsCanBeBoundToAnInterface) {
+  const uint16_t port = freePort();
+  auto request = listenRequest(port, ip("127.0.0.1"), {listed("127.0.0.1")});
+  request.bind_interface = "lo";
+  auto listener = listen(request);
+  auto to_peer = toPeer("127.0.0.1", port);
+  to_peer.bind_interface = "lo";
+  auto client = connect(to_peer);
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(runUntil([&] { return accepted_.size() == 1; }));
+  int fd = findSocket({client->localAddress(), client->localPort()},
+                      {client->remoteAddress(), client->remotePort()});
+  ASSERT_GE(fd, 0);
+  char device[IFNAMSIZ] = {};
+  socklen_t length = sizeof(device);
+  ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, &length), 0);
+  EXPECT_STREQ(device, "lo");
+}
+
+TEST_F(TcpTransportTest, AMissingInterfaceOrAForeignSourceIsAnErrorNamingIt) {
+  const uint16_t port = freePort();
+  auto to_peer = toPeer("127.0.0.1", port);
+  to_peer.bind_interface = "kvnosuch0";
+  std::string error;
+  EXPECT_EQ(connect(to_peer, &error), nullptr);
+  EXPECT_EQ(error, "bind the connection to 127.0.0.1:" + std::to_string(port) +
+                       " to interface kvnosuch0: No such device");
+
+  EXPECT_EQ(connect(fromSource(toPeer("127.0.0.1", port), "::1"), &error), nullptr);
+  EXPECT_EQ(error, "connect to 127.0.0.1:" + std::to_string(port) +
+                       ": the source address ::1 is not of the peer's address family");
+
+  auto request = listenRequest(freePort(), ip("127.0.0.1"));
+  request.bind_interface = "kvnosuch0";
+  auto listener = transport_->listen(request, [](auto) {});
+  ASSERT_FALSE(listener.ok());
+  EXPECT_NE(listener.error().describe().find("interface kvnosuch0: No such device"),
+            std::string::npos)
+      << listener.error().describe();
 }
 
 TEST_F(TcpTransportTest, ABusyPortIsAnErrorNamingTheAddress) {

@@ -50,7 +50,10 @@ Status TcpPendingConnect::begin() {
   fd_.reset(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd_.valid()) return systemError(what + ": socket", errno);
   if (!request_.bind_interface.empty()) {
-    if (auto st = bindToDevice(fd_.get(), request_.bind_interface, "the " + what); !st) return st;
+    if (auto st = bindToDevice(fd_.get(), request_.bind_interface,
+                               "the connection to " + peer_.toString());
+        !st)
+      return st;
   }
   if (request_.source) {
     sockaddr_storage source{};
