@@ -254,6 +254,27 @@ TEST_F(TcpTransportTest, TheListenerAcceptsAListedPeerAndClosesAnyOther) {
   EXPECT_EQ(accepted_[0]->remoteAddress(), ip("127.0.0.1"));
 }
 
+TEST_F(TcpTransportTest, TheListenerMayBeDestroyedFromAccepted) {
+  const uint16_t port = freePort();
+  std::unique_ptr<Listener> listener;
+  int accepted = 0;
+  auto created = transport_->listen(listenRequest(port, ip("127.0.0.1"), {listed("127.0.0.1")}),
+                                    [&](std::unique_ptr<Connection>) {
+                                      ++accepted;
+                                      listener.reset();
+                                    });
+  ASSERT_TRUE(created.ok());
+  listener = std::move(*created);
+  // Two connections wait in the queue (loopback completes both handshakes before the loop
+  // runs); the second is never handed over once the listener is gone.
+  int results = 0;
+  auto first = transport_->connect(toPeer("127.0.0.1", port), [&](auto) { ++results; });
+  auto second = transport_->connect(toPeer("127.0.0.1", port), [&](auto) { ++results; });
+  ASSERT_TRUE(runUntil([&] { return listener == nullptr && results == 2; }));
+  runFor(milliseconds(50));
+  EXPECT_EQ(accepted, 1);
+}
+
 TEST_F(TcpTransportTest, TheDefaultListenerTakesBothFamiliesAndReportsIpv4AsIpv4) {
   const uint16_t port = freePort();
   auto listener = listen(listenRequest(port, std::nullopt, {listed("127.0.0.1"), listed("::1")}));
