@@ -131,8 +131,15 @@ void Session::execute(const Action& action) {
 void Session::stateChanged(FsmState from, FsmState to, FsmEvent cause) {
   if (to == FsmState::kEstablished) {
     established_since_ = time_.now();
-    spdlog::info("{}: {} -> Established (hold time {} s)", name(), fsmStateName(from),
-                 fsm_->negotiatedHoldTime().count());
+    std::string families;
+    for (const AfiSafi& family : negotiated_->families) {
+      families += family == kIpv4Unicast   ? " IPv4"
+                  : family == kIpv6Unicast ? " IPv6"
+                                           : " AFI " + std::to_string(family.afi);
+    }
+    spdlog::info("{}: {} -> Established (hold time {} s, unicast:{}, graceful restart: {})", name(),
+                 fsmStateName(from), fsm_->negotiatedHoldTime().count(), families,
+                 negotiated_->peer_graceful_restart ? "yes" : "no");
     // RFC 4724 §2: End-of-RIB after the initial routes of each family, which also tells a peer
     // without Graceful Restart that our initial update is complete.
     sendAllRoutes(std::nullopt);

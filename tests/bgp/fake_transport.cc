@@ -81,6 +81,7 @@ std::unique_ptr<PendingConnect> FakeTransport::connect(const ConnectRequest& req
 
 Result<std::unique_ptr<Listener>> FakeTransport::listen(
     const ListenRequest& request, std::function<void(std::unique_ptr<Connection>)> on_accepted) {
+  if (listen_error) return *listen_error;
   listen_request = request;
   accepted = std::move(on_accepted);
   return std::unique_ptr<Listener>(std::make_unique<FakeListener>(listener_alive));

@@ -88,6 +88,7 @@ class FakeTransport final : public Transport {
   FakePeer arrive(const IpAddress& remote, const IpAddress& local);
 
   std::vector<Attempt> attempts;
+  std::optional<Error> listen_error;  // listen() fails with it
   std::optional<ListenRequest> listen_request;
   std::function<void(std::unique_ptr<Connection>)> accepted;
   std::shared_ptr<bool> listener_alive = std::make_shared<bool>(false);

@@ -169,6 +169,21 @@ TEST_F(BgpSession, OpenOfAnotherVersionIsUnsupportedVersion) {
       peer, {NotificationCode::kOpenMessage, open_error::kUnsupportedVersion, {0, kBgpVersion}});
 }
 
+TEST_F(BgpSession, RouteRefreshOfTheWrongLengthIsInvalidMessageLength) {
+  FakePeer peer = establish();
+  peer.takeBytes();
+  std::vector<uint8_t> bad;
+  appendHeader(MessageType::kRouteRefresh, 5, bad);
+  bad.insert(bad.end(), {0, 1, 0, 1, 0});
+  peer.deliver(bad);
+  auto sent = notificationsIn(peer.takeMessages());
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].code, NotificationCode::kRouteRefresh);
+  EXPECT_EQ(sent[0].subcode, route_refresh_error::kInvalidMessageLength);
+  EXPECT_TRUE(peer.closing());
+  EXPECT_EQ(peer.closeBound(), milliseconds(1000));
+}
+
 TEST_F(BgpSession, KeepaliveBeforeOpenIsAnFsmError) {
   create();
   ASSERT_TRUE(speaker_->start().ok());
@@ -363,6 +378,17 @@ TEST_F(BgpSession, StopClosesTheListener) {
   EXPECT_TRUE(*transport_.listener_alive);
   speaker_->stop(milliseconds(500), [] {});
   EXPECT_FALSE(*transport_.listener_alive);
+}
+
+TEST_F(BgpSession, StartFailsWhenThePassivePeersCannotBeListenedFor) {
+  SpeakerSettings s = settings();
+  s.peers[0].passive = true;
+  create(s);
+  transport_.listen_error = makeError(ErrorCode::kSystem, "bind: address in use");
+  auto started = speaker_->start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(started.error().message, HasSubstr("listening on port 179"));
+  EXPECT_THAT(started.error().message, HasSubstr("address in use"));
 }
 
 TEST(BgpSpeakerSettings, BadSettingsAreRefusedNamingWhatIsWrong) {
