@@ -112,6 +112,7 @@ void Session::execute(const Action& action) {
       sendNotification(action.notification);
       return;
     case ActionKind::kStartTimer:
+      if (action.timer == FsmTimer::kIdleHold) restart_delay_ = action.duration;
       // In Connect only the ConnectRetryTimer_Expires cell starts the ConnectRetryTimer (fsm.cc):
       // our connect got no answer in time and is being retried.
       if (action.timer == FsmTimer::kConnectRetry && fsm_->state() == FsmState::kConnect) {
@@ -152,7 +153,9 @@ void Session::stateChanged(FsmState from, FsmState to, FsmEvent cause) {
     if (stopping_) {
       spdlog::info("{}: {} -> Idle: {}", name(), fsmStateName(from), why);
     } else {
-      spdlog::warn("{}: {} -> Idle: session ended: {}", name(), fsmStateName(from), why);
+      spdlog::warn("{}: {} -> Idle: session ended: {}; restarting in {} ms", name(),
+                   fsmStateName(from), why,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(restart_delay_).count());
     }
     end_reason_.clear();
   } else {

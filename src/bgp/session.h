@@ -115,7 +115,8 @@ class Session final : private FsmActionSink {
   std::map<IpAddress, RoutePolicy, AddressLess> sent_;
   // The data of the NOTIFICATION a decode error asked for, sent with the FSM's matching action.
   std::optional<Notification> pending_notification_;
-  std::string end_reason_;  // why the current connection is ending, for the log
+  std::string end_reason_;     // why the current connection is ending, for the log
+  Duration restart_delay_{0};  // the back-off after the session ended
   std::string last_error_;
   std::optional<SteadyTime> established_since_;
   uint64_t updates_sent_ = 0;

@@ -180,8 +180,10 @@ TEST_F(BgpSession, RouteRefreshOfTheWrongLengthIsInvalidMessageLength) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].code, NotificationCode::kRouteRefresh);
   EXPECT_EQ(sent[0].subcode, route_refresh_error::kInvalidMessageLength);
+  EXPECT_EQ(sent[0].data, bad);  // RFC 7313 §5: the whole message
   EXPECT_TRUE(peer.closing());
   EXPECT_EQ(peer.closeBound(), milliseconds(1000));
+  EXPECT_THAT(peerStatus().last_error, HasSubstr("ROUTE-REFRESH length 24 is not 23"));
 }
 
 TEST_F(BgpSession, KeepaliveBeforeOpenIsAnFsmError) {
