@@ -99,7 +99,9 @@ AfiSafi familyOf(const IpAddress& address) { return address.isV4() ? kIpv4Unicas
 OutboundUpdates announceRoutes(const OutboundContext& c, const AnnouncedRoutes& routes) {
   OutboundUpdates result;
   std::vector<Group> groups;
-  for (const auto& [address, policy] : routes) {
+  for (const auto& route : routes) {
+    const IpAddress& address = route.first;
+    const RoutePolicy& policy = route.second;
     const auto& families = c.negotiated.families;
     if (std::find(families.begin(), families.end(), familyOf(address)) == families.end()) {
       result.held_back.push_back({address, std::string("the route of ") + address.toString() +
