@@ -115,6 +115,15 @@ class SpeakerImpl final : public Speaker {
   }
 
   void stop(std::chrono::milliseconds bound, std::function<void()> done) override {
+    if (stop_done_) {
+      // A stop is already under way: `done` runs when it ends.
+      stop_done_ = [first = std::move(stop_done_), second = std::move(done)] {
+        first();
+        if (second) second();
+      };
+      return;
+    }
+    if (!done) done = [] {};
     listener_.reset();
     stop_done_ = std::move(done);
     stop_timer_ = time_.createTimer();

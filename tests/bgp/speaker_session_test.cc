@@ -353,6 +353,18 @@ TEST_F(BgpSession, StopWithdrawsThenSendsCeaseThenClosesAfterFlush) {
   EXPECT_EQ(transport_.attempts.size(), 1u) << "a stopped session does not restart";
 }
 
+TEST_F(BgpSession, ASecondStopWhileTheFirstRunsIsDoneWithIt) {
+  FakePeer peer = establish();
+  int done = 0;
+  speaker_->stop(milliseconds(500), [&] { ++done; });
+  speaker_->stop(milliseconds(500), [&] { ++done; });
+  EXPECT_EQ(done, 0);
+  peer.finishClose();
+  EXPECT_EQ(done, 2);
+  time_.advance(milliseconds(500));
+  EXPECT_EQ(done, 2);
+}
+
 TEST_F(BgpSession, StopIsDoneAfterItsBoundWhenTheConnectionDoesNotDrain) {
   FakePeer peer = establish();
   bool done = false;
