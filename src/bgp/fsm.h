@@ -33,6 +33,9 @@
 #include <optional>
 #include <vector>
 
+// Before the constants below: NotificationCode::kHoldTimerExpired must be declared first, or
+// -Wshadow takes it for a shadow of the constant of the same name.
+#include "bgp/notification.h"
 #include "common/time_source.h"
 
 namespace kubevip::bgp {

@@ -217,9 +217,11 @@ Decoded<RouteRefreshMessage> decodeRouteRefresh(std::span<const uint8_t> body) {
     std::vector<uint8_t> whole;
     appendHeader(MessageType::kRouteRefresh, kept.size(), whole);
     whole.insert(whole.end(), kept.begin(), kept.end());
+    // The reason is built first: the order in which arguments are evaluated is unspecified, so
+    // whole.size() next to std::move(whole) may read the moved-from vector.
+    std::string reason = "ROUTE-REFRESH length " + std::to_string(whole.size()) + " is not 23";
     return decodeError(NotificationCode::kRouteRefresh, route_refresh_error::kInvalidMessageLength,
-                       "ROUTE-REFRESH length " + std::to_string(whole.size()) + " is not 23",
-                       std::move(whole));
+                       std::move(reason), std::move(whole));
   }
   ByteReader r(body);
   RouteRefreshMessage refresh;

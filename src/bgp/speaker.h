@@ -31,7 +31,7 @@ namespace kubevip::bgp {
 
 // What an announcement carries besides its prefix.
 struct RoutePolicy {
-  std::vector<uint32_t> communities;  // RFC 1997: AS << 16 | value
+  std::vector<uint32_t> communities;              // RFC 1997: AS << 16 | value
   std::vector<LargeCommunity> large_communities;  // RFC 8092
   std::optional<uint32_t> local_pref;  // RFC 4271 §5.1.5: sent to internal peers only (default 100)
   std::optional<uint32_t> med;         // RFC 4271 §5.1.4

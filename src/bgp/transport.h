@@ -101,8 +101,7 @@ class Transport {
                                                   ConnectDone done) = 0;
   // `accepted` gets each connection from a listed peer (with that peer's TTL applied).
   virtual Result<std::unique_ptr<Listener>> listen(
-      const ListenRequest& request,
-      std::function<void(std::unique_ptr<Connection>)> accepted) = 0;
+      const ListenRequest& request, std::function<void(std::unique_ptr<Connection>)> accepted) = 0;
 };
 
 Result<std::unique_ptr<Transport>> createTcpTransport(EventLoop& loop);
