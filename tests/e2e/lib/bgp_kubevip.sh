@@ -15,7 +15,8 @@ BGP_ROUTER_AS=65000
 BGP_COMMUNITY=65001:100
 BGP_LARGE_COMMUNITY=65001:1:2
 
-# bgp_kv_yaml OPTIONS: the `bgp:` section of node K's configuration.
+# bgp_kv_yaml OPTIONS: the `bgp:` section of node K's configuration. Timers are written with their
+# unit ("3s"): the configuration reads a bare number as milliseconds.
 #   --node K                   routerID 10.201.0.K (required)
 #   --peer ADDR,AS[,password=P][,port=N]   repeatable
 #   --hold S --keepalive S     default 3 and 1
@@ -39,9 +40,9 @@ bgp_kv_yaml() {
   echo "bgp:"
   echo "  routerID: $(lab_ip4 "$node")"
   echo "  as: $BGP_KV_AS"
-  echo "  holdTime: $hold"
-  echo "  keepaliveInterval: $keepalive"
-  echo "  gracefulRestartTime: $gr"
+  echo "  holdTime: ${hold}s"
+  echo "  keepaliveInterval: ${keepalive}s"
+  echo "  gracefulRestartTime: ${gr}s"
   echo "  communities: [\"$BGP_COMMUNITY\"]"
   echo "  largeCommunities: [\"$BGP_LARGE_COMMUNITY\"]"
   echo "  peers:"
