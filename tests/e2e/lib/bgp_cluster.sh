@@ -6,12 +6,13 @@
 #   (a) the router learns VIP/32 from the leader only: next hop the leader's address, the
 #       communities and large communities of the configuration; every session Established
 #   (b) SIGKILL of the leader: the route moves to the new leader (measured); the killed node,
-#       restarted, peers again and announces nothing
+#       restarted, peers again and announces nothing, not even for a moment
 #   (c) SIGTERM of the leader: its route is withdrawn at once (measured), and moves
 #   (d) node3 with a wrong MD5 password never reaches Established, and its log says why ("MD5");
 #       with the right one again it does
 #   (e) the leader frozen (SIGSTOP): the router drops its path after the hold time (measured),
-#       the new leader's path stays; after SIGCONT the old leader does not announce again
+#       the new leader's path stays; after SIGCONT the old leader does not announce again, not even
+#       for a moment (the router's next hops are sampled every ~50 ms)
 #
 # Measurements are printed as "MEASURE name = S s" lines on stderr. Run with the router kind:
 #   bgp_cluster_scenario bird|frr|gobgp
@@ -64,10 +65,13 @@ bgp_cluster_scenario() {
   bgp_measure "$kind sigkill: next hop moved $old -> $new" moved 10 bgp_only_via "$(lab_ip4 "$new")"
   assert_le "$moved" 5 "$kind: next hop moved within 5 s of the SIGKILL"
   lab_wait_exit "$old" 2 || fail "SIGKILLed kube-vip on $old did not exit"
+  bgp_watch_start rejoin
   bgp_start_node "$old"
-  check "$kind: restarted $old peers again" router_wait_established r1 "$(lab_ip4 "$old")" 15
+  check "$kind: restarted $old peers again" router_wait_established r1 "$(lab_ip4 "$old")" 20
   sleep 2
+  bgp_watch_stop rejoin
   check "$kind: after $old rejoined, the route still goes only via $new" bgp_only_via "$(lab_ip4 "$new")"
+  check "$kind: the rejoining $old never announced the VIP" bgp_watch_never_via rejoin "$(lab_ip4 "$old")"
   leader=$new
 
   # (c) SIGTERM ----------------------------------------------------------------------------------
@@ -85,7 +89,7 @@ bgp_cluster_scenario() {
   lab_wait_exit "$old" 5 || fail "kube-vip on $old did not exit within 5 s of SIGTERM"
   assert_eq 0 "$LAB_EXIT_CODE" "$old: exit status after SIGTERM"
   bgp_start_node "$old"
-  check "$kind: restarted $old peers again" router_wait_established r1 "$(lab_ip4 "$old")" 15
+  check "$kind: restarted $old peers again" router_wait_established r1 "$(lab_ip4 "$old")" 20
   leader=$new
 
   # (d) MD5 --------------------------------------------------------------------------------------
@@ -127,10 +131,15 @@ bgp_cluster_scenario() {
   other=$(bgp_holder_other_than "$old")
   [ -n "$other" ] || fail "no other node holds the VIP after the freeze"
   check "$kind: the route goes only via the new leader $other" wait_until 5 bgp_only_via "$(lab_ip4 "$other")"
+  bgp_watch_start thaw
   lab_kill "$old" CONT
-  check "$kind: thawed $old peers again" router_wait_established r1 "$(lab_ip4 "$old")" 15
+  # The router ended the session (Hold Timer Expired); kube-vip may wait its own reconnect timer.
+  check "$kind: thawed $old peers again" router_wait_established r1 "$(lab_ip4 "$old")" 30
   sleep 2
+  bgp_watch_stop thaw
   check "$kind: thawed $old announces nothing: the route goes only via $other" bgp_only_via "$(lab_ip4 "$other")"
+  check "$kind: thawed $old never announced the VIP again, not even for a moment" \
+    bgp_watch_never_via thaw "$(lab_ip4 "$old")"
   assert_eq "$other" "$(lab_vip_holders)" "one VIP holder after the thaw"
 
   router_stop r1

@@ -133,3 +133,28 @@ bgp_single_holder() { [ "$(lab_vip_holders "${1:-$LAB_VIP4}" | wc -w)" = 1 ]; }
 # bgp_log_since_has NODE LINE PATTERN: NODE's kube-vip log from line LINE on matches PATTERN
 # (case-insensitive extended regular expression).
 bgp_log_since_has() { tail -n "+$2" "$(lab_kv_log "$1")" | grep -qiE "$3"; }
+
+# bgp_watch_start TAG: samples the next hops of BGP_PREFIX on BGP_ROUTER every ~50 ms into
+# $LAB_DIR/TAG.watch ("<seconds since bgp_t0> <next hop>..." lines), in the background, so that a
+# path that comes and goes between two checks is still seen. bgp_watch_stop TAG stops it.
+bgp_watch_start() {
+  local file=$LAB_DIR/$1.watch
+  : >"$file"
+  (
+    while :; do
+      echo "$(bgp_elapsed) $(router_route_nexthops "$BGP_ROUTER" "$BGP_PREFIX" 2>/dev/null | xargs)"
+      sleep 0.05
+    done
+  ) >>"$file" 2>/dev/null &
+  LAB_BG_PID[$1]=$!
+  disown "$!"
+}
+bgp_watch_stop() { lab_bg_stop "$1" KILL; }
+
+# bgp_watch_never_via TAG ADDR: true if no sample of the watch TAG had a path via ADDR; otherwise
+# prints the first such sample.
+bgp_watch_never_via() {
+  local hit
+  hit=$(awk -v a="$2" '{ for (i = 2; i <= NF; i++) if ($i == a) { print; exit } }' "$LAB_DIR/$1.watch")
+  [ -z "$hit" ] || { echo "path via $2 seen at: $hit" >&2; return 1; }
+}
