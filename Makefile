@@ -1,5 +1,5 @@
 # Entry points for people and CI. `make` installs what is missing and builds bin/kube-vip.
-.PHONY: all deps build test test-unit test-asan demo format format-check tidy clean check-fresh
+.PHONY: all deps build test test-unit test-asan fuzz demo format format-check tidy clean check-fresh
 
 JOBS ?= $(shell nproc)
 
@@ -25,6 +25,24 @@ test-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS) --target unit_tests
 	@ctest --preset unit-asan -j $(JOBS)
+
+# libFuzzer over the BGP decoder (tests/bgp/fuzz) for FUZZ_SECONDS, on a copy of its corpus (new
+# inputs and crash files go to a temporary directory, never into the repository); fails on a crash.
+# Its own small build directory with clang, only that target.
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DKUBEVIP_FUZZ=ON >/dev/null
+	@cmake --build build/fuzz --target bgp_decode_fuzz -j $(JOBS)
+	@work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && \
+		cp -r tests/bgp/fuzz/corpus "$$work/corpus" && \
+		build/fuzz/tests/bgp/bgp_decode_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix="$$work/" $(FUZZ_ARGS) "$$work/corpus" >"$$work/fuzz.log" 2>&1 || \
+		{ tail -n 60 "$$work/fuzz.log"; mkdir -p build/fuzz/crashes; \
+		  cp "$$work"/crash-* "$$work"/leak-* "$$work"/timeout-* "$$work"/oom-* build/fuzz/crashes/ 2>/dev/null; \
+		  echo "fuzz: bgp_decode_fuzz failed; the input is in build/fuzz/crashes/" >&2; exit 1; } && \
+		grep -E '^stat::number_of_executed_units|^Done' "$$work/fuzz.log" | tr '\n' ' ' && echo
 
 demo: build
 	@bash scripts/demo.sh

@@ -15,6 +15,11 @@ packages=(
   # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks
   iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3 openssl curl
   keepalived haproxy nginx-light wrk prometheus
+  # BGP peers of the end-to-end tests and benchmarks (each started by the tests in a namespace)
+  bird2 frr gobgpd
+  # the BGP decoder's fuzzer (make fuzz): clang and its libFuzzer runtime (libclang_rt.fuzzer),
+  # which --no-install-recommends would leave out
+  clang libclang-rt-14-dev
 )
 # kubectl, the real client the in-cluster tests check the test API server against. Debian 12
 # packages it (1.20) as kubernetes-client; a kubectl already on the PATH (a newer one) is kept,
@@ -40,6 +45,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packaged services must not run on their own: the tests start their own instances.
-for svc in nginx haproxy keepalived prometheus; do
+for svc in nginx haproxy keepalived prometheus bird frr gobgpd; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
 done

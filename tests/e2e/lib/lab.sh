@@ -245,7 +245,7 @@ lab_cleanup() {
 lab_cleanup_stale() {
   local ns pid
   while read -r ns _; do
-    [[ $ns =~ ^kv([0-9]+)x[0-9a-f]{4}-(n[0-9]+|c|br)$ ]] || continue
+    [[ $ns =~ ^kv([0-9]+)x[0-9a-f]{4}-(n[0-9]+|r[0-9]+|c|br)$ ]] || continue
     pid=${BASH_REMATCH[1]}
     [ -d "/proc/$pid" ] && continue
     log "removing stale namespace $ns (creator $pid is gone)"
