@@ -110,19 +110,6 @@ Result<bgp::SpeakerSettings> speakerSettingsFrom(const config::BgpConfig& bgp,
   return s;
 }
 
-bgp::RoutePolicy routePolicyFrom(const config::BgpConfig& bgp) {
-  bgp::RoutePolicy policy;
-  for (const config::BgpCommunity& c : bgp.communities) {
-    policy.communities.push_back(uint32_t{c.as} << 16 | c.value);  // RFC 1997
-  }
-  for (const config::BgpLargeCommunity& c : bgp.large_communities) {
-    policy.large_communities.push_back({c.global, c.local1, c.local2});  // RFC 8092
-  }
-  policy.local_pref = bgp.local_pref;
-  policy.med = bgp.med;
-  return policy;
-}
-
 std::string sessionStateLabel(bgp::FsmState state) {
   std::string name = bgp::fsmStateName(state);
   std::transform(name.begin(), name.end(), name.begin(),

@@ -1,6 +1,7 @@
 // What the BGP speaker is started with, built from the configuration (config::BgpConfig) and the
 // host's interfaces: the router id, the peers, the next hop of routes of the other family, and
-// the policy every announcement carries. Pure apart from the injected interface lookup.
+// the state names of its sessions. Pure apart from the injected interface lookup. (The policy of
+// the announcements is vip::routePolicyFrom, vip/routed_vip.h.)
 #pragma once
 
 #include <functional>
@@ -31,9 +32,6 @@ Result<uint32_t> routerIdFrom(const config::BgpConfig& bgp, const std::string& v
 Result<bgp::SpeakerSettings> speakerSettingsFrom(const config::BgpConfig& bgp,
                                                  const std::string& vip_interface,
                                                  InterfaceLookup lookup);
-
-// Communities, large communities, LOCAL_PREF and MED of every announcement.
-bgp::RoutePolicy routePolicyFrom(const config::BgpConfig& bgp);
 
 // "established", "idle", ...: the RFC 4271 §8 state name in lower case (metrics, status).
 std::string sessionStateLabel(bgp::FsmState state);

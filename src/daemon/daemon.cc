@@ -8,9 +8,13 @@
 #include <memory>
 #include <thread>
 
+#include "bgp/speaker.h"
+#include "bgp/transport.h"
 #include "common/event_loop.h"
+#include "common/log.h"
 #include "config/reload_plan.h"
 #include "config/stop_timing.h"
+#include "daemon/bgp_settings.h"
 #include "daemon/control_plane_metrics.h"
 #include "daemon/descriptor_limit.h"
 #include "daemon/operations.h"
@@ -27,6 +31,7 @@
 #include "services_mode/informer_bindings.h"
 #include "services_mode/services_controller.h"
 #include "services_mode/vip_holders.h"
+#include "vip/routed_vip.h"
 #include "vip/vip_controller.h"
 
 namespace kubevip::daemon {
@@ -47,6 +52,10 @@ constexpr Duration kTick = milliseconds(500);
 // mistyped number does not stop the node for long.
 constexpr int kMaxFreezeMs = 30000;
 
+// How long a clean stop waits for the BGP withdrawals and Cease to leave (bgp::Speaker::stop):
+// a peer that does not take them within this is left to its hold timer.
+constexpr milliseconds kBgpStopBound{1000};
+
 // Owns every part of a running daemon; destruction releases the VIP and closes all handles.
 class Daemon {
  public:
@@ -62,6 +71,9 @@ class Daemon {
     if (!loop) return loop.error();
     loop_ = std::move(*loop);
     if (auto st = setUpOperations(); !st) return st;
+    if (config_.bgp) {
+      if (auto st = setUpBgp(); !st) return st;
+    }
     if (config_.vip) {
       if (auto st = setUpVip(); !st) return st;
     }
@@ -101,6 +113,10 @@ class Daemon {
   Status start() {
     if (controller_) {
       if (auto st = controller_->removeLeftover(); !st) return st;
+    }
+    // Sessions first: the routes of what this node takes later go out as each one comes up.
+    if (speaker_) {
+      if (auto st = speaker_->start(); !st) return st;
     }
     if (balancers_) {
       if (auto st = balancers_->start(); !st) return st;
@@ -188,6 +204,7 @@ class Daemon {
       operations_->health().setReady(true, "ok");
     }
     if (services_) cp_metrics_->refreshServices(services_->report());
+    if (speaker_) cp_metrics_->refreshBgp(speaker_->status());
     tick_->start(kTick, [this] { tick(); });
   }
 
@@ -252,6 +269,7 @@ class Daemon {
         s.vips.push_back(std::move(v));
       }
     }
+    if (speaker_) s.bgp = bgpStatus(now);
     if (balancers_) {
       for (const lb::BalancerStatus& b : balancers_->status()) {
         ops::BalancerStatus out;
@@ -267,6 +285,32 @@ class Daemon {
       }
     }
     return s;
+  }
+
+  ops::BgpStatus bgpStatus(SteadyTime now) const {
+    ops::BgpStatus b;
+    b.local_as = config_.bgp->as;
+    b.router_id =
+        IpAddress::v4({static_cast<uint8_t>(router_id_ >> 24),
+                       static_cast<uint8_t>(router_id_ >> 16),
+                       static_cast<uint8_t>(router_id_ >> 8), static_cast<uint8_t>(router_id_)})
+            .toString();
+    for (const bgp::PeerStatus& p : speaker_->status()) {
+      ops::BgpPeerStatus peer;
+      peer.peer = Endpoint{p.address, p.port}.toString();
+      peer.as = p.as;
+      peer.state = sessionStateLabel(p.state);
+      if (p.established_since) {
+        const auto up_for = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            now - *p.established_since);
+        peer.established_since = ops::isoUtc(std::chrono::system_clock::now() - up_for);
+      }
+      peer.routes_announced = p.routes_announced;
+      peer.updates_sent = p.updates_sent;
+      peer.last_error = p.last_error;
+      b.peers.push_back(std::move(peer));
+    }
+    return b;
   }
 
   // SIGHUP and `kube-vip reload`: build the configuration again and apply what the plan allows
@@ -342,7 +386,61 @@ class Daemon {
     return ops::controlErrorDocument("unknown debug request (known: freeze-loop MS)");
   }
 
+  // BGP: one speaker per process (bgp/speaker.h) over TCP sockets on the loop; the control-plane
+  // VIP and the Services' addresses are announced through it.
+  Status setUpBgp() {
+    auto settings = speakerSettingsFrom(*config_.bgp, config_.interface, net::lookupInterface);
+    if (!settings) return settings.error();
+    router_id_ = settings->router_id;
+    auto transport = bgp::createTcpTransport(*loop_);
+    if (!transport) return transport.error();
+    bgp_transport_ = std::move(*transport);
+    bgp::SpeakerHooks hooks;
+    hooks.state_changed = [](const bgp::PeerStatus& peer, bgp::FsmState from) {
+      logSessionChange(peer, from);
+    };
+    auto speaker = bgp::Speaker::create(loop_->time(), bgp_random_, *bgp_transport_,
+                                        std::move(*settings), std::move(hooks));
+    if (!speaker) return speaker.error();
+    speaker_ = std::move(*speaker);
+    return {};
+  }
+
+  // One line per session state change.
+  static void logSessionChange(const bgp::PeerStatus& peer, bgp::FsmState from) {
+    const std::string endpoint = Endpoint{peer.address, peer.port}.toString();
+    const std::string to = sessionStateLabel(peer.state);
+    const bool down = from == bgp::FsmState::kEstablished;
+    logEvent(
+        down ? spdlog::level::warn : spdlog::level::info,
+        {.component = "bgp", .event = "bgp_session", .reason = peer.last_error},
+        fmt::format("BGP peer {} (AS {}): {} -> {}{}", endpoint, peer.as, sessionStateLabel(from),
+                    to, down && !peer.last_error.empty() ? " (" + peer.last_error + ")" : ""));
+  }
+
+  // Announced by BGP: the VIP goes on bgp.vipInterface (lo) and is routed to this node
+  // (vip/routed_vip.h); no ARP, no probing.
+  Status setUpRoutedVip() {
+    auto iface = net::lookupInterface(config_.bgp->vip_interface);
+    if (!iface) return iface.error();
+    auto addresses = net::createNetlinkAddressManager(*loop_);
+    if (!addresses) return addresses.error();
+    addresses_ = std::move(*addresses);
+    vip::RoutedVipOptions options;
+    options.vip = *config_.vip;
+    options.ifindex = iface->index;
+    options.interface_name = iface->name;
+    options.timing = config_.vip_timing;
+    options.policy = vip::routePolicyFrom(*config_.bgp);
+    controller_ = std::make_unique<vip::RoutedVip>(
+        loop_->time(), *addresses_, *speaker_, options,
+        [this] { return elector_ ? elector_->leadershipValidUntil() : SteadyTime{}; },
+        vip::RoutedVipHooks{[this] { onVipAcquired(); }, [this] { onVipReleased(); }});
+    return {};
+  }
+
   Status setUpVip() {
+    if (speaker_) return setUpRoutedVip();
     auto iface = net::lookupInterface(config_.interface);
     if (!iface) return iface.error();
     auto addresses = net::createNetlinkAddressManager(*loop_);
@@ -484,12 +582,20 @@ class Daemon {
 
   void finish() {
     if (tick_) tick_->stop();
-    if (controller_) controller_->release();
-    informers_.reset();  // no more watch events into a stopped controller
+    if (controller_) controller_->release();  // BGP: withdrawn, then removed
+    informers_.reset();                       // no more watch events into a stopped controller
     if (balancers_) balancers_->stop();
     // The signal watchers and the deadline timer are left for the daemon's destruction: finish()
     // runs inside their callbacks, which must not destroy their own watcher.
     if (stop_deadline_) stop_deadline_->stop();
+    // The withdrawals just queued and a Cease go to every peer before the loop stops (bounded);
+    // a second signal meanwhile stops at once. A killed process sends nothing: the peers' hold
+    // timers (or Graceful Restart) decide how long its routes stay.
+    if (speaker_ && !speaker_stopping_) {
+      speaker_stopping_ = true;
+      speaker_->stop(kBgpStopBound, [this] { loop_->stop(); });
+      return;
+    }
     loop_->stop();
   }
 
@@ -508,7 +614,13 @@ class Daemon {
   std::unique_ptr<net::ConflictProber> prober_;
   std::unique_ptr<election::Elector> elector_;
   std::unique_ptr<lb::LoadBalancerSet> balancers_;
-  std::unique_ptr<vip::VipController> controller_;
+  // BGP: the transport outlives the speaker, the speaker every holder that announces through it.
+  StdRandomSource bgp_random_;
+  std::unique_ptr<bgp::Transport> bgp_transport_;
+  std::unique_ptr<bgp::Speaker> speaker_;
+  uint32_t router_id_ = 0;
+  bool speaker_stopping_ = false;
+  std::unique_ptr<vip::HeldVip> controller_;
   // The Services mode; the controller's holders and writer outlive it.
   std::unique_ptr<services_mode::VipHolders> holders_;
   std::unique_ptr<k8s::LeaseClientPool> lease_pool_;

@@ -8,6 +8,19 @@
 
 namespace kubevip::vip {
 
+bgp::RoutePolicy routePolicyFrom(const config::BgpConfig& bgp) {
+  bgp::RoutePolicy policy;
+  for (const config::BgpCommunity& c : bgp.communities) {
+    policy.communities.push_back(uint32_t{c.as} << 16 | c.value);  // RFC 1997 §3
+  }
+  for (const config::BgpLargeCommunity& c : bgp.large_communities) {
+    policy.large_communities.push_back({c.global, c.local1, c.local2});  // RFC 8092 §3
+  }
+  policy.local_pref = bgp.local_pref;
+  policy.med = bgp.med;
+  return policy;
+}
+
 RoutedVip::RoutedVip(TimeSource& time, net::AddressManager& addresses, bgp::RouteOriginator& routes,
                      RoutedVipOptions options, std::function<SteadyTime()> leadership_valid_until,
                      RoutedVipHooks hooks)

@@ -36,6 +36,10 @@
 
 namespace kubevip::vip {
 
+// The policy of every announcement from the configuration: communities (RFC 1997), large
+// communities (RFC 8092), LOCAL_PREF and MED.
+bgp::RoutePolicy routePolicyFrom(const config::BgpConfig& bgp);
+
 struct RoutedVipOptions {
   IpAddress vip;
   int ifindex = 0;

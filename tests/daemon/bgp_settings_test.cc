@@ -141,21 +141,6 @@ TEST_F(BgpSettingsTest, CrossFamilyNextHop) {
   EXPECT_EQ(source_if(IpFamily::kV6, local4), std::nullopt);
 }
 
-TEST_F(BgpSettingsTest, PolicyFromTheConfiguration) {
-  bgp_.communities = {{65000, 100}, {0, 65535}};
-  bgp_.large_communities = {{4200000000u, 1, 2}};
-  bgp_.local_pref = 200;
-  bgp_.med = 10;
-  const bgp::RoutePolicy p = routePolicyFrom(bgp_);
-  EXPECT_EQ(p.communities, (std::vector<uint32_t>{65000u << 16 | 100, 65535}));
-  ASSERT_EQ(p.large_communities.size(), 1u);
-  EXPECT_EQ(p.large_communities[0].global_administrator, 4200000000u);
-  EXPECT_EQ(p.large_communities[0].local_data_2, 2u);
-  EXPECT_EQ(p.local_pref, 200u);
-  EXPECT_EQ(p.med, 10u);
-  EXPECT_EQ(routePolicyFrom(config::BgpConfig{}), bgp::RoutePolicy{});
-}
-
 TEST(SessionStateLabel, LowerCaseRfcNames) {
   EXPECT_EQ(sessionStateLabel(bgp::FsmState::kEstablished), "established");
   EXPECT_EQ(sessionStateLabel(bgp::FsmState::kOpenConfirm), "openconfirm");

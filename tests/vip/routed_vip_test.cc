@@ -197,5 +197,21 @@ TEST_F(RoutedVipTest, RemovesALeftoverAndDestructionReleases) {
   EXPECT_FALSE(onInterface());
 }
 
+TEST(RoutePolicyFrom, TheConfiguredAttributes) {
+  config::BgpConfig bgp;
+  bgp.communities = {{65000, 100}, {0, 65535}};
+  bgp.large_communities = {{4200000000u, 1, 2}};
+  bgp.local_pref = 200;
+  bgp.med = 10;
+  const bgp::RoutePolicy p = routePolicyFrom(bgp);
+  EXPECT_EQ(p.communities, (std::vector<uint32_t>{65000u << 16 | 100, 65535}));
+  ASSERT_EQ(p.large_communities.size(), 1u);
+  EXPECT_EQ(p.large_communities[0].global_administrator, 4200000000u);
+  EXPECT_EQ(p.large_communities[0].local_data_2, 2u);
+  EXPECT_EQ(p.local_pref, 200u);
+  EXPECT_EQ(p.med, 10u);
+  EXPECT_EQ(routePolicyFrom(config::BgpConfig{}), bgp::RoutePolicy{});
+}
+
 }  // namespace
 }  // namespace kubevip::vip
