@@ -475,7 +475,7 @@ class Daemon {
     const config::ServicesMode& mode = *config_.services;
     auto access = election::clusterAccessFor(settings);
     if (!access) return access.error();
-    auto holders = services_mode::VipHolders::create(*loop_, config_);
+    auto holders = services_mode::VipHolders::create(*loop_, config_, speaker_.get());
     if (!holders) return holders.error();
     holders_ = std::move(*holders);
     const auto timeout = config::leaseRequestTimeout(settings.retry_period);

@@ -301,6 +301,10 @@ void ServicesController::reconcileAddresses(Unit& unit,
       HolderRequest request;
       request.interface = group->interface;
       request.address = address;
+      request.service = refName(group->group.services.front());
+      if (const k8s::Service* first = view_.service(group->group.services.front())) {
+        request.annotations = first->meta.annotations;
+      }
       request.leadership_valid_until = [elector] { return elector->leadershipValidUntil(); };
       request.acquired = [this, address, services = group->group.services] {
         spdlog::info("services: {} is announced by this node (Service {})", address.toString(),

@@ -66,6 +66,9 @@ class AddressHolder {
 struct HolderRequest {
   std::string interface;
   IpAddress address;
+  // The group's first Service ("namespace/name") and its annotations (BGP attributes).
+  std::string service;
+  std::map<std::string, std::string> annotations;
   std::function<SteadyTime()> leadership_valid_until;
   std::function<void()> acquired;  // the address is on the interface and announced
 };

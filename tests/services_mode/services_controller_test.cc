@@ -52,6 +52,7 @@ class ServicesControllerTest : public ::testing::Test {
         },
         [this](HolderRequest request) -> Result<std::unique_ptr<AddressHolder>> {
           log_.interfaces.push_back(request.interface);
+          requests_[request.address.toString()] = {request.service, request.annotations};
           return std::unique_ptr<AddressHolder>(std::make_unique<FakeHolder>(log_, request));
         },
         &writer_);
@@ -72,8 +73,21 @@ class ServicesControllerTest : public ::testing::Test {
   FakeWriter writer_;
   std::map<std::string, FakeElector*> electors_;
   std::map<std::string, std::shared_ptr<bool>> destroyed_;
+  // Per address: the Service and the annotations its holder was asked with.
+  std::map<std::string, std::pair<std::string, std::map<std::string, std::string>>> requests_;
   std::unique_ptr<ServicesController> controller_;
 };
+
+TEST_F(ServicesControllerTest, AHolderIsAskedWithTheFirstServiceAndItsAnnotations) {
+  make(false);
+  services().lead();
+  auto web = lbService("default", "web", "192.0.2.10");
+  web.meta.annotations["kube-vip.io/bgp-local-pref"] = "300";
+  set(web);
+  ASSERT_EQ(requests_.count("192.0.2.10"), 1u);
+  EXPECT_EQ(requests_["192.0.2.10"].first, "default/web");
+  EXPECT_EQ(requests_["192.0.2.10"].second.at("kube-vip.io/bgp-local-pref"), "300");
+}
 
 TEST_F(ServicesControllerTest, OnlyTheServicesLeaseHolderHoldsAndReleasesWhenDeposed) {
   make(false);
