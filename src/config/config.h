@@ -231,6 +231,10 @@ struct ServicesMode {
   bool address_management = true;                            // svc_ipam
   std::string ipam_configmap_namespace = "kube-system";      // svc_ipam_configmap "<ns>/<name>"
   std::string ipam_configmap_name = "kubevip";
+  // BGP without any election (vip_leaderelection=false, svc_election=false): every node announces
+  // every Service address it may (ECMP at the routers); no node hands out addresses or writes
+  // kube-vip.io/vipHost, since that needs a single writer.
+  bool every_node_announces = false;
 
   friend bool operator==(const ServicesMode&, const ServicesMode&) = default;
 };

@@ -380,10 +380,20 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
     if (!mode) return mode.error();
     config.services = std::move(*mode);
   }
-  if (!*election && (*control_plane || !config.services->per_service_election)) {
+  // Without any election every node announces: only BGP can make that work (the routers
+  // spread the traffic, ECMP), and only for Services; the control-plane VIP keeps its election.
+  auto bgp_on = boolOf(src, "bgp_enable", config.bgp.has_value());
+  if (!bgp_on) return bgp_on.error();
+  const bool no_election = !*election && *services && !config.services->per_service_election;
+  if (!*election && (*control_plane || (no_election && !*bgp_on))) {
     return invalid(
         "vip_leaderelection must be true (--leaderElection): without an elected holder every node "
-        "would add and announce the VIP");
+        "would add and announce the VIP (only Services announced by BGP, bgp_enable=true, may go "
+        "without an election)");
+  }
+  if (no_election) {
+    config.services->every_node_announces = true;
+    config.services->address_management = false;
   }
   if (!*control_plane) {
     config.vip.reset();

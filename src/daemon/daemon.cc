@@ -20,6 +20,7 @@
 #include "daemon/operations.h"
 #include "election/lease_from_config.h"
 #include "election/make_elector.h"
+#include "election/single_node_elector.h"
 #include "k8s/lease_client.h"
 #include "k8s/lease_client_pool.h"
 #include "lb/load_balancer_set.h"
@@ -496,6 +497,7 @@ class Daemon {
     options.per_service_election = mode.per_service_election;
     options.write_updates = mode.write_updates;
     options.address_management = mode.address_management;
+    options.write_vip_host = !mode.every_node_announces;
     options.services_lease_namespace = settings.lease_namespace;
     options.services_lease_name = mode.lease_name;
     options.address_pools_configmap =
@@ -514,6 +516,11 @@ class Daemon {
             const std::string& lease_namespace,
             const std::string& lease_name) -> Result<std::unique_ptr<election::Elector>> {
       const config::KubernetesLease& k = *config_.kubernetes;
+      if (config_.services->every_node_announces) {
+        // Every node announces (ECMP by BGP): the services "election" always leads here.
+        return std::unique_ptr<election::Elector>(
+            std::make_unique<election::SingleNodeElector>(loop_->time(), k.identity));
+      }
       if (lease_name == services_lease && lease_namespace == services_namespace) {
         auto client =
             k8s::ApiLeaseClient::create(*loop_, access, lease_namespace, lease_name, timeout);
@@ -532,8 +539,11 @@ class Daemon {
     if (!informers) return informers.error();
     informers_ = std::move(*informers);
     spdlog::info("services: serving Services of type LoadBalancer on {} ({})",
-                 mode.interface.empty() ? config_.interface : mode.interface,
-                 mode.per_service_election
+                 config_.bgp                ? config_.bgp->vip_interface + ", announced by BGP"
+                 : mode.interface.empty()   ? config_.interface
+                                            : mode.interface,
+                 mode.every_node_announces ? "no election: every node announces, ECMP"
+                 : mode.per_service_election
                      ? "one Lease per Service"
                      : "Lease " + settings.lease_namespace + "/" + mode.lease_name + " for all");
     return {};

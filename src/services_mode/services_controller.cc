@@ -368,6 +368,7 @@ void ServicesController::writeStatuses(const ServicesPlan& plan) {
           status_written_[ref] = desired;
         });
       }
+      if (!options_.write_vip_host) continue;
       auto host = services::vipHostAnnotationUpdate(*service, options_.plan.node_name);
       if (!host) {
         vip_host_written_.erase(ref);

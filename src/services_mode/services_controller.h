@@ -108,6 +108,8 @@ struct ServicesControllerOptions {
   bool per_service_election = false;
   bool write_updates = true;
   bool address_management = true;
+  // ECMP (config::ServicesMode::every_node_announces): kube-vip.io/vipHost has no single value.
+  bool write_vip_host = true;
   std::string services_lease_namespace;
   std::string services_lease_name = "plndr-svcs-lock";
   std::string address_pools_configmap = "kube-system/kubevip";  // for log lines

@@ -34,8 +34,9 @@ k8s::EndpointSlice sliceOn(const std::string& ns, const std::string& service,
 
 class ServicesControllerTest : public ::testing::Test {
  protected:
-  void make(bool per_service_election) {
+  void make(bool per_service_election, bool write_vip_host = true) {
     ServicesControllerOptions options;
+    options.write_vip_host = write_vip_host;
     options.plan.node_name = "node-a";
     options.plan.default_interface = "eth0";
     options.plan.grouping.shared_lease_namespace = "kube-system";
@@ -168,6 +169,14 @@ TEST_F(ServicesControllerTest, AnExcludedNodeNeverAnnounces) {
   services().lead();
   set(lbService("default", "web", "192.0.2.10"));
   EXPECT_TRUE(log_.live.empty());
+}
+
+TEST_F(ServicesControllerTest, WithEveryNodeAnnouncingNoVipHostIsWritten) {
+  make(false, /*write_vip_host=*/false);
+  services().lead();
+  set(lbService("default", "web", "192.0.2.10"));
+  EXPECT_EQ(writer_.count("status"), 1u) << "the same on every node";
+  EXPECT_EQ(writer_.count("vipHost"), 0u) << "one value per node: they would overwrite each other";
 }
 
 TEST_F(ServicesControllerTest, StatusAndVipHostAreWrittenOnceHeldAndOnlyWhenTheyDiffer) {
