@@ -279,7 +279,7 @@ class Validator {
   // The order of the stop timers is fixed in config/stop_timing.h; what configuration can break is
   // the last step: the whole stop must end before the kubelet kills the pod.
   Status checkStopTiming() const {
-    const Duration deadline = daemonStopDeadline(config_);
+    const Duration deadline = processStopBound(config_);
     if (deadline <= kMaxStopDeadline) return okStatus();
     const std::string takes = ms(std::chrono::duration_cast<milliseconds>(deadline)) +
                               ", longer than the " +

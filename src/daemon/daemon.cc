@@ -53,10 +53,6 @@ constexpr Duration kTick = milliseconds(500);
 // mistyped number does not stop the node for long.
 constexpr int kMaxFreezeMs = 30000;
 
-// How long a clean stop waits for the BGP withdrawals and Cease to leave (bgp::Speaker::stop):
-// a peer that does not take them within this is left to its hold timer.
-constexpr milliseconds kBgpStopBound{1000};
-
 // Owns every part of a running daemon; destruction releases the VIP and closes all handles.
 class Daemon {
  public:
@@ -603,7 +599,7 @@ class Daemon {
     // timers (or Graceful Restart) decide how long its routes stay.
     if (speaker_ && !speaker_stopping_) {
       speaker_stopping_ = true;
-      speaker_->stop(kBgpStopBound, [this] { loop_->stop(); });
+      speaker_->stop(config::kBgpStopBound, [this] { loop_->stop(); });
       return;
     }
     loop_->stop();
