@@ -5,7 +5,9 @@
 //   kube-vip.io/bgp-local-pref         0-4294967295           replaces LOCAL_PREF
 //   kube-vip.io/bgp-med                0-4294967295           replaces MED
 // A value that does not parse is left out (the configured attribute stays) with a warning that
-// names the Service and the annotation: the address is still announced. Pure.
+// names the Service and the annotation: the address is still announced. The group's first
+// Service's annotations apply to its address; a change reaches a held address at the next
+// reconcile and is announced again at once (vip::RoutedVip::setPolicy). Pure.
 #pragma once
 
 #include <map>

@@ -292,8 +292,12 @@ void ServicesController::reconcileAddresses(Unit& unit,
   election::Elector* elector = unit.elector ? unit.elector.get() : services_elector_.get();
   for (const GroupPlan* group : groups) {
     for (const auto& address : group->group.addresses) {
+      const k8s::Service* first = view_.service(group->group.services.front());
       auto it = unit.held.find(address);
-      if (it != unit.held.end() && it->second.interface == group->interface) continue;
+      if (it != unit.held.end() && it->second.interface == group->interface) {
+        if (first != nullptr) it->second.holder->updateAnnotations(first->meta.annotations);
+        continue;
+      }
       if (it != unit.held.end()) {  // moved to another interface
         it->second.holder->release();
         unit.held.erase(it);
@@ -302,9 +306,7 @@ void ServicesController::reconcileAddresses(Unit& unit,
       request.interface = group->interface;
       request.address = address;
       request.service = refName(group->group.services.front());
-      if (const k8s::Service* first = view_.service(group->group.services.front())) {
-        request.annotations = first->meta.annotations;
-      }
+      if (first != nullptr) request.annotations = first->meta.annotations;
       request.leadership_valid_until = [elector] { return elector->leadershipValidUntil(); };
       request.acquired = [this, address, services = group->group.services] {
         spdlog::info("services: {} is announced by this node (Service {})", address.toString(),

@@ -38,8 +38,11 @@ class VipHolder final : public AddressHolder {
 
 class RoutedHolder final : public AddressHolder {
  public:
-  explicit RoutedHolder(std::unique_ptr<net::AddressManager> addresses)
-      : addresses_(std::move(addresses)) {}
+  RoutedHolder(std::unique_ptr<net::AddressManager> addresses, bgp::RoutePolicy configured,
+               std::string service)
+      : addresses_(std::move(addresses)),
+        configured_(std::move(configured)),
+        service_(std::move(service)) {}
   ~RoutedHolder() override {
     if (routed_) routed_->release();
   }
@@ -47,10 +50,28 @@ class RoutedHolder final : public AddressHolder {
   void acquire() override { routed_->acquire(); }
   void release() override { routed_->release(); }
   bool holding() const override { return routed_->state() == vip::VipState::kHolding; }
+  void updateAnnotations(const std::map<std::string, std::string>& annotations) override {
+    routed_->setPolicy(policyFrom(annotations));
+  }
+
+  // The Service's policy; its warnings are logged when they change, not at every reconcile.
+  bgp::RoutePolicy policyFrom(const std::map<std::string, std::string>& annotations) {
+    auto policy = serviceRoutePolicy(configured_, annotations, service_);
+    if (policy.warnings != warnings_) {
+      for (const std::string& warning : policy.warnings) spdlog::warn("services: {}", warning);
+      warnings_ = std::move(policy.warnings);
+    }
+    return policy.policy;
+  }
 
   // The address manager must exist before the holder and outlive it.
   std::unique_ptr<net::AddressManager> addresses_;
   std::unique_ptr<vip::RoutedVip> routed_;
+
+ private:
+  bgp::RoutePolicy configured_;
+  std::string service_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace
@@ -89,15 +110,14 @@ Result<std::unique_ptr<AddressHolder>> VipHolders::makeRouted(HolderRequest requ
   const config::BgpConfig& bgp = *config_.bgp;
   auto iface = net::lookupInterface(bgp.vip_interface);
   if (!iface) return iface.error();
-  auto policy = serviceRoutePolicy(vip::routePolicyFrom(bgp), request.annotations, request.service);
-  for (const std::string& warning : policy.warnings) spdlog::warn("services: {}", warning);
-  auto holder = std::make_unique<RoutedHolder>(addresses_->subscriber());
+  auto holder = std::make_unique<RoutedHolder>(addresses_->subscriber(), vip::routePolicyFrom(bgp),
+                                               request.service);
   vip::RoutedVipOptions options;
   options.vip = request.address;
   options.ifindex = iface->index;
   options.interface_name = iface->name;
   options.timing = config_.vip_timing;
-  options.policy = std::move(policy.policy);
+  options.policy = holder->policyFrom(request.annotations);
   holder->routed_ =
       std::make_unique<vip::RoutedVip>(loop_.time(), *holder->addresses_, *routes_, options,
                                        std::move(request.leadership_valid_until),

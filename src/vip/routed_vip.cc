@@ -73,6 +73,12 @@ void RoutedVip::updateTimings(const config::VipTiming& timing, milliseconds, int
   options_.timing.valid_lifetime = lifetime;
 }
 
+void RoutedVip::setPolicy(const bgp::RoutePolicy& policy) {
+  if (policy == options_.policy) return;
+  options_.policy = policy;
+  if (state_ == VipState::kHolding) routes_.announce(options_.vip, options_.policy);
+}
+
 void RoutedVip::acquire() {
   if (wanted_) return;
   wanted_ = true;

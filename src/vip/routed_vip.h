@@ -78,6 +78,9 @@ class RoutedVip final : public HeldVip {
   const VipCounters& counters() const override { return counters_; }
   SteadyTime stateSince() const override { return state_since_; }
   const bgp::RoutePolicy& policy() const { return options_.policy; }
+  // A new policy (a Service's annotations changed): announced again at once while held, which
+  // replaces the route's attributes; kept for the next announcement otherwise.
+  void setPolicy(const bgp::RoutePolicy& policy);
   // The renewal period applies from its next timer; the lifetime never changes live; there is
   // no probing to configure.
   void updateTimings(const config::VipTiming& timing, milliseconds probe_interval,

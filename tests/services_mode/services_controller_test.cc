@@ -88,6 +88,11 @@ TEST_F(ServicesControllerTest, AHolderIsAskedWithTheFirstServiceAndItsAnnotation
   ASSERT_EQ(requests_.count("192.0.2.10"), 1u);
   EXPECT_EQ(requests_["192.0.2.10"].first, "default/web");
   EXPECT_EQ(requests_["192.0.2.10"].second.at("kube-vip.io/bgp-local-pref"), "300");
+  // Changed while held: the holder hears of it, and is not made again.
+  web.meta.annotations["kube-vip.io/bgp-local-pref"] = "400";
+  set(web);
+  EXPECT_EQ(log_.annotations["192.0.2.10"].at("kube-vip.io/bgp-local-pref"), "400");
+  EXPECT_EQ(log_.acquired["192.0.2.10"], 1);
 }
 
 TEST_F(ServicesControllerTest, OnlyTheServicesLeaseHolderHoldsAndReleasesWhenDeposed) {

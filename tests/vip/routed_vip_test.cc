@@ -100,6 +100,24 @@ TEST_F(RoutedVipTest, ReleaseWithdrawsBeforeRemoving) {
   EXPECT_EQ(routes_.withdraw_calls, 1) << "idempotent";
 }
 
+TEST_F(RoutedVipTest, ANewPolicyIsAnnouncedWhileHeldAndKeptOtherwise) {
+  makeHolder();
+  bgp::RoutePolicy changed;
+  changed.med = 7;
+  holder_->setPolicy(changed);
+  EXPECT_EQ(routes_.announce_calls, 0) << "not held: nothing to announce";
+  leadFor(std::chrono::hours(1));
+  holder_->acquire();
+  ASSERT_TRUE(announced());
+  EXPECT_EQ(routes_.announced.begin()->second.med, 7u);
+  changed.med = 8;
+  holder_->setPolicy(changed);
+  EXPECT_EQ(routes_.announce_calls, 2);
+  EXPECT_EQ(routes_.announced.begin()->second.med, 8u);
+  holder_->setPolicy(changed);
+  EXPECT_EQ(routes_.announce_calls, 2) << "the same policy again changes nothing";
+}
+
 TEST_F(RoutedVipTest, WaitsForFreshLeadershipBeforeAdding) {
   makeHolder();
   holder_->acquire();  // leading, but the leadership deadline is in the past
