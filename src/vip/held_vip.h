@@ -36,8 +36,10 @@ struct VipCounters {
   uint64_t lease_expired_releases = 0;
   uint64_t probes_unconfirmed = 0;  // not sent, or not seen leaving: never counted as silence
   uint64_t probe_frames_lost = 0;   // the prober may have missed an answer
-  uint64_t acquisitions_without_probing = 0;  // added at the lifetime bound (overview, 5.)
-  // The lease ran out while a kernel call adding or renewing the VIP was running (step 1b).
+  // Added at the lifetime bound (vip_controller.h, overview 5.).
+  uint64_t acquisitions_without_probing = 0;
+  // The lease ran out while a kernel call adding or renewing the VIP was running
+  // (vip_controller.h, step 1b).
   uint64_t lease_expired_during_kernel_call = 0;
 };
 
