@@ -566,7 +566,7 @@ class Daemon {
   void shutDown(const char* why) {
     if (stopping_) {
       spdlog::warn("{} again: stopping now", why);
-      finish();
+      finish(/*now=*/true);
       return;
     }
     stopping_ = true;
@@ -586,7 +586,8 @@ class Daemon {
     if (stops_pending_ == 0) finish();
   }
 
-  void finish() {
+  // `now`: a second signal; the loop stops without waiting for the BGP speaker.
+  void finish(bool now = false) {
     if (tick_) tick_->stop();
     if (controller_) controller_->release();  // BGP: withdrawn, then removed
     informers_.reset();                       // no more watch events into a stopped controller
@@ -594,12 +595,14 @@ class Daemon {
     // The signal watchers and the deadline timer are left for the daemon's destruction: finish()
     // runs inside their callbacks, which must not destroy their own watcher.
     if (stop_deadline_) stop_deadline_->stop();
-    // The withdrawals just queued and a Cease go to every peer before the loop stops (bounded);
-    // a second signal meanwhile stops at once. A killed process sends nothing: the peers' hold
-    // timers (or Graceful Restart) decide how long its routes stay.
-    if (speaker_ && !speaker_stopping_) {
-      speaker_stopping_ = true;
-      speaker_->stop(config::kBgpStopBound, [this] { loop_->stop(); });
+    // The withdrawals just queued and a Cease go to every peer before the loop stops (bounded,
+    // config/stop_timing.h); a second signal meanwhile stops at once. A killed process sends
+    // nothing: the peers' hold timers (or Graceful Restart) decide how long its routes stay.
+    if (speaker_ && !now) {
+      if (!speaker_stopping_) {
+        speaker_stopping_ = true;
+        speaker_->stop(config::kBgpStopBound, [this] { loop_->stop(); });
+      }
       return;
     }
     loop_->stop();
