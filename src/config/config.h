@@ -55,10 +55,15 @@
 //   healthCheckPort                  0-65535, 0              /livez and /readyz; 0 disables
 //   statusSocket                     path                    `kube-vip status`/`reload`; "" disables
 //                                    (/run/kube-vip/kube-vip.sock)
-//   bgp (absent: no BGP)             mapping                 announce by BGP (refused for now:
-//                                                            parsed and checked, not spoken yet)
+//   bgp (absent: no BGP)             mapping                 announce by BGP instead of ARP/NDP
+//                                                            (needs gratuitousARP: false)
 //     routerID                       IPv4 address            the BGP Identifier; or:
 //     routerInterface                name                    take it from this interface's IPv4
+//                                                            (neither: from `interface`'s)
+//     vipInterface                   name, lo                where announced addresses are added
+//     listenPort                     1-65535, 179            where passive peers connect
+//     gracefulRestartTime            duration, 120s          RFC 4724 Restart Time: whole
+//                                                            seconds, 0 (off) to 4095s
 //     as                             1-4294967295, 65000     our AS (not 23456, AS_TRANS)
 //     holdTime                       duration, 30s           0 or 3s-65535s, whole seconds
 //     keepaliveInterval              duration, 10s           at most holdTime/3
@@ -226,6 +231,10 @@ struct ServicesMode {
   bool address_management = true;                            // svc_ipam
   std::string ipam_configmap_namespace = "kube-system";      // svc_ipam_configmap "<ns>/<name>"
   std::string ipam_configmap_name = "kubevip";
+  // BGP without any election (vip_leaderelection=false, svc_election=false): every node announces
+  // every Service address it may (ECMP at the routers); no node hands out addresses or writes
+  // kube-vip.io/vipHost, since that needs a single writer.
+  bool every_node_announces = false;
 
   friend bool operator==(const ServicesMode&, const ServicesMode&) = default;
 };
@@ -280,6 +289,12 @@ struct BgpConfig {
   std::vector<BgpLargeCommunity> large_communities;
   std::optional<uint32_t> local_pref;
   std::optional<uint32_t> med;
+  // Where the announced addresses are added: the node must answer for them, and on `lo` no
+  // segment sees them (the routers decide where their traffic goes).
+  std::string vip_interface = "lo";
+  uint16_t listen_port = 179;  // for passive peers
+  // RFC 4724 §3: the Restart Time we advertise (a 12-bit field); 0: no Graceful Restart.
+  std::chrono::seconds graceful_restart_time{120};
 
   friend bool operator==(const BgpConfig&, const BgpConfig&) = default;
 };

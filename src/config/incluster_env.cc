@@ -68,7 +68,7 @@ const std::vector<InClusterVariable> kVariables = {
     {"vip_statussocket", "statusSocket", "/run/kube-vip/kube-vip.sock",
      "Unix socket of `kube-vip status` and `kube-vip reload`; empty disables"},
     {"bgp_enable", "bgp", "false",
-     "announce addresses by BGP (checked, then refused: not available in this build yet)"},
+     "announce addresses by BGP instead of ARP (not together with vip_arp=true)"},
     {"bgp_routerid", "bgpRouterID", "", "BGP Identifier, an IPv4 address"},
     {"bgp_routerinterface", "bgpRouterInterface", "",
      "take the BGP Identifier from this interface's IPv4 address"},
@@ -89,6 +89,11 @@ const std::vector<InClusterVariable> kVariables = {
      "next hop of routes of the other address family: auto_sourceif, auto_sourceip or fixed"},
     {"mpbgp_ipv4", "mpbgpIPv4", "", "IPv4 next hop for mpbgp_nexthop=fixed"},
     {"mpbgp_ipv6", "mpbgpIPv6", "", "IPv6 next hop for mpbgp_nexthop=fixed"},
+    {"bgp_vip_interface", "bgpVipInterface", "lo",
+     "interface the addresses announced by BGP are added to"},
+    {"bgp_listen_port", "bgpListenPort", "179", "port passive BGP peers connect to"},
+    {"bgp_graceful_restart_time", "bgpGracefulRestartTime", "120",
+     "BGP Graceful Restart time in seconds (RFC 4724): 0 (off) to 4095"},
 };
 
 Error invalid(std::string message) {
@@ -312,6 +317,27 @@ Status applyBgp(Source& src, BgpConfig& bgp, ValueOrigins& origins) {
     bgp.mpbgp_nexthop = *mode;
     note("bgp.mpbgpNexthop");
   }
+  if (auto name = src.get("bgp_vip_interface")) {
+    bgp.vip_interface = *name;
+    note("bgp.vipInterface");
+  }
+  if (auto text = src.get("bgp_listen_port")) {
+    auto port = parseUint32(*text);
+    if (!port.ok() || *port < 1 || *port > 65535) {
+      return invalid(fmt::format("{}: '{}' is not a port (1-65535)", src.where(), *text));
+    }
+    bgp.listen_port = static_cast<uint16_t>(*port);
+    note("bgp.listenPort");
+  }
+  if (auto text = src.get("bgp_graceful_restart_time")) {
+    auto value = parseUint32(*text);
+    if (!value.ok() || *value > 65535) {
+      return invalid(
+          fmt::format("{}: '{}' is not a whole number of seconds (0-4095)", src.where(), *text));
+    }
+    bgp.graceful_restart_time = std::chrono::seconds(*value);
+    note("bgp.gracefulRestartTime");
+  }
   for (auto [name, key, target] : {std::tuple{"mpbgp_ipv4", "bgp.mpbgpIPv4", &bgp.mpbgp_ipv4},
                                    std::tuple{"mpbgp_ipv6", "bgp.mpbgpIPv6", &bgp.mpbgp_ipv6}}) {
     if (auto text = src.get(name)) {
@@ -354,10 +380,20 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
     if (!mode) return mode.error();
     config.services = std::move(*mode);
   }
-  if (!*election && (*control_plane || !config.services->per_service_election)) {
+  // Without any election every node announces: only BGP can make that work (the routers
+  // spread the traffic, ECMP), and only for Services; the control-plane VIP keeps its election.
+  auto bgp_on = boolOf(src, "bgp_enable", config.bgp.has_value());
+  if (!bgp_on) return bgp_on.error();
+  const bool no_election = !*election && *services && !config.services->per_service_election;
+  if (!*election && (*control_plane || (no_election && !*bgp_on))) {
     return invalid(
         "vip_leaderelection must be true (--leaderElection): without an elected holder every node "
-        "would add and announce the VIP");
+        "would add and announce the VIP (only Services announced by BGP, bgp_enable=true, may go "
+        "without an election)");
+  }
+  if (no_election) {
+    config.services->every_node_announces = true;
+    config.services->address_management = false;
   }
   if (!*control_plane) {
     config.vip.reset();
@@ -407,6 +443,7 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
   auto arp = boolOf(src, "vip_arp", false);
   if (!arp) return arp.error();
   config.gratuitous_arp = *arp;
+  if (src.get("vip_arp")) config.origins.set("gratuitousARP", src.where());
 
   KubernetesLease lease = config.kubernetes.value_or(KubernetesLease{});
   if (auto ns = src.get("cp_namespace")) lease.lease_namespace = *ns;

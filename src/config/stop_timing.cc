@@ -21,4 +21,8 @@ Duration daemonStopDeadline(const Config& config) {
   return electorStopBound(config) + kStopCloseMargin;
 }
 
+Duration processStopBound(const Config& config) {
+  return daemonStopDeadline(config) + (config.bgp ? Duration(kBgpStopBound) : Duration::zero());
+}
+
 }  // namespace kubevip::config

@@ -4,7 +4,7 @@
 // (raft_elector.h, lease_elector.h). So these bounds never decide safety; they decide whether the
 // hand-over to the next leader finishes before the daemon gives up on it, and they are ordered:
 //
-//   elector's own bound  <  daemon's stop deadline  <=  kMaxStopDeadline
+//   elector's own bound  <  daemon's stop deadline  (+ kBgpStopBound)  <=  kMaxStopDeadline
 //
 //  - Raft: the leader asks libraft to transfer leadership and waits for the transfer callback,
 //    which libraft calls once the target leads or one election timeout has passed (raft.h,
@@ -15,6 +15,9 @@
 //  - The daemon's deadline lies kStopCloseMargin beyond the elector's bound, so that the elector's
 //    own timeout fires first (and says what it gave up on) and libraft or the HTTP worker can
 //    close; the daemon's deadline only catches an elector that broke its bound.
+//  - BGP: once the addresses are released, the speaker sends the withdrawals and a Cease to every
+//    peer (bgp::Speaker::stop) within kBgpStopBound; a peer that does not take them in time is
+//    left to its hold timer. Only then does the loop end.
 //  - kMaxStopDeadline: the kubelet kills a pod that has not stopped within its
 //    terminationGracePeriodSeconds (30 s unless set). Killed before the release, the Lease is
 //    not handed back and the next node waits out leaseDuration; the validator refuses timings
@@ -30,6 +33,7 @@ namespace kubevip::config {
 
 inline constexpr Duration kStopCloseMargin = milliseconds(200);
 inline constexpr Duration kMaxStopDeadline = seconds(30);
+inline constexpr milliseconds kBgpStopBound{1000};
 
 // How long a leader waits for libraft's leadership transfer before it closes anyway.
 Duration raftTransferTimeout(milliseconds election_timeout);
@@ -40,5 +44,7 @@ milliseconds leaseRequestTimeout(std::chrono::seconds retry_period);
 Duration electorStopBound(const Config& config);
 // When the daemon stops waiting for the elector and exits (the VIP is gone by then).
 Duration daemonStopDeadline(const Config& config);
+// The longest a clean stop takes: the daemon's deadline, then the BGP speaker's stop.
+Duration processStopBound(const Config& config);
 
 }  // namespace kubevip::config

@@ -51,8 +51,7 @@ class Validator {
     if (auto key = readClusterKey(config_); !key.ok()) return key.error();
     if (auto s = checkKubernetes(); !s.ok()) return s;
     if (auto s = checkBgp(interface_exists); !s.ok()) return s;
-    if (auto s = checkStopTiming(); !s.ok()) return s;
-    return refuseBgpUntilTheSpeakerIsWired();
+    return checkStopTiming();
   }
 
  private:
@@ -280,7 +279,7 @@ class Validator {
   // The order of the stop timers is fixed in config/stop_timing.h; what configuration can break is
   // the last step: the whole stop must end before the kubelet kills the pod.
   Status checkStopTiming() const {
-    const Duration deadline = daemonStopDeadline(config_);
+    const Duration deadline = processStopBound(config_);
     if (deadline <= kMaxStopDeadline) return okStatus();
     const std::string takes = ms(std::chrono::duration_cast<milliseconds>(deadline)) +
                               ", longer than the " +
@@ -374,6 +373,15 @@ class Validator {
   Status checkBgp(const std::function<bool(const std::string&)>& interface_exists) const {
     if (!config_.bgp) return okStatus();
     const BgpConfig& bgp = *config_.bgp;
+    // The address is on one node's interface and routed there; a gratuitous ARP for it on the
+    // VIP's segment would draw that segment's traffic to the same node by a second way, outside
+    // the routers' choice, and an ARP holder elsewhere would contradict the routes.
+    if (config_.gratuitous_arp) {
+      return fail("gratuitousARP",
+                  "announce either by ARP or by BGP: set gratuitousARP: false (vip_arp=false) "
+                  "with bgp (bgp_enable=true)",
+                  {"gratuitousARP", "bgp"});
+    }
     if (bgp.router_id && !bgp.router_interface.empty()) {
       return fail("bgp.routerInterface",
                   "give either bgp.routerID or bgp.routerInterface, not both");
@@ -383,13 +391,8 @@ class Validator {
                                       " is not an IPv4 address; the BGP Identifier is a 32-bit "
                                       "number written as one (RFC 4271 §4.2)");
     }
-    if (!bgp.router_id && bgp.router_interface.empty()) {
-      return fail("bgp.routerID",
-                  "missing; give an IPv4 address (key bgp.routerID, variable bgp_routerid or flag "
-                  "--bgpRouterID) or the interface to take it from (bgp.routerInterface, "
-                  "bgp_routerinterface)",
-                  {"bgp"});
-    }
+    // Neither: the router id is taken from `interface` (checked above), whose IPv4 address the
+    // daemon reads at start (an interface without one is an error there).
     if (!bgp.router_interface.empty() && !interface_exists(bgp.router_interface)) {
       return fail("bgp.routerInterface", "there is no network interface named '" +
                                              bgp.router_interface + "' on this host");
@@ -421,6 +424,18 @@ class Validator {
     if (!bgp.source_interface.empty() && !interface_exists(bgp.source_interface)) {
       return fail("bgp.sourceInterface", "there is no network interface named '" +
                                              bgp.source_interface + "' on this host");
+    }
+    if (bgp.vip_interface.empty() || !interface_exists(bgp.vip_interface)) {
+      return fail("bgp.vipInterface", "there is no network interface named '" + bgp.vip_interface +
+                                          "' on this host (the announced addresses go there; "
+                                          "lo by default)");
+    }
+    if (bgp.listen_port == 0) return fail("bgp.listenPort", "0 is out of range (1-65535)");
+    if (bgp.graceful_restart_time.count() > 4095) {
+      return fail("bgp.gracefulRestartTime",
+                  std::to_string(bgp.graceful_restart_time.count()) +
+                      "s is more than 4095s, the longest Restart Time the capability can carry "
+                      "(12 bits, RFC 4724 §3); 0 turns Graceful Restart off");
     }
     return checkMpBgp(bgp);
   }
@@ -483,17 +498,6 @@ class Validator {
         return okStatus();
     }
     return okStatus();
-  }
-
-  // The one place that refuses BGP: the configuration is read and checked in full above, so
-  // every mistake in it is reported, but no BGP speaker runs in the daemon yet, and accepting the
-  // section would leave the VIP unannounced while the operator believes it is routed. Remove this
-  // check when the speaker is wired into the daemon.
-  Status refuseBgpUntilTheSpeakerIsWired() const {
-    if (!config_.bgp) return okStatus();
-    return fail("bgp",
-                "announcing by BGP is not available in this build yet; use ARP (gratuitousARP: "
-                "true, or vip_arp=true) and remove the bgp settings (bgp_enable)");
   }
 
   const Config& config_;

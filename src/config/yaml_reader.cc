@@ -502,7 +502,8 @@ class Reader {
     }
     auto entries = openMap(f, {"routerID", "routerInterface", "as", "holdTime", "keepaliveInterval",
                                "peers", "sourceIP", "sourceInterface", "mpbgpNexthop", "mpbgpIPv4",
-                               "mpbgpIPv6", "communities", "largeCommunities", "localPref", "med"});
+                               "mpbgpIPv6", "communities", "largeCommunities", "localPref", "med",
+                               "vipInterface", "listenPort", "gracefulRestartTime"});
     if (!entries.ok()) return entries.error();
     for (auto& [key, value] : *entries) {
       Status s;
@@ -539,6 +540,9 @@ class Reader {
       }
       if (key == "localPref") s = readOptionalUint32(value, out.local_pref);
       if (key == "med") s = readOptionalUint32(value, out.med);
+      if (key == "vipInterface") s = readString(value, out.vip_interface);
+      if (key == "listenPort") s = readPort(value, out.listen_port);
+      if (key == "gracefulRestartTime") s = readBgpSeconds(value, out.graceful_restart_time);
       if (!s.ok()) return s;
     }
     return okStatus();

@@ -104,6 +104,9 @@ void emitBgp(YAML::Emitter& out, const BgpConfig& bgp) {
   out << YAML::EndSeq;
   if (bgp.local_pref) out << YAML::Key << "localPref" << YAML::Value << *bgp.local_pref;
   if (bgp.med) out << YAML::Key << "med" << YAML::Value << *bgp.med;
+  out << YAML::Key << "vipInterface" << YAML::Value << bgp.vip_interface;
+  out << YAML::Key << "listenPort" << YAML::Value << bgp.listen_port;
+  emitSeconds(out, "gracefulRestartTime", bgp.graceful_restart_time);
   out << YAML::EndMap;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "daemon/bgp_settings.h"
+
 namespace kubevip::daemon {
 namespace {
 
@@ -48,6 +50,9 @@ struct ControlPlaneMetrics::Families {
   CounterFamily* reconcile_errors = nullptr;
   HistogramFamily* reconcile_seconds = nullptr;
   GaugeFamily* service_election_leading = nullptr;
+  GaugeFamily* bgp_session_info = nullptr;
+  CounterFamily* bgp_updates_sent = nullptr;
+  GaugeFamily* bgp_routes_announced = nullptr;
 };
 
 Result<std::unique_ptr<ControlPlaneMetrics>> ControlPlaneMetrics::create(
@@ -136,6 +141,15 @@ Result<std::unique_ptr<ControlPlaneMetrics>> ControlPlaneMetrics::create(
        registry.gaugeFamily(
            "kube_vip_service_election_leading",
            "1 while this node leads the Services' Lease (one per Service with svc_election)"));
+  take(f->bgp_session_info,
+       registry.gaugeFamily(
+           "kube_vip_manager_bgp_session_info",
+           "1 for the current state of each BGP session (RFC 4271 §8: idle, "
+           "connect, active, opensent, openconfirm, established), 0 for the others"));
+  take(f->bgp_updates_sent, registry.counterFamily("kube_vip_bgp_updates_sent_total",
+                                                   "BGP UPDATE messages sent to the peer"));
+  take(f->bgp_routes_announced, registry.gaugeFamily("kube_vip_bgp_routes_announced",
+                                                     "Routes the BGP peer has from this node now"));
   if (!status) return status.error();
   if (auto* info = series(f->build_info, {{"version", version}})) info->set(1);
   return std::unique_ptr<ControlPlaneMetrics>(
@@ -207,7 +221,7 @@ void ControlPlaneMetrics::refreshServices(const services_mode::ServicesReport& r
 }
 
 void ControlPlaneMetrics::refresh(const election::ElectorStatus& elector, bool leading,
-                                  Duration leadership_left, const vip::VipController* vip) {
+                                  Duration leadership_left, const vip::HeldVip* vip) {
   const Labels election{{"lease_name", elector.election_name}};
   if (auto* g = series(families_->is_leader, {{"node", node_}, election[0]})) {
     g->set(leading ? 1 : 0);
@@ -255,6 +269,23 @@ void ControlPlaneMetrics::refresh(const election::ElectorStatus& elector, bool l
   mirrored(families_->announce_failures, v).update(c.announce_failures);
   mirrored(families_->renewals, v).update(c.renewals);
   mirrored(families_->renew_failures, v).update(c.renew_failures);
+}
+
+void ControlPlaneMetrics::refreshBgp(const std::vector<bgp::PeerStatus>& peers) {
+  for (const bgp::PeerStatus& p : peers) {
+    const std::string peer = Endpoint{p.address, p.port}.toString();
+    for (std::size_t i = 0; i < bgp::kFsmStateCount; ++i) {
+      const auto state = static_cast<bgp::FsmState>(i);
+      if (auto* g = series(families_->bgp_session_info,
+                           {{"peer", peer}, {"state", sessionStateLabel(state)}})) {
+        g->set(state == p.state ? 1 : 0);
+      }
+    }
+    mirrored(families_->bgp_updates_sent, {{"peer", peer}}).update(p.updates_sent);
+    if (auto* g = series(families_->bgp_routes_announced, {{"peer", peer}})) {
+      g->set(static_cast<double>(p.routes_announced));
+    }
+  }
 }
 
 }  // namespace kubevip::daemon

@@ -2,7 +2,10 @@
 // (kube_vip_is_leader, kube_vip_leader_election_transitions_total, kube_vip_build_info), and ours
 // under the same prefix for the election and each VIP; for the Services mode the Go kube-vip's
 // kube_vip_active_services, kube_vip_service_reconcile_errors_total,
-// kube_vip_service_reconcile_duration_seconds and kube_vip_service_election_leading.
+// kube_vip_service_reconcile_duration_seconds and kube_vip_service_election_leading; for BGP
+// kube_vip_manager_bgp_session_info{peer,state} (1 for the session's current state, 0 for the
+// other five, so that a query for state="established" == 0 finds a session that is down),
+// kube_vip_bgp_updates_sent_total{peer} and kube_vip_bgp_routes_announced{peer}.
 //
 // Events (a leader change, a VIP taken after leadership, a request to the election's backend) are
 // recorded when they happen. The counters the VIP controller and the elector keep on the loop
@@ -16,12 +19,13 @@
 #include <memory>
 #include <string>
 
+#include "bgp/speaker.h"
 #include "common/result.h"
 #include "common/time_source.h"
 #include "election/elector.h"
 #include "metrics/registry.h"
 #include "services_mode/services_controller.h"
-#include "vip/vip_controller.h"
+#include "vip/held_vip.h"
 
 namespace kubevip::daemon {
 
@@ -47,7 +51,9 @@ class ControlPlaneMetrics {
 
   // Copies the elector's and the VIP controller's state in (`vip` null: no control-plane VIP).
   void refresh(const election::ElectorStatus& elector, bool leading, Duration leadership_left,
-               const vip::VipController* vip);
+               const vip::HeldVip* vip);
+  // The BGP speaker's sessions, copied in.
+  void refreshBgp(const std::vector<bgp::PeerStatus>& peers);
 
  private:
   struct Families;

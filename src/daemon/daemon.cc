@@ -8,14 +8,19 @@
 #include <memory>
 #include <thread>
 
+#include "bgp/speaker.h"
+#include "bgp/transport.h"
 #include "common/event_loop.h"
+#include "common/log.h"
 #include "config/reload_plan.h"
 #include "config/stop_timing.h"
+#include "daemon/bgp_settings.h"
 #include "daemon/control_plane_metrics.h"
 #include "daemon/descriptor_limit.h"
 #include "daemon/operations.h"
 #include "election/lease_from_config.h"
 #include "election/make_elector.h"
+#include "election/single_node_elector.h"
 #include "k8s/lease_client.h"
 #include "k8s/lease_client_pool.h"
 #include "lb/load_balancer_set.h"
@@ -27,6 +32,7 @@
 #include "services_mode/informer_bindings.h"
 #include "services_mode/services_controller.h"
 #include "services_mode/vip_holders.h"
+#include "vip/routed_vip.h"
 #include "vip/vip_controller.h"
 
 namespace kubevip::daemon {
@@ -62,6 +68,9 @@ class Daemon {
     if (!loop) return loop.error();
     loop_ = std::move(*loop);
     if (auto st = setUpOperations(); !st) return st;
+    if (config_.bgp) {
+      if (auto st = setUpBgp(); !st) return st;
+    }
     if (config_.vip) {
       if (auto st = setUpVip(); !st) return st;
     }
@@ -101,6 +110,10 @@ class Daemon {
   Status start() {
     if (controller_) {
       if (auto st = controller_->removeLeftover(); !st) return st;
+    }
+    // Sessions first: the routes of what this node takes later go out as each one comes up.
+    if (speaker_) {
+      if (auto st = speaker_->start(); !st) return st;
     }
     if (balancers_) {
       if (auto st = balancers_->start(); !st) return st;
@@ -188,6 +201,7 @@ class Daemon {
       operations_->health().setReady(true, "ok");
     }
     if (services_) cp_metrics_->refreshServices(services_->report());
+    if (speaker_) cp_metrics_->refreshBgp(speaker_->status());
     tick_->start(kTick, [this] { tick(); });
   }
 
@@ -252,6 +266,7 @@ class Daemon {
         s.vips.push_back(std::move(v));
       }
     }
+    if (speaker_) s.bgp = bgpStatus(now);
     if (balancers_) {
       for (const lb::BalancerStatus& b : balancers_->status()) {
         ops::BalancerStatus out;
@@ -267,6 +282,32 @@ class Daemon {
       }
     }
     return s;
+  }
+
+  ops::BgpStatus bgpStatus(SteadyTime now) const {
+    ops::BgpStatus b;
+    b.local_as = config_.bgp->as;
+    b.router_id =
+        IpAddress::v4({static_cast<uint8_t>(router_id_ >> 24),
+                       static_cast<uint8_t>(router_id_ >> 16),
+                       static_cast<uint8_t>(router_id_ >> 8), static_cast<uint8_t>(router_id_)})
+            .toString();
+    for (const bgp::PeerStatus& p : speaker_->status()) {
+      ops::BgpPeerStatus peer;
+      peer.peer = Endpoint{p.address, p.port}.toString();
+      peer.as = p.as;
+      peer.state = sessionStateLabel(p.state);
+      if (p.established_since) {
+        const auto up_for = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            now - *p.established_since);
+        peer.established_since = ops::isoUtc(std::chrono::system_clock::now() - up_for);
+      }
+      peer.routes_announced = p.routes_announced;
+      peer.updates_sent = p.updates_sent;
+      peer.last_error = p.last_error;
+      b.peers.push_back(std::move(peer));
+    }
+    return b;
   }
 
   // SIGHUP and `kube-vip reload`: build the configuration again and apply what the plan allows
@@ -342,7 +383,61 @@ class Daemon {
     return ops::controlErrorDocument("unknown debug request (known: freeze-loop MS)");
   }
 
+  // BGP: one speaker per process (bgp/speaker.h) over TCP sockets on the loop; the control-plane
+  // VIP and the Services' addresses are announced through it.
+  Status setUpBgp() {
+    auto settings = speakerSettingsFrom(*config_.bgp, config_.interface, net::lookupInterface);
+    if (!settings) return settings.error();
+    router_id_ = settings->router_id;
+    auto transport = bgp::createTcpTransport(*loop_);
+    if (!transport) return transport.error();
+    bgp_transport_ = std::move(*transport);
+    bgp::SpeakerHooks hooks;
+    hooks.state_changed = [](const bgp::PeerStatus& peer, bgp::FsmState from) {
+      logSessionChange(peer, from);
+    };
+    auto speaker = bgp::Speaker::create(loop_->time(), bgp_random_, *bgp_transport_,
+                                        std::move(*settings), std::move(hooks));
+    if (!speaker) return speaker.error();
+    speaker_ = std::move(*speaker);
+    return {};
+  }
+
+  // One line per session state change.
+  static void logSessionChange(const bgp::PeerStatus& peer, bgp::FsmState from) {
+    const std::string endpoint = Endpoint{peer.address, peer.port}.toString();
+    const std::string to = sessionStateLabel(peer.state);
+    const bool down = from == bgp::FsmState::kEstablished;
+    logEvent(
+        down ? spdlog::level::warn : spdlog::level::info,
+        {.component = "bgp", .event = "bgp_session", .reason = peer.last_error},
+        fmt::format("BGP peer {} (AS {}): {} -> {}{}", endpoint, peer.as, sessionStateLabel(from),
+                    to, down && !peer.last_error.empty() ? " (" + peer.last_error + ")" : ""));
+  }
+
+  // Announced by BGP: the VIP goes on bgp.vipInterface (lo) and is routed to this node
+  // (vip/routed_vip.h); no ARP, no probing.
+  Status setUpRoutedVip() {
+    auto iface = net::lookupInterface(config_.bgp->vip_interface);
+    if (!iface) return iface.error();
+    auto addresses = net::createNetlinkAddressManager(*loop_);
+    if (!addresses) return addresses.error();
+    addresses_ = std::move(*addresses);
+    vip::RoutedVipOptions options;
+    options.vip = *config_.vip;
+    options.ifindex = iface->index;
+    options.interface_name = iface->name;
+    options.timing = config_.vip_timing;
+    options.policy = vip::routePolicyFrom(*config_.bgp);
+    controller_ = std::make_unique<vip::RoutedVip>(
+        loop_->time(), *addresses_, *speaker_, options,
+        [this] { return elector_ ? elector_->leadershipValidUntil() : SteadyTime{}; },
+        vip::RoutedVipHooks{[this] { onVipAcquired(); }, [this] { onVipReleased(); }});
+    return {};
+  }
+
   Status setUpVip() {
+    if (speaker_) return setUpRoutedVip();
     auto iface = net::lookupInterface(config_.interface);
     if (!iface) return iface.error();
     auto addresses = net::createNetlinkAddressManager(*loop_);
@@ -377,7 +472,7 @@ class Daemon {
     const config::ServicesMode& mode = *config_.services;
     auto access = election::clusterAccessFor(settings);
     if (!access) return access.error();
-    auto holders = services_mode::VipHolders::create(*loop_, config_);
+    auto holders = services_mode::VipHolders::create(*loop_, config_, speaker_.get());
     if (!holders) return holders.error();
     holders_ = std::move(*holders);
     const auto timeout = config::leaseRequestTimeout(settings.retry_period);
@@ -398,6 +493,7 @@ class Daemon {
     options.per_service_election = mode.per_service_election;
     options.write_updates = mode.write_updates;
     options.address_management = mode.address_management;
+    options.write_vip_host = !mode.every_node_announces;
     options.services_lease_namespace = settings.lease_namespace;
     options.services_lease_name = mode.lease_name;
     options.address_pools_configmap =
@@ -416,6 +512,11 @@ class Daemon {
             const std::string& lease_namespace,
             const std::string& lease_name) -> Result<std::unique_ptr<election::Elector>> {
       const config::KubernetesLease& k = *config_.kubernetes;
+      if (config_.services->every_node_announces) {
+        // Every node announces (ECMP by BGP): the services "election" always leads here.
+        return std::unique_ptr<election::Elector>(
+            std::make_unique<election::SingleNodeElector>(loop_->time(), k.identity));
+      }
       if (lease_name == services_lease && lease_namespace == services_namespace) {
         auto client =
             k8s::ApiLeaseClient::create(*loop_, access, lease_namespace, lease_name, timeout);
@@ -434,8 +535,11 @@ class Daemon {
     if (!informers) return informers.error();
     informers_ = std::move(*informers);
     spdlog::info("services: serving Services of type LoadBalancer on {} ({})",
-                 mode.interface.empty() ? config_.interface : mode.interface,
-                 mode.per_service_election
+                 config_.bgp                ? config_.bgp->vip_interface + ", announced by BGP"
+                 : mode.interface.empty()   ? config_.interface
+                                            : mode.interface,
+                 mode.every_node_announces ? "no election: every node announces, ECMP"
+                 : mode.per_service_election
                      ? "one Lease per Service"
                      : "Lease " + settings.lease_namespace + "/" + mode.lease_name + " for all");
     return {};
@@ -462,7 +566,7 @@ class Daemon {
   void shutDown(const char* why) {
     if (stopping_) {
       spdlog::warn("{} again: stopping now", why);
-      finish();
+      finish(/*now=*/true);
       return;
     }
     stopping_ = true;
@@ -482,14 +586,25 @@ class Daemon {
     if (stops_pending_ == 0) finish();
   }
 
-  void finish() {
+  // `now`: a second signal; the loop stops without waiting for the BGP speaker.
+  void finish(bool now = false) {
     if (tick_) tick_->stop();
-    if (controller_) controller_->release();
-    informers_.reset();  // no more watch events into a stopped controller
+    if (controller_) controller_->release();  // BGP: withdrawn, then removed
+    informers_.reset();                       // no more watch events into a stopped controller
     if (balancers_) balancers_->stop();
     // The signal watchers and the deadline timer are left for the daemon's destruction: finish()
     // runs inside their callbacks, which must not destroy their own watcher.
     if (stop_deadline_) stop_deadline_->stop();
+    // The withdrawals just queued and a Cease go to every peer before the loop stops (bounded,
+    // config/stop_timing.h); a second signal meanwhile stops at once. A killed process sends
+    // nothing: the peers' hold timers (or Graceful Restart) decide how long its routes stay.
+    if (speaker_ && !now) {
+      if (!speaker_stopping_) {
+        speaker_stopping_ = true;
+        speaker_->stop(config::kBgpStopBound, [this] { loop_->stop(); });
+      }
+      return;
+    }
     loop_->stop();
   }
 
@@ -508,7 +623,13 @@ class Daemon {
   std::unique_ptr<net::ConflictProber> prober_;
   std::unique_ptr<election::Elector> elector_;
   std::unique_ptr<lb::LoadBalancerSet> balancers_;
-  std::unique_ptr<vip::VipController> controller_;
+  // BGP: the transport outlives the speaker, the speaker every holder that announces through it.
+  StdRandomSource bgp_random_;
+  std::unique_ptr<bgp::Transport> bgp_transport_;
+  std::unique_ptr<bgp::Speaker> speaker_;
+  uint32_t router_id_ = 0;
+  bool speaker_stopping_ = false;
+  std::unique_ptr<vip::HeldVip> controller_;
   // The Services mode; the controller's holders and writer outlive it.
   std::unique_ptr<services_mode::VipHolders> holders_;
   std::unique_ptr<k8s::LeaseClientPool> lease_pool_;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/ip_address.h"
 #include "common/result.h"
@@ -20,6 +21,9 @@ struct InterfaceInfo {
   bool running = false;  // up and has carrier (IFF_RUNNING)
   // The first fe80::/10 address on it, tentative or not.
   std::optional<IpAddress> link_local_v6;
+  // Every IPv4 and IPv6 address on it, in the kernel's order (the BGP router id and next hops
+  // are taken from here).
+  std::vector<IpAddress> addresses;
 };
 
 // kNotFound with "interface 'eth7' does not exist" when there is no such interface in this

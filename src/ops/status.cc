@@ -178,6 +178,40 @@ ElectionStatus readElection(Reader& r, const Json& j, const std::string& path) {
   return e;
 }
 
+Json bgpJson(const BgpStatus& b) {
+  Json j;
+  j["local_as"] = b.local_as;
+  j["router_id"] = b.router_id;
+  j["peers"] = Json::array();
+  for (const BgpPeerStatus& p : b.peers) {
+    Json peer = {{"peer", p.peer}, {"as", p.as}, {"state", p.state}};
+    if (p.established_since) peer["established_since"] = *p.established_since;
+    peer["routes_announced"] = p.routes_announced;
+    peer["updates_sent"] = p.updates_sent;
+    peer["last_error"] = p.last_error;
+    j["peers"].push_back(std::move(peer));
+  }
+  return j;
+}
+
+BgpStatus readBgp(Reader& r, const Json& j, const std::string& path) {
+  BgpStatus b;
+  b.local_as = r.count(j, path, "local_as", false).value_or(0);
+  b.router_id = r.string(j, path, "router_id");
+  r.list(j, path, "peers", [&](const Json& p, const std::string& at) {
+    BgpPeerStatus peer;
+    peer.peer = r.string(p, at, "peer");
+    peer.as = r.count(p, at, "as", false).value_or(0);
+    peer.state = r.string(p, at, "state");
+    peer.established_since = r.optionalString(p, at, "established_since");
+    peer.routes_announced = r.count(p, at, "routes_announced", false).value_or(0);
+    peer.updates_sent = r.count(p, at, "updates_sent", false).value_or(0);
+    peer.last_error = r.optionalString(p, at, "last_error").value_or("");
+    b.peers.push_back(std::move(peer));
+  });
+  return b;
+}
+
 std::string seconds1(double s) { return fmt::format("{:.1f}s", s); }
 
 }  // namespace
@@ -223,6 +257,7 @@ std::string statusToJson(const NodeStatus& s, int indent) {
                               {"active_connections", b.active_connections},
                               {"backends", std::move(backends)}});
   }
+  if (s.bgp) j["bgp"] = bgpJson(*s.bgp);
   // Names come from configuration and the API server; replace rather than throw on bad UTF-8.
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
@@ -268,6 +303,7 @@ Result<NodeStatus> statusFromJson(std::string_view text) {
     });
     s.balancers.push_back(std::move(balancer));
   });
+  if (const Json* bgp = r.object(j, "", "bgp", true)) s.bgp = readBgp(r, *bgp, "bgp");
   if (r.error) return *r.error;
   return s;
 }
@@ -314,6 +350,18 @@ std::string renderStatusText(const NodeStatus& s) {
              std::to_string(be.active_connections) + " active)";
     }
     out += "\n";
+  }
+  if (s.bgp) {
+    out += "bgp: AS " + std::to_string(s.bgp->local_as) + ", router id " + s.bgp->router_id + "\n";
+    for (const BgpPeerStatus& p : s.bgp->peers) {
+      out += "bgp peer " + p.peer + " (AS " + std::to_string(p.as) + "): " + p.state;
+      if (p.established_since) out += " since " + *p.established_since;
+      out += ", " + std::to_string(p.routes_announced) +
+             (p.routes_announced == 1 ? " route" : " routes") + " announced, " +
+             std::to_string(p.updates_sent) + " updates sent";
+      if (!p.last_error.empty()) out += "; last error: " + p.last_error;
+      out += "\n";
+    }
   }
   return out;
 }

@@ -84,6 +84,26 @@ struct BalancerStatus {
   friend bool operator==(const BalancerStatus&, const BalancerStatus&) = default;
 };
 
+// One BGP session of this node's speaker (bgp/speaker.h's PeerStatus, as text).
+struct BgpPeerStatus {
+  std::string peer;   // "192.0.2.1:179", "[fd00::1]:179"
+  uint64_t as = 0;    // the peer's AS
+  std::string state;  // the RFC 4271 §8 state in lower case: idle, connect, active, opensent,
+                      // openconfirm, established
+  std::optional<std::string> established_since;  // UTC ISO-8601, while established
+  uint64_t routes_announced = 0;                 // routes the peer has from us now
+  uint64_t updates_sent = 0;
+  std::string last_error;  // why the last session ended, or why routes are held back; "" none
+  friend bool operator==(const BgpPeerStatus&, const BgpPeerStatus&) = default;
+};
+
+struct BgpStatus {
+  uint64_t local_as = 0;
+  std::string router_id;
+  std::vector<BgpPeerStatus> peers;
+  friend bool operator==(const BgpStatus&, const BgpStatus&) = default;
+};
+
 struct NodeStatus {
   std::string node;
   std::string version;
@@ -92,6 +112,7 @@ struct NodeStatus {
   ReadyStatus ready;
   std::vector<VipStatus> vips;
   std::vector<BalancerStatus> balancers;
+  std::optional<BgpStatus> bgp;  // when addresses are announced by BGP
   friend bool operator==(const NodeStatus&, const NodeStatus&) = default;
 };
 
@@ -106,6 +127,9 @@ Result<NodeStatus> statusFromJson(std::string_view json);
 //   node node1: kube-vip 0.1.0, mode raft, election by raft
 //   leader: node2 (this node: node1, follower, term 7)
 //   vip 192.168.1.10 on eth0: held by node2 since 2026-12-06T10:01:02Z; this node idle
+//   bgp: AS 65000, router id 192.168.1.1
+//   bgp peer 192.168.1.254:179 (AS 65001): established since 2026-12-06T10:01:03Z, 1 route
+//     announced, 3 updates sent
 std::string renderStatusText(const NodeStatus& status);
 
 }  // namespace kubevip::ops

@@ -292,8 +292,12 @@ void ServicesController::reconcileAddresses(Unit& unit,
   election::Elector* elector = unit.elector ? unit.elector.get() : services_elector_.get();
   for (const GroupPlan* group : groups) {
     for (const auto& address : group->group.addresses) {
+      const k8s::Service* first = view_.service(group->group.services.front());
       auto it = unit.held.find(address);
-      if (it != unit.held.end() && it->second.interface == group->interface) continue;
+      if (it != unit.held.end() && it->second.interface == group->interface) {
+        if (first != nullptr) it->second.holder->updateAnnotations(first->meta.annotations);
+        continue;
+      }
       if (it != unit.held.end()) {  // moved to another interface
         it->second.holder->release();
         unit.held.erase(it);
@@ -301,6 +305,8 @@ void ServicesController::reconcileAddresses(Unit& unit,
       HolderRequest request;
       request.interface = group->interface;
       request.address = address;
+      request.service = refName(group->group.services.front());
+      if (first != nullptr) request.annotations = first->meta.annotations;
       request.leadership_valid_until = [elector] { return elector->leadershipValidUntil(); };
       request.acquired = [this, address, services = group->group.services] {
         spdlog::info("services: {} is announced by this node (Service {})", address.toString(),
@@ -364,6 +370,7 @@ void ServicesController::writeStatuses(const ServicesPlan& plan) {
           status_written_[ref] = desired;
         });
       }
+      if (!options_.write_vip_host) continue;
       auto host = services::vipHostAnnotationUpdate(*service, options_.plan.node_name);
       if (!host) {
         vip_host_written_.erase(ref);

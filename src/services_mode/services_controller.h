@@ -9,16 +9,16 @@
 //      eligible (ETP Local endpoint gone, node excluded) or disappears has its unit removed, which
 //      releases its addresses and then its Lease, so that another node takes over at once.
 //   2. Addresses. A leading unit holds each address of its groups through an AddressHolder (a
-//      VipController: probe, add with a lifetime, renew, announce), whose leadership check is the
-//      unit's elector; units that stop leading release at once. Safety rests on the same argument
-//      as the control-plane VIP (vip_controller.h): an address is added only while its unit's
-//      leadership is fresh, and only after probing found no other holder. Within this process an
-//      address belongs to at most one unit: a plan puts each address in one group, removed units
-//      release before new ones are created, and the control-plane VIP is refused as a Service
-//      address. Across a regrouping (a group's Lease name changes as Services join or leave a
-//      shared address), two nodes may briefly lead the old and the new Lease; the new holder's
-//      probes are answered by the old holder's kernel until it releases, so the address is still
-//      never on two live nodes.
+//      VipController: probe, add with a lifetime, renew, announce; with BGP a RoutedVip), whose
+//      leadership check is the unit's elector; units that stop leading release at once. Safety
+//      rests on the same argument as the control-plane VIP (vip_controller.h): an address is added
+//      only while its unit's leadership is fresh, and only after probing found no other holder.
+//      Within this process an address belongs to at most one unit: a plan puts each address in one
+//      group, removed units release before new ones are created, and the control-plane VIP is
+//      refused as a Service address. Across a regrouping (a group's Lease name changes as Services
+//      join or leave a shared address), two nodes may briefly lead the old and the new Lease; the
+//      new holder's probes are answered by the old holder's kernel until it releases, so the
+//      address is still never on two live nodes.
 //   3. Status. For the Services of the groups it holds, the node writes
 //      status.loadBalancer.ingress and kube-vip.io/vipHost when they differ (unless
 //      disable_service_updates), one write per Service and kind in flight.
@@ -61,11 +61,17 @@ class AddressHolder {
   virtual void acquire() = 0;
   virtual void release() = 0;
   virtual bool holding() const = 0;
+  // The Service's annotations as they are now (called at every reconcile of a held address; the
+  // BGP holders take their route attributes from them).
+  virtual void updateAnnotations(const std::map<std::string, std::string>& /*annotations*/) {}
 };
 
 struct HolderRequest {
   std::string interface;
   IpAddress address;
+  // The group's first Service ("namespace/name") and its annotations (BGP attributes).
+  std::string service;
+  std::map<std::string, std::string> annotations;
   std::function<SteadyTime()> leadership_valid_until;
   std::function<void()> acquired;  // the address is on the interface and announced
 };
@@ -105,6 +111,8 @@ struct ServicesControllerOptions {
   bool per_service_election = false;
   bool write_updates = true;
   bool address_management = true;
+  // ECMP (config::ServicesMode::every_node_announces): kube-vip.io/vipHost has no single value.
+  bool write_vip_host = true;
   std::string services_lease_namespace;
   std::string services_lease_name = "plndr-svcs-lock";
   std::string address_pools_configmap = "kube-system/kubevip";  // for log lines

@@ -1,5 +1,8 @@
 // AddressHolders made of VipControllers: each Service address is held exactly as the control-plane
-// VIP is (probe, lifetime-bound add, renewals, announcements; vip/vip_controller.h).
+// VIP is (probe, lifetime-bound add, renewals, announcements; vip/vip_controller.h). With BGP
+// they are RoutedVips instead (vip/routed_vip.h): the address on bgp.vipInterface, announced by
+// the process's one speaker with the configured attributes and the Service's own
+// (bgp_annotations.h); the Service's interface annotation does not apply then.
 //
 // Shared per process: one netlink address manager (one socket, one worker thread) fanned out to
 // every controller; per interface, one Announcer and one set of shared probe sockets
@@ -13,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "bgp/speaker.h"
 #include "common/event_loop.h"
 #include "config/config.h"
 #include "net/address_manager_fanout.h"
@@ -23,19 +27,23 @@ namespace kubevip::services_mode {
 
 class VipHolders {
  public:
-  static Result<std::unique_ptr<VipHolders>> create(EventLoop& loop, const config::Config& config);
+  // `routes`: the BGP speaker when config.bgp is set (it must outlive the holders), else null.
+  static Result<std::unique_ptr<VipHolders>> create(EventLoop& loop, const config::Config& config,
+                                                    bgp::RouteOriginator* routes = nullptr);
   ~VipHolders();
 
   Result<std::unique_ptr<AddressHolder>> make(HolderRequest request);
 
  private:
-  VipHolders(EventLoop& loop, const config::Config& config);
+  VipHolders(EventLoop& loop, const config::Config& config, bgp::RouteOriginator* routes);
+  Result<std::unique_ptr<AddressHolder>> makeRouted(HolderRequest request);
 
   struct Interface;
   Result<Interface*> interface(const std::string& name);
 
   EventLoop& loop_;
   const config::Config& config_;
+  bgp::RouteOriginator* routes_;
   std::unique_ptr<net::AddressManagerFanout> addresses_;
   std::map<std::string, std::unique_ptr<Interface>> interfaces_;
 };

@@ -72,11 +72,9 @@
 #include "config/config.h"
 #include "net/address_manager.h"
 #include "net/announcer.h"
+#include "vip/held_vip.h"
 
 namespace kubevip::vip {
-
-enum class VipState { kIdle, kProbing, kHolding };
-const char* vipStateName(VipState state);
 
 struct VipControllerOptions {
   IpAddress vip;
@@ -95,58 +93,36 @@ struct VipControllerHooks {
   std::function<void()> released;
 };
 
-// Counters for logs and metrics; only ever increase.
-struct VipCounters {
-  uint64_t acquisitions = 0;
-  uint64_t releases = 0;
-  uint64_t renewals = 0;
-  uint64_t renew_failures = 0;
-  uint64_t announcements = 0;
-  uint64_t announce_failures = 0;
-  uint64_t probes_sent = 0;
-  uint64_t probes_answered = 0;
-  uint64_t restored_after_removal = 0;
-  uint64_t lease_expired_releases = 0;
-  uint64_t probes_unconfirmed = 0;  // not sent, or not seen leaving: never counted as silence
-  uint64_t probe_frames_lost = 0;   // the prober may have missed an answer
-  uint64_t acquisitions_without_probing = 0;  // added at the lifetime bound (overview, 5.)
-  // The lease ran out while a kernel call adding or renewing the VIP was running (step 1b).
-  uint64_t lease_expired_during_kernel_call = 0;
-};
-
 using config::kKernelExpirySlack;
 
-class VipController {
+class VipController final : public HeldVip {
  public:
   // `leadership_valid_until` is asked before every add or renewal (see the overview).
   VipController(TimeSource& time, net::AddressManager& addresses, net::Announcer& announcer,
                 net::ConflictProber& prober, VipControllerOptions options,
                 std::function<SteadyTime()> leadership_valid_until, VipControllerHooks hooks);
-  ~VipController();
+  ~VipController() override;
   VipController(const VipController&) = delete;
   VipController& operator=(const VipController&) = delete;
 
-  // Called once before any acquire(): removes a VIP left on the interface by an earlier run
-  // (this node does not lead yet, so the address cannot be ours to keep).
-  Status removeLeftover();
+  Status removeLeftover() override;
   // Leadership gained: probe, then hold. Idempotent.
-  void acquire();
+  void acquire() override;
   // Leadership lost or stopping: remove the VIP now. Idempotent.
-  void release();
+  void release() override;
 
-  VipState state() const { return state_; }
-  const IpAddress& vip() const { return options_.vip; }
-  const std::string& interfaceName() const { return options_.interface_name; }
-  const VipCounters& counters() const { return counters_; }
-  // When the current state was entered (the VIP held since, for status output).
-  SteadyTime stateSince() const { return state_since_; }
+  VipState state() const override { return state_; }
+  const IpAddress& vip() const override { return options_.vip; }
+  const std::string& interfaceName() const override { return options_.interface_name; }
+  const VipCounters& counters() const override { return counters_; }
+  SteadyTime stateSince() const override { return state_since_; }
 
   // A reload's new timings (config/reload_plan.h says which may change live; the lifetime may
   // not, and a different one is ignored here). Renewal and announcement periods apply from their
   // next timer; the probe settings from the next acquire(), never to a probe count already
   // running, so that one count never mixes two periods.
   void updateTimings(const config::VipTiming& timing, milliseconds probe_interval,
-                     int probes_unanswered);
+                     int probes_unanswered) override;
 
  private:
   bool leadershipFresh() const;

@@ -204,7 +204,7 @@ TEST(Start, ConfigErrorDoesNotStartTheDaemon) {
             "'eth9' on this host (see `ip link`)\n");
 }
 
-TEST(Manager, BgpFlagsAreReadAndBgpIsRefusedUntilItIsSpoken) {
+TEST(Manager, BgpFlagsAreRead) {
   CliHarness cli;
   cli.environment = {{"vip_interface", "eth0"},
                      {"address", "192.0.2.100"},
@@ -212,13 +212,21 @@ TEST(Manager, BgpFlagsAreReadAndBgpIsRefusedUntilItIsSpoken) {
                      {"vip_leaderelection", "true"}};
   // --bgp and --multihop are Go-style booleans: given alone they mean true.
   auto r = cli.run({"manager", "--bgp", "--bgpRouterID", "192.0.2.10", "--peerAddress", "192.0.2.1",
-                    "--peerAS", "65001", "--multihop"});
+                    "--peerAS", "65001", "--multihop", "--bgpListenPort", "1179",
+                    "--bgpGracefulRestartTime", "60"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  ASSERT_TRUE(cli.daemon_config);
+  ASSERT_TRUE(cli.daemon_config->bgp);
+  EXPECT_EQ(cli.daemon_config->bgp->peers.at(0).as, 65001u);
+  EXPECT_EQ(cli.daemon_config->bgp->listen_port, 1179);
+  EXPECT_EQ(cli.daemon_config->bgp->graceful_restart_time, std::chrono::seconds(60));
+  // With ARP as well: one line saying to choose.
+  r = cli.run(
+      {"manager", "--bgp", "--arp", "--bgpRouterID", "192.0.2.10", "--peerAddress", "192.0.2.1"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_FALSE(cli.daemon_config);
   EXPECT_EQ(r.err,
-            "kube-vip: flag --bgp: bgp: announcing by BGP is not available in this build yet; use "
-            "ARP (gratuitousARP: true, or vip_arp=true) and remove the bgp settings "
-            "(bgp_enable)\n");
+            "kube-vip: flag --arp: gratuitousARP: announce either by ARP or by BGP: set "
+            "gratuitousARP: false (vip_arp=false) with bgp (bgp_enable=true)\n");
   // A mistake is reported first.
   r = cli.run({"manager", "--bgp", "--bgpRouterID", "192.0.2.10", "--bgppeers", "192.0.2.1"});
   EXPECT_EQ(r.status, 2);

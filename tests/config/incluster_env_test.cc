@@ -157,6 +157,34 @@ TEST_F(InClusterEnvTest, ServicesOnlyNeedsNoAddress) {
   EXPECT_NE(error().find("vip_leaderelection must be true"), std::string::npos) << error();
 }
 
+TEST_F(InClusterEnvTest, WithoutAnyElectionOnlyServicesAnnouncedByBgp) {
+  env_["svc_enable"] = "true";
+  env_["cp_enable"] = "false";
+  env_.erase("address");
+  env_["vip_leaderelection"] = "false";
+  env_["bgp_enable"] = "true";
+  env_["bgp_peers"] = "192.0.2.1:65000";
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_TRUE(c->services->every_node_announces);
+  EXPECT_FALSE(c->services->address_management) << "one allocator at a time: none here";
+  // With an election it is the usual mode.
+  env_["vip_leaderelection"] = "true";
+  c = build();
+  ASSERT_TRUE(c.ok()) << c.error().describe();
+  EXPECT_FALSE(c->services->every_node_announces);
+  EXPECT_TRUE(c->services->address_management);
+  // The control-plane VIP keeps its election, BGP or not.
+  env_["vip_leaderelection"] = "false";
+  env_["cp_enable"] = "true";
+  env_["address"] = "192.0.2.100";
+  EXPECT_NE(error().find("vip_leaderelection must be true"), std::string::npos) << error();
+  // Without BGP every node would add the address on the segment.
+  env_["cp_enable"] = "false";
+  env_["bgp_enable"] = "false";
+  EXPECT_NE(error().find("only Services announced by BGP"), std::string::npos) << error();
+}
+
 TEST_F(InClusterEnvTest, ClearErrors) {
   env_["svc_enable"] = "maybe";
   EXPECT_NE(error().find("environment variable svc_enable: 'maybe' is not a boolean"),

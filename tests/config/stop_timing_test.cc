@@ -50,6 +50,14 @@ TEST(StopTiming, SingleNodeStopsAtOnce) {
   EXPECT_EQ(daemonStopDeadline(c), kStopCloseMargin);
 }
 
+TEST(StopTiming, BgpAddsTheSpeakersStopAfterTheDaemonsDeadline) {
+  Config c;
+  EXPECT_EQ(processStopBound(c), daemonStopDeadline(c));
+  c.bgp = BgpConfig{};
+  EXPECT_EQ(processStopBound(c), daemonStopDeadline(c) + kBgpStopBound);
+  EXPECT_LE(processStopBound(c), kMaxStopDeadline);
+}
+
 TEST(StopTiming, DefaultsFitInAPodsGracePeriod) {
   EXPECT_LE(daemonStopDeadline(Config{}), kMaxStopDeadline);
   EXPECT_LE(daemonStopDeadline(leaseConfig(std::chrono::seconds(1))), kMaxStopDeadline);

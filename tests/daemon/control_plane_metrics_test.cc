@@ -6,6 +6,7 @@
 
 #include "metrics/text_encoder.h"
 #include "vip/fakes.h"
+#include "vip/vip_controller.h"
 
 namespace kubevip::daemon {
 namespace {
@@ -136,6 +137,48 @@ TEST_F(ControlPlaneMetricsTest, TheServicesModesNames) {
   EXPECT_TRUE(
       has(text, "kube_vip_service_election_leading{lease=\"kube-system/plndr-svcs-lock\"} 0"));
   EXPECT_TRUE(has(text, "kube_vip_service_reconcile_errors_total 3"));
+}
+
+TEST_F(ControlPlaneMetricsTest, BgpSessionsOneForTheCurrentStateAndCountersPerPeer) {
+  bgp::PeerStatus up;
+  up.address = *IpAddress::parse("192.0.2.1");
+  up.port = 179;
+  up.state = bgp::FsmState::kEstablished;
+  up.updates_sent = 3;
+  up.routes_announced = 1;
+  bgp::PeerStatus down;
+  down.address = *IpAddress::parse("fd00::1");
+  down.port = 1179;
+  down.state = bgp::FsmState::kActive;
+  metrics_->refreshBgp({up, down});
+  std::string text = scrape();
+  EXPECT_TRUE(has(text,
+                  "kube_vip_manager_bgp_session_info{peer=\"192.0.2.1:179\",state="
+                  "\"established\"} 1"))
+      << text;
+  EXPECT_TRUE(
+      has(text, "kube_vip_manager_bgp_session_info{peer=\"192.0.2.1:179\",state=\"idle\"} 0"));
+  EXPECT_TRUE(has(text,
+                  "kube_vip_manager_bgp_session_info{peer=\"[fd00::1]:1179\",state="
+                  "\"established\"} 0"));
+  EXPECT_TRUE(has(text,
+                  "kube_vip_manager_bgp_session_info{peer=\"[fd00::1]:1179\",state="
+                  "\"active\"} 1"));
+  EXPECT_TRUE(has(text, "kube_vip_bgp_updates_sent_total{peer=\"192.0.2.1:179\"} 3"));
+  EXPECT_TRUE(has(text, "kube_vip_bgp_routes_announced{peer=\"192.0.2.1:179\"} 1"));
+  // The session went down: the state moves, the counter keeps its total.
+  up.state = bgp::FsmState::kIdle;
+  up.routes_announced = 0;
+  up.updates_sent = 5;
+  metrics_->refreshBgp({up, down});
+  text = scrape();
+  EXPECT_TRUE(has(text,
+                  "kube_vip_manager_bgp_session_info{peer=\"192.0.2.1:179\",state="
+                  "\"established\"} 0"));
+  EXPECT_TRUE(
+      has(text, "kube_vip_manager_bgp_session_info{peer=\"192.0.2.1:179\",state=\"idle\"} 1"));
+  EXPECT_TRUE(has(text, "kube_vip_bgp_updates_sent_total{peer=\"192.0.2.1:179\"} 5"));
+  EXPECT_TRUE(has(text, "kube_vip_bgp_routes_announced{peer=\"192.0.2.1:179\"} 0"));
 }
 
 }  // namespace

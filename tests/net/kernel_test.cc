@@ -146,6 +146,20 @@ TEST_F(KernelTest, LookupInterface) {
   EXPECT_EQ(missing.error().message, "interface 'eth7' does not exist");
 }
 
+TEST_F(KernelTest, LookupInterfaceListsItsAddresses) {
+  sh("ip addr add 198.51.100.20/24 dev kva && ip addr add fd00::20/64 dev kva nodad");
+  auto info = lookupInterface("kva");
+  sh("ip addr del 198.51.100.20/24 dev kva && ip addr del fd00::20/64 dev kva");
+  ASSERT_TRUE(info.ok()) << info.error().describe();
+  auto has = [&](const char* text) {
+    return std::find(info->addresses.begin(), info->addresses.end(), ip(text)) !=
+           info->addresses.end();
+  };
+  EXPECT_TRUE(has("198.51.100.20"));
+  EXPECT_TRUE(has("fd00::20"));
+  EXPECT_FALSE(has("127.0.0.1")) << "only this interface's";
+}
+
 TEST_F(KernelTest, AddRenewRemoveIpv4) {
   const IpAddress vip = ip("192.0.2.10");
   ASSERT_TRUE(manager_->addOrRenew(a_.index, vip, 32, {.valid = seconds(100)}).ok());

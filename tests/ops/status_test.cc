@@ -53,8 +53,21 @@ NodeStatus leaseLeader() {
   return s;
 }
 
+NodeStatus bgpLeader() {
+  NodeStatus s = leaseLeader();
+  s.vips = {{"10.0.0.100", "lo", VipState::kHolding, "worker-a", "2026-12-06T09:00:00Z"}};
+  BgpStatus b;
+  b.local_as = 65000;
+  b.router_id = "10.0.0.5";
+  b.peers = {{"10.0.0.254:179", 65001, "established", "2026-12-06T09:00:01Z", 1, 3, ""},
+             {"[fd00::fe]:1179", 65002, "active", std::nullopt, 0, 0,
+              "hold timer expired (RFC 4271 §6.5)"}};
+  s.bgp = b;
+  return s;
+}
+
 TEST(StatusJson, RoundTrips) {
-  for (const NodeStatus& s : {raftFollower(), leaseLeader()}) {
+  for (const NodeStatus& s : {raftFollower(), leaseLeader(), bgpLeader()}) {
     auto back = statusFromJson(statusToJson(s));
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(*back, s);
@@ -168,6 +181,33 @@ TEST(StatusText, LeaseLeaderGolden) {
             "ready: no (API server unreachable: connection refused)\n"
             "vip 10.0.0.100 on ens3: held by worker-a since 2026-12-06T09:00:00Z; this node "
             "holding\n");
+}
+
+TEST(StatusJson, BgpPartHasTheDocumentedFieldNames) {
+  auto doc = nlohmann::json::parse(statusToJson(bgpLeader()));
+  EXPECT_EQ(doc["bgp"]["local_as"], 65000);
+  EXPECT_EQ(doc["bgp"]["peers"][0]["peer"], "10.0.0.254:179");
+  EXPECT_EQ(doc["bgp"]["peers"][0]["state"], "established");
+  EXPECT_EQ(doc["bgp"]["peers"][0]["established_since"], "2026-12-06T09:00:01Z");
+  EXPECT_EQ(doc["bgp"]["peers"][0]["routes_announced"], 1);
+  EXPECT_FALSE(doc["bgp"]["peers"][1].contains("established_since"));
+  EXPECT_FALSE(nlohmann::json::parse(statusToJson(leaseLeader())).contains("bgp"));
+  auto bad = statusFromJson(R"({"node":"a","version":"1","mode":"lease",
+      "election":{"backend":"lease","leader":"","is_leader":false,"role":"follower"},
+      "ready":{"ok":true,"reason":""},"bgp":{"local_as":1,"router_id":"x","peers":[{"as":1}]}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "status document: field 'bgp.peers[0].peer' is missing");
+}
+
+TEST(StatusText, BgpGolden) {
+  EXPECT_THAT(renderStatusText(bgpLeader()),
+              HasSubstr("vip 10.0.0.100 on lo: held by worker-a since 2026-12-06T09:00:00Z; this "
+                        "node holding\n"
+                        "bgp: AS 65000, router id 10.0.0.5\n"
+                        "bgp peer 10.0.0.254:179 (AS 65001): established since "
+                        "2026-12-06T09:00:01Z, 1 route announced, 3 updates sent\n"
+                        "bgp peer [fd00::fe]:1179 (AS 65002): active, 0 routes announced, 0 "
+                        "updates sent; last error: hold timer expired (RFC 4271 §6.5)\n"));
 }
 
 TEST(StatusText, NoLeaderKnown) {

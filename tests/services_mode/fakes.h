@@ -65,6 +65,8 @@ struct HolderLog {
   std::set<std::string> live;           // holders that exist and hold
   std::vector<std::string> interfaces;  // interface of each holder made
   std::map<std::string, std::function<void()>> on_acquired;
+  // address -> the annotations of its last updateAnnotations() call
+  std::map<std::string, std::map<std::string, std::string>> annotations;
 };
 
 class FakeHolder final : public AddressHolder {
@@ -83,6 +85,9 @@ class FakeHolder final : public AddressHolder {
     log_.live.erase(request_.address.toString());
   }
   bool holding() const override { return holding_; }
+  void updateAnnotations(const std::map<std::string, std::string>& annotations) override {
+    log_.annotations[request_.address.toString()] = annotations;
+  }
 
  private:
   HolderLog& log_;

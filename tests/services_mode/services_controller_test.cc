@@ -34,8 +34,9 @@ k8s::EndpointSlice sliceOn(const std::string& ns, const std::string& service,
 
 class ServicesControllerTest : public ::testing::Test {
  protected:
-  void make(bool per_service_election) {
+  void make(bool per_service_election, bool write_vip_host = true) {
     ServicesControllerOptions options;
+    options.write_vip_host = write_vip_host;
     options.plan.node_name = "node-a";
     options.plan.default_interface = "eth0";
     options.plan.grouping.shared_lease_namespace = "kube-system";
@@ -52,6 +53,7 @@ class ServicesControllerTest : public ::testing::Test {
         },
         [this](HolderRequest request) -> Result<std::unique_ptr<AddressHolder>> {
           log_.interfaces.push_back(request.interface);
+          requests_[request.address.toString()] = {request.service, request.annotations};
           return std::unique_ptr<AddressHolder>(std::make_unique<FakeHolder>(log_, request));
         },
         &writer_);
@@ -72,8 +74,26 @@ class ServicesControllerTest : public ::testing::Test {
   FakeWriter writer_;
   std::map<std::string, FakeElector*> electors_;
   std::map<std::string, std::shared_ptr<bool>> destroyed_;
+  // Per address: the Service and the annotations its holder was asked with.
+  std::map<std::string, std::pair<std::string, std::map<std::string, std::string>>> requests_;
   std::unique_ptr<ServicesController> controller_;
 };
+
+TEST_F(ServicesControllerTest, AHolderIsAskedWithTheFirstServiceAndItsAnnotations) {
+  make(false);
+  services().lead();
+  auto web = lbService("default", "web", "192.0.2.10");
+  web.meta.annotations["kube-vip.io/bgp-local-pref"] = "300";
+  set(web);
+  ASSERT_EQ(requests_.count("192.0.2.10"), 1u);
+  EXPECT_EQ(requests_["192.0.2.10"].first, "default/web");
+  EXPECT_EQ(requests_["192.0.2.10"].second.at("kube-vip.io/bgp-local-pref"), "300");
+  // Changed while held: the holder hears of it, and is not made again.
+  web.meta.annotations["kube-vip.io/bgp-local-pref"] = "400";
+  set(web);
+  EXPECT_EQ(log_.annotations["192.0.2.10"].at("kube-vip.io/bgp-local-pref"), "400");
+  EXPECT_EQ(log_.acquired["192.0.2.10"], 1);
+}
 
 TEST_F(ServicesControllerTest, OnlyTheServicesLeaseHolderHoldsAndReleasesWhenDeposed) {
   make(false);
@@ -154,6 +174,14 @@ TEST_F(ServicesControllerTest, AnExcludedNodeNeverAnnounces) {
   services().lead();
   set(lbService("default", "web", "192.0.2.10"));
   EXPECT_TRUE(log_.live.empty());
+}
+
+TEST_F(ServicesControllerTest, WithEveryNodeAnnouncingNoVipHostIsWritten) {
+  make(false, /*write_vip_host=*/false);
+  services().lead();
+  set(lbService("default", "web", "192.0.2.10"));
+  EXPECT_EQ(writer_.count("status"), 1u) << "the same on every node";
+  EXPECT_EQ(writer_.count("vipHost"), 0u) << "one value per node: they would overwrite each other";
 }
 
 TEST_F(ServicesControllerTest, StatusAndVipHostAreWrittenOnceHeldAndOnlyWhenTheyDiffer) {

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include <cerrno>
+#include <cstring>
 #include <memory>
 
 namespace kubevip::net {
@@ -36,12 +37,20 @@ Result<InterfaceInfo> lookupInterface(std::string_view name) {
       }
       info.up = (it->ifa_flags & IFF_UP) != 0;
       info.running = (it->ifa_flags & IFF_RUNNING) != 0;
-    } else if (it->ifa_addr->sa_family == AF_INET6 && !info.link_local_v6) {
+    } else if (it->ifa_addr->sa_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(it->ifa_addr);
+      std::array<uint8_t, 4> bytes{};
+      std::memcpy(bytes.data(), &in->sin_addr.s_addr, 4);  // network order, as written
+      info.addresses.push_back(IpAddress::v4(bytes));
+    } else if (it->ifa_addr->sa_family == AF_INET6) {
       const auto* in6 = reinterpret_cast<const sockaddr_in6*>(it->ifa_addr);
       std::array<uint8_t, 16> bytes{};
       for (size_t i = 0; i < 16; ++i) bytes[i] = in6->sin6_addr.s6_addr[i];
+      info.addresses.push_back(IpAddress::v6(bytes));
       // fe80::/10, RFC 4291 §2.5.6.
-      if (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80) info.link_local_v6 = IpAddress::v6(bytes);
+      if (!info.link_local_v6 && bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80) {
+        info.link_local_v6 = IpAddress::v6(bytes);
+      }
     }
   }
   if (!found) return missing();
