@@ -76,8 +76,9 @@ struct SpeakerSettings {
   std::optional<IpAddress> source_ip;  // every session's source address
   std::string source_interface;        // every session bound to it
   uint16_t listen_port = 179;          // for passive peers
-  // RFC 4724: the Restart Time we advertise; 0: no Graceful Restart capability.
-  std::chrono::seconds graceful_restart_time{120};
+  // RFC 4724: the Restart Time we advertise; 0: no Graceful Restart capability
+  // (config/config.h says why that is the default).
+  std::chrono::seconds graceful_restart_time{0};
   CrossFamilyNextHop cross_family_next_hop;
 };
 

@@ -62,7 +62,7 @@
 //                                                            (neither: from `interface`'s)
 //     vipInterface                   name, lo                where announced addresses are added
 //     listenPort                     1-65535, 179            where passive peers connect
-//     gracefulRestartTime            duration, 120s          RFC 4724 Restart Time: whole
+//     gracefulRestartTime            duration, 0s            RFC 4724 Restart Time: whole
 //                                                            seconds, 0 (off) to 4095s
 //     as                             1-4294967295, 65000     our AS (not 23456, AS_TRANS)
 //     holdTime                       duration, 30s           0 or 3s-65535s, whole seconds
@@ -294,7 +294,11 @@ struct BgpConfig {
   std::string vip_interface = "lo";
   uint16_t listen_port = 179;  // for passive peers
   // RFC 4724 §3: the Restart Time we advertise (a 12-bit field); 0: no Graceful Restart.
-  std::chrono::seconds graceful_restart_time{120};
+  // Off unless asked for: a router keeps the routes of a peer whose session dropped (a killed
+  // process) for this long, marked stale, and with an elected holder the dead leader's stale path
+  // would sit next to the new leader's for all that time. It suits a node whose routes do not move
+  // (a single node, or Services announced by every node).
+  std::chrono::seconds graceful_restart_time{0};
 
   friend bool operator==(const BgpConfig&, const BgpConfig&) = default;
 };

@@ -92,7 +92,7 @@ const std::vector<InClusterVariable> kVariables = {
     {"bgp_vip_interface", "bgpVipInterface", "lo",
      "interface the addresses announced by BGP are added to"},
     {"bgp_listen_port", "bgpListenPort", "179", "port passive BGP peers connect to"},
-    {"bgp_graceful_restart_time", "bgpGracefulRestartTime", "120",
+    {"bgp_graceful_restart_time", "bgpGracefulRestartTime", "0",
      "BGP Graceful Restart time in seconds (RFC 4724): 0 (off) to 4095"},
 };
 

@@ -46,6 +46,7 @@ SpeakerSettings speakerSettings(uint32_t peer_as) {
   SpeakerSettings s;
   s.local_as = kLocalAs;
   s.router_id = kOurRouterId;
+  s.graceful_restart_time = std::chrono::seconds(120);
   PeerSettings peer;
   peer.address = ip("10.0.0.1");
   peer.as = peer_as;

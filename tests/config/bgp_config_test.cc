@@ -309,7 +309,7 @@ TEST(BgpValidation, NewSettings) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->bgp->vip_interface, "lo");
   EXPECT_EQ(c->bgp->listen_port, 179);
-  EXPECT_EQ(c->bgp->graceful_restart_time, seconds(120));
+  EXPECT_EQ(c->bgp->graceful_restart_time, seconds(0));
   auto set = parse(std::string(kBase) + kGoodBgp +
                    "  vipInterface: eth0\n  listenPort: 1179\n  gracefulRestartTime: 4095s\n");
   ASSERT_TRUE(set.ok()) << set.error().message;
@@ -514,7 +514,7 @@ TEST_F(BgpInClusterTest, EveryVariableIsRead) {
   EXPECT_EQ(b.mpbgp_ipv6, ip("fd00::10"));
   EXPECT_EQ(b.vip_interface, "lo");
   EXPECT_EQ(b.listen_port, 179);
-  EXPECT_EQ(b.graceful_restart_time, seconds(120));
+  EXPECT_EQ(b.graceful_restart_time, seconds(0));
   Status s = validateConfig(*c, hostInterfaces);
   EXPECT_TRUE(s.ok()) << s.error().message;
 }
@@ -522,12 +522,12 @@ TEST_F(BgpInClusterTest, EveryVariableIsRead) {
 TEST_F(BgpInClusterTest, NewVariables) {
   env_["bgp_vip_interface"] = "eth0";
   env_["bgp_listen_port"] = "1179";
-  env_["bgp_graceful_restart_time"] = "0";
+  env_["bgp_graceful_restart_time"] = "60";
   auto c = build();
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->bgp->vip_interface, "eth0");
   EXPECT_EQ(c->bgp->listen_port, 1179);
-  EXPECT_EQ(c->bgp->graceful_restart_time, seconds(0));
+  EXPECT_EQ(c->bgp->graceful_restart_time, seconds(60));
   env_["bgp_graceful_restart_time"] = "5000";
   EXPECT_THAT(validationError(), StartsWith("environment variable bgp_graceful_restart_time: "
                                             "bgp.gracefulRestartTime: 5000s is more than 4095s"));
