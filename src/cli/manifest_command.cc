@@ -11,21 +11,30 @@
 // --services writes svc_enable=true and the Services variables whose flags were given (names of
 // the Go tool's flags); without --controlplane the manifest carries no address and no cp_ variable
 // (cp_namespace only when --namespace moves the Services Lease out of kube-system).
+// --bgp writes bgp_enable=true, vip_arp=false and the BGP variables whose flags were given (the
+// flag names of config/incluster_env.cc's table, the Go tool's); the generated environment is
+// checked as `manager` would check it, so a manifest that is printed starts.
 // The container drops every capability and adds back only NET_ADMIN (addresses, netlink) and
-// NET_RAW (ARP/NDP packet sockets). The image is this project's own (KUBEVIP_IMAGE, set by CMake
-// next to the version; the packaging builds it), never the Go project's. The container's
-// environment carries the settings (config/incluster_env.h). YAML is produced by yaml-cpp's
-// emitter.
+// NET_RAW (ARP/NDP packet sockets), and with --bgp NET_BIND_SERVICE (see emitContainer). The image
+// is this project's own (KUBEVIP_IMAGE, set by CMake next to the version; the packaging builds it),
+// never the Go project's. The container's environment carries the settings
+// (config/incluster_env.h). YAML is produced by yaml-cpp's emitter.
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
+#include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "cli/commands.h"
 #include "common/ip_address.h"
+#include "config/incluster_env.h"
+#include "config/loader.h"
 
 namespace kubevip::cli {
 namespace {
@@ -66,7 +75,24 @@ struct ManifestOptions {
   std::string lb_class_legacy_handling;  // "true" / "false" as given
   bool enable_endpoints = false;
   bool disable_service_updates = false;
+  // BGP (--bgp): the BGP variables whose flags were given, by variable name, in the table's order.
+  bool bgp = false;
+  std::vector<std::pair<std::string, std::string>> bgp_variables;
+  std::map<std::string, std::string> bgp_raw;  // variable name -> flag value, filled by CLI11
 };
+
+// The variables of the BGP speaker: the Go tool's bgp_* and mpbgp_* (config/incluster_env.cc).
+bool isBgpVariable(std::string_view name) {
+  return name.starts_with("bgp_") || name.starts_with("mpbgp_");
+}
+
+// The port passive peers connect to: bgp_listen_port if given, else the daemon's default 179.
+int bgpListenPort(const ManifestOptions& o) {
+  for (const auto& [name, value] : o.bgp_variables) {
+    if (name == "bgp_listen_port") return std::atoi(value.c_str());
+  }
+  return 179;
+}
 
 using Env = std::vector<std::pair<std::string, std::string>>;
 
@@ -103,6 +129,10 @@ Env environment(const ManifestOptions& o) {
     env.emplace_back("cp_namespace", o.namespace_);
   }
   if (o.services) addServicesEnvironment(o, env);
+  if (o.bgp) {
+    env.emplace_back("bgp_enable", "true");
+    for (const auto& variable : o.bgp_variables) env.push_back(variable);
+  }
   if (o.leader_election) {
     env.emplace_back("vip_leaderelection", "true");
     if (o.control_plane) env.emplace_back("vip_leasename", o.lease_name);
@@ -158,7 +188,12 @@ void emitContainer(YAML::Emitter& out, const ManifestOptions& o) {
       << "capabilities" << YAML::Value << YAML::BeginMap << YAML::Key << "drop" << YAML::Value
       << YAML::Flow << YAML::BeginSeq << "ALL" << YAML::EndSeq << YAML::Key << "add" << YAML::Value
       << YAML::Flow << YAML::BeginSeq << "NET_ADMIN"
-      << "NET_RAW" << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
+      << "NET_RAW";
+  // The BGP speaker listens on bgp_listen_port for passive peers (declared in a configuration
+  // file given to `manager --config`), and binding a port below 1024 needs NET_BIND_SERVICE even
+  // as root once the capabilities are dropped. Granted with --bgp unless the port is >= 1024.
+  if (o.bgp && bgpListenPort(o) < 1024) out << "NET_BIND_SERVICE";
+  out << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
   if (!o.in_cluster) {
     out << YAML::Key << "volumeMounts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap
         << YAML::Key << "mountPath" << YAML::Value << kAdminConf << YAML::Key << "name"
@@ -333,6 +368,59 @@ Status checkServicesFlagsNeedServices(const ManifestOptions& o) {
   return okStatus();
 }
 
+// The BGP flags given, by variable name; --bgp (a Go-style boolean) sets o.bgp. A BGP flag without
+// --bgp would be dropped silently: name it instead.
+Status collectBgpFlags(const CLI::App& sub, ManifestOptions& o) {
+  o.bgp = false;
+  o.bgp_variables.clear();
+  for (const auto& variable : config::inClusterVariables()) {
+    const std::string name(variable.name);
+    if (!isBgpVariable(name) || sub.count("--" + std::string(variable.flag)) == 0) continue;
+    const std::string& value = o.bgp_raw[name];
+    if (name == "bgp_enable") {
+      if (value != "true" && value != "false") {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "--bgp: '" + value + "' is not a boolean (use true or false)");
+      }
+      o.bgp = value == "true";
+      continue;
+    }
+    o.bgp_variables.emplace_back(name, value);
+  }
+  if (!o.bgp && !o.bgp_variables.empty()) {
+    for (const auto& variable : config::inClusterVariables()) {
+      if (variable.name == o.bgp_variables.front().first) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "--" + std::string(variable.flag) + " configures BGP: give --bgp too");
+      }
+    }
+  }
+  return okStatus();
+}
+
+// The generated environment as `manager` reads it, with the BGP values as the flags they came
+// from (so that an error names the flag), checked as `manager` checks it. The interfaces are
+// those of the node the manifest is for, not of this host: they are taken to exist.
+Status checkBgpAsManagerWould(const ManifestOptions& o) {
+  config::InClusterFlags flags;
+  std::map<std::string, std::string> env;
+  for (const auto& [name, value] : environment(o)) {
+    if (isBgpVariable(name)) {
+      flags[name] = value;
+    } else {
+      env[name] = name == "vip_nodename" ? "node" : value;
+    }
+  }
+  const config::Getenv getenv = [&env](const char* name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  auto built = config::inClusterConfig(config::Config{}, getenv, flags, "node");
+  if (!built) return built.error();
+  return config::validateConfig(*built, [](const std::string&) { return true; });
+}
+
 Status checkOptions(ManifestOptions& o) {
   auto invalid = [](std::string m) { return makeError(ErrorCode::kInvalidArgument, std::move(m)); };
   if (!o.control_plane && !o.services) {
@@ -351,8 +439,13 @@ Status checkOptions(ManifestOptions& o) {
   }
   // `manager` needs vip_interface in every mode: Service addresses default to it.
   if (o.interface.empty()) return invalid("--interface is required: where addresses are added");
-  // As `manager` checks: without an election every node would announce every address.
-  if (o.services && !o.services_election && !o.leader_election) {
+  if (o.bgp && o.arp) {
+    return invalid(
+        "--arp and --bgp exclude each other: announce the addresses with ARP/NDP or with BGP");
+  }
+  // As `manager` checks: without an election every node would announce every address (which
+  // only BGP makes work, for Services: the routers spread the traffic).
+  if (o.services && !o.services_election && !o.leader_election && !o.bgp) {
     return invalid(
         "--services needs --leaderElection (one Lease elects the node that announces every "
         "Service) or --servicesElection (one Lease per Service)");
@@ -368,6 +461,7 @@ Status checkOptions(ManifestOptions& o) {
     return invalid(
         "lease timings must satisfy leaseDuration > leaseRenewDuration > 1.2 x leaseRetry > 0");
   }
+  if (o.bgp) return checkBgpAsManagerWould(o);
   return okStatus();
 }
 
@@ -418,17 +512,35 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
                   "enable_endpoints: read Endpoints instead of EndpointSlices");
     sub->add_flag("--disableServiceUpdates", o->disable_service_updates,
                   "disable_service_updates: never write Service status or annotations");
+    // BGP: `manager`'s flags (the Go tool's names), each writing its variable when given.
+    for (const auto& variable : config::inClusterVariables()) {
+      const std::string name(variable.name);
+      if (!isBgpVariable(name)) continue;
+      std::string help = name + ": " + std::string(variable.meaning);
+      if (name == "bgp_peerpass" || name == "bgp_peers") {
+        help += " (a password is written into the manifest as plain text)";
+      }
+      const std::string flag = "--" + std::string(variable.flag);
+      if (name == "bgp_enable" || name == "bgp_multihop") {
+        // Go-style boolean flags: "--bgp" alone is true, "--bgp=false" is false.
+        sub->add_flag(flag + "{true}", o->bgp_raw[name], help)->expected(0, 1);
+      } else {
+        sub->add_option(flag, o->bgp_raw[name], help);
+      }
+    }
   };
   CLI::App* pod = cmd->add_subcommand("pod", "A static pod for /etc/kubernetes/manifests");
   add_common(pod);
-  pod->callback([&context, o] {
+  pod->callback([&context, o, pod] {
+    if (auto s = collectBgpFlags(*pod, *o); !s) return context.fail(s.error());
     if (auto s = checkOptions(*o); !s) return context.fail(s.error());
     *context.env.out << podManifest(*o);
   });
   CLI::App* ds =
       cmd->add_subcommand("daemonset", "A DaemonSet (with --inCluster: service account)");
   add_common(ds);
-  ds->callback([&context, o] {
+  ds->callback([&context, o, ds] {
+    if (auto s = collectBgpFlags(*ds, *o); !s) return context.fail(s.error());
     if (auto s = checkOptions(*o); !s) return context.fail(s.error());
     *context.env.out << daemonSetManifest(*o);
   });
