@@ -13,7 +13,9 @@
 // (cp_namespace only when --namespace moves the Services Lease out of kube-system).
 // --bgp writes bgp_enable=true, vip_arp=false and the BGP variables whose flags were given (the
 // flag names of config/incluster_env.cc's table, the Go tool's); the generated environment is
-// checked as `manager` would check it, so a manifest that is printed starts.
+// checked as `manager` would check it, so a manifest that is printed starts. A password given
+// with --peerPass or --bgppeers is plain text in the manifest, as with the Go tool; the DaemonSet
+// can read bgp_peerpass from a Secret instead (--bgpPasswordSecret NAME/KEY, secretKeyRef).
 // The container drops every capability and adds back only NET_ADMIN (addresses, netlink) and
 // NET_RAW (ARP/NDP packet sockets), and with --bgp NET_BIND_SERVICE (see emitContainer). The image
 // is this project's own (KUBEVIP_IMAGE, set by CMake next to the version; the packaging builds it),
@@ -79,7 +81,37 @@ struct ManifestOptions {
   bool bgp = false;
   std::vector<std::pair<std::string, std::string>> bgp_variables;
   std::map<std::string, std::string> bgp_raw;  // variable name -> flag value, filled by CLI11
+  std::string bgp_password_secret;             // NAME/KEY of a Secret in kube-system, or empty
 };
+
+struct SecretKey {
+  std::string name;
+  std::string key;
+};
+
+// NAME/KEY as --bgpPasswordSecret takes it: a Secret's name (a DNS subdomain: lower-case letters,
+// digits, '-' and '.') and a key of its data (letters, digits, '-', '_' and '.').
+Result<SecretKey> parseSecretKey(const std::string& text) {
+  auto invalid = [&text](const std::string& why) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "--bgpPasswordSecret '" + text + "' is not NAME/KEY: " + why);
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) return invalid("the '/' is missing");
+  SecretKey secret{text.substr(0, slash), text.substr(slash + 1)};
+  if (secret.name.empty() || secret.name.size() > 253 ||
+      secret.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-.") !=
+          std::string::npos) {
+    return invalid("the Secret's name must be 1-253 lower-case letters, digits, '-' or '.'");
+  }
+  if (secret.key.empty() || secret.key.size() > 253 ||
+      secret.key.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+          std::string::npos) {
+    return invalid("the key must be 1-253 letters, digits, '-', '_' or '.'");
+  }
+  return secret;
+}
 
 // The variables of the BGP speaker: the Go tool's bgp_* and mpbgp_* (config/incluster_env.cc).
 bool isBgpVariable(std::string_view name) {
@@ -132,6 +164,8 @@ Env environment(const ManifestOptions& o) {
   if (o.bgp) {
     env.emplace_back("bgp_enable", "true");
     for (const auto& variable : o.bgp_variables) env.push_back(variable);
+    // From the Secret, see emitContainer; never given together with --peerPass.
+    if (!o.bgp_password_secret.empty()) env.emplace_back("bgp_peerpass", "");
   }
   if (o.leader_election) {
     env.emplace_back("vip_leaderelection", "true");
@@ -158,7 +192,15 @@ void emitContainer(YAML::Emitter& out, const ManifestOptions& o) {
   out << YAML::Key << "env" << YAML::Value << YAML::BeginSeq;
   for (const auto& [name, value] : environment(o)) {
     out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << name;
-    if (name == "vip_nodename") {
+    if (name == "bgp_peerpass" && !o.bgp_password_secret.empty()) {
+      // The kubelet reads the Secret (in the pod's namespace) when it starts the container: the
+      // password never appears in the manifest. checkOptions parsed NAME/KEY already.
+      const SecretKey secret = *parseSecretKey(o.bgp_password_secret);
+      out << YAML::Key << "valueFrom" << YAML::Value << YAML::BeginMap << YAML::Key
+          << "secretKeyRef" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value
+          << secret.name << YAML::Key << "key" << YAML::Value << secret.key << YAML::EndMap
+          << YAML::EndMap;
+    } else if (name == "vip_nodename") {
       out << YAML::Key << "valueFrom" << YAML::Value << YAML::BeginMap << YAML::Key << "fieldRef"
           << YAML::Value << YAML::BeginMap << YAML::Key << "fieldPath" << YAML::Value
           << "spec.nodeName" << YAML::EndMap << YAML::EndMap;
@@ -387,6 +429,10 @@ Status collectBgpFlags(const CLI::App& sub, ManifestOptions& o) {
     }
     o.bgp_variables.emplace_back(name, value);
   }
+  if (!o.bgp && !o.bgp_password_secret.empty()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "--bgpPasswordSecret configures BGP: give --bgp too");
+  }
   if (!o.bgp && !o.bgp_variables.empty()) {
     for (const auto& variable : config::inClusterVariables()) {
       if (variable.name == o.bgp_variables.front().first) {
@@ -461,6 +507,22 @@ Status checkOptions(ManifestOptions& o) {
     return invalid(
         "lease timings must satisfy leaseDuration > leaseRenewDuration > 1.2 x leaseRetry > 0");
   }
+  if (!o.bgp_password_secret.empty()) {
+    if (auto secret = parseSecretKey(o.bgp_password_secret); !secret) return secret.error();
+    // bgp_peerpass is the password of bgp_peeraddress only (bgp_peers entries carry their own).
+    bool peer_address = false;
+    for (const auto& [name, value] : o.bgp_variables) {
+      if (name == "bgp_peerpass") {
+        return invalid("--peerPass and --bgpPasswordSecret both set bgp_peerpass: give one");
+      }
+      if (name == "bgp_peeraddress") peer_address = true;
+    }
+    if (!peer_address) {
+      return invalid(
+          "--bgpPasswordSecret is the password of --peerAddress, which is not given (--bgppeers "
+          "entries carry their own)");
+    }
+  }
   if (o.bgp) return checkBgpAsManagerWould(o);
   return okStatus();
 }
@@ -528,11 +590,21 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
         sub->add_option(flag, o->bgp_raw[name], help);
       }
     }
+    sub->add_option("--bgpPasswordSecret", o->bgp_password_secret,
+                    "bgp_peerpass from the Secret NAME in kube-system, its key KEY (NAME/KEY): the "
+                    "password stays out of the manifest (DaemonSet only)");
   };
   CLI::App* pod = cmd->add_subcommand("pod", "A static pod for /etc/kubernetes/manifests");
   add_common(pod);
   pod->callback([&context, o, pod] {
     if (auto s = collectBgpFlags(*pod, *o); !s) return context.fail(s.error());
+    // Kubernetes lets no static pod refer to another API object, a Secret among them.
+    if (!o->bgp_password_secret.empty()) {
+      return context.fail(
+          makeError(ErrorCode::kInvalidArgument,
+                    "--bgpPasswordSecret: a static pod cannot read a Secret; use "
+                    "`manifest daemonset`, or --peerPass (plain text in the manifest)"));
+    }
     if (auto s = checkOptions(*o); !s) return context.fail(s.error());
     *context.env.out << podManifest(*o);
   });

@@ -216,5 +216,62 @@ TEST(ManifestBgp, BadBgpOptionsFailWithOneLineNamingTheFlag) {
   }
 }
 
+TEST(ManifestBgp, ThePasswordCanComeFromASecretInTheDaemonSet) {
+  CliHarness cli;
+  CliRun r = cli.run(bgpDaemonSet(
+      {"--peerAddress", "192.0.2.2", "--peerAS", "65002", "--bgpPasswordSecret", "bgp-auth/pw"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  YAML::Node password;
+  for (const auto& e : daemonSetContainer(r)["env"]) {
+    if (e["name"].as<std::string>() == "bgp_peerpass") password.reset(e);
+  }
+  ASSERT_TRUE(password) << r.out;
+  EXPECT_FALSE(password["value"]);
+  EXPECT_EQ(password["valueFrom"]["secretKeyRef"]["name"].as<std::string>(), "bgp-auth");
+  EXPECT_EQ(password["valueFrom"]["secretKeyRef"]["key"].as<std::string>(), "pw");
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("value: \"\"\n")));
+
+  // The kubelet resolves the reference: `manager` then reads the password as plain environment.
+  cli.environment.clear();
+  for (const auto& [name, value] : containerEnv(daemonSetContainer(r))) {
+    cli.environment[name] = value;
+  }
+  cli.environment["vip_nodename"] = "node-x";
+  cli.environment["bgp_peerpass"] = "from-the-secret";
+  CliRun m = cli.run({"manager"});
+  ASSERT_EQ(m.status, 0) << m.err;
+  ASSERT_TRUE(cli.daemon_config && cli.daemon_config->bgp);
+  ASSERT_EQ(cli.daemon_config->bgp->peers.size(), 2u);
+  EXPECT_EQ(cli.daemon_config->bgp->peers[1].password, "from-the-secret");
+}
+
+TEST(ManifestBgp, BadPasswordSecretOptionsFailWithOneLine) {
+  CliHarness cli;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"manifest", "pod", "--controlplane", "--address", "192.0.2.10", "--interface", "eth0",
+        "--leaderElection", "--bgp", "--peerAddress", "192.0.2.2", "--bgpPasswordSecret", "a/b"},
+       "a static pod cannot read a Secret"},
+      {bgpDaemonSet(
+           {"--peerAddress", "192.0.2.2", "--peerPass", "x", "--bgpPasswordSecret", "a/b"}),
+       "--peerPass and --bgpPasswordSecret both set bgp_peerpass"},
+      {bgpDaemonSet({"--bgpPasswordSecret", "a/b"}), "the password of --peerAddress"},
+      {bgpDaemonSet({"--peerAddress", "192.0.2.2", "--bgpPasswordSecret", "bgp-auth"}),
+       "--bgpPasswordSecret 'bgp-auth' is not NAME/KEY"},
+      {bgpDaemonSet({"--peerAddress", "192.0.2.2", "--bgpPasswordSecret", "BGP/pw"}),
+       "the Secret's name"},
+      {bgpDaemonSet({"--peerAddress", "192.0.2.2", "--bgpPasswordSecret", "bgp/p w"}), "the key"},
+      {{"manifest", "daemonset", "--services", "--interface", "eth0", "--leaderElection",
+        "--bgpPasswordSecret", "a/b"},
+       "--bgpPasswordSecret configures BGP: give --bgp too"},
+  };
+  for (const auto& [args, message] : cases) {
+    CliRun r = cli.run(args);
+    EXPECT_EQ(r.status, 2) << message;
+    EXPECT_TRUE(isOneErrorLine(r.err)) << r.err;
+    EXPECT_THAT(r.err, HasSubstr(message));
+    EXPECT_EQ(r.out, "");
+  }
+}
+
 }  // namespace
 }  // namespace kubevip::cli
