@@ -392,27 +392,13 @@ class Daemon {
     auto transport = bgp::createTcpTransport(*loop_);
     if (!transport) return transport.error();
     bgp_transport_ = std::move(*transport);
-    bgp::SpeakerHooks hooks;
-    hooks.state_changed = [](const bgp::PeerStatus& peer, bgp::FsmState from) {
-      logSessionChange(peer, from);
-    };
+    // The sessions log their own state changes (bgp/session.cc), with the cause and the
+    // negotiated hold time; the metrics read status() at each tick.
     auto speaker = bgp::Speaker::create(loop_->time(), bgp_random_, *bgp_transport_,
-                                        std::move(*settings), std::move(hooks));
+                                        std::move(*settings), bgp::SpeakerHooks{});
     if (!speaker) return speaker.error();
     speaker_ = std::move(*speaker);
     return {};
-  }
-
-  // One line per session state change.
-  static void logSessionChange(const bgp::PeerStatus& peer, bgp::FsmState from) {
-    const std::string endpoint = Endpoint{peer.address, peer.port}.toString();
-    const std::string to = sessionStateLabel(peer.state);
-    const bool down = from == bgp::FsmState::kEstablished;
-    logEvent(
-        down ? spdlog::level::warn : spdlog::level::info,
-        {.component = "bgp", .event = "bgp_session", .reason = peer.last_error},
-        fmt::format("BGP peer {} (AS {}): {} -> {}{}", endpoint, peer.as, sessionStateLabel(from),
-                    to, down && !peer.last_error.empty() ? " (" + peer.last_error + ")" : ""));
   }
 
   // Announced by BGP: the VIP goes on bgp.vipInterface (lo) and is routed to this node
