@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Services of type LoadBalancer announced by BGP without any election (vip_leaderelection=false,
+# svc_election=false, allowed only with BGP): three `kube-vip manager` instances peer with BIRD (r1)
+# and FRR (r2), both of which keep every path (ECMP):
+#  - a Service with externalTrafficPolicy Cluster: both routers learn its /32 from all three nodes;
+#  - a Service with externalTrafficPolicy Local: only via the node of its one ready endpoint, and
+#    the path follows the endpoint to another node;
+#  - the annotations kube-vip.io/bgp-communities and kube-vip.io/bgp-large-communities replace the
+#    configured communities on that Service's route only;
+#  - deleting a Service withdraws its route from every router.
+# Measured: announcement after create, move of the Local path, withdrawal after delete.
+# timeout: 120
+set -euo pipefail
+source "$(dirname "$0")/lib/lab.sh"
+source "$(dirname "$0")/apiserver/incluster.sh"
+source "$(dirname "$0")/lib/routers.sh"
+source "$(dirname "$0")/lib/bgp_kubevip.sh"
+source "$(dirname "$0")/lib/bgp_services.sh"
+lab_init "bgp services: every node announces (ECMP), Local follows the endpoint, per-Service communities"
+lab_require bird birdc vtysh kubectl
+lab_require_kubevip
+lab_create 3
+routers=(r1 r2)
+router_create r1
+router_create r2
+neighbors=()
+for n in node1 node2 node3; do neighbors+=(--neighbor "$(lab_ip4 "$n"),$BGP_KV_AS"); done
+router_start r1 bird --as "$BGP_ROUTER_AS" --hold 3 --keepalive 1 --gr off "${neighbors[@]}"
+router_start r2 frr --as "$BGP_ROUTER_AS" --hold 3 --keepalive 1 --gr off "${neighbors[@]}"
+peers="$(router_ip4 r1):$BGP_ROUTER_AS::false:179,$(router_ip4 r2):$BGP_ROUTER_AS::false:179"
+
+kvk_start_apiserver
+for n in node1 node2 node3; do kvk_node "$n"; done
+# The configured communities (bgp.communities / bgp.largeCommunities) come from a file under the
+# environment, as a ConfigMap-mounted file would.
+printf '%s\n' "bgp:" "  communities: [\"$BGP_COMMUNITY\"]" "  largeCommunities: [\"$BGP_LARGE_COMMUNITY\"]" \
+  >"$LAB_DIR/bgp-communities.yaml"
+BGP_SVC_CONFIG=$LAB_DIR/bgp-communities.yaml
+for n in node1 node2 node3; do
+  bgp_svc_start_manager "$n" "$peers" vip_leaderelection=false svc_election=false
+done
+for r in "${routers[@]}"; do
+  check "$r: sessions with node1-3 Established within 15 s" wait_until 15 bgp_all_established "$r" node1 node2 node3
+done
+
+# ---- Cluster policy: every node announces the address ------------------------------------------
+cluster_addr=10.201.0.220
+cluster_prefix=$cluster_addr/32
+t0=$(_lab_us)
+kvk_apply_lb_service web default address=$cluster_addr
+for r in "${routers[@]}"; do
+  wait_until 15 bgp_svc_via_nodes "$r" "$cluster_prefix" node1 node2 node3 ||
+    fail "$r: $cluster_prefix via [$(bgp_svc_nexthops "$r" "$cluster_prefix")], not via node1-3"
+  LAB_CHECKS=$((LAB_CHECKS + 1))
+  log "ok: $r learns $cluster_prefix via all three nodes: $(bgp_svc_nexthops "$r" "$cluster_prefix")"
+done
+announced_s=$(kvk_elapsed "$t0")
+echo "MEASURE bgp services ecmp: $cluster_prefix via three next hops at both routers after apply = $announced_s s" >&2
+for n in node1 node2 node3; do
+  check "$n has $cluster_addr on lo" lab_exec "$n" sh -c "ip -o addr show dev lo | grep -qF ' $cluster_addr/'"
+done
+for r in "${routers[@]}"; do
+  assert_eq "$BGP_COMMUNITY" "$(router_route_communities "$r" "$cluster_prefix")" "$r: $cluster_prefix carries the configured communities"
+  assert_eq "$BGP_LARGE_COMMUNITY" "$(router_route_large_communities "$r" "$cluster_prefix")" "$r: $cluster_prefix carries the configured large communities"
+done
+
+# ---- per-Service communities ---------------------------------------------------------------------
+tagged_addr=10.201.0.221
+tagged_prefix=$tagged_addr/32
+kvk_apply_lb_service tagged default address=$tagged_addr \
+  'annotations=kube-vip.io/bgp-communities: "65010:1,65010:2";kube-vip.io/bgp-large-communities: "65010:7:8"'
+for r in "${routers[@]}"; do
+  wait_until 15 bgp_svc_via_nodes "$r" "$tagged_prefix" node1 node2 node3 ||
+    fail "$r: $tagged_prefix via [$(bgp_svc_nexthops "$r" "$tagged_prefix")], not via node1-3"
+  assert_eq "65010:1 65010:2" "$(router_route_communities "$r" "$tagged_prefix")" "$r: $tagged_prefix carries its Service's communities"
+  assert_eq "65010:7:8" "$(router_route_large_communities "$r" "$tagged_prefix")" "$r: $tagged_prefix carries its Service's large communities"
+  assert_eq "$BGP_COMMUNITY" "$(router_route_communities "$r" "$cluster_prefix")" "$r: $cluster_prefix keeps the configured communities"
+done
+
+# ---- Local policy: only the node with a ready endpoint -------------------------------------------
+local_addr=10.201.0.222
+local_prefix=$local_addr/32
+kvk_apply_lb_service local-web default address=$local_addr policy=Local
+kvk_endpointslice local-web node2
+for r in "${routers[@]}"; do
+  wait_until 15 bgp_svc_via_nodes "$r" "$local_prefix" node2 ||
+    fail "$r: $local_prefix via [$(bgp_svc_nexthops "$r" "$local_prefix")], not only via node2 (its endpoint's node)"
+  LAB_CHECKS=$((LAB_CHECKS + 1))
+  log "ok: $r learns $local_prefix only via node2"
+done
+assert_eq node2 "$(kvk_holders_of "$local_addr")" "only node2 holds $local_addr"
+t0=$(_lab_us)
+kvk_endpointslice local-web node3
+for r in "${routers[@]}"; do
+  wait_until 15 bgp_svc_via_nodes "$r" "$local_prefix" node3 ||
+    fail "$r: $local_prefix via [$(bgp_svc_nexthops "$r" "$local_prefix")] 15 s after its endpoint moved to node3"
+  LAB_CHECKS=$((LAB_CHECKS + 1))
+  log "ok: $r learns $local_prefix only via node3"
+done
+moved_s=$(kvk_elapsed "$t0")
+echo "MEASURE bgp services local: $local_prefix next hop moved node2 -> node3 at both routers = $moved_s s" >&2
+check "only node3 holds $local_addr" wait_until 3 eval '[ "$(kvk_holders_of "$local_addr")" = node3 ]'
+assert_eq "$(bgp_svc_via_nodes r1 "$cluster_prefix" node1 node2 node3 && echo yes)" yes \
+  "r1: $cluster_prefix still via all three nodes"
+
+# ---- delete: withdrawn everywhere ----------------------------------------------------------------
+t0=$(_lab_us)
+kvk_kubectl -n default delete svc web local-web >/dev/null
+for r in "${routers[@]}"; do
+  for p in "$cluster_prefix" "$local_prefix"; do
+    wait_until 10 router_route_absent "$r" "$p" ||
+      fail "$r: $p still via [$(bgp_svc_nexthops "$r" "$p")] 10 s after the Service was deleted"
+    LAB_CHECKS=$((LAB_CHECKS + 1))
+  done
+done
+withdrawn_s=$(kvk_elapsed "$t0")
+echo "MEASURE bgp services delete: routes withdrawn at both routers after kubectl delete = $withdrawn_s s" >&2
+for a in "$cluster_addr" "$local_addr"; do
+  check "nobody holds $a" wait_until 3 kvk_nobody_holds "$a"
+done
+for r in "${routers[@]}"; do
+  check "$r: the tagged Service's route stays" bgp_svc_via_nodes "$r" "$tagged_prefix" node1 node2 node3
+done
+for r in "${routers[@]}"; do router_stop "$r"; done
+lab_pass "every node announces a Cluster Service, Local follows its endpoint, deletion withdraws"
