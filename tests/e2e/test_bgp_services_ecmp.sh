@@ -5,10 +5,13 @@
 #  - a Service with externalTrafficPolicy Cluster: both routers learn its /32 from all three nodes;
 #  - a Service with externalTrafficPolicy Local: only via the node of its one ready endpoint, and
 #    the path follows the endpoint to another node;
-#  - the annotations kube-vip.io/bgp-communities and kube-vip.io/bgp-large-communities replace the
-#    configured communities on that Service's route only;
+#  - the annotations kube-vip.io/bgp-communities, kube-vip.io/bgp-large-communities and
+#    kube-vip.io/bgp-med replace the configured attributes on that Service's route only, and a
+#    changed annotation is announced again;
+#  - a Local endpoint that is no longer ready, or a changed address, withdraws the old route;
+#  - a SIGTERMed node withdraws its paths at once, the other nodes' stay;
 #  - deleting a Service withdraws its route from every router.
-# Measured: announcement after create, move of the Local path, withdrawal after delete.
+# Measured: announcement after create, move of the Local path, SIGTERM, withdrawal after delete.
 # timeout: 120
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
@@ -68,13 +71,21 @@ done
 tagged_addr=10.201.0.221
 tagged_prefix=$tagged_addr/32
 kvk_apply_lb_service tagged default address=$tagged_addr \
-  'annotations=kube-vip.io/bgp-communities: "65010:1,65010:2";kube-vip.io/bgp-large-communities: "65010:7:8"'
+  'annotations=kube-vip.io/bgp-communities: "65010:1,65010:2";kube-vip.io/bgp-large-communities: "65010:7:8";kube-vip.io/bgp-med: "123"'
 for r in "${routers[@]}"; do
   wait_until 15 bgp_svc_via_nodes "$r" "$tagged_prefix" node1 node2 node3 ||
     fail "$r: $tagged_prefix via [$(bgp_svc_nexthops "$r" "$tagged_prefix")], not via node1-3"
   assert_eq "65010:1 65010:2" "$(router_route_communities "$r" "$tagged_prefix")" "$r: $tagged_prefix carries its Service's communities"
   assert_eq "65010:7:8" "$(router_route_large_communities "$r" "$tagged_prefix")" "$r: $tagged_prefix carries its Service's large communities"
   assert_eq "$BGP_COMMUNITY" "$(router_route_communities "$r" "$cluster_prefix")" "$r: $cluster_prefix keeps the configured communities"
+done
+assert_eq "123 123 123" "$(bgp_svc_bird_meds r1 "$tagged_prefix")" "r1: MED of the three paths of $tagged_prefix (annotation)"
+assert_eq "- - -" "$(bgp_svc_bird_meds r1 "$cluster_prefix")" "r1: MED of the three paths of $cluster_prefix (none configured)"
+# A changed annotation is announced again with the new attributes.
+kvk_kubectl -n default annotate --overwrite svc tagged kube-vip.io/bgp-communities=65010:3 >/dev/null
+for r in "${routers[@]}"; do
+  check "$r: $tagged_prefix carries the changed communities" \
+    wait_until 10 eval '[ "$(router_route_communities "$r" "$tagged_prefix")" = 65010:3 ]'
 done
 
 # ---- Local policy: only the node with a ready endpoint -------------------------------------------
@@ -103,6 +114,59 @@ check "only node3 holds $local_addr" wait_until 3 eval '[ "$(kvk_holders_of "$lo
 assert_eq "$(bgp_svc_via_nodes r1 "$cluster_prefix" node1 node2 node3 && echo yes)" yes \
   "r1: $cluster_prefix still via all three nodes"
 
+# An endpoint that is no longer ready takes the path with it.
+kvk_endpointslice_not_ready() {  # SERVICE NODE: the one endpoint on NODE, ready false
+  printf '%s\n' "apiVersion: discovery.k8s.io/v1" "kind: EndpointSlice" "metadata:" \
+    "  name: $1-kv" "  namespace: default" "  labels: {kubernetes.io/service-name: $1}" \
+    "addressType: IPv4" "ports: [{name: tcp-80, port: 8080, protocol: TCP}]" "endpoints:" \
+    "- addresses: [\"10.244.0.10\"]" "  nodeName: $2" \
+    "  conditions: {ready: false, serving: false, terminating: true}" | kvk_apply >/dev/null
+}
+kvk_endpointslice_not_ready local-web node3
+for r in "${routers[@]}"; do
+  check "$r: $local_prefix withdrawn once its only endpoint is not ready" wait_until 10 router_route_absent "$r" "$local_prefix"
+done
+check "nobody holds $local_addr" wait_until 3 kvk_nobody_holds "$local_addr"
+kvk_endpointslice local-web node1
+for r in "${routers[@]}"; do
+  check "$r: $local_prefix only via node1 with a ready endpoint there" wait_until 10 bgp_svc_via_nodes "$r" "$local_prefix" node1
+done
+
+# ---- a new address: the old route goes, the new one comes from every node ----------------------
+old_prefix=$cluster_prefix
+cluster_addr=10.201.0.223
+cluster_prefix=$cluster_addr/32
+kvk_kubectl -n default annotate --overwrite svc web "kube-vip.io/loadbalancerIPs=$cluster_addr" >/dev/null
+for r in "${routers[@]}"; do
+  check "$r: $cluster_prefix via node1-3 after the address change" \
+    wait_until 10 bgp_svc_via_nodes "$r" "$cluster_prefix" node1 node2 node3
+  check "$r: the old $old_prefix is withdrawn" wait_until 10 router_route_absent "$r" "$old_prefix"
+done
+check "nobody holds the old address ${old_prefix%/*}" wait_until 3 kvk_nobody_holds "${old_prefix%/*}"
+
+# ---- SIGTERM of one node: its paths go at once, the others stay ---------------------------------
+t0=$(_lab_us)
+lab_kill node1 TERM
+for r in "${routers[@]}"; do
+  for p in "$cluster_prefix" "$tagged_prefix"; do
+    wait_until 5 bgp_svc_via_nodes "$r" "$p" node2 node3 ||
+      fail "$r: $p via [$(bgp_svc_nexthops "$r" "$p")] 5 s after node1's SIGTERM, not via node2 node3"
+    LAB_CHECKS=$((LAB_CHECKS + 1))
+  done
+  wait_until 5 router_route_absent "$r" "$local_prefix" ||
+    fail "$r: $local_prefix (endpoint on node1 only) via [$(bgp_svc_nexthops "$r" "$local_prefix")] 5 s after node1's SIGTERM"
+  LAB_CHECKS=$((LAB_CHECKS + 1))
+done
+sigterm_s=$(kvk_elapsed "$t0")
+echo "MEASURE bgp services sigterm: node1's paths withdrawn at both routers = $sigterm_s s" >&2
+# Withdrawn before the session ends, not after the routers' hold time (3 s).
+assert_le "$sigterm_s" 2 "node1's paths withdrawn within 2 s of its SIGTERM"
+lab_wait_exit node1 10 || fail "SIGTERMed kube-vip on node1 did not exit within 10 s"
+kvk_endpointslice local-web node2
+for r in "${routers[@]}"; do
+  check "$r: $local_prefix only via node2 again" wait_until 10 bgp_svc_via_nodes "$r" "$local_prefix" node2
+done
+
 # ---- delete: withdrawn everywhere ----------------------------------------------------------------
 t0=$(_lab_us)
 kvk_kubectl -n default delete svc web local-web >/dev/null
@@ -119,7 +183,7 @@ for a in "$cluster_addr" "$local_addr"; do
   check "nobody holds $a" wait_until 3 kvk_nobody_holds "$a"
 done
 for r in "${routers[@]}"; do
-  check "$r: the tagged Service's route stays" bgp_svc_via_nodes "$r" "$tagged_prefix" node1 node2 node3
+  check "$r: the tagged Service's route stays" bgp_svc_via_nodes "$r" "$tagged_prefix" node2 node3
 done
 for r in "${routers[@]}"; do router_stop "$r"; done
 lab_pass "every node announces a Cluster Service, Local follows its endpoint, deletion withdraws"

@@ -47,3 +47,12 @@ bgp_svc_via_nodes() {
   for n in "$@"; do want+=("$(lab_ip4 "$n")"); done
   [ "$(bgp_svc_nexthops "$r" "$prefix")" = "$(printf '%s\n' "${want[@]}" | sed '/^$/d' | sort | xargs)" ]
 }
+
+# bgp_svc_bird_meds R PREFIX: the MULTI_EXIT_DISC (RFC 4271 §5.1.4) of every path of PREFIX at the
+# BIRD router R, sorted, space-separated ("-" for a path without one).
+bgp_svc_bird_meds() {
+  router_cli "$1" show route "$2" all 2>/dev/null | awk '
+    /^[0-9a-f.:\/]+ +unicast|^ +unicast/ { if (seen) print med; seen = 1; med = "-" }
+    /BGP\.med:/ { med = $2 }
+    END { if (seen) print med }' | sort | xargs
+}
