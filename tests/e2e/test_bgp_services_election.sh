@@ -3,6 +3,8 @@
 # Lease default/kubevip-<name>): three `kube-vip manager` instances peer with BIRD, which learns
 # the Service's /32 only via the Lease holder. SIGKILL of the holder: the path moves to the new
 # holder once the Lease runs out (measured), and the restarted node does not announce it again;
+# the holder frozen (SIGSTOP): its path goes after the hold time, the next holder's comes, and
+# after SIGCONT the old holder announces nothing, not even for a moment;
 # SIGTERM of the holder: its path is withdrawn at once (measured) and the next holder's follows.
 # timeout: 120
 set -euo pipefail
@@ -11,7 +13,7 @@ source "$(dirname "$0")/apiserver/incluster.sh"
 source "$(dirname "$0")/lib/routers.sh"
 source "$(dirname "$0")/lib/bgp_kubevip.sh"
 source "$(dirname "$0")/lib/bgp_services.sh"
-lab_init "bgp services: per-Service Lease, the route follows the holder through SIGKILL and SIGTERM"
+lab_init "bgp services: per-Service Lease, the route follows the holder through SIGKILL, SIGSTOP and SIGTERM"
 lab_require bird birdc kubectl
 lab_require_kubevip
 lab_create 3
@@ -67,6 +69,28 @@ check "after $old rejoined, the route still goes only via $new" bgp_only_via "$(
 check "the rejoining $old never announced $BGP_PREFIX" bgp_watch_never_via rejoin "$(lab_ip4 "$old")"
 assert_eq "$new" "$(kvk_lease_holder_of default "$lease")" "the Lease still names $new"
 
+# ---- the holder frozen (SIGSTOP) ----------------------------------------------------------------
+old=$new
+bgp_t0
+lab_kill "$old" STOP
+lab_mark_dead "$old"  # a frozen node keeps the address on lo but answers nothing
+bgp_measure "bgp services freeze: $old's path dropped (hold time 3 s)" dropped 8 bgp_not_via "$(lab_ip4 "$old")"
+assert_le "$dropped" 4 "the frozen holder's path dropped within hold time + 1 s"
+wait_until 15 eval '[ -n "$(kvk_lease_holder_of default "$lease")" ] &&
+  [ "$(kvk_lease_holder_of default "$lease")" != "$old" ]' ||
+  fail "the Lease default/$lease still names '$(kvk_lease_holder_of default "$lease")' 15 s after the freeze"
+new=$(kvk_lease_holder_of default "$lease")
+bgp_measure "bgp services freeze: next hop moved $old -> $new" moved_freeze 15 bgp_only_via "$(lab_ip4 "$new")"
+bgp_watch_start thaw
+lab_kill "$old" CONT
+lab_mark_alive "$old"
+check "thawed $old peers again" router_wait_established r1 "$(lab_ip4 "$old")" 20
+sleep 2
+bgp_watch_stop thaw
+check "thawed $old announces nothing: the route goes only via $new" bgp_only_via "$(lab_ip4 "$new")"
+check "thawed $old never announced $BGP_PREFIX again, not even for a moment" bgp_watch_never_via thaw "$(lab_ip4 "$old")"
+check "only $new holds $addr after the thaw" wait_until 3 eval '[ "$(kvk_holders_of "$addr")" = "$new" ]'
+
 # ---- SIGTERM of the holder ------------------------------------------------------------------------
 old=$new
 bgp_t0
@@ -86,4 +110,4 @@ check "only $next holds $addr" wait_until 3 eval '[ "$(kvk_holders_of "$addr")" 
 report=$(kvk_addr_holders_check) || fail "two live nodes held $addr at once: $report"
 log "address holder report: $report"
 router_stop r1
-lab_pass "the Service's route follows its Lease holder"
+lab_pass "the Service's route follows its Lease holder through SIGKILL, SIGSTOP and SIGTERM"
