@@ -9,7 +9,8 @@
 #    kube-vip.io/bgp-med replace the configured attributes on that Service's route only, and a
 #    changed annotation is announced again;
 #  - a Local endpoint that is no longer ready, or a changed address, withdraws the old route;
-#  - a SIGTERMed node withdraws its paths at once, the other nodes' stay;
+#  - a SIGTERMed node withdraws its paths at once, the other nodes' stay; restarted, it announces
+#    them again; ready endpoints on two nodes give a Local Service two paths;
 #  - deleting a Service withdraws its route from every router.
 # Measured: announcement after create, move of the Local path, SIGTERM, withdrawal after delete.
 # timeout: 120
@@ -115,14 +116,7 @@ assert_eq "$(bgp_svc_via_nodes r1 "$cluster_prefix" node1 node2 node3 && echo ye
   "r1: $cluster_prefix still via all three nodes"
 
 # An endpoint that is no longer ready takes the path with it.
-kvk_endpointslice_not_ready() {  # SERVICE NODE: the one endpoint on NODE, ready false
-  printf '%s\n' "apiVersion: discovery.k8s.io/v1" "kind: EndpointSlice" "metadata:" \
-    "  name: $1-kv" "  namespace: default" "  labels: {kubernetes.io/service-name: $1}" \
-    "addressType: IPv4" "ports: [{name: tcp-80, port: 8080, protocol: TCP}]" "endpoints:" \
-    "- addresses: [\"10.244.0.10\"]" "  nodeName: $2" \
-    "  conditions: {ready: false, serving: false, terminating: true}" | kvk_apply >/dev/null
-}
-kvk_endpointslice_not_ready local-web node3
+bgp_svc_endpointslice local-web node3:not-ready
 for r in "${routers[@]}"; do
   check "$r: $local_prefix withdrawn once its only endpoint is not ready" wait_until 10 router_route_absent "$r" "$local_prefix"
 done
@@ -162,9 +156,21 @@ echo "MEASURE bgp services sigterm: node1's paths withdrawn at both routers = $s
 # Withdrawn before the session ends, not after the routers' hold time (3 s).
 assert_le "$sigterm_s" 2 "node1's paths withdrawn within 2 s of its SIGTERM"
 lab_wait_exit node1 10 || fail "SIGTERMed kube-vip on node1 did not exit within 10 s"
-kvk_endpointslice local-web node2
+# Restarted, node1 announces again every Service it serves: the Cluster ones, and the Local one
+# whose only endpoint is on node1.
+bgp_svc_start_manager node1 "$peers" vip_leaderelection=false svc_election=false
 for r in "${routers[@]}"; do
-  check "$r: $local_prefix only via node2 again" wait_until 10 bgp_svc_via_nodes "$r" "$local_prefix" node2
+  for p in "$cluster_prefix" "$tagged_prefix"; do
+    check "$r: restarted node1 announces $p again" wait_until 15 bgp_svc_via_nodes "$r" "$p" node1 node2 node3
+  done
+  check "$r: restarted node1 announces $local_prefix again (its endpoint's node)" \
+    wait_until 15 bgp_svc_via_nodes "$r" "$local_prefix" node1
+done
+# Ready endpoints on two nodes: two paths.
+bgp_svc_endpointslice local-web node2 node3
+for r in "${routers[@]}"; do
+  check "$r: $local_prefix via node2 and node3, the nodes of its two ready endpoints" \
+    wait_until 10 bgp_svc_via_nodes "$r" "$local_prefix" node2 node3
 done
 
 # ---- delete: withdrawn everywhere ----------------------------------------------------------------
@@ -183,7 +189,7 @@ for a in "$cluster_addr" "$local_addr"; do
   check "nobody holds $a" wait_until 3 kvk_nobody_holds "$a"
 done
 for r in "${routers[@]}"; do
-  check "$r: the tagged Service's route stays" bgp_svc_via_nodes "$r" "$tagged_prefix" node2 node3
+  check "$r: the tagged Service's route stays" bgp_svc_via_nodes "$r" "$tagged_prefix" node1 node2 node3
 done
 for r in "${routers[@]}"; do router_stop "$r"; done
 lab_pass "every node announces a Cluster Service, Local follows its endpoint, deletion withdraws"

@@ -56,3 +56,24 @@ bgp_svc_bird_meds() {
     /BGP\.med:/ { med = $2 }
     END { if (seen) print med }' | sort | xargs
 }
+
+# bgp_svc_endpointslice SERVICE NODE[:not-ready]...: creates or replaces the EndpointSlice
+# SERVICE-kv of SERVICE (namespace default) with one endpoint per NODE (addresses 10.244.0.10, .11,
+# ...), ready and serving unless marked :not-ready (then terminating). kvk_endpointslice is the
+# one-endpoint case.
+bgp_svc_endpointslice() {
+  local svc=$1 spec node i=10 conditions
+  shift
+  {
+    printf '%s\n' "apiVersion: discovery.k8s.io/v1" "kind: EndpointSlice" "metadata:" \
+      "  name: $svc-kv" "  namespace: default" "  labels: {kubernetes.io/service-name: $svc}" \
+      "addressType: IPv4" "ports: [{name: tcp-80, port: 8080, protocol: TCP}]" "endpoints:"
+    for spec in "$@"; do
+      node=${spec%:not-ready}
+      conditions="{ready: true, serving: true, terminating: false}"
+      [ "$node" = "$spec" ] || conditions="{ready: false, serving: false, terminating: true}"
+      printf '%s\n' "- addresses: [\"10.244.0.$i\"]" "  nodeName: $node" "  conditions: $conditions"
+      i=$((i + 1))
+    done
+  } | kvk_apply >/dev/null
+}
