@@ -3,6 +3,7 @@
 # svc_election=false, allowed only with BGP): three `kube-vip manager` instances peer with BIRD (r1)
 # and FRR (r2), both of which keep every path (ECMP):
 #  - a Service with externalTrafficPolicy Cluster: both routers learn its /32 from all three nodes;
+#  - a dual-stack Service: its /32 and /128 (over the IPv4 sessions, RFC 4760) from all three;
 #  - a Service with externalTrafficPolicy Local: only via the node of its one ready endpoint, and
 #    the path follows the endpoint to another node;
 #  - the annotations kube-vip.io/bgp-communities, kube-vip.io/bgp-large-communities and
@@ -40,9 +41,12 @@ for n in node1 node2 node3; do kvk_node "$n"; done
 printf '%s\n' "bgp:" "  communities: [\"$BGP_COMMUNITY\"]" "  largeCommunities: [\"$BGP_LARGE_COMMUNITY\"]" \
   >"$LAB_DIR/bgp-communities.yaml"
 BGP_SVC_CONFIG=$LAB_DIR/bgp-communities.yaml
-for n in node1 node2 node3; do
-  bgp_svc_start_manager "$n" "$peers" vip_leaderelection=false svc_election=false
-done
+# IPv6 routes go over the IPv4 sessions (RFC 4760) with the node's own IPv6 address as next hop.
+start_manager() {
+  bgp_svc_start_manager "$1" "$peers" vip_leaderelection=false svc_election=false \
+    mpbgp_nexthop=fixed mpbgp_ipv6="$(lab_ip6 "$1")"
+}
+for n in node1 node2 node3; do start_manager "$n"; done
 for r in "${routers[@]}"; do
   check "$r: sessions with node1-3 Established within 15 s" wait_until 15 bgp_all_established "$r" node1 node2 node3
 done
@@ -66,6 +70,19 @@ done
 for r in "${routers[@]}"; do
   assert_eq "$BGP_COMMUNITY" "$(router_route_communities "$r" "$cluster_prefix")" "$r: $cluster_prefix carries the configured communities"
   assert_eq "$BGP_LARGE_COMMUNITY" "$(router_route_large_communities "$r" "$cluster_prefix")" "$r: $cluster_prefix carries the configured large communities"
+done
+
+# ---- a dual-stack Service: /32 and /128 from every node ---------------------------------------
+dual_v4=10.201.0.216/32
+dual_v6=fd00:201::216/128
+kvk_apply_lb_service dual default "address=${dual_v4%/*},${dual_v6%/*}"
+for r in "${routers[@]}"; do
+  for p in "$dual_v4" "$dual_v6"; do
+    wait_until 15 bgp_svc_via_nodes "$r" "$p" node1 node2 node3 ||
+      fail "$r: $p via [$(bgp_svc_nexthops "$r" "$p")], not via node1-3"
+    LAB_CHECKS=$((LAB_CHECKS + 1))
+    log "ok: $r learns $p via all three nodes: $(bgp_svc_nexthops "$r" "$p")"
+  done
 done
 
 # ---- per-Service communities ---------------------------------------------------------------------
@@ -142,7 +159,7 @@ check "nobody holds the old address ${old_prefix%/*}" wait_until 3 kvk_nobody_ho
 t0=$(_lab_us)
 lab_kill node1 TERM
 for r in "${routers[@]}"; do
-  for p in "$cluster_prefix" "$tagged_prefix"; do
+  for p in "$cluster_prefix" "$tagged_prefix" "$dual_v6"; do
     wait_until 5 bgp_svc_via_nodes "$r" "$p" node2 node3 ||
       fail "$r: $p via [$(bgp_svc_nexthops "$r" "$p")] 5 s after node1's SIGTERM, not via node2 node3"
     LAB_CHECKS=$((LAB_CHECKS + 1))
@@ -158,9 +175,9 @@ assert_le "$sigterm_s" 2 "node1's paths withdrawn within 2 s of its SIGTERM"
 lab_wait_exit node1 10 || fail "SIGTERMed kube-vip on node1 did not exit within 10 s"
 # Restarted, node1 announces again every Service it serves: the Cluster ones, and the Local one
 # whose only endpoint is on node1.
-bgp_svc_start_manager node1 "$peers" vip_leaderelection=false svc_election=false
+start_manager node1
 for r in "${routers[@]}"; do
-  for p in "$cluster_prefix" "$tagged_prefix"; do
+  for p in "$cluster_prefix" "$tagged_prefix" "$dual_v6"; do
     check "$r: restarted node1 announces $p again" wait_until 15 bgp_svc_via_nodes "$r" "$p" node1 node2 node3
   done
   check "$r: restarted node1 announces $local_prefix again (its endpoint's node)" \
@@ -175,9 +192,9 @@ done
 
 # ---- delete: withdrawn everywhere ----------------------------------------------------------------
 t0=$(_lab_us)
-kvk_kubectl -n default delete svc web local-web >/dev/null
+kvk_kubectl -n default delete svc web local-web dual >/dev/null
 for r in "${routers[@]}"; do
-  for p in "$cluster_prefix" "$local_prefix"; do
+  for p in "$cluster_prefix" "$local_prefix" "$dual_v4" "$dual_v6"; do
     wait_until 10 router_route_absent "$r" "$p" ||
       fail "$r: $p still via [$(bgp_svc_nexthops "$r" "$p")] 10 s after the Service was deleted"
     LAB_CHECKS=$((LAB_CHECKS + 1))

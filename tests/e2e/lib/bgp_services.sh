@@ -39,12 +39,13 @@ bgp_svc_start_manager() {
 # bgp_svc_nexthops R PREFIX: every path's next hop of PREFIX at router R, sorted, space-separated.
 bgp_svc_nexthops() { router_route_nexthops "$1" "$2" 2>/dev/null | sort | xargs; }
 
-# bgp_svc_via_nodes R PREFIX [NODE...]: R's paths for PREFIX go exactly via these nodes' addresses,
-# one path each; with no NODE, R has no path for PREFIX.
+# bgp_svc_via_nodes R PREFIX [NODE...]: R's paths for PREFIX go exactly via these nodes' addresses
+# (IPv4 or IPv6, as PREFIX), one path each; with no NODE, R has no path for PREFIX.
 bgp_svc_via_nodes() {
-  local r=$1 prefix=$2 n want=()
+  local r=$1 prefix=$2 n want=() ip_of=lab_ip4
   shift 2
-  for n in "$@"; do want+=("$(lab_ip4 "$n")"); done
+  [[ "$prefix" != *:* ]] || ip_of=lab_ip6
+  for n in "$@"; do want+=("$("$ip_of" "$n")"); done
   [ "$(bgp_svc_nexthops "$r" "$prefix")" = "$(printf '%s\n' "${want[@]}" | sed '/^$/d' | sort | xargs)" ]
 }
 
