@@ -32,8 +32,9 @@ neighbors=()
 for n in node1 node2 node3; do neighbors+=(--neighbor "$(lab_ip4 "$n"),$BGP_KV_AS"); done
 router_start r1 bird --as "$BGP_ROUTER_AS" --hold 3 --keepalive 1 --gr off "${neighbors[@]}"
 router_start r2 frr --as "$BGP_ROUTER_AS" --hold 3 --keepalive 1 --gr off "${neighbors[@]}"
-peers="$(router_ip4 r1):$BGP_ROUTER_AS::false:179,$(router_ip4 r2):$BGP_ROUTER_AS::false:179"
+session_peers="$(router_ip4 r1):$BGP_ROUTER_AS::false:179,$(router_ip4 r2):$BGP_ROUTER_AS::false:179"
 
+# shellcheck disable=SC2119  # no extra arguments for the API server
 kvk_start_apiserver
 for n in node1 node2 node3; do kvk_node "$n"; done
 # The configured communities (bgp.communities / bgp.largeCommunities) come from a file under the
@@ -43,7 +44,7 @@ printf '%s\n' "bgp:" "  communities: [\"$BGP_COMMUNITY\"]" "  largeCommunities: 
 BGP_SVC_CONFIG=$LAB_DIR/bgp-communities.yaml
 # IPv6 routes go over the IPv4 sessions (RFC 4760) with the node's own IPv6 address as next hop.
 start_manager() {
-  bgp_svc_start_manager "$1" "$peers" vip_leaderelection=false svc_election=false \
+  bgp_svc_start_manager "$1" "$session_peers" vip_leaderelection=false svc_election=false \
     mpbgp_nexthop=fixed mpbgp_ipv6="$(lab_ip6 "$1")"
 }
 for n in node1 node2 node3; do start_manager "$n"; done

@@ -21,15 +21,18 @@ router_create r1
 neighbors=()
 for n in node1 node2 node3; do neighbors+=(--neighbor "$(lab_ip4 "$n"),$BGP_KV_AS"); done
 router_start r1 bird --as "$BGP_ROUTER_AS" --hold 3 --keepalive 1 --gr off "${neighbors[@]}"
-peers="$(router_ip4 r1):$BGP_ROUTER_AS::false:179"
+session_peers="$(router_ip4 r1):$BGP_ROUTER_AS::false:179"
+# shellcheck disable=SC2119  # no extra arguments for the API server
 kvk_start_apiserver
 for n in node1 node2 node3; do kvk_node "$n"; done
+# shellcheck disable=SC2119  # the default Service network
 kvk_addr_holders_start
-start_manager() { bgp_svc_start_manager "$1" "$peers" svc_election=true; }
+start_manager() { bgp_svc_start_manager "$1" "$session_peers" svc_election=true; }
 for n in node1 node2 node3; do start_manager "$n"; done
 check "sessions with node1-3 Established within 15 s" wait_until 15 bgp_all_established r1 node1 node2 node3
 
 addr=10.201.0.220
+moved="" dropped="" withdrawn=""  # set by bgp_measure
 lease=kubevip-web
 BGP_ROUTER=r1
 BGP_PREFIX=$addr/32
