@@ -4,7 +4,8 @@
 # the Service's /32 only via the Lease holder. SIGKILL of the holder: the path moves to the new
 # holder once the Lease runs out (measured), and the restarted node does not announce it again;
 # the holder frozen (SIGSTOP): its path goes after the hold time, the next holder's comes, and
-# after SIGCONT the old holder announces nothing, not even for a moment;
+# after SIGCONT the old holder announces nothing, not even for a moment. A Service with
+# externalTrafficPolicy Local is announced only by its endpoint's node and follows the endpoint.
 # SIGTERM of the holder: its path is withdrawn at once (measured) and the next holder's follows.
 # timeout: 120
 set -euo pipefail
@@ -32,7 +33,7 @@ for n in node1 node2 node3; do start_manager "$n"; done
 check "sessions with node1-3 Established within 15 s" wait_until 15 bgp_all_established r1 node1 node2 node3
 
 addr=10.201.0.220
-moved="" dropped="" withdrawn=""  # set by bgp_measure
+moved="" dropped="" withdrawn="" moved_local=""  # set by bgp_measure
 lease=kubevip-web
 BGP_ROUTER=r1
 BGP_PREFIX=$addr/32
@@ -93,6 +94,19 @@ bgp_watch_stop thaw
 check "thawed $old announces nothing: the route goes only via $new" bgp_only_via "$(lab_ip4 "$new")"
 check "thawed $old never announced $BGP_PREFIX again, not even for a moment" bgp_watch_never_via thaw "$(lab_ip4 "$old")"
 check "only $new holds $addr after the thaw" wait_until 3 eval '[ "$(kvk_holders_of "$addr")" = "$new" ]'
+
+# ---- externalTrafficPolicy Local: announced only by the node of its endpoint ---------------------
+local_addr=10.201.0.222
+kvk_apply_lb_service local-web default address=$local_addr policy=Local
+kvk_endpointslice local-web node3
+BGP_PREFIX=$local_addr/32
+check "BIRD learns $BGP_PREFIX only via node3, its endpoint's node" wait_until 15 bgp_only_via "$(lab_ip4 node3)"
+bgp_t0
+kvk_endpointslice local-web node1
+bgp_measure "bgp services election local: next hop moved node3 -> node1 with the endpoint" moved_local 15 \
+  bgp_only_via "$(lab_ip4 node1)"
+check "only node1 holds $local_addr" wait_until 3 eval '[ "$(kvk_holders_of "$local_addr")" = node1 ]'
+BGP_PREFIX=$addr/32
 
 # ---- SIGTERM of the holder ------------------------------------------------------------------------
 old=$new
