@@ -4,7 +4,9 @@
 
 #include <charconv>
 #include <optional>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "config/bgp_values.h"
 #include "config/values.h"
@@ -94,10 +96,38 @@ const std::vector<InClusterVariable> kVariables = {
     {"bgp_listen_port", "bgpListenPort", "179", "port passive BGP peers connect to"},
     {"bgp_graceful_restart_time", "bgpGracefulRestartTime", "0",
      "BGP Graceful Restart time in seconds (RFC 4724): 0 (off) to 4095"},
+    {"bgp_communities", "bgpCommunities", "",
+     "communities (RFC 1997) on every announced route, comma separated AS:value"},
+    {"bgp_large_communities", "bgpLargeCommunities", "",
+     "large communities (RFC 8092) on every announced route, comma separated a:b:c"},
+    {"bgp_local_pref", "bgpLocalPref", "", "LOCAL_PREF of announced routes (internal peers only)"},
+    {"bgp_med", "bgpMED", "", "MULTI_EXIT_DISC of announced routes"},
 };
 
 Error invalid(std::string message) {
   return makeError(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// "x,y,z" parsed entry by entry; an error names the entry (1-based). Empty entries are skipped.
+template <typename T>
+Result<std::vector<T>> parseCommaList(std::string_view text, Result<T> (*parse)(std::string_view)) {
+  std::vector<T> out;
+  std::size_t index = 0;
+  while (!text.empty() || index == 0) {
+    const std::size_t comma = text.find(',');
+    const std::string_view entry = text.substr(0, comma);
+    ++index;
+    if (!entry.empty()) {
+      auto value = parse(entry);
+      if (!value.ok()) {
+        return invalid(fmt::format("entry {} ('{}'): {}", index, entry, value.error().message));
+      }
+      out.push_back(*value);
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
 }
 
 // Looks a variable up: the flag if given, else the environment (set and non-empty).
@@ -337,6 +367,28 @@ Status applyBgp(Source& src, BgpConfig& bgp, ValueOrigins& origins) {
     }
     bgp.graceful_restart_time = std::chrono::seconds(*value);
     note("bgp.gracefulRestartTime");
+  }
+  // The attributes of every route (a Service's annotations replace them for its addresses).
+  if (auto text = src.get("bgp_communities")) {
+    auto list = parseCommaList<BgpCommunity>(*text, parseBgpCommunity);
+    if (!list.ok()) return invalid(fmt::format("{}: {}", src.where(), list.error().message));
+    bgp.communities = std::move(*list);
+    note("bgp.communities");
+  }
+  if (auto text = src.get("bgp_large_communities")) {
+    auto list = parseCommaList<BgpLargeCommunity>(*text, parseBgpLargeCommunity);
+    if (!list.ok()) return invalid(fmt::format("{}: {}", src.where(), list.error().message));
+    bgp.large_communities = std::move(*list);
+    note("bgp.largeCommunities");
+  }
+  for (auto [name, key, target] : {std::tuple{"bgp_local_pref", "bgp.localPref", &bgp.local_pref},
+                                   std::tuple{"bgp_med", "bgp.med", &bgp.med}}) {
+    if (auto text = src.get(name)) {
+      auto value = parseUint32(*text);
+      if (!value.ok()) return invalid(fmt::format("{}: {}", src.where(), value.error().message));
+      *target = *value;
+      note(key);
+    }
   }
   for (auto [name, key, target] : {std::tuple{"mpbgp_ipv4", "bgp.mpbgpIPv4", &bgp.mpbgp_ipv4},
                                    std::tuple{"mpbgp_ipv6", "bgp.mpbgpIPv6", &bgp.mpbgp_ipv6}}) {

@@ -126,7 +126,9 @@ void RoutedVip::take() {
   }
   routes_.announce(options_.vip, options_.policy);
   ++counters_.acquisitions;
-  enterState(VipState::kHolding, "leading; announced to the BGP peers");
+  enterState(
+      VipState::kHolding,
+      "leading; its route handed to the BGP speaker, which sends it to every peer that takes it");
   renew_timer_->start(options_.timing.renew_interval, [this] { renew(); });
   watchLease();
   if (hooks_.acquired) hooks_.acquired();

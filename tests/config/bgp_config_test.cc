@@ -519,6 +519,25 @@ TEST_F(BgpInClusterTest, EveryVariableIsRead) {
   EXPECT_TRUE(s.ok()) << s.error().message;
 }
 
+TEST_F(BgpInClusterTest, RouteAttributesForEveryRoute) {
+  env_["bgp_communities"] = "65001:100,,65001:200";
+  env_["bgp_large_communities"] = "65001:1:2";
+  env_["bgp_local_pref"] = "200";
+  env_["bgp_med"] = "10";
+  auto c = build();
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->bgp->communities, (std::vector<BgpCommunity>{{65001, 100}, {65001, 200}}));
+  EXPECT_EQ(c->bgp->large_communities, (std::vector<BgpLargeCommunity>{{65001, 1, 2}}));
+  EXPECT_EQ(c->bgp->local_pref, 200u);
+  EXPECT_EQ(c->bgp->med, 10u);
+  env_["bgp_communities"] = "65001:100,65001:70000";
+  EXPECT_THAT(error(),
+              StartsWith("environment variable bgp_communities: entry 2 ('65001:70000'): "));
+  env_["bgp_communities"] = "";
+  env_["bgp_med"] = "-1";
+  EXPECT_THAT(error(), StartsWith("environment variable bgp_med: "));
+}
+
 TEST_F(BgpInClusterTest, NewVariables) {
   env_["bgp_vip_interface"] = "eth0";
   env_["bgp_listen_port"] = "1179";
