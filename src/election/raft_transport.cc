@@ -1,5 +1,7 @@
 #include "election/raft_transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/rand.h>
 #include <sys/socket.h>
 
@@ -45,6 +47,23 @@ std::string encodePreamble(uint64_t id, const std::string& address) {
 }
 
 std::string ipOf(const std::string& address) { return address.substr(0, address.find(':')); }
+
+// Sets the options that close a connection to a member that vanished (raft_transport.h, "Members
+// that vanish"). Returns the errno of the first that fails.
+int setVanishedPeerOptions(uv_tcp_t* tcp, std::chrono::milliseconds dead_peer_timeout) {
+  uv_os_fd_t fd = -1;
+  if (int rv = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd); rv != 0) return -rv;
+  const int on = 1;
+  const int idle = static_cast<int>(kKeepaliveIdle.count());
+  const auto user_timeout = static_cast<unsigned>(dead_peer_timeout.count());
+  if (::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle) != 0 ||
+      ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout) != 0) {
+    return errno;
+  }
+  return 0;
+}
 
 struct WriteRequest {
   uv_write_t req{};
@@ -233,6 +252,7 @@ class Transport {
       refuse(c, "too many unfinished handshakes", true);
       return;
     }
+    if (!detectVanishedPeer(c)) return;
     if (options_.cluster_key) {
       readExact(c, peer_auth::kHelloSize, &Transport::onHello);
     } else {
@@ -249,6 +269,7 @@ class Transport {
       t->closeConn(c);
       return;
     }
+    if (!t->detectVanishedPeer(c)) return;
     if (!t->options_.cluster_key) {
       writeBytes(reinterpret_cast<uv_stream_t*>(c->tcp),
                  encodePreamble(t->options_.self_id, t->self_address_));
@@ -259,6 +280,17 @@ class Transport {
     const auto hello = peer_auth::encodeHello({t->options_.self_id, c->my_nonce});
     writeBytes(reinterpret_cast<uv_stream_t*>(c->tcp), std::string(hello.begin(), hello.end()));
     t->readExact(c, peer_auth::kChallengeSize, &Transport::onChallenge);
+  }
+
+  // True if c's socket got the options of "Members that vanish"; otherwise refuses c (a socket
+  // that takes no TCP option is not one to rely on) and returns false.
+  bool detectVanishedPeer(Conn* c) {
+    const int error = setVanishedPeerOptions(c->tcp, options_.dead_peer_timeout);
+    if (error == 0) return true;
+    refuse(c,
+           "cannot set its dead-peer timeout and keepalive: " + std::string(std::strerror(error)),
+           false);
+    return false;
   }
 
   // ---- plain mode ------------------------------------------------------------------------------

@@ -15,6 +15,20 @@
 // unproven reaches its decoder, and the id it is told is the one the peer proved (raft_peer_auth.h
 // for the argument).
 //
+// Members that vanish: a member whose link or power is lost sends no FIN or RST, so our end of
+// each connection to it stays open and the kernel retransmits into it with exponential backoff
+// (200 ms doubling up to 120 s, for about 15 minutes). When the member comes back (a new process on
+// the same address), nothing reaches it until the next retransmission draws its RST: after an 8 s
+// outage the returned member heard no leader for 5.5 s, and the other followers' replies to it were
+// lost as long, so losing the leader in that window left two live members without a majority (a
+// failover of 6.2 s instead of 0.6 s). Every connection therefore carries TCP_USER_TIMEOUT
+// (dead_peer_timeout: data unacknowledged that long closes it, and libraft connects again, one
+// attempt per handshake_timeout) and keepalive probes after kKeepaliveIdle of silence (an idle
+// connection draws the returned member's RST instead of losing the next message). Closing a
+// connection only loses messages, which Raft tolerates, and the leader lease counts
+// acknowledgements, not connections (leader_lease.h); a peer that is stopped or slow but whose
+// host is up still acknowledges in its kernel, so it is not cut off.
+//
 // Why the address filter stays on with a key: it costs nothing and turns away scanners before any
 // handshake state is allocated. Handshakes that do not finish within handshake_timeout are closed,
 // and at most kMaxPendingHandshakes incoming ones are kept.
@@ -44,7 +58,15 @@ struct RaftTransportOptions {
   // Fills the span with unpredictable bytes (handshake nonces). Default: OpenSSL's RAND_bytes.
   std::function<void(std::span<uint8_t>)> random_bytes;
   std::chrono::milliseconds handshake_timeout{1000};
+  // Unacknowledged data older than this closes the connection (see "Members that vanish"): five
+  // minimum retransmission timeouts (200 ms), and no shorter than a connect attempt, which bounds
+  // how soon a closed connection is replaced anyway.
+  std::chrono::milliseconds dead_peer_timeout{1000};
 };
+
+// Silence after which a connection is probed, and the interval of the probes (whole seconds: the
+// kernel's unit).
+constexpr std::chrono::seconds kKeepaliveIdle{1};
 
 struct RaftTransportStats {
   uint64_t connections_accepted = 0;  // handed to libraft

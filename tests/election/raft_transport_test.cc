@@ -6,12 +6,16 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
 #include <random>
+#include <set>
+#include <vector>
 
 #include "config/values.h"
 #include "election/loopback_members.h"
@@ -517,6 +521,69 @@ TEST_F(RaftTransportTest, ForgedResultsDoNotKeepALeaseAlive) {
               static_cast<long long>(
                   std::chrono::duration_cast<milliseconds>(loop_->time().now() - t0).count()));
   EXPECT_GE(nodes_[leader].elector->transportStats().refused_handshakes, 2u);
+}
+
+// The TCP connections of this process between the cluster's members (either end on a member's
+// port), for checking their socket options. Listening sockets have no peer and are left out.
+std::vector<int> memberConnectionFds(const std::set<uint16_t>& member_ports) {
+  std::vector<int> fds;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_in local{};
+    sockaddr_in peer{};
+    socklen_t local_len = sizeof local;
+    socklen_t peer_len = sizeof peer;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0 ||
+        local.sin_family != AF_INET) {
+      continue;
+    }
+    if (member_ports.count(ntohs(local.sin_port)) + member_ports.count(ntohs(peer.sin_port)) > 0) {
+      fds.push_back(fd);
+    }
+  }
+  return fds;
+}
+
+// A member whose link or power is lost leaves our connections to it open; when it comes back
+// with a new process, nothing reaches it until the connection closes (raft_transport.h, "Members
+// that vanish"). Every connection, accepted or made, plain or keyed, must close once its data
+// stays unacknowledged for dead_peer_timeout, and must probe its peer when idle.
+TEST_F(RaftTransportTest, EveryConnectionClosesWhenItsPeerStopsAcknowledging) {
+  for (const bool keyed : {false, true}) {
+    SCOPED_TRACE(keyed ? "with a cluster key" : "without a cluster key");
+    with_key_ = keyed;
+    const int leader = electLeader();
+    ASSERT_GE(leader, 0);
+    runUntil([] { return false; }, milliseconds(300));  // every follower has answered the leader
+    std::set<uint16_t> ports;
+    for (const auto& n : nodes_) ports.insert(n.peer.port);
+    const auto fds = memberConnectionFds(ports);
+    // Both ends of the leader's connection to each follower and of theirs back to it.
+    EXPECT_GE(fds.size(), 8u);
+    for (const int fd : fds) {
+      unsigned user_timeout = 0;
+      int keepalive = 0;
+      int idle = 0;
+      int interval = 0;
+      socklen_t len = sizeof user_timeout;
+      ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &len), 0);
+      len = sizeof keepalive;
+      ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &len), 0);
+      len = sizeof idle;
+      ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len), 0);
+      len = sizeof interval;
+      ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &len), 0);
+      EXPECT_EQ(user_timeout, 1000u) << "fd " << fd;
+      EXPECT_EQ(keepalive, 1) << "fd " << fd;
+      EXPECT_EQ(idle, 1) << "fd " << fd;
+      EXPECT_EQ(interval, 1) << "fd " << fd;
+    }
+    for (int i = 0; i < kNodes; ++i) stopNode(i);
+    std::filesystem::remove_all(dir_);
+  }
 }
 
 }  // namespace
