@@ -34,6 +34,18 @@ void expectNotification(const FakePeer& peer, Notification expected) {
   EXPECT_TRUE(peer.closing()) << "the connection is closed after the NOTIFICATION";
 }
 
+// The peer's port is where we connect (the Go kube-vip reads it from bgp_peers and then ignores
+// it).
+TEST_F(BgpSession, ThePeersPortIsWhereWeConnect) {
+  SpeakerSettings s = settings();
+  s.peers[0].port = 1179;
+  create(s);
+  ASSERT_TRUE(speaker_->start().ok());
+  ASSERT_EQ(transport_.attempts.size(), 1u);
+  EXPECT_EQ(transport_.attempts[0].request.port, 1179);
+  EXPECT_EQ(speaker_->status()[0].port, 1179);
+}
+
 TEST_F(BgpSession, HandshakeIsByteExactAndEndsWithEndOfRibPerFamily) {
   SpeakerSettings s = settings();
   s.source_ip = ip("10.0.0.2");

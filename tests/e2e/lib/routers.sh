@@ -78,6 +78,7 @@ _ROUTER_OPT_HOLD=9
 _ROUTER_OPT_KEEPALIVE=3
 _ROUTER_OPT_GR=helper
 _ROUTER_OPT_GR_TIME=120
+_ROUTER_OPT_PORT=179
 
 _router_parse_options() {
   _ROUTER_NEIGHBORS=()
@@ -87,6 +88,7 @@ _router_parse_options() {
   _ROUTER_OPT_KEEPALIVE=""
   _ROUTER_OPT_GR=helper
   _ROUTER_OPT_GR_TIME=120
+  _ROUTER_OPT_PORT=179
   local spec field addr as password passive families
   while [ $# -gt 0 ]; do
     case "$1" in
@@ -96,6 +98,7 @@ _router_parse_options() {
       --keepalive) _ROUTER_OPT_KEEPALIVE=$2; shift ;;
       --gr) _ROUTER_OPT_GR=$2; shift ;;
       --gr-time) _ROUTER_OPT_GR_TIME=$2; shift ;;
+      --port) _ROUTER_OPT_PORT=$2; shift ;;
       --neighbor)
         spec=$2; shift
         IFS=, read -r addr as field <<<"$spec"
@@ -122,6 +125,8 @@ _router_parse_options() {
     shift
   done
   [ -n "$_ROUTER_OPT_AS" ] || { echo "router_start: --as AS is required" >&2; return 1; }
+  [ "$_ROUTER_OPT_PORT" = 179 ] || [ "${ROUTER_KIND_STARTING:-}" = gobgp ] || {
+    echo "router_start: --port is supported for gobgp only" >&2; return 1; }
   case "$_ROUTER_OPT_GR" in helper | full | off) ;; *)
     echo "router_start: --gr '$_ROUTER_OPT_GR': expected helper, full or off" >&2; return 1 ;;
   esac
@@ -208,6 +213,7 @@ _router_gobgp_conf() {
   echo "[global.config]"
   echo "  as = $_ROUTER_OPT_AS"
   echo "  router-id = \"${_ROUTER_OPT_ID:-$(router_ip4 "$r")}\""
+  echo "  port = $_ROUTER_OPT_PORT"
   for entry in "${_ROUTER_NEIGHBORS[@]}"; do
     IFS='|' read -r addr as password passive families <<<"$entry"
     echo "[[neighbors]]"
@@ -252,11 +258,12 @@ _router_gobgp_conf() {
 #                           neighbour's routes as stale, RFC 4724 §4.2); full also restarts itself
 #   --gr-time S             the Restart Time it advertises with --gr full (default 120)
 #   --neighbor ADDR,AS[,password=P][,passive][,families=ipv4|ipv6]   (repeatable)
+#   --port N                the port it listens on and connects to (gobgp only; default 179)
 # Logs in $LAB_DIR/router.R/ (the configuration, the daemons' output).
 router_start() {
   local r=$1 kind=$2 dir
   shift 2
-  _router_parse_options "$@" || return 1
+  ROUTER_KIND_STARTING=$kind _router_parse_options "$@" || return 1
   dir=$(router_dir "$r")
   mkdir -p "$dir"
   ROUTER_KIND[$r]=$kind
