@@ -26,7 +26,7 @@ class ByteReader {
   }
   uint16_t u16() {
     assert(has(2));
-    uint16_t v = static_cast<uint16_t>((bytes_[pos_] << 8) | bytes_[pos_ + 1]);
+    const auto v = static_cast<uint16_t>((bytes_[pos_] << 8) | bytes_[pos_ + 1]);
     pos_ += 2;
     return v;
   }

@@ -287,8 +287,7 @@ class Transport {
   bool detectVanishedPeer(Conn* c) {
     const int error = setVanishedPeerOptions(c->tcp, options_.dead_peer_timeout);
     if (error == 0) return true;
-    refuse(c,
-           "cannot set its dead-peer timeout and keepalive: " + std::string(std::strerror(error)),
+    refuse(c, systemError("cannot set its dead-peer timeout and keepalive", error).describe(),
            false);
     return false;
   }
