@@ -9,40 +9,6 @@
 
 namespace kubevip::lb {
 
-socklen_t toSockaddr(const Endpoint& ep, sockaddr_storage& out) {
-  std::memset(&out, 0, sizeof(out));
-  if (ep.address.isV4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&out);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(ep.port);
-    std::memcpy(&sin->sin_addr, ep.address.data(), 4);
-    return sizeof(sockaddr_in);
-  }
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out);
-  sin6->sin6_family = AF_INET6;
-  sin6->sin6_port = htons(ep.port);
-  std::memcpy(&sin6->sin6_addr, ep.address.data(), 16);
-  return sizeof(sockaddr_in6);
-}
-
-Endpoint fromSockaddr(const sockaddr_storage& in) {
-  Endpoint ep;
-  if (in.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&in);
-    std::array<uint8_t, 4> b;
-    std::memcpy(b.data(), &sin->sin_addr, 4);
-    ep.address = IpAddress::v4(b);
-    ep.port = ntohs(sin->sin_port);
-  } else if (in.ss_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&in);
-    std::array<uint8_t, 16> b;
-    std::memcpy(b.data(), &sin6->sin6_addr, 16);
-    ep.address = IpAddress::v6(b);
-    ep.port = ntohs(sin6->sin6_port);
-  }
-  return ep;
-}
-
 bool isResourceExhaustion(int err) {
   return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }

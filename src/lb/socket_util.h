@@ -1,18 +1,16 @@
-// Small socket helpers for the data plane and the health checks: address conversion, a
-// nonblocking connect, and SO_REUSEPORT listeners (one per worker, so the kernel spreads
-// accepted connections over workers without a shared accept queue).
+// Small socket helpers for the data plane and the health checks (address conversion is
+// common/socket_address.h): a nonblocking connect, and SO_REUSEPORT listeners (one per worker, so
+// the kernel spreads accepted connections over workers without a shared accept queue).
 #pragma once
 
 #include <sys/socket.h>
 
 #include "common/ip_address.h"
 #include "common/result.h"
+#include "common/socket_address.h"
 #include "common/unique_fd.h"
 
 namespace kubevip::lb {
-
-socklen_t toSockaddr(const Endpoint& ep, sockaddr_storage& out);
-Endpoint fromSockaddr(const sockaddr_storage& in);
 
 // A nonblocking socket with TCP_NODELAY whose connect is in progress (or already done).
 Result<UniqueFd> connectNonblocking(const Endpoint& backend);
