@@ -45,6 +45,11 @@ Result<IpAddress> nextHopFor(const OutboundContext& c, const IpAddress& address)
   std::optional<IpAddress> next_hop;
   if (c.cross_family_next_hop)
     next_hop = c.cross_family_next_hop(address.family(), c.local_address);
+  // RFC 8950 §4: with extended next hops negotiated, an IPv4 route over an IPv6 session may carry
+  // the session's own IPv6 address, as an IPv6 route would; a configured IPv4 next hop wins.
+  if (!next_hop && address.isV4() && c.negotiated.ipv4_over_ipv6_next_hop) {
+    next_hop = c.local_address;
+  }
   if (!next_hop) {
     return makeError(ErrorCode::kNotFound, std::string("no ") + familyName(address) +
                                                " next hop for the route of " + route + " on the " +

@@ -426,6 +426,9 @@ OpenMessage Session::ourOpen() const {
   Capabilities caps;
   caps.multiprotocol = {kIpv4Unicast, kIpv6Unicast};  // RFC 4760 §8
   caps.route_refresh = true;                          // RFC 2918
+  // RFC 8950 §3: IPv4 unicast routes may carry an IPv6 next hop, so that a peer reached over IPv6
+  // only can still learn an IPv4 VIP (outbound.cc uses it when no IPv4 next hop is configured).
+  caps.extended_next_hop = {ExtendedNextHop{kAfiIpv4, kSafiUnicast, kAfiIpv6}};
   if (settings_.graceful_restart_time.count() > 0) {
     // RFC 4724 §3: R bit 0 (this is not a restart announcement); forwarding preserved: the VIPs
     // keep being served while the speaker restarts.

@@ -33,6 +33,28 @@ TEST(BgpOutbound, Ipv4RouteWithAnIpv6NextHopNeedsExtendedNextHop) {
   EXPECT_THAT(out.held_back[0].reason, HasSubstr("did not negotiate extended next hops"));
 }
 
+// RFC 8950: negotiated extended next hops let the session's IPv6 address carry an IPv4 route.
+TEST(BgpOutbound, Ipv4RouteOverAnIpv6SessionWithExtendedNextHopsTakesTheSessionsAddress) {
+  OutboundContext c = context("2001:db8::2");
+  c.negotiated.ipv4_over_ipv6_next_hop = true;
+  OutboundUpdates out = announceRoutes(c, {{ip("192.0.2.10"), {}}});
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_TRUE(out.held_back.empty());
+  RouteAttributes a;
+  a.local_as = 65000;
+  a.next_hop = ip("2001:db8::2");
+  EXPECT_EQ(out.messages[0],
+            encodeUpdate(announce(a, {Prefix::host(ip("192.0.2.10"))}).value(), true).value());
+  // A configured IPv4 next hop still wins.
+  c = context("2001:db8::2", ip("10.0.0.2"));
+  c.negotiated.ipv4_over_ipv6_next_hop = true;
+  out = announceRoutes(c, {{ip("192.0.2.10"), {}}});
+  ASSERT_EQ(out.messages.size(), 1u);
+  a.next_hop = ip("10.0.0.2");
+  EXPECT_EQ(out.messages[0],
+            encodeUpdate(announce(a, {Prefix::host(ip("192.0.2.10"))}).value(), true).value());
+}
+
 TEST(BgpOutbound, Ipv4RouteOverAnIpv6SessionTakesTheCrossFamilyIpv4NextHop) {
   OutboundUpdates out =
       announceRoutes(context("2001:db8::2", ip("10.0.0.2")), {{ip("192.0.2.10"), {}}});

@@ -18,6 +18,7 @@ Capabilities ourCapabilities() {
   Capabilities caps;
   caps.multiprotocol = {kIpv4Unicast, kIpv6Unicast};
   caps.route_refresh = true;
+  caps.extended_next_hop = {ExtendedNextHop{kAfiIpv4, kSafiUnicast, kAfiIpv6}};
   GracefulRestart gr;
   gr.restart_time_seconds = 120;
   gr.families = {{kIpv4Unicast, true}, {kIpv6Unicast, true}};

@@ -20,11 +20,12 @@ BGP_LARGE_COMMUNITY=65001:1:2
 #   --node K                   routerID 10.201.0.K (required)
 #   --peer ADDR,AS[,password=P][,port=N]   repeatable
 #   --hold S --keepalive S     default 3 and 1
+#   --source-ip A              sourceIP: every session's source address
 #   --gr-time S                gracefulRestartTime (Restart Time of RFC 4724 §3); 0: no Graceful
 #                              Restart capability. Default 0: a killed leader's route must go
 #                              at once, not linger as stale next to the new leader's.
 bgp_kv_yaml() {
-  local node="" hold=3 keepalive=1 gr=0 peers=() spec addr as field
+  local node="" hold=3 keepalive=1 gr=0 source="" peers=() spec addr as field
   while [ $# -gt 0 ]; do
     case "$1" in
       --node) node=${2#node}; shift ;;
@@ -32,6 +33,7 @@ bgp_kv_yaml() {
       --hold) hold=$2; shift ;;
       --keepalive) keepalive=$2; shift ;;
       --gr-time) gr=$2; shift ;;
+      --source-ip) source=$2; shift ;;
       *) echo "bgp_kv_yaml: unknown option $1" >&2; return 1 ;;
     esac
     shift
@@ -43,6 +45,7 @@ bgp_kv_yaml() {
   echo "  holdTime: ${hold}s"
   echo "  keepaliveInterval: ${keepalive}s"
   echo "  gracefulRestartTime: ${gr}s"
+  [ -z "$source" ] || echo "  sourceIP: $source"
   echo "  communities: [\"$BGP_COMMUNITY\"]"
   echo "  largeCommunities: [\"$BGP_LARGE_COMMUNITY\"]"
   echo "  peers:"

@@ -70,7 +70,7 @@ router_create() {
 # ---- configuration -----------------------------------------------------------------------------
 
 # Parsed by router_start; one entry per --neighbor, fields separated by '|':
-#   address|as|password|passive(0/1)|families(ipv4 ipv6)
+#   address|as|password|passive(0/1)|families(ipv4 ipv6)|extended next hop(0/1)
 _ROUTER_NEIGHBORS=()
 _ROUTER_OPT_AS=""
 _ROUTER_OPT_ID=""
@@ -89,7 +89,7 @@ _router_parse_options() {
   _ROUTER_OPT_GR=helper
   _ROUTER_OPT_GR_TIME=120
   _ROUTER_OPT_PORT=179
-  local spec field addr as password passive families
+  local spec field addr as password passive families enh
   while [ $# -gt 0 ]; do
     case "$1" in
       --as) _ROUTER_OPT_AS=$2; shift ;;
@@ -106,7 +106,7 @@ _router_parse_options() {
           echo "router_start: --neighbor '$spec': expected ADDRESS,AS[,options]" >&2
           return 1
         fi
-        password="" passive=0 families="ipv4 ipv6"
+        password="" passive=0 families="ipv4 ipv6" enh=0
         local -a opts=()
         IFS=, read -r -a opts <<<"${spec#"$addr,$as"}"
         for field in "${opts[@]}"; do
@@ -114,11 +114,12 @@ _router_parse_options() {
             "") ;;
             password=*) password=${field#password=} ;;
             passive) passive=1 ;;
+            extended-nexthop) enh=1 ;;
             families=ipv4 | families=ipv6) families=${field#families=} ;;
             *) echo "router_start: --neighbor '$spec': unknown option '$field'" >&2; return 1 ;;
           esac
         done
-        _ROUTER_NEIGHBORS+=("$addr|$as|$password|$passive|$families")
+        _ROUTER_NEIGHBORS+=("$addr|$as|$password|$passive|$families|$enh")
         ;;
       *) echo "router_start: unknown option '$1'" >&2; return 1 ;;
     esac
@@ -140,12 +141,12 @@ _router_is_v6() { [[ $1 == *:* ]]; }
 _router_bird_name() { local a=${1//[.:]/_}; echo "n_$a"; }
 
 _router_bird_conf() {
-  local r=$1 entry addr as password passive families local_addr
+  local r=$1 entry addr as password passive families enh local_addr
   echo "router id ${_ROUTER_OPT_ID:-$(router_ip4 "$r")};"
   echo "log stderr all;"
   echo "protocol device { scan time 1; }"
   for entry in "${_ROUTER_NEIGHBORS[@]}"; do
-    IFS='|' read -r addr as password passive families <<<"$entry"
+    IFS='|' read -r addr as password passive families enh <<<"$entry"
     if _router_is_v6 "$addr"; then local_addr=$(router_ip6 "$r"); else local_addr=$(router_ip4 "$r"); fi
     echo "protocol bgp $(_router_bird_name "$addr") {"
     echo "  local $local_addr as $_ROUTER_OPT_AS;"
@@ -164,14 +165,18 @@ _router_bird_conf() {
       helper) echo "  graceful restart on;" ;;  # "aware" only advertises: no stale routes kept
       full) echo "  graceful restart on; graceful restart time $_ROUTER_OPT_GR_TIME;" ;;
     esac
-    [[ $families != *ipv4* ]] || echo "  ipv4 { import all; export none; };"
+    if [[ $families == *ipv4* ]] && [ "$enh" = 1 ]; then
+      echo "  ipv4 { import all; export none; extended next hop on; };"  # RFC 8950
+    elif [[ $families == *ipv4* ]]; then
+      echo "  ipv4 { import all; export none; };"
+    fi
     [[ $families != *ipv6* ]] || echo "  ipv6 { import all; export none; };"
     echo "}"
   done
 }
 
 _router_frr_conf() {
-  local r=$1 entry addr as password passive families af
+  local r=$1 entry addr as password passive families enh af
   echo "frr defaults traditional"
   echo "hostname $r"
   echo "log stdout informational"
@@ -188,7 +193,7 @@ _router_frr_conf() {
   esac
   echo " timers bgp $_ROUTER_OPT_KEEPALIVE $_ROUTER_OPT_HOLD"
   for entry in "${_ROUTER_NEIGHBORS[@]}"; do
-    IFS='|' read -r addr as password passive families <<<"$entry"
+    IFS='|' read -r addr as password passive families enh <<<"$entry"
     echo " neighbor $addr remote-as $as"
     echo " neighbor $addr timers $_ROUTER_OPT_KEEPALIVE $_ROUTER_OPT_HOLD"
     echo " neighbor $addr timers connect 1"
@@ -196,11 +201,12 @@ _router_frr_conf() {
     echo " neighbor $addr advertisement-interval 0"
     [ -z "$password" ] || echo " neighbor $addr password $password"
     [ "$passive" = 0 ] || echo " neighbor $addr passive"
+    [ "$enh" = 0 ] || echo " neighbor $addr capability extended-nexthop"  # RFC 8950
   done
   for af in ipv4 ipv6; do
     echo " address-family $af unicast"
     for entry in "${_ROUTER_NEIGHBORS[@]}"; do
-      IFS='|' read -r addr as password passive families <<<"$entry"
+      IFS='|' read -r addr as password passive families enh <<<"$entry"
       [[ $families != *$af* ]] || echo "  neighbor $addr activate"
     done
     echo " exit-address-family"
@@ -209,13 +215,13 @@ _router_frr_conf() {
 }
 
 _router_gobgp_conf() {
-  local r=$1 entry addr as password passive families af
+  local r=$1 entry addr as password passive families enh af
   echo "[global.config]"
   echo "  as = $_ROUTER_OPT_AS"
   echo "  router-id = \"${_ROUTER_OPT_ID:-$(router_ip4 "$r")}\""
   echo "  port = $_ROUTER_OPT_PORT"
   for entry in "${_ROUTER_NEIGHBORS[@]}"; do
-    IFS='|' read -r addr as password passive families <<<"$entry"
+    IFS='|' read -r addr as password passive families enh <<<"$entry"
     echo "[[neighbors]]"
     echo "  [neighbors.config]"
     echo "    neighbor-address = \"$addr\""
@@ -257,7 +263,9 @@ _router_gobgp_conf() {
 #   --gr helper|full|off    Graceful Restart role (default helper: keeps a restarting
 #                           neighbour's routes as stale, RFC 4724 §4.2); full also restarts itself
 #   --gr-time S             the Restart Time it advertises with --gr full (default 120)
-#   --neighbor ADDR,AS[,password=P][,passive][,families=ipv4|ipv6]   (repeatable)
+#   --neighbor ADDR,AS[,password=P][,passive][,families=ipv4|ipv6][,extended-nexthop]
+#                           (repeatable; extended-nexthop: IPv4 routes with IPv6 next hops, RFC
+#                           8950, bird and frr)
 #   --port N                the port it listens on and connects to (gobgp only; default 179)
 # Logs in $LAB_DIR/router.R/ (the configuration, the daemons' output).
 router_start() {
