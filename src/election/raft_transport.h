@@ -58,10 +58,14 @@ struct RaftTransportOptions {
   // Fills the span with unpredictable bytes (handshake nonces). Default: OpenSSL's RAND_bytes.
   std::function<void(std::span<uint8_t>)> random_bytes;
   std::chrono::milliseconds handshake_timeout{1000};
-  // Unacknowledged data older than this closes the connection (see "Members that vanish"): five
-  // minimum retransmission timeouts (200 ms), and no shorter than a connect attempt, which bounds
-  // how soon a closed connection is replaced anyway.
-  std::chrono::milliseconds dead_peer_timeout{1000};
+  // Unacknowledged data older than this closes the connection (see "Members that vanish"). Long
+  // enough that a link flap of a second or two does not cost the connection: retransmission
+  // (200 ms doubling) brings it back within a second of the link's return, where a closed one
+  // waits for libraft's next connect attempt, up to a handshake_timeout and more; with 1 s a
+  // follower's 1 s flap closed the leader's connection to it, and the other follower's flap a
+  // second later left the leader without a majority (test_safety_probe_link_flap). Short enough
+  // that a member lost for longer is reached again within a connect attempt of its return.
+  std::chrono::milliseconds dead_peer_timeout{3000};
 };
 
 // Silence after which a connection is probed, and the interval of the probes (whole seconds: the

@@ -576,7 +576,7 @@ TEST_F(RaftTransportTest, EveryConnectionClosesWhenItsPeerStopsAcknowledging) {
       ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len), 0);
       len = sizeof interval;
       ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &len), 0);
-      EXPECT_EQ(user_timeout, 1000u) << "fd " << fd;
+      EXPECT_EQ(user_timeout, 3000u) << "fd " << fd;
       EXPECT_EQ(keepalive, 1) << "fd " << fd;
       EXPECT_EQ(idle, 1) << "fd " << fd;
       EXPECT_EQ(interval, 1) << "fd " << fd;
