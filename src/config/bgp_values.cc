@@ -120,21 +120,40 @@ Result<BgpPeer> parseBgpPeer(std::string_view text) {
   return peer;
 }
 
-Result<std::vector<BgpPeer>> parseBgpPeerList(std::string_view text) {
-  std::vector<BgpPeer> peers;
+namespace {
+
+// Comma-separated values, each parsed by `parse`; blanks around an entry and empty entries are
+// skipped; an error names the entry (1-based).
+template <typename T, typename Parse>
+Result<std::vector<T>> parseList(std::string_view text, Parse parse) {
+  std::vector<T> out;
   size_t index = 0;
   for (std::string_view entry : split(text, ',')) {
     ++index;
     while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
     while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
     if (entry.empty()) continue;
-    auto peer = parseBgpPeer(entry);
-    if (!peer.ok()) {
-      return invalid("entry " + std::to_string(index) + " " + peer.error().message);
+    auto value = parse(entry);
+    if (!value.ok()) {
+      return invalid("entry " + std::to_string(index) + " " + value.error().message);
     }
-    peers.push_back(std::move(*peer));
+    out.push_back(std::move(*value));
   }
-  return peers;
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<BgpPeer>> parseBgpPeerList(std::string_view text) {
+  return parseList<BgpPeer>(text, parseBgpPeer);
+}
+
+Result<std::vector<BgpCommunity>> parseBgpCommunityList(std::string_view text) {
+  return parseList<BgpCommunity>(text, parseBgpCommunity);
+}
+
+Result<std::vector<BgpLargeCommunity>> parseBgpLargeCommunityList(std::string_view text) {
+  return parseList<BgpLargeCommunity>(text, parseBgpLargeCommunity);
 }
 
 Result<BgpCommunity> parseBgpCommunity(std::string_view text) {

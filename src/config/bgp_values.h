@@ -32,9 +32,12 @@ inline constexpr int kMultihopTtl = 255;
 
 // "AS:value", each 0-65535 (RFC 1997).
 Result<BgpCommunity> parseBgpCommunity(std::string_view text);
+// Comma-separated communities / large communities, as parseBgpPeerList splits its entries.
+Result<std::vector<BgpCommunity>> parseBgpCommunityList(std::string_view text);
 std::string formatBgpCommunity(const BgpCommunity& c);
 // "global:local1:local2", each 0-4294967295 (RFC 8092).
 Result<BgpLargeCommunity> parseBgpLargeCommunity(std::string_view text);
+Result<std::vector<BgpLargeCommunity>> parseBgpLargeCommunityList(std::string_view text);
 std::string formatBgpLargeCommunity(const BgpLargeCommunity& c);
 
 // "auto_sourceif", "auto_sourceip", "fixed", or "" (the default next hop).

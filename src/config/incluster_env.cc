@@ -108,28 +108,6 @@ Error invalid(std::string message) {
   return makeError(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-// "x,y,z" parsed entry by entry; an error names the entry (1-based). Empty entries are skipped.
-template <typename T>
-Result<std::vector<T>> parseCommaList(std::string_view text, Result<T> (*parse)(std::string_view)) {
-  std::vector<T> out;
-  std::size_t index = 0;
-  while (!text.empty() || index == 0) {
-    const std::size_t comma = text.find(',');
-    const std::string_view entry = text.substr(0, comma);
-    ++index;
-    if (!entry.empty()) {
-      auto value = parse(entry);
-      if (!value.ok()) {
-        return invalid(fmt::format("entry {} ('{}'): {}", index, entry, value.error().message));
-      }
-      out.push_back(*value);
-    }
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 // Looks a variable up: the flag if given, else the environment (set and non-empty).
 class Source {
  public:
@@ -370,13 +348,13 @@ Status applyBgp(Source& src, BgpConfig& bgp, ValueOrigins& origins) {
   }
   // The attributes of every route (a Service's annotations replace them for its addresses).
   if (auto text = src.get("bgp_communities")) {
-    auto list = parseCommaList<BgpCommunity>(*text, parseBgpCommunity);
+    auto list = parseBgpCommunityList(*text);
     if (!list.ok()) return invalid(fmt::format("{}: {}", src.where(), list.error().message));
     bgp.communities = std::move(*list);
     note("bgp.communities");
   }
   if (auto text = src.get("bgp_large_communities")) {
-    auto list = parseCommaList<BgpLargeCommunity>(*text, parseBgpLargeCommunity);
+    auto list = parseBgpLargeCommunityList(*text);
     if (!list.ok()) return invalid(fmt::format("{}: {}", src.where(), list.error().message));
     bgp.large_communities = std::move(*list);
     note("bgp.largeCommunities");

@@ -520,7 +520,7 @@ TEST_F(BgpInClusterTest, EveryVariableIsRead) {
 }
 
 TEST_F(BgpInClusterTest, RouteAttributesForEveryRoute) {
-  env_["bgp_communities"] = "65001:100,,65001:200";
+  env_["bgp_communities"] = "65001:100,, 65001:200";
   env_["bgp_large_communities"] = "65001:1:2";
   env_["bgp_local_pref"] = "200";
   env_["bgp_med"] = "10";
@@ -531,8 +531,7 @@ TEST_F(BgpInClusterTest, RouteAttributesForEveryRoute) {
   EXPECT_EQ(c->bgp->local_pref, 200u);
   EXPECT_EQ(c->bgp->med, 10u);
   env_["bgp_communities"] = "65001:100,65001:70000";
-  EXPECT_THAT(error(),
-              StartsWith("environment variable bgp_communities: entry 2 ('65001:70000'): "));
+  EXPECT_THAT(error(), StartsWith("environment variable bgp_communities: entry 2 '65001:70000'"));
   env_["bgp_communities"] = "";
   env_["bgp_med"] = "-1";
   EXPECT_THAT(error(), StartsWith("environment variable bgp_med: "));
