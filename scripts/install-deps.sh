@@ -20,6 +20,13 @@ packages=(
   # the BGP decoder's fuzzer (make fuzz): clang and its libFuzzer runtime (libclang_rt.fuzzer),
   # which --no-install-recommends would leave out
   clang libclang-rt-14-dev
+  # edge packaging (make package, make test-arm64): the arm64 cross toolchain, the daemon's and the
+  # unit tests' libraries from Debian's arm64 multiarch packages, and user-mode emulation to run
+  # arm64 programs here (the static build also runs inside an arm64 root filesystem, in a chroot)
+  crossbuild-essential-arm64 qemu-user-static
+  libyaml-cpp-dev:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libmnl-dev:arm64 libuv1-dev:arm64
+  libraft-dev:arm64 libcurl4-openssl-dev:arm64 libssl-dev:arm64 libhttp-parser-dev:arm64
+  libgtest-dev:arm64 libgmock-dev:arm64
 )
 # kubectl, the real client the in-cluster tests check the test API server against. Debian 12
 # packages it (1.20) as kubernetes-client; a kubectl already on the PATH (a newer one) is kept,
@@ -42,6 +49,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The arm64 libraries come from the same mirror as multiarch packages.
+dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packaged services must not run on their own: the tests start their own instances.
