@@ -24,9 +24,11 @@ packages=(
   # unit tests' libraries from Debian's arm64 multiarch packages, and user-mode emulation to run
   # arm64 programs here (the static build also runs inside an arm64 root filesystem, in a chroot)
   crossbuild-essential-arm64 qemu-user-static
-  libyaml-cpp-dev:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libmnl-dev:arm64 libuv1-dev:arm64
-  libraft-dev:arm64 libcurl4-openssl-dev:arm64 libssl-dev:arm64 libhttp-parser-dev:arm64
-  libgtest-dev:arm64 libgmock-dev:arm64
+  libspdlog-dev:arm64 libfmt-dev:arm64 libmnl-dev:arm64 libuv1-dev:arm64 libraft-dev:arm64
+  libcurl4-openssl-dev:arm64 libssl-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+  # (the yaml-cpp and http-parser -dev packages cannot be co-installed for two architectures: the
+  # cross build uses the native headers and these arm64 libraries; cmake/MultiarchRuntimeOnly.cmake)
+  libyaml-cpp0.7:arm64 libhttp-parser2.9:arm64
 )
 # kubectl, the real client the in-cluster tests check the test API server against. Debian 12
 # packages it (1.20) as kubernetes-client; a kubectl already on the PATH (a newer one) is kept,
