@@ -19,6 +19,7 @@
 #include "bgp/transport.h"
 #include "common/event_loop.h"
 #include "common/unique_fd.h"
+#include "support/host_facilities.h"
 
 namespace kubevip::bgp {
 namespace {
@@ -290,6 +291,8 @@ TEST_F(TcpTransportTest, TheDefaultListenerTakesBothFamiliesAndReportsIpv4AsIpv4
 }
 
 TEST_F(TcpTransportTest, BothEndsCanBeBoundToAnInterface) {
+  if (!test::hostReportsSocketDevice())
+    GTEST_SKIP() << "getsockopt(SO_BINDTODEVICE) unsupported here";
   const uint16_t port = freePort();
   auto request = listenRequest(port, ip("127.0.0.1"), {listed("127.0.0.1")});
   request.bind_interface = "lo";
@@ -342,6 +345,7 @@ TEST_F(TcpTransportTest, ABusyPortIsAnErrorNamingTheAddress) {
 // RFC 2385: with the same key on both ends the handshake completes; with another key (or none)
 // the kernel drops the SYN, so no connection is made within the bound.
 TEST_F(TcpTransportTest, Md5SignedConnectionsNeedTheSamePassword) {
+  if (!test::hostHasTcpMd5()) GTEST_SKIP() << "no TCP MD5 signatures (TCP_MD5SIG) here";
   struct Case {
     const char* name;
     std::optional<IpAddress> listen_on;  // absent: the dual-stack listener

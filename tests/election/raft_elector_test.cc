@@ -14,6 +14,7 @@
 #include <random>
 
 #include "election/loopback_members.h"
+#include "support/host_facilities.h"
 
 namespace kubevip::election {
 namespace {
@@ -36,6 +37,8 @@ class RaftElectorTest : public ::testing::Test {
   };
 
   void SetUp() override {
+    if (!test::hostHasLinuxAio())
+      GTEST_SKIP() << "no Linux AIO (io_setup) here: libraft cannot start";
     auto loop = EventLoop::create();
     ASSERT_TRUE(loop);
     loop_ = std::move(*loop);

@@ -22,6 +22,7 @@
 #include "election/raft_elector.h"
 #include "election/raft_members.h"
 #include "election/raft_peer_auth.h"
+#include "support/host_facilities.h"
 
 namespace kubevip::election {
 namespace {
@@ -275,6 +276,8 @@ class RaftTransportTest : public ::testing::Test {
   };
 
   void SetUp() override {
+    if (!test::hostHasLinuxAio())
+      GTEST_SKIP() << "no Linux AIO (io_setup) here: libraft cannot start";
     auto loop = EventLoop::create();
     ASSERT_TRUE(loop);
     loop_ = std::move(*loop);
