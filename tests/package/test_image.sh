@@ -52,10 +52,10 @@ expect "index.json ref.name" \
 expect "index.json io.containerd.image.name" \
   "$(json 'd["manifests"][0]["annotations"].get("io.containerd.image.name","")' <<<"$index")" "$KUBEVIP_IMAGE"
 
-# --- the image as skopeo reads it ------------------------------------------------------------
-skopeo copy -q "oci-archive:$archive:$tag" "oci:$work/layout:$tag" ||
-  { echo "FAIL: skopeo cannot copy $archive:$tag" >&2; exit 1; }
-config=$(skopeo inspect --config "oci:$work/layout:$tag")
+# --- the image as skopeo reads it (by its tag) -----------------------------------------------
+# (skopeo inspect, not skopeo copy: copy would write a cache under /var/lib/containers)
+config=$(skopeo inspect --config "oci-archive:$archive:$tag") ||
+  { echo "FAIL: skopeo cannot read $archive:$tag" >&2; exit 1; }
 expect "os" "$(json 'd["os"]' <<<"$config")" linux
 expect "architecture" "$(json 'd["architecture"]' <<<"$config")" "$arch"
 expect "entrypoint" "$(json 'd["config"].get("Entrypoint")' <<<"$config")" "['/kube-vip']"
@@ -68,6 +68,8 @@ for name in source description revision; do
 done
 
 # --- the root filesystem ---------------------------------------------------------------------
+# The archive is a tar of an image layout, which umoci unpacks by the same tag.
+mkdir "$work/layout" && tar -xf "$archive" -C "$work/layout"
 umoci unpack --image "$work/layout:$tag" "$work/bundle" >/dev/null ||
   { echo "FAIL: umoci cannot unpack the image" >&2; exit 1; }
 rootfs=$work/bundle/rootfs
@@ -115,6 +117,75 @@ if out=$("${in_chroot[@]}" /kube-vip sample config --interface lo --vip 127.0.0.
   pass "kube-vip sample config | check -c: $out"
 else
   fail "kube-vip sample config / check -c fails in the image's root filesystem: ${out:-}"
+fi
+
+# --- containerd: the way a node without a registry loads it ---------------------------------
+# A private containerd (its own root, state, socket and opt directory in $work; no CRI plugin),
+# then `ctr -n k8s.io images import` as the README documents it, with the platform of the image
+# (ctr imports only the host's platform otherwise) and the native snapshotter (a plain copy: works
+# where overlayfs cannot be stacked). The image must be listed under the manifest's default name.
+# Not `ctr run`: containerd 1.6 puts shim sockets under /run/containerd whatever --state says.
+if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
+  fail "containerd and ctr are needed (Debian package containerd; scripts/install-deps.sh)"
+else
+  mkdir -p "$work/containerd"
+  cat >"$work/containerd/config.toml" <<TOML
+version = 2
+root = "$work/containerd/root"
+state = "$work/containerd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$work/containerd/containerd.sock"
+[ttrpc]
+  address = "$work/containerd/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$work/containerd/opt"
+TOML
+  containerd --config "$work/containerd/config.toml" >"$work/containerd/log" 2>&1 &
+  containerd_pid=$!
+  cleanup_hooks+=("kill $containerd_pid 2>/dev/null; wait $containerd_pid 2>/dev/null")
+  ctr=(ctr --address "$work/containerd/containerd.sock" -n k8s.io)
+  for _ in $(seq 100); do
+    "${ctr[@]}" version >/dev/null 2>&1 && break
+    kill -0 "$containerd_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if ! "${ctr[@]}" version >/dev/null 2>&1; then
+    fail "the private containerd did not start: $(tail -n 5 "$work/containerd/log")"
+  elif ! out=$("${ctr[@]}" images import --snapshotter native --platform "linux/$arch" "$archive" 2>&1); then
+    fail "ctr images import: $out"
+  else
+    listed=$("${ctr[@]}" images ls | awk -v name="$KUBEVIP_IMAGE" '$1 == name {print $1, $6}')
+    expect "ctr images ls (name, platform)" "$listed" "$KUBEVIP_IMAGE linux/$arch"
+  fi
+fi
+
+# --- podman, when it is installed: the image runs in a container ------------------------------
+# Its own storage (vfs: no mounts), run and tmp directories in $work, no network. podman's limits
+# for root (1048576 files, 4194304 processes) need CAP_SYS_RESOURCE, which a CI container may lack,
+# so the container gets ordinary ones. runc when it is there (containerd brings it): crun refuses
+# hosts with cgroup v1 and v2 mounted side by side. Only an image of this host's architecture runs
+# (there is no binfmt emulation).
+if command -v podman >/dev/null; then
+  podman=(podman --root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp"
+    --storage-driver vfs --cgroup-manager cgroupfs --events-backend none)
+  if command -v runc >/dev/null; then podman+=(--runtime "$(command -v runc)"); fi
+  # podman 4.3 keeps a blob cache in /var/lib/containers/cache whatever --root says; a directory
+  # that this test brought into being goes again (on a host that has it, it stays a cache).
+  [ -e /var/lib/containers ] || cleanup_hooks+=("rm -rf /var/lib/containers")
+  if ! out=$("${podman[@]}" load -q -i "$archive" 2>&1); then
+    fail "podman load: $out"
+  elif ! "${podman[@]}" image exists "$KUBEVIP_IMAGE"; then
+    fail "podman load did not name the image $KUBEVIP_IMAGE: $out"
+  elif [ "$arch" = "$(dpkg --print-architecture)" ]; then
+    out=$("${podman[@]}" run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
+      "$KUBEVIP_IMAGE" version 2>&1) || true
+    expect "podman run $KUBEVIP_IMAGE version" "$out" "kube-vip $KUBEVIP_VERSION"
+  else
+    pass "podman load named it $KUBEVIP_IMAGE (an image for $arch does not run here)"
+  fi
+else
+  echo "skip: podman is not installed (the image is not run in a container)"
 fi
 
 if [ "$failures" -ne 0 ]; then
