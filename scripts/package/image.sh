@@ -18,6 +18,8 @@
 #     writes them; for hostNetwork pods from the node's own).
 #   - /etc/ld.so.cache: without it the loader searches the multiarch directories above.
 #   - CA certificates: the API server's CA comes from the kubeconfig or the service account mount.
+#     (A kubeconfig without certificate-authority would need the system bundle, which libcurl looks
+#     for in /etc/ssl/certs; the image does not carry it.)
 #   - /etc/localtime: without it log timestamps are UTC, as in most containers.
 #   - locales, /etc/gnutls/config: looked for and not needed (the C locale; GnuTLS's defaults).
 # The daemon started from a chroot of the image (single node, a VIP on lo, /metrics served) opened
@@ -33,7 +35,7 @@ set -euo pipefail
 kubevip_default_source="https://github.com/kube-vip/kube-vip-cpp"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=scripts/package/lib.sh
 . "$here/lib.sh"
 
 usage() {
@@ -91,10 +93,23 @@ for soname in "${!image_path[@]}"; do
   files+=(--file "${image_path[$soname]}=${source_path[$soname]}")
 done
 
+# The remote as a web address (git@host:path and ssh://git@host/path become https://host/path); a
+# remote that is a local path (a clone of a clone) says nothing about the source, so the default.
+source_url_of() {
+  local url=$1
+  case "$url" in
+    https://*) ;;
+    git@*:*) url=${url#git@}; url=https://${url/://} ;;
+    ssh://git@*) url=https://${url#ssh://git@} ;;
+    *) echo "$kubevip_default_source"; return ;;
+  esac
+  echo "${url%.git}"
+}
+
 repo=$kubevip_repo
 if revision=$(git -C "$repo" rev-parse HEAD 2>/dev/null); then
   commit_time=$(git -C "$repo" log -1 --format=%ct)
-  source_url=$(git -C "$repo" remote get-url origin 2>/dev/null || echo "$kubevip_default_source")
+  source_url=$(source_url_of "$(git -C "$repo" remote get-url origin 2>/dev/null)")
 else
   revision=unknown commit_time="" source_url=$kubevip_default_source
 fi

@@ -16,7 +16,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../../scripts/package/lib.sh
+# shellcheck source=scripts/package/lib.sh
 . "$here/../../scripts/package/lib.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 ARCH TAR   (ARCH: amd64 or arm64)" >&2; exit 2; }
@@ -75,9 +75,9 @@ umoci unpack --image "$work/layout:$tag" "$work/bundle" >/dev/null ||
 rootfs=$work/bundle/rootfs
 [ -x "$rootfs/kube-vip" ] || { echo "FAIL: /kube-vip is not in the image" >&2; exit 1; }
 interpreter=$(readelf -l "$rootfs/kube-vip" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
-[ ! -e "$rootfs/bin/sh" ] && pass "no /bin/sh" || fail "the image has /bin/sh"
+if [ -e "$rootfs/bin/sh" ]; then fail "the image has /bin/sh"; else pass "no /bin/sh"; fi
 symlinks=$(cd "$rootfs" && find . -type l | sed 's/^\.//')
-[ -z "$symlinks" ] && pass "no symlinks" || fail "symlinks in the image: $symlinks"
+if [ -n "$symlinks" ]; then fail "symlinks in the image: $symlinks"; else pass "no symlinks"; fi
 needed=$(cd "$rootfs" && find . -type f -exec readelf -d {} + 2>/dev/null |
   sed -n 's/.*(NEEDED).*Shared library: \[\(.*\)\]/\1/p' | sort -u)
 libraries=0
@@ -94,7 +94,7 @@ while read -r path; do
   fi
 done < <(cd "$rootfs" && find . -not -type d | sed 's/^\.//' | sort)
 pass "$libraries shared libraries, each needed"
-[ -f "$rootfs$interpreter" ] && pass "loader $interpreter" || fail "the loader $interpreter is missing"
+if [ -f "$rootfs$interpreter" ]; then pass "loader $interpreter"; else fail "the loader $interpreter is missing"; fi
 
 # --- run it in a chroot of the root filesystem -----------------------------------------------
 # An arm64 image runs through user-mode emulation; the emulator is static, so it needs nothing
