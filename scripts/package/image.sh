@@ -29,6 +29,7 @@
 # the creation time from the git commit (SOURCE_DATE_EPOCH overrides the time), so that two builds
 # of one commit are identical byte for byte.
 set -euo pipefail
+export LC_ALL=C  # readelf's output is parsed below
 
 # Where the project's source lives (org.opencontainers.image.source) when the repository has no
 # remote named origin. Change it here.

@@ -14,6 +14,7 @@
 # When podman or containerd are installed, the image is also loaded and run by them (see below).
 # Needs root (chroot). Everything lives in one temporary directory, removed on exit.
 set -euo pipefail
+export LC_ALL=C  # readelf's output is parsed below
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/package/lib.sh
