@@ -118,11 +118,13 @@ created=${SOURCE_DATE_EPOCH:-$commit_time}
 [ -n "$created" ] ||
   { echo "image: $repo is not a git checkout: set SOURCE_DATE_EPOCH (the image's creation time)" >&2; exit 1; }
 
+description="Highly available virtual IP and load balancer for Kubernetes control planes and \
+Services (C++)"
 mkdir -p "$(dirname "$output")"
 python3 "$here/oci_archive.py" --output "$output" --architecture "$arch" --variant "$variant" \
   --created "$created" --entrypoint /kube-vip "${files[@]}" \
   --label "org.opencontainers.image.title=kube-vip" \
-  --label "org.opencontainers.image.description=Highly available virtual IP and load balancer for Kubernetes control planes and Services (C++)" \
+  --label "org.opencontainers.image.description=$description" \
   --label "org.opencontainers.image.version=$KUBEVIP_VERSION" \
   --label "org.opencontainers.image.revision=$revision" \
   --label "org.opencontainers.image.source=$source_url" \
