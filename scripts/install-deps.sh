@@ -58,6 +58,6 @@ dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture a
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packaged services must not run on their own: the tests start their own instances.
-for svc in nginx haproxy keepalived prometheus bird frr gobgpd; do
+for svc in nginx haproxy keepalived prometheus bird frr gobgpd containerd; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
 done
