@@ -13,7 +13,8 @@
 # Layout: node1..node3 run the system under test; node4 runs three nginx backends (ports
 # 8081-8083, worker_processes 1, pinned to CPU 1); the client runs wrk (pinned to CPU 0) against
 # VIP:6443. The daemons run as users run them: default log level, metrics server on, unpinned.
-#   kube-vip     `kube-vip start -c` on node1..3 (node1 startAsLeader), one tcp load balancer
+#   kube-vip     `kube-vip start -c` on node1..3 (node1 startAsLeader), Raft authenticated with a
+#                cluster key (clusterKeyFile, as the README sets it up), one tcp load balancer
 #                `bindToVip: true` on port 6443 to the three backends, health checks on.
 #   keepalived   VRRPv3 on node1..3 (node1 master, priority 150), `keepalived -n -l -D -P`
 #                (its parent and VRRP child, both counted); HAProxy 2.6 (`mode tcp`, `balance
@@ -145,12 +146,14 @@ lb_yaml="loadBalancers:
     port: $LB_PORT
     bindToVip: true
     backends:$backends_yaml"
+(umask 077; "$KUBEVIP_BIN" sample key >"$LAB_DIR/cluster.key")
 declare -A KV_PID=()
 for k in 1 2 3; do
   leader_opt=()
   [ "$k" != 1 ] || leader_opt=(--start-as-leader)
   lab_write_config "$LAB_DIR/kv.node$k.yaml" --node "$k" --nodes 3 "${leader_opt[@]}" \
-    --extra "$lb_yaml"
+    --extra "clusterKeyFile: $LAB_DIR/cluster.key
+$lb_yaml"
   # Not lab_start_kubevip: that one logs at debug level; users run the default (info).
   ip netns exec "$(lab_ns node$k)" "$KUBEVIP_BIN" start -c "$LAB_DIR/kv.node$k.yaml" \
     --data-dir "$LAB_DIR/raft.node$k" --statusSocket "$LAB_DIR/node$k.sock" \
