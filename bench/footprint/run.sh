@@ -8,7 +8,7 @@
 #   --settle S   seconds each system runs before its idle figures are read (default 10)
 #   --load S     seconds of wrk per load run, keep-alive then "Connection: close" (default 10)
 #   Needs root, keepalived, haproxy, nginx and wrk (scripts/install-deps.sh). KUBEVIP_BIN
-#   overrides the daemon (default bin/kube-vip of the checkout). About 1.5 minutes.
+#   overrides the daemon (default bin/kube-vip of the checkout). About 65 seconds.
 #
 # Layout: node1..node3 run the system under test; node4 runs three nginx backends (ports
 # 8081-8083, worker_processes 1, pinned to CPU 1); the client runs wrk (pinned to CPU 0) against

@@ -4,7 +4,7 @@
 // p11-kit through librtmp, Kerberos, LDAP, SASL, libssh2, nghttp2, zstd, brotli, libidn2, ...
 // Linked as a DT_NEEDED library, the dynamic loader maps and relocates all of them at every start
 // and runs their constructors (GnuTLS initialises itself on load), also in the modes that never
-// talk to an API server: a Raft cluster out of Kubernetes and singleNode. That cost 4.0 MiB of
+// talk to an API server: a Raft cluster out of Kubernetes and singleNode. That cost 4.2 MiB of
 // the 14.4 MiB resident of an idle Raft member (bench/footprint/run.sh). Loaded with dlopen()
 // by the first HttpTransport, it costs nothing where no HttpTransport is made, and the same as
 // before where one is.
