@@ -1,10 +1,10 @@
 #include "election/raft_peer_auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
+
+#include "election/hmac_sha256.h"
 
 namespace kubevip::election::peer_auth {
 namespace {
@@ -38,11 +38,7 @@ uint32_t getU32(const uint8_t* in) {
 }
 
 Bytes32 hmac(const Bytes32& key, std::span<const uint8_t> message) {
-  Bytes32 out{};
-  unsigned len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), message.data(), message.size(),
-       out.data(), &len);
-  return out;
+  return hmacSha256(key, message);
 }
 
 Bytes32 labelled(const ClusterKey& key, std::string_view label, const Transcript& t) {

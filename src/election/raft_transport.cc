@@ -2,7 +2,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/rand.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -123,9 +122,12 @@ class Transport {
       : loop_(loop), options_(std::move(options)) {
     if (!options_.random_bytes) {
       options_.random_bytes = [](std::span<uint8_t> out) {
-        // RAND_bytes fails only without an entropy source; a zero nonce still cannot be used to
-        // forge a proof without the key, it only weakens replay protection, so abort instead.
-        if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) std::abort();
+        // The kernel's CSPRNG (getrandom(2), through libuv), which also seeds OpenSSL's
+        // RAND_bytes; RAND_bytes itself would set up OpenSSL 3's provider tables for 16 bytes
+        // per connection (see hmac_sha256.h). It fails only without an entropy source; a zero
+        // nonce still cannot be used to forge a proof without the key, it only weakens replay
+        // protection, so abort instead.
+        if (uv_random(nullptr, nullptr, out.data(), out.size(), 0, nullptr) != 0) std::abort();
       };
     }
   }

@@ -1,11 +1,11 @@
 #include "k8s/http_transport.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <mutex>
+
+#include "k8s/curl_library.h"
 
 namespace kubevip::k8s {
 namespace {
@@ -38,9 +38,9 @@ Error bodyTooLarge(const std::string& server, const std::string& path) {
                                server, path, kMaxResponseBodyBytes >> 20, kMaxResponseBodyBytes));
 }
 
-Error transportError(CURLcode code, const char* detail, const std::string& server,
-                     std::chrono::milliseconds timeout) {
-  const std::string why = detail[0] != '\0' ? detail : curl_easy_strerror(code);
+Error transportError(const CurlLibrary& lib, CURLcode code, const char* detail,
+                     const std::string& server, std::chrono::milliseconds timeout) {
+  const std::string why = detail[0] != '\0' ? detail : lib.easy_strerror(code);
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
@@ -69,36 +69,37 @@ Error transportError(CURLcode code, const char* detail, const std::string& serve
 
 }  // namespace
 
-HttpTransport::HttpTransport(ClusterAccess access, std::chrono::milliseconds timeout)
-    : access_(std::move(access)), timeout_(timeout) {
+HttpTransport::HttpTransport(const CurlLibrary& lib, ClusterAccess access,
+                             std::chrono::milliseconds timeout)
+    : lib_(&lib), access_(std::move(access)), timeout_(timeout) {
   server_label_ =
       access_.connect_to.empty() ? access_.server : access_.server + " via " + access_.connect_to;
 }
 
 HttpTransport::~HttpTransport() {
-  if (connect_to_ != nullptr) curl_slist_free_all(static_cast<curl_slist*>(connect_to_));
-  if (multi_ != nullptr) curl_multi_cleanup(static_cast<CURLM*>(multi_));
-  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (connect_to_ != nullptr) lib_->slist_free_all(static_cast<curl_slist*>(connect_to_));
+  if (multi_ != nullptr) lib_->multi_cleanup(static_cast<CURLM*>(multi_));
+  if (curl_ != nullptr) lib_->easy_cleanup(static_cast<CURL*>(curl_));
 }
 
 Result<std::unique_ptr<HttpTransport>> HttpTransport::create(ClusterAccess access,
                                                              std::chrono::milliseconds timeout) {
-  static std::once_flag global_init;
-  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (access.server.rfind("https://", 0) != 0 && access.server.rfind("http://", 0) != 0) {
     return makeError(ErrorCode::kInvalidArgument,
                      fmt::format("API server address \"{}\" is not an http(s) URL", access.server));
   }
-  std::unique_ptr<HttpTransport> transport(new HttpTransport(std::move(access), timeout));
-  transport->curl_ = curl_easy_init();
-  transport->multi_ = curl_multi_init();
+  auto lib = curlLibrary();
+  if (!lib) return lib.error();
+  std::unique_ptr<HttpTransport> transport(new HttpTransport(**lib, std::move(access), timeout));
+  transport->curl_ = transport->lib_->easy_init();
+  transport->multi_ = transport->lib_->multi_init();
   if (transport->curl_ == nullptr || transport->multi_ == nullptr) {
     return makeError(ErrorCode::kInternal, "curl_easy_init or curl_multi_init failed");
   }
   if (!transport->access_.connect_to.empty()) {
     // "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" with HOST and PORT empty: every request.
     const std::string entry = "::" + transport->access_.connect_to;
-    transport->connect_to_ = curl_slist_append(nullptr, entry.c_str());
+    transport->connect_to_ = transport->lib_->slist_append(nullptr, entry.c_str());
     if (transport->connect_to_ == nullptr) {
       return makeError(ErrorCode::kInternal, "curl_slist_append failed");
     }
@@ -132,19 +133,19 @@ Result<std::string> HttpTransport::bearerToken() {
 
 Result<void*> HttpTransport::prepare(const HttpRequest& request, char* error_buffer) {
   CURL* curl = static_cast<CURL*>(curl_);
-  curl_easy_reset(curl);
+  lib_->easy_reset(curl);
   const std::string url = access_.server + request.path;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
-  if (connect_to_ != nullptr) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to_);
+  lib_->easy_setopt(curl, CURLOPT_URL, url.c_str());
+  lib_->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  lib_->easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  lib_->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib_->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout_.count()));
+  lib_->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+  if (connect_to_ != nullptr) lib_->easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to_);
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
       request.method == "PATCH") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
+    lib_->easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.c_str());
+    lib_->easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   }
 
   // TLS: verify against the cluster's CA unless explicitly told not to.
@@ -154,30 +155,30 @@ Result<void*> HttpTransport::prepare(const HttpRequest& request, char* error_buf
   curl_blob key{const_cast<char*>(access_.client_key_pem.data()), access_.client_key_pem.size(),
                 CURL_BLOB_COPY};
   if (access_.insecure_skip_tls_verify) {
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    lib_->easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    lib_->easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
   } else if (!access_.ca_pem.empty()) {
-    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
+    lib_->easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
   }
   if (!access_.client_cert_pem.empty()) {
-    curl_easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert);
-    curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key);
-    curl_easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
+    lib_->easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert);
+    lib_->easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    lib_->easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key);
+    lib_->easy_setopt(curl, CURLOPT_SSLKEYTYPE, "PEM");
   }
 
   auto token = bearerToken();
   if (!token) return token.error();
   curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Accept: application/json");
+  headers = lib_->slist_append(headers, "Accept: application/json");
   const std::string content_type = "Content-Type: " + request.content_type;
-  headers = curl_slist_append(headers, content_type.c_str());
-  headers = curl_slist_append(headers, "User-Agent: kube-vip-cpp/" KUBEVIP_VERSION);
+  headers = lib_->slist_append(headers, content_type.c_str());
+  headers = lib_->slist_append(headers, "User-Agent: kube-vip-cpp/" KUBEVIP_VERSION);
   if (!token->empty()) {
     const std::string authorization = "Authorization: Bearer " + *token;
-    headers = curl_slist_append(headers, authorization.c_str());
+    headers = lib_->slist_append(headers, authorization.c_str());
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  lib_->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   return static_cast<void*>(headers);
 }
 
@@ -187,22 +188,23 @@ Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
   char error_buffer[CURL_ERROR_SIZE] = {0};
   auto headers = prepare(request, error_buffer);
   if (!headers) return headers.error();
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
+  lib_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
   CappedBody body{&response.body};
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  lib_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
+  lib_->easy_setopt(curl, CURLOPT_WRITEDATA, &body);
 
-  const CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(static_cast<curl_slist*>(*headers));
+  const CURLcode code = lib_->easy_perform(curl);
+  lib_->slist_free_all(static_cast<curl_slist*>(*headers));
   if (body.overflowed) return bodyTooLarge(access_.server, request.path);
-  if (code != CURLE_OK) return transportError(code, error_buffer, server_label_, timeout_);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  if (code != CURLE_OK) return transportError(*lib_, code, error_buffer, server_label_, timeout_);
+  lib_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
 namespace {
 
 struct StreamSink {
+  const CurlLibrary* lib;
   CURL* curl;
   const std::function<Status(std::string_view)>* on_data;
   HttpResponse* response;
@@ -213,7 +215,7 @@ struct StreamSink {
 size_t streamBody(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<StreamSink*>(user);
   if (sink->response->status == 0) {
-    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &sink->response->status);
+    sink->lib->easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &sink->response->status);
   }
   const long status = sink->response->status;
   if (status >= 200 && status < 300) {
@@ -235,12 +237,12 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   char error_buffer[CURL_ERROR_SIZE] = {0};
   auto headers = prepare(request, error_buffer);
   if (!headers) return headers.error();
-  StreamSink sink{curl, &on_data, &response, CappedBody{&response.body}, okStatus()};
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(max_duration.count()));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, streamBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  StreamSink sink{lib_, curl, &on_data, &response, CappedBody{&response.body}, okStatus()};
+  lib_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(max_duration.count()));
+  lib_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, streamBody);
+  lib_->easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 
-  curl_multi_add_handle(multi, curl);
+  lib_->multi_add_handle(multi, curl);
   CURLcode code = CURLE_OK;
   bool cancelled = false;
   for (;;) {
@@ -249,33 +251,33 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
       break;
     }
     int running = 0;
-    if (curl_multi_perform(multi, &running) != CURLM_OK) {
+    if (lib_->multi_perform(multi, &running) != CURLM_OK) {
       code = CURLE_RECV_ERROR;
       break;
     }
     if (running == 0) {
       int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      while (CURLMsg* msg = lib_->multi_info_read(multi, &queued)) {
         if (msg->msg == CURLMSG_DONE) code = msg->data.result;
       }
       break;
     }
     // Woken early by data, by the timeout curl asks for, or by wakeStream().
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    lib_->multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
-  curl_multi_remove_handle(multi, curl);
-  curl_slist_free_all(static_cast<curl_slist*>(*headers));
+  lib_->multi_remove_handle(multi, curl);
+  lib_->slist_free_all(static_cast<curl_slist*>(*headers));
   if (cancelled) return makeError(ErrorCode::kUnavailable, "watch cancelled");
   if (!sink.failure.ok()) return sink.failure.error();
   if (sink.error_body.overflowed) return bodyTooLarge(access_.server, request.path);
   if (code == CURLE_OPERATION_TIMEDOUT && response.status >= 200 && response.status < 300) {
     return response;  // the stream ran for max_duration: a normal end, as a server timeout is
   }
-  if (code != CURLE_OK) return transportError(code, error_buffer, server_label_, timeout_);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  if (code != CURLE_OK) return transportError(*lib_, code, error_buffer, server_label_, timeout_);
+  lib_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
-void HttpTransport::wakeStream() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
+void HttpTransport::wakeStream() { lib_->multi_wakeup(static_cast<CURLM*>(multi_)); }
 
 }  // namespace kubevip::k8s

@@ -1,4 +1,4 @@
-// A blocking HTTPS client for the API server, over libcurl.
+// A blocking HTTPS client for the API server, over libcurl (loaded on first use: curl_library.h).
 //
 // One HttpTransport belongs to one thread (the RequestWorker's, see request_worker.h): it keeps a
 // curl easy handle so that the TLS connection is reused between requests. It verifies the server
@@ -33,6 +33,8 @@
 #include "k8s/cluster_access.h"
 
 namespace kubevip::k8s {
+
+struct CurlLibrary;
 
 inline constexpr size_t kMaxResponseBodyBytes = size_t{4} << 20;
 
@@ -74,12 +76,13 @@ class HttpTransport {
   void wakeStream();
 
  private:
-  HttpTransport(ClusterAccess access, std::chrono::milliseconds timeout);
+  HttpTransport(const CurlLibrary& lib, ClusterAccess access, std::chrono::milliseconds timeout);
   Result<std::string> bearerToken();
   // Everything but the body handling and the time bounds: URL, method, TLS, auth, headers.
   // Returns the header list, which must outlive the transfer (curl_slist_free_all after it).
   Result<void*> prepare(const HttpRequest& request, char* error_buffer);
 
+  const CurlLibrary* lib_;  // libcurl, loaded on first use (curl_library.h)
   ClusterAccess access_;
   std::chrono::milliseconds timeout_;
   void* curl_ = nullptr;        // CURL*
