@@ -5,7 +5,7 @@
 # engine: `skopeo copy oci-archive:...`, `podman load -i` and `ctr -n k8s.io images import` read it.
 #
 # The root filesystem is /kube-vip (BINARY) and exactly the shared libraries it loads: the ELF
-# NEEDED entries, followed recursively, looked up where the loader looks by default (without
+# NEEDED entries and the libraries it loads later with dlopen() (lib.sh), followed recursively, looked up where the loader looks by default (without
 # /etc/ld.so.cache: /lib/<triplet>, then /usr/lib/<triplet>, in the arch's Debian multiarch
 # directories on this host), each stored under that path as a regular file named by its soname,
 # plus the loader at the path PT_INTERP names. Nothing else: no shell, no package manager.
@@ -71,7 +71,9 @@ queue=("$binary")
 while [ ${#queue[@]} -gt 0 ]; do
   elf=${queue[0]}
   queue=("${queue[@]:1}")
-  for soname in $(needed_of "$elf"); do
+  loaded_later=()
+  [ "$elf" = "$binary" ] && loaded_later=("${kubevip_runtime_sonames[@]}")
+  for soname in $(needed_of "$elf") "${loaded_later[@]}"; do
     # libc names the loader as NEEDED; the loader already mapped is that library.
     [ "$soname" = "$interpreter_soname" ] && continue
     [ -n "${image_path[$soname]:-}" ] && continue

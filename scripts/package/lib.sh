@@ -19,3 +19,11 @@ kubevip_triplet() {
     *) echo "package: unknown architecture '$1' (amd64 or arm64)" >&2; return 1 ;;
   esac
 }
+
+# Libraries the daemon loads with dlopen() when it first needs them, so they are in no NEEDED entry
+# and neither the image's library walk nor dpkg-shlibdeps can see them: libcurl, loaded by the first
+# API server client (src/k8s/curl_library.cc), so that the out-of-cluster mode never maps it and its
+# libraries. Each soname here, and the Debian package (with the oldest version the code needs) that
+# provides it.
+kubevip_runtime_sonames=(libcurl.so.4)
+kubevip_runtime_depends="libcurl4 (>= 7.68.0)"

@@ -79,8 +79,9 @@ interpreter=$(readelf -l "$rootfs/kube-vip" | sed -n 's/.*Requesting program int
 if [ -e "$rootfs/bin/sh" ]; then fail "the image has /bin/sh"; else pass "no /bin/sh"; fi
 symlinks=$(cd "$rootfs" && find . -type l | sed 's/^\.//')
 if [ -n "$symlinks" ]; then fail "symlinks in the image: $symlinks"; else pass "no symlinks"; fi
-needed=$(cd "$rootfs" && find . -type f -exec readelf -d {} + 2>/dev/null |
-  sed -n 's/.*(NEEDED).*Shared library: \[\(.*\)\]/\1/p' | sort -u)
+needed=$( (cd "$rootfs" && find . -type f -exec readelf -d {} + 2>/dev/null |
+  sed -n 's/.*(NEEDED).*Shared library: \[\(.*\)\]/\1/p'
+  printf '%s\n' "${kubevip_runtime_sonames[@]}") | sort -u)
 libraries=0
 while read -r path; do
   case "$path" in
@@ -112,6 +113,17 @@ if version=$("${in_chroot[@]}" /kube-vip version 2>&1); then
 else
   fail "kube-vip version does not run in the image's root filesystem: $version"
 fi
+# What the daemon loads later with dlopen() (libcurl, for the API server client) must load there
+# too, with all it needs: the image's own loader lists it from inside the root filesystem.
+for soname in "${kubevip_runtime_sonames[@]}"; do
+  path=/usr/lib/$triplet/$soname
+  [ -e "$rootfs$path" ] || path=/lib/$triplet/$soname
+  if out=$("${in_chroot[@]}" "$interpreter" --list "$path" 2>&1) && ! grep -q "not found" <<<"$out"; then
+    pass "$soname (loaded at run time) and its $(grep -c '=>' <<<"$out") libraries load in the image"
+  else
+    fail "$soname (loaded at run time) does not load in the image: $out"
+  fi
+done
 # A configuration with a Raft cluster and a load balancer, made and checked by the image's binary.
 if out=$("${in_chroot[@]}" /kube-vip sample config --interface lo --vip 127.0.0.10 2>&1 \
   >"$rootfs/check.yaml") && out=$("${in_chroot[@]}" /kube-vip check -c /check.yaml 2>&1); then
