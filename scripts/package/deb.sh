@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deb.sh ARCH BINARY OUTPUT_DEB: the Debian package kube-vip_<version>_<arch>.deb of one stripped
 # binary, with the files of packaging/debian: the systemd unit, the maintainer scripts, copyright,
-# README.Debian, and a sample configuration that the binary itself writes and then accepts.
+# README.Debian, a manual page, and a sample configuration that the binary itself writes and then accepts.
 #
 # Depends come from dpkg-shlibdeps run for ARCH (DEB_HOST_ARCH), which finds the arm64 libraries
 # through the multiarch packages installed on this machine. Files are owned by root
@@ -49,6 +49,9 @@ install -D -m 0644 "$files/copyright" "$doc/copyright"
 install -D -m 0644 "$files/README.Debian" "$doc/README.Debian"
 # The version has no Debian revision (it is CMake's), so this is a native package and its changelog
 # is changelog.gz (Debian policy 12.7), not changelog.Debian.gz.
+install -d "$root/usr/share/man/man8"
+gzip -9n <"$files/kube-vip.8" >"$root/usr/share/man/man8/kube-vip.8.gz"
+chmod 0644 "$root/usr/share/man/man8/kube-vip.8.gz"
 changelog_date=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
 sed -e "s/@VERSION@/$KUBEVIP_VERSION/g" -e "s|@MAINTAINER@|$maintainer|g" \
   -e "s/@DATE@/$changelog_date/g" "$files/changelog" | gzip -9n >"$doc/changelog.gz"

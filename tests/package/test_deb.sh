@@ -77,6 +77,7 @@ check_contents() {
     "-rw-r--r-- ./usr/share/doc/kube-vip/changelog.gz"
     "-rw-r--r-- ./usr/share/doc/kube-vip/README.Debian"
     "-rw-r--r-- ./usr/share/doc/kube-vip/examples/config.yaml"
+    "-rw-r--r-- ./usr/share/man/man8/kube-vip.8.gz"
   )
   local entry
   for entry in "${expected[@]}"; do
