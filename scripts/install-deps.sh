@@ -29,8 +29,8 @@ packages=(
   # (the yaml-cpp and http-parser -dev packages cannot be co-installed for two architectures: the
   # cross build uses the native headers and these arm64 libraries; cmake/MultiarchRuntimeOnly.cmake)
   libyaml-cpp0.7:arm64 libhttp-parser2.9:arm64
-  # the .deb (dpkg-shlibdeps) and its test: lintian, and a fresh Debian root to install it in
-  dpkg-dev lintian debootstrap
+  # the .deb (dpkg-shlibdeps) and its test: lintian, a fresh Debian root to install it in, booted
+  dpkg-dev lintian debootstrap systemd-container
 )
 # kubectl, the real client the in-cluster tests check the test API server against. Debian 12
 # packages it (1.20) as kubernetes-client; a kubectl already on the PATH (a newer one) is kept,

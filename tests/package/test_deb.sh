@@ -8,7 +8,13 @@
 #   fresh root     (amd64) apt installs the .deb on a fresh Debian 12 root (debootstrap minbase),
 #                  so the Depends resolve from the mirror; the user, the directories, the enabled
 #                  unit; `systemd-analyze verify` of the unit; `kube-vip version` and `kube-vip
-#                  check` of the sample; purge removes it all
+#                  check` of the sample
+#   systemd boot   (amd64) the root booted by systemd-nspawn in a network namespace of the test's
+#                  own: the unconfigured unit is skipped, not failed; configured, the unit (with all
+#                  its sandboxing) runs the daemon as user kube-vip with only the unit's
+#                  capabilities, which adds the VIP and listens on port 443 of it; `systemctl
+#                  reload` and `kube-vip status` answer; `systemctl stop` releases the VIP; then
+#                  purge removes the package
 # Needs root for the fresh root. The root is built from this machine's apt mirror, in
 # $TEST_DEB_DIR (default /var/tmp/kube-vip-test-deb, downloaded packages are kept there for the next
 # run) and removed at the end, even on failure. Each part's duration is printed.
@@ -28,8 +34,18 @@ triplet=$(kubevip_triplet "$arch")
 work=${TEST_DEB_DIR:-/var/tmp/kube-vip-test-deb}
 root=$work/root
 unpacked=$(mktemp -d)
+netns=kvdeb$$x$(printf '%04x' $((RANDOM % 65536)))
+nspawn_pid=
 cleanup() {
   rm -rf "$unpacked"
+  if [ -n "$nspawn_pid" ]; then
+    kill "$nspawn_pid" 2>/dev/null && wait "$nspawn_pid" 2>/dev/null
+  fi
+  if [ -e "/run/netns/$netns" ]; then
+    local p
+    for p in $(ip netns pids "$netns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    ip netns del "$netns"
+  fi
   if [ -d "$root" ]; then
     debian_root_kill_processes "$root"
     rm -rf "$root"
@@ -168,9 +184,110 @@ check_in_root() {
   in_root 'test -L /etc/systemd/system/multi-user.target.wants/kube-vip.service'
   in_root "kube-vip version | grep -qF '$(field Version)'"
   in_root 'kube-vip check -c /usr/share/doc/kube-vip/examples/config.yaml'
-  in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd'
+  in_root 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd systemd-sysv'
   in_root 'systemd-analyze verify /lib/systemd/system/kube-vip.service'
-  in_root 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q kube-vip && ! test -e /usr/sbin/kube-vip && ! test -e /etc/systemd/system/multi-user.target.wants/kube-vip.service'
+}
+
+# The booted root's network: a namespace of this test with eth0 (10.201.0.1/24) and its veth peer,
+# so that the announcements stay inside it. The VIP and the load balancer's port:
+boot_vip=10.201.0.100
+boot_port=443
+# NET_BIND_SERVICE (10), NET_ADMIN (12), NET_RAW (13): the unit's AmbientCapabilities.
+boot_capabilities=0000000000003400
+
+# in_booted COMMAND...: COMMAND in the booted root, next to its systemd.
+in_booted() { nsenter -t "$boot_init" -m -u -i -n -p -- "$@"; }
+booted_vip() { ip -n "$netns" -o addr show dev eth0 | grep -qF " $boot_vip/"; }
+booted_daemon() {  # the pid of kube-vip in the test's namespace, if it runs
+  local p
+  for p in $(ip netns pids "$netns"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = kube-vip ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+wait_for() {  # wait_for SECONDS COMMAND...
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+boot_fail() {
+  say "systemd's view of kube-vip:" >&2
+  in_booted systemctl status --no-pager kube-vip >&2 || true
+  in_booted journalctl --no-pager -n 30 -u kube-vip >&2 || true
+  fail "$*"
+}
+
+boot_root() {
+  command -v systemd-nspawn >/dev/null || fail "systemd-nspawn is needed (package systemd-container)"
+  ip netns add "$netns"
+  ip -n "$netns" link add eth0 type veth peer name peer0
+  ip -n "$netns" addr add 10.201.0.1/24 dev eth0
+  local link
+  for link in lo eth0 peer0; do ip -n "$netns" link set "$link" up; done
+  rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/kube-vip/config.yaml"
+  # CAP_NET_ADMIN: nspawn leaves it out of the root's bounding set unless asked.
+  systemd-nspawn --quiet --register=no --keep-unit --capability=CAP_NET_ADMIN -D "$root" \
+    --network-namespace-path="/run/netns/$netns" --boot >"$work/nspawn.log" 2>&1 &
+  nspawn_pid=$!
+  boot_init=
+  local p
+  wait_for 30 eval 'for p in $(ip netns pids "$netns"); do
+      [ "$(cat /proc/$p/comm 2>/dev/null)" = systemd ] && [ "$(awk "/^NSpid:/ { print \$NF }" /proc/$p/status)" = 1 ] && boot_init=$p
+    done; [ -n "$boot_init" ]' || fail "systemd-nspawn did not boot the root (log: $work/nspawn.log)"
+  wait_for 60 eval '[[ "$(in_booted systemctl is-system-running 2>/dev/null)" =~ ^(running|degraded)$ ]]' ||
+    fail "the booted root did not finish starting (log: $work/nspawn.log)"
+
+  # Unconfigured: skipped by its ConditionPathExists, not failed and not restarting.
+  [ "$(in_booted systemctl show -P ConditionResult kube-vip)" = no ] ||
+    boot_fail "kube-vip.service started without /etc/kube-vip/config.yaml"
+  ! in_booted systemctl -q is-failed kube-vip || boot_fail "kube-vip.service failed without a configuration"
+
+  cat >"$root/etc/kube-vip/config.yaml" <<YAML
+localPeer: {id: node1, address: 10.201.0.1, port: 10000}
+remotePeers: []
+vip: $boot_vip
+interface: eth0
+singleNode: true
+loadBalancers:
+  - name: https
+    type: tcp
+    port: $boot_port
+    backends:
+      - {address: 10.201.0.1, port: 8080}
+YAML
+  in_booted chown root:kube-vip /etc/kube-vip/config.yaml
+  in_booted chmod 0640 /etc/kube-vip/config.yaml
+  in_booted systemctl start kube-vip || boot_fail "systemctl start kube-vip failed"
+  wait_for 10 booted_vip || boot_fail "the service did not add $boot_vip within 10 s"
+  local daemon uid
+  daemon=$(booted_daemon) || boot_fail "no kube-vip process in the booted root"
+  uid=$(in_booted id -u kube-vip)
+  [ "$(awk '/^Uid:/ { print $3 }' "/proc/$daemon/status")" = "$uid" ] ||
+    boot_fail "the daemon does not run as user kube-vip ($uid): $(grep ^Uid: "/proc/$daemon/status")"
+  [ "$(awk '/^CapEff:/ { print $2 }' "/proc/$daemon/status")" = "$boot_capabilities" ] ||
+    boot_fail "the daemon's capabilities are not the unit's: $(grep ^CapEff: "/proc/$daemon/status")"
+  wait_for 5 eval '[ -n "$(ip netns exec "$netns" ss -Hltn "sport = :$boot_port")" ]' ||
+    boot_fail "nothing listens on port $boot_port"
+  in_booted kube-vip status | grep -F "vip $boot_vip" | grep -qF "this node holding" ||
+    boot_fail "kube-vip status does not show $boot_vip held"
+  say "booted: kube-vip.service runs pid $daemon as uid $uid with capabilities $boot_capabilities, holds $boot_vip, listens on port $boot_port"
+  in_booted systemctl reload kube-vip || boot_fail "systemctl reload kube-vip failed"
+  in_booted systemctl stop kube-vip
+  wait_for 3 eval '! booted_vip' || boot_fail "$boot_vip is still there 3 s after systemctl stop"
+  say "booted: systemctl reload answered, systemctl stop released $boot_vip"
+
+  # SIGRTMIN+4 asks systemd to power off (systemd(1)); nspawn then exits.
+  kill -s SIGRTMIN+4 "$boot_init"
+  wait "$nspawn_pid" || true
+  nspawn_pid=
+  [ -z "$(ip netns pids "$netns")" ] || fail "processes of the booted root outlived it"
+}
+
+purge_in_root() {
+  in_root 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q kube-vip && ! test -e /usr/sbin/kube-vip && ! test -e /etc/systemd/system/multi-user.target.wants/kube-vip.service && ! test -e /var/lib/kube-vip'
 }
 
 part lintian check_lintian
@@ -181,6 +298,8 @@ if [ "$arch" = amd64 ]; then
   part debootstrap make_root
   part apt-install install_in_root
   part in-root check_in_root
+  part boot boot_root
+  part purge purge_in_root
 else
   say "$arch: not installed in a fresh root (amd64 only)"
 fi
