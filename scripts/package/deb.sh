@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kubevip_triplet "$arch" >/dev/null || exit 1
 [ -f "$binary" ] || die "binary $binary does not exist"
 case "$arch" in amd64) machine='X86-64' ;; arm64) machine='AArch64' ;; esac
-found=$(readelf -h "$binary" 2>/dev/null | sed -n 's/^ *Machine: *//p')
+found=$(readelf -h "$binary" 2>/dev/null | sed -n 's/^ *Machine: *//p' || true)
 [[ $found == *"$machine"* ]] ||
   die "$binary is not an $arch program (its machine: ${found:-none, not an ELF file})"
 kubevip_load_package_env
