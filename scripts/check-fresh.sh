@@ -15,6 +15,8 @@
 # the duration of each in $CHECK_FRESH_DIR (default /var/tmp/kube-vip-check-fresh).
 set -euo pipefail
 
+# shellcheck source=scripts/lib/debian-root.sh
+. "$(dirname "$0")/lib/debian-root.sh"
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 commit=$(git -C "$repo" rev-parse HEAD)
 work=${CHECK_FRESH_DIR:-/var/tmp/kube-vip-check-fresh}
@@ -28,25 +30,8 @@ die() { say "FAIL: $*" >&2; exit 1; }
 [ -z "$(git -C "$repo" status --porcelain --untracked-files=no)" ] ||
   say "note: uncommitted changes are not checked, only commit $commit"
 
-# The URI of the first apt source (one-line or deb822 format) whose suites include $1.
-apt_source_uri() {
-  local wanted=$1 file
-  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$file" ] || continue
-    awk -v s="$wanted" '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($(i + 1) == s) { print $i; exit } break } }' "$file"
-  done
-  for file in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$file" ] || continue
-    awk -v s="$wanted" '
-      /^[ \t]*$/ { if (uri != "" && hit) exit; uri = ""; hit = 0; next }
-      tolower($1) == "uris:" { uri = $2 }
-      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == s) hit = 1 }
-      END { if (uri != "" && hit) print uri }' "$file"
-  done
-}
-
-mirror=$(apt_source_uri "$suite" | head -n 1)
-security=$(apt_source_uri "$suite-security" | head -n 1)
+mirror=$(debian_root_apt_source_uri "$suite" | head -n 1)
+security=$(debian_root_apt_source_uri "$suite-security" | head -n 1)
 [ -n "$mirror" ] || die "no apt source for $suite found in /etc/apt: cannot pick a mirror"
 
 if ! command -v debootstrap >/dev/null; then
@@ -55,13 +40,7 @@ if ! command -v debootstrap >/dev/null; then
 fi
 
 # Any process a failed run left in the root, then the root itself.
-kill_root_processes() {
-  local p
-  for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null
-  done
-  return 0
-}
+kill_root_processes() { debian_root_kill_processes "$root"; }
 cleanup() {
   kill_root_processes
   if [ -z "${CHECK_FRESH_KEEP:-}" ]; then rm -rf "$root"; fi
@@ -88,36 +67,13 @@ step() {  # step NAME COMMAND...: runs COMMAND with its output in $work/NAME.log
 step debootstrap debootstrap --variant=minbase --include=make,git,ca-certificates \
   --cache-dir="$work/debs" "$suite" "$root" "$mirror"
 
-# The root's apt: the same mirrors, and this host's Acquire settings (proxies, validity checks).
-{
-  echo "deb $mirror $suite main"
-  echo "deb $mirror $suite-updates main"
-  [ -z "$security" ] || echo "deb $security $suite-security main"
-} >"$root/etc/apt/sources.list"
-apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|(https?|ftp)::Proxy) ' \
-  >"$root/etc/apt/apt.conf.d/99host-acquire" || true
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-chmod +x "$root/usr/sbin/policy-rc.d"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
+debian_root_configure "$root" "$suite" "$mirror" "$security"
 
 step clone git clone --quiet --no-local "$repo" "$root/root/kube-vip"
 git -C "$root/root/kube-vip" checkout --quiet "$commit"
 
 # in_root COMMAND: a login-like root shell in the fresh root, in a mount namespace of its own.
-in_root() {
-  unshare --mount --propagation private -- bash -euc '
-    root=$1; shift
-    # The root must be a mount point of its own: `ip netns exec` makes "/" a slave mount.
-    mount --bind "$root" "$root"
-    mount -t proc proc "$root/proc"
-    mount -t sysfs sysfs "$root/sys"
-    mount --rbind /dev "$root/dev"
-    mount -t tmpfs tmpfs "$root/run"
-    mount -t tmpfs tmpfs "$root/tmp"
-    exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      bash -c "cd /root/kube-vip && $*"' in_root "$root" "$@"
-}
+in_root() { debian_root_run "$root" "cd /root/kube-vip && $*"; }
 
 step make-demo in_root make demo
 step make-test in_root make test

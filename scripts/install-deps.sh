@@ -31,6 +31,8 @@ packages=(
   libyaml-cpp0.7:arm64 libhttp-parser2.9:arm64
   # the container image's test: skopeo and umoci read it, containerd imports it as a node would
   skopeo umoci containerd
+  # the .deb (dpkg-shlibdeps) and its test: lintian, a fresh Debian root to install it in, booted
+  dpkg-dev lintian debootstrap systemd-container
 )
 # kubectl, the real client the in-cluster tests check the test API server against. Debian 12
 # packages it (1.20) as kubernetes-client; a kubectl already on the PATH (a newer one) is kept,
