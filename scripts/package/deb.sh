@@ -76,6 +76,8 @@ mkdir -p "$root/DEBIAN"
 depends=$(cd "$work" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O -e"debian/kube-vip/usr/sbin/kube-vip" |
   sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || die "dpkg-shlibdeps found no dependencies for $binary"
+# And the libraries it loads later with dlopen(), which no NEEDED entry names (lib.sh).
+depends="$depends, $kubevip_runtime_depends"
 
 for script in postinst prerm postrm; do
   install -m 0755 "$files/$script" "$root/DEBIAN/$script"

@@ -126,6 +126,8 @@ check_depends() {
   names=$(field Depends | depends_names)
   needed=$(readelf -d "$unpacked/pkg/usr/sbin/kube-vip" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
   [ -n "$needed" ] || fail "the binary names no shared libraries (readelf -d)"
+  # and those it loads later with dlopen() (scripts/package/lib.sh)
+  needed="$needed ${kubevip_runtime_sonames[*]}"
   for lib in $needed; do
     path=
     for dir in /lib/$triplet /usr/lib/$triplet /lib /usr/lib; do
