@@ -33,4 +33,4 @@ for arch in amd64 arm64; do
   bash "$here/deb.sh" "$arch" "dist/kube-vip-linux-$arch" "dist/kube-vip_${KUBEVIP_VERSION}_$arch.deb"
 done
 say "dist/ (version $KUBEVIP_VERSION):"
-ls -l dist | tail -n +2
+find dist -maxdepth 1 -type f -printf '%10s  %f\n' | sort -k2

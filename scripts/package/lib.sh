@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the packaging scripts. Reads the version and the image name CMake wrote into the
 # release build directory (build/release/package.env), so every artefact is named from CMake's
 # project version and nothing else.
@@ -25,5 +26,7 @@ kubevip_triplet() {
 # API server client (src/k8s/curl_library.cc), so that the out-of-cluster mode never maps it and its
 # libraries. Each soname here, and the Debian package (with the oldest version the code needs) that
 # provides it.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 kubevip_runtime_sonames=(libcurl.so.4)
+# shellcheck disable=SC2034
 kubevip_runtime_depends="libcurl4 (>= 7.68.0)"

@@ -21,7 +21,8 @@ Result<CurlLibrary> loadCurlLibrary(const char* file) {
   // scope, so they cannot interpose on anything the daemon already uses.
   void* handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    const char* why = dlerror();
+    // glibc keeps dlerror()'s message per thread (since 2.34), so this reads this thread's.
+    const char* why = dlerror();  // NOLINT(concurrency-mt-unsafe)
     return makeError(ErrorCode::kUnavailable,
                      fmt::format("cannot load {}, which the API server client needs: {} (install "
                                  "Debian's libcurl4)",
