@@ -125,8 +125,11 @@ bgp_cluster_scenario() {
   bgp_t0
   lab_kill "$old" STOP
   bgp_measure "$kind freeze: $old's path dropped (hold time 3 s)" dropped 8 bgp_not_via "$(lab_ip4 "$old")"
-  # The hold timer runs from the last KEEPALIVE (every 1 s) before the freeze: 2-3 s after it.
-  assert_le 1.9 "$dropped" "$kind: the frozen leader's path not dropped before the hold time"
+  # The hold timer runs from the last KEEPALIVE (every 1 s at most) before the freeze: 2-3 s after
+  # it. The lower bound leaves half a second for a keepalive that left late on a busy machine (CI
+  # once saw 1.79 s): it is there to tell the hold timer from anything that would drop the path at
+  # once (a withdrawal or a closed connection), which would show as well under a second.
+  assert_le 1.5 "$dropped" "$kind: the frozen leader's path not dropped before the hold time"
   assert_le "$dropped" 4 "$kind: the frozen leader's path dropped within hold time + 1 s"
   other=$(bgp_holder_other_than "$old")
   [ -n "$other" ] || fail "no other node holds the VIP after the freeze"
