@@ -28,5 +28,7 @@ kubevip_triplet() {
 # provides it.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 kubevip_runtime_sonames=(libcurl.so.4)
+# 7.85: the client sets CURLOPT_PROTOCOLS_STR (new in 7.85), and libcurl ignores an option it does
+# not know, so an older one would run without that restriction (the *_BLOB options need 7.77).
 # shellcheck disable=SC2034
-kubevip_runtime_depends="libcurl4 (>= 7.68.0)"
+kubevip_runtime_depends="libcurl4 (>= 7.85.0)"

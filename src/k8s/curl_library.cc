@@ -51,7 +51,7 @@ Result<CurlLibrary> loadCurlLibrary(const char* file) {
   if (!missing.empty()) {
     dlclose(handle);
     return makeError(ErrorCode::kUnavailable,
-                     fmt::format("{} has no {} (libcurl 7.68 or newer is needed)", file, missing));
+                     fmt::format("{} has no {} (libcurl 7.85 or newer is needed)", file, missing));
   }
   // Not thread-safe in libcurl, and needed once per process: callers serialise (curlLibrary()).
   const CURLcode init = lib.global_init(CURL_GLOBAL_DEFAULT);
