@@ -138,12 +138,19 @@ struct Peer {
 struct Backend {
   IpAddress address;
   uint16_t port = 0;
+  // Share of new connections relative to the other backends (kernel forwarding only: the proxy
+  // balances by its algorithm alone and refuses weights other than 1).
+  uint32_t weight = 1;
 
   friend bool operator==(const Backend&, const Backend&) = default;
 };
 
-enum class LoadBalancerType { kTcp, kHttp };
-enum class BalanceAlgorithm { kRoundRobin, kLeastConnections };
+enum class LoadBalancerType { kTcp, kHttp, kUdp };
+// roundrobin and leastconn for the proxy; roundrobin, random and sourcehash for the kernel.
+enum class BalanceAlgorithm { kRoundRobin, kLeastConnections, kRandom, kSourceHash };
+// Who moves a balancer's packets: kube-vip's own proxy (connections end on the holder and are
+// re-made to a backend), or the kernel (nftables DNAT on the holder, src/nft).
+enum class ForwardingMode { kProxy, kKernel };
 
 struct HealthCheck {
   bool enabled = true;
@@ -168,6 +175,11 @@ struct LoadBalancer {
   milliseconds idle_timeout{300000};
   int max_connections = 10000;
   int connect_retries = 2;  // further backends tried after a refused or timed-out connect
+  ForwardingMode forwarding = ForwardingMode::kProxy;
+  // Kernel forwarding: rewrite the source of forwarded connections to the holder's address, so
+  // that replies come back through it whatever the backends' routes (like IPVS's NAT mode).
+  // false keeps the client's address; the backends must then route replies via the holder.
+  bool source_nat = true;
 
   friend bool operator==(const LoadBalancer&, const LoadBalancer&) = default;
 };

@@ -201,6 +201,61 @@ class Validator {
     if (lb.idle_timeout.count() <= 0) return fail(key + ".idleTimeout", "must be longer than 0");
     if (lb.max_connections < 1) return fail(key + ".maxConnections", "must be at least 1");
     if (lb.connect_retries < 0) return fail(key + ".connectRetries", "must not be negative");
+    return checkForwarding(lb, key);
+  }
+
+  // Which combinations each data plane can carry out (src/nft for the kernel's).
+  Status checkForwarding(const LoadBalancer& lb, const std::string& key) const {
+    const std::string algorithm(balanceAlgorithmName(lb.algorithm));
+    if (lb.forwarding == ForwardingMode::kProxy) {
+      if (lb.type == LoadBalancerType::kUdp) {
+        return fail(key + ".type", "udp is balanced by the kernel only; add 'forwarding: kernel'",
+                    {key + ".type", key + ".forwarding"});
+      }
+      if (lb.algorithm != BalanceAlgorithm::kRoundRobin &&
+          lb.algorithm != BalanceAlgorithm::kLeastConnections) {
+        return fail(key + ".algorithm",
+                    algorithm +
+                        " needs 'forwarding: kernel'; the proxy balances by roundrobin "
+                        "or leastconn");
+      }
+      for (size_t b = 0; b < lb.backends.size(); ++b) {
+        if (lb.backends[b].weight != 1) {
+          return fail(key + ".backends[" + std::to_string(b) + "].weight",
+                      "weights need 'forwarding: kernel'; the proxy gives every backend an equal "
+                      "share");
+        }
+      }
+      return okStatus();
+    }
+    if (lb.type == LoadBalancerType::kHttp) {
+      return fail(key + ".type",
+                  "http needs 'forwarding: proxy': the kernel forwards connections and datagrams, "
+                  "it does not read requests",
+                  {key + ".type", key + ".forwarding"});
+    }
+    if (lb.algorithm == BalanceAlgorithm::kLeastConnections) {
+      return fail(key + ".algorithm",
+                  "leastconn needs 'forwarding: proxy'; the kernel balances by roundrobin, random "
+                  "or sourcehash");
+    }
+    if (!lb.bind_to_vip) {
+      return fail(key + ".bindToVip",
+                  "must be true with 'forwarding: kernel': the kernel forwards the VIP's port only",
+                  {key + ".bindToVip", key + ".forwarding"});
+    }
+    if (!config_.vip) {
+      return fail(key + ".forwarding", "'kernel' forwards the VIP's port, but no vip is configured",
+                  {key + ".forwarding", "vip"});
+    }
+    for (size_t b = 0; b < lb.backends.size(); ++b) {
+      if (lb.backends[b].address.isV6() != config_.vip->isV6()) {
+        return fail(key + ".backends[" + std::to_string(b) + "].address",
+                    lb.backends[b].address.toString() + " is not of the VIP's family (" +
+                        config_.vip->toString() +
+                        "); the kernel path does not translate between IPv4 and IPv6");
+      }
+    }
     return okStatus();
   }
 

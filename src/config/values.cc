@@ -254,14 +254,53 @@ std::string formatDuration(milliseconds d) {
 Result<LoadBalancerType> parseLoadBalancerType(std::string_view text) {
   if (text == "tcp") return LoadBalancerType::kTcp;
   if (text == "http") return LoadBalancerType::kHttp;
-  return invalid("'" + std::string(text) + "' is not a load balancer type; use tcp or http");
+  if (text == "udp") return LoadBalancerType::kUdp;
+  return invalid("'" + std::string(text) + "' is not a load balancer type; use tcp, http or udp");
+}
+
+std::string_view loadBalancerTypeName(LoadBalancerType type) {
+  switch (type) {
+    case LoadBalancerType::kHttp:
+      return "http";
+    case LoadBalancerType::kUdp:
+      return "udp";
+    case LoadBalancerType::kTcp:
+      break;
+  }
+  return "tcp";
 }
 
 Result<BalanceAlgorithm> parseBalanceAlgorithm(std::string_view text) {
   if (text == "roundrobin") return BalanceAlgorithm::kRoundRobin;
   if (text == "leastconn") return BalanceAlgorithm::kLeastConnections;
+  if (text == "random") return BalanceAlgorithm::kRandom;
+  if (text == "sourcehash") return BalanceAlgorithm::kSourceHash;
   return invalid("'" + std::string(text) +
-                 "' is not a balancing algorithm; use roundrobin or leastconn");
+                 "' is not a balancing algorithm; use roundrobin, leastconn, random or sourcehash");
+}
+
+std::string_view balanceAlgorithmName(BalanceAlgorithm algorithm) {
+  switch (algorithm) {
+    case BalanceAlgorithm::kLeastConnections:
+      return "leastconn";
+    case BalanceAlgorithm::kRandom:
+      return "random";
+    case BalanceAlgorithm::kSourceHash:
+      return "sourcehash";
+    case BalanceAlgorithm::kRoundRobin:
+      break;
+  }
+  return "roundrobin";
+}
+
+Result<ForwardingMode> parseForwardingMode(std::string_view text) {
+  if (text == "proxy") return ForwardingMode::kProxy;
+  if (text == "kernel") return ForwardingMode::kKernel;
+  return invalid("'" + std::string(text) + "' is not a forwarding mode; use proxy or kernel");
+}
+
+std::string_view forwardingModeName(ForwardingMode mode) {
+  return mode == ForwardingMode::kKernel ? "kernel" : "proxy";
 }
 
 Result<bool> parseBool(std::string_view text) {

@@ -44,6 +44,11 @@ std::string formatDuration(std::chrono::milliseconds d);
 Result<LoadBalancerType> parseLoadBalancerType(std::string_view text);
 // "roundrobin" or "leastconn".
 Result<BalanceAlgorithm> parseBalanceAlgorithm(std::string_view text);
+Result<ForwardingMode> parseForwardingMode(std::string_view text);
+// The configuration file's words for these values.
+std::string_view loadBalancerTypeName(LoadBalancerType type);
+std::string_view balanceAlgorithmName(BalanceAlgorithm algorithm);
+std::string_view forwardingModeName(ForwardingMode mode);
 
 // The Raft cluster key: 64 hexadecimal digits (32 bytes); surrounding whitespace is ignored.
 using ClusterKey = std::array<uint8_t, 32>;

@@ -261,12 +261,17 @@ class Reader {
     if (f.isNull() || !f.node.IsMap()) {
       return error(f, "expected a mapping with keys address, port, got " + kindOf(f.node));
     }
-    auto entries = openMap(f, {"address", "port"});
+    auto entries = openMap(f, {"address", "port", "weight"});
     if (!entries.ok()) return entries.error();
     for (const char* key : {"address", "port"}) {
       if (entries->count(key) == 0) return error(f, "missing key '" + std::string(key) + "'");
     }
     if (auto s = readAddress(entries->at("address"), out.address); !s.ok()) return s;
+    if (auto weight = entries->find("weight"); weight != entries->end()) {
+      int w = 1;
+      if (auto s = readInt(weight->second, 1, 256, w); !s.ok()) return s;
+      out.weight = static_cast<uint32_t>(w);
+    }
     return readPort(entries->at("port"), out.port);
   }
 
@@ -290,9 +295,9 @@ class Reader {
     if (f.isNull() || !f.node.IsMap()) {
       return error(f, "expected a mapping describing a load balancer, got " + kindOf(f.node));
     }
-    auto entries =
-        openMap(f, {"name", "type", "port", "bindToVip", "backends", "algorithm", "healthCheck",
-                    "connectTimeout", "idleTimeout", "maxConnections", "connectRetries"});
+    auto entries = openMap(f, {"name", "type", "port", "bindToVip", "backends", "algorithm",
+                               "healthCheck", "connectTimeout", "idleTimeout", "maxConnections",
+                               "connectRetries", "forwarding", "sourceNat"});
     if (!entries.ok()) return entries.error();
     if (entries->count("port") == 0) return error(f, "missing key 'port'");
     for (auto& [key, value] : *entries) {
@@ -308,13 +313,15 @@ class Reader {
       if (key == "idleTimeout") s = readDuration(value, out.idle_timeout);
       if (key == "maxConnections") s = readInt(value, 1, 1'000'000, out.max_connections);
       if (key == "connectRetries") s = readInt(value, 0, 100, out.connect_retries);
+      if (key == "forwarding") s = readForwarding(value, out.forwarding);
+      if (key == "sourceNat") s = readBool(value, out.source_nat);
       if (!s.ok()) return s;
     }
     return okStatus();
   }
 
   Status readType(const Field& f, LoadBalancerType& out) {
-    auto s = scalar(f, "tcp or http");
+    auto s = scalar(f, "tcp, http or udp");
     if (!s.ok()) return s.error();
     auto type = parseLoadBalancerType(*s);
     if (!type.ok()) return error(f, type.error().message);
@@ -322,8 +329,17 @@ class Reader {
     return okStatus();
   }
 
+  Status readForwarding(const Field& f, ForwardingMode& out) {
+    auto s = scalar(f, "proxy or kernel");
+    if (!s.ok()) return s.error();
+    auto mode = parseForwardingMode(*s);
+    if (!mode.ok()) return error(f, mode.error().message);
+    out = *mode;
+    return okStatus();
+  }
+
   Status readAlgorithm(const Field& f, BalanceAlgorithm& out) {
-    auto s = scalar(f, "roundrobin or leastconn");
+    auto s = scalar(f, "roundrobin, leastconn, random or sourcehash");
     if (!s.ok()) return s.error();
     auto algorithm = parseBalanceAlgorithm(*s);
     if (!algorithm.ok()) return error(f, algorithm.error().message);

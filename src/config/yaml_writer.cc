@@ -23,8 +23,7 @@ void emitDuration(YAML::Emitter& out, const char* key, milliseconds d) {
 void emitLoadBalancer(YAML::Emitter& out, const LoadBalancer& lb) {
   out << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << lb.name;
-  out << YAML::Key << "type" << YAML::Value
-      << (lb.type == LoadBalancerType::kHttp ? "http" : "tcp");
+  out << YAML::Key << "type" << YAML::Value << std::string(loadBalancerTypeName(lb.type));
   out << YAML::Key << "port" << YAML::Value << lb.port;
   out << YAML::Key << "bindToVip" << YAML::Value << lb.bind_to_vip;
   out << YAML::Key << "backends" << YAML::Value << YAML::BeginSeq;
@@ -32,11 +31,15 @@ void emitLoadBalancer(YAML::Emitter& out, const LoadBalancer& lb) {
     out << YAML::Flow << YAML::BeginMap;
     out << YAML::Key << "address" << YAML::Value << b.address.toString();
     out << YAML::Key << "port" << YAML::Value << b.port;
+    if (b.weight != 1) out << YAML::Key << "weight" << YAML::Value << b.weight;
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
-  out << YAML::Key << "algorithm" << YAML::Value
-      << (lb.algorithm == BalanceAlgorithm::kLeastConnections ? "leastconn" : "roundrobin");
+  out << YAML::Key << "algorithm" << YAML::Value << std::string(balanceAlgorithmName(lb.algorithm));
+  out << YAML::Key << "forwarding" << YAML::Value << std::string(forwardingModeName(lb.forwarding));
+  if (lb.forwarding == ForwardingMode::kKernel) {
+    out << YAML::Key << "sourceNat" << YAML::Value << lb.source_nat;
+  }
   const HealthCheck& hc = lb.health_check;
   out << YAML::Key << "healthCheck" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "enabled" << YAML::Value << hc.enabled;

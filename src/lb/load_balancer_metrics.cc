@@ -4,6 +4,7 @@
 // a reload removed are no longer in any newest generation, so their series leave the next scrape.
 #include <array>
 
+#include "config/values.h"
 #include "lb/load_balancer_set.h"
 
 namespace kubevip::lb {
@@ -15,8 +16,8 @@ using metrics::MetricType;
 
 uint64_t get(const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); }
 
-const char* typeName(config::LoadBalancerType type) {
-  return type == config::LoadBalancerType::kHttp ? "http" : "tcp";
+std::string typeName(config::LoadBalancerType type) {
+  return std::string(config::loadBalancerTypeName(type));
 }
 
 // The families in one declared list, so that each is named and explained once.

@@ -89,7 +89,7 @@ TEST(SampleConfig, FlagsOverrideTheDefaults) {
 TEST(SampleConfig, BadFlagsAreOneLineErrors) {
   CliHarness cli;
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"sample", "config", "--lbType", "udp"},
+           {"sample", "config", "--lbType", "sctp"},
            {"sample", "config", "--lbPort", "70000"},
            {"sample", "config", "--vip", "10.0.0"},
            {"sample", "config", "--remotePeers", "server1:10.0.0.9:1"},
@@ -99,8 +99,8 @@ TEST(SampleConfig, BadFlagsAreOneLineErrors) {
     EXPECT_TRUE(isOneErrorLine(r.err));
     EXPECT_EQ(r.out, "");
   }
-  EXPECT_THAT(cli.run({"sample", "config", "--lbType", "udp"}).err,
-              HasSubstr("flag --lbType: 'udp' is not a load balancer type"));
+  EXPECT_THAT(cli.run({"sample", "config", "--lbType", "sctp"}).err,
+              HasSubstr("flag --lbType: 'sctp' is not a load balancer type"));
   EXPECT_THAT(cli.run({"sample", "config", "--remotePeers", "server1:10.0.0.9:1"}).err,
               HasSubstr("duplicate peer id 'server1'"));
 }

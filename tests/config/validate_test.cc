@@ -103,6 +103,37 @@ TEST(ValidateConfig, LoadBalancerRules) {
                 "config.yaml:5:5: loadBalancers[0].name: ", "missing");
 }
 
+// What each data plane can carry out: udp, weights, random and sourcehash only in the kernel;
+// http and leastconn only in the proxy; the kernel forwards the VIP's own port and family.
+TEST(ValidateConfig, ForwardingRules) {
+  const std::string lb = std::string(kBase) + "loadBalancers:\n  - name: dns\n    port: 53\n" +
+                         "    backends: [{address: 10.0.0.5, port: 53, weight: 3}]\n";
+  const std::string kernel = lb + "    forwarding: kernel\n";
+  EXPECT_TRUE(parseAndValidate(kernel + "    type: udp\n    algorithm: sourcehash\n").ok());
+  EXPECT_TRUE(parseAndValidate(kernel + "    algorithm: random\n    sourceNat: false\n").ok());
+  expectInvalid(lb, "config.yaml:7:54: loadBalancers[0].backends[0].weight: ",
+                "weights need 'forwarding: kernel'");
+  const std::string proxy = std::string(kBase) + "loadBalancers:\n  - name: dns\n    port: 53\n" +
+                            "    backends: [{address: 10.0.0.5, port: 53}]\n";
+  expectInvalid(proxy + "    type: udp\n",
+                "config.yaml:8:11: loadBalancers[0].type: ", "udp is balanced by the kernel only");
+  expectInvalid(
+      proxy + "    algorithm: sourcehash\n",
+      "config.yaml:8:16: loadBalancers[0].algorithm: ", "sourcehash needs 'forwarding: kernel'");
+  expectInvalid(kernel + "    type: http\n",
+                "config.yaml:9:11: loadBalancers[0].type: ", "http needs 'forwarding: proxy'");
+  expectInvalid(
+      kernel + "    algorithm: leastconn\n",
+      "config.yaml:9:16: loadBalancers[0].algorithm: ", "leastconn needs 'forwarding: proxy'");
+  expectInvalid(kernel + "    bindToVip: false\n", "config.yaml:9:16: loadBalancers[0].bindToVip: ",
+                "must be true with 'forwarding: kernel'");
+  expectInvalid(
+      std::string(kBase) + "loadBalancers:\n  - name: dns\n    port: 53\n    forwarding: kernel\n" +
+          "    backends: [{address: 10.0.0.5, port: 53}, {address: 'fd00::5', port: 53}]\n",
+      "config.yaml:8:57: loadBalancers[0].backends[1].address: ",
+      "fd00::5 is not of the VIP's family (10.0.0.100)");
+}
+
 TEST(ValidateConfig, ElectionTimingRelations) {
   const std::string e = std::string(kBase) + "election:\n";
   expectInvalid(e + "  heartbeat: 200ms\n", "config.yaml:5:14: election.heartbeat: ",

@@ -266,10 +266,18 @@ TEST(ParseConfigYamlErrors, BadPeerId) {
 }
 
 TEST(ParseConfigYamlErrors, UnknownLoadBalancerTypeAndAlgorithm) {
-  expectParseError("loadBalancers:\n  - port: 80\n    type: udp\n", "3:11", "loadBalancers[0].type",
-                   "'udp' is not a load balancer type; use tcp or http");
-  expectParseError("loadBalancers:\n  - port: 80\n    algorithm: random\n", "3:16",
-                   "loadBalancers[0].algorithm", "'random' is not a balancing algorithm");
+  expectParseError("loadBalancers:\n  - port: 80\n    type: sctp\n", "3:11",
+                   "loadBalancers[0].type",
+                   "'sctp' is not a load balancer type; use tcp, http or udp");
+  expectParseError("loadBalancers:\n  - port: 80\n    algorithm: fastest\n", "3:16",
+                   "loadBalancers[0].algorithm", "'fastest' is not a balancing algorithm");
+  expectParseError("loadBalancers:\n  - port: 80\n    forwarding: ipvs\n", "3:17",
+                   "loadBalancers[0].forwarding",
+                   "'ipvs' is not a forwarding mode; use proxy or kernel");
+  expectParseError(
+      "loadBalancers:\n  - port: 80\n    backends:\n      - {address: 10.0.0.1, port: 80, weight: "
+      "0}\n",
+      "4:47", "loadBalancers[0].backends[0].weight", "0 is out of range (1-256)");
   expectParseError("loadBalancers:\n  - name: x\n", "2:5", "loadBalancers[0]",
                    "missing key 'port'");
 }
