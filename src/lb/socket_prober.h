@@ -1,5 +1,8 @@
-// The real Prober: a nonblocking TCP connect on the health-check thread's libuv loop, and for
-// http balancers a `GET <path> HTTP/1.0` whose status must be 2xx or 3xx.
+// The real Prober, on the health-check thread's libuv loop: a nonblocking TCP connect; for http
+// balancers a `GET <path> HTTP/1.0` whose status must be 2xx or 3xx; for udp balancers an empty
+// datagram on a connected UDP socket, where a reply is up, an error (ICMP port or host
+// unreachable, RFC 1122 section 4.1.3.3: reported to the socket as ECONNREFUSED, EHOSTUNREACH...)
+// is down, and silence until the checker's timeout is up (unansweredIsHealthy()).
 #pragma once
 
 #include <memory>
@@ -10,15 +13,19 @@
 
 namespace kubevip::lb {
 
+enum class ProbeMethod { kTcpConnect, kHttpGet, kUdpDatagram };
+
 class SocketProber final : public Prober {
  public:
-  // `http_path` empty: a TCP connect check; otherwise an HTTP GET of that path.
-  SocketProber(EventLoop& loop, std::string http_path);
+  // `http_path` is the path of kHttpGet, unused otherwise.
+  SocketProber(EventLoop& loop, ProbeMethod method, std::string http_path = {});
   std::unique_ptr<ProbeHandle> start(const Endpoint& backend,
                                      std::function<void(bool ok)> done) override;
+  bool unansweredIsHealthy() const override { return method_ == ProbeMethod::kUdpDatagram; }
 
  private:
   EventLoop& loop_;
+  ProbeMethod method_;
   std::string http_path_;
 };
 
