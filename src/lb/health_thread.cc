@@ -20,7 +20,8 @@ class HealthThread::Checks {
             c.health_check.http_path.empty() ? "/" : c.health_check.http_path);
         break;
       case config::LoadBalancerType::kUdp:
-        prober_ = std::make_unique<SocketProber>(loop, ProbeMethod::kUdpDatagram);
+        prober_ =
+            std::make_unique<SocketProber>(loop, ProbeMethod::kUdpDatagram, c.health_check.payload);
         break;
     }
     checker_ = std::make_unique<HealthChecker>(c.name, c.health_check, balancer_->pool, loop.time(),

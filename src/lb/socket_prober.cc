@@ -87,7 +87,7 @@ class UdpProbe final : public ProbeHandle {
  public:
   explicit UdpProbe(std::function<void(bool)> done) : done_(std::move(done)) {}
 
-  Status begin(EventLoop& loop, const Endpoint& backend) {
+  Status begin(EventLoop& loop, const Endpoint& backend, std::string_view payload) {
     sockaddr_storage ss;
     socklen_t len = toSockaddr(backend, ss);
     fd_ = UniqueFd(::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -103,8 +103,9 @@ class UdpProbe final : public ProbeHandle {
     if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
       return systemError("connect to " + backend.toString(), errno);  // no route
     }
-    // An empty datagram: valid UDP (RFC 768), and what most services ignore without harm.
-    if (::send(fd_.get(), "", 0, MSG_NOSIGNAL) != 0) {
+    // An empty datagram by default: valid UDP (RFC 768), and what most services ignore unharmed.
+    if (::send(fd_.get(), payload.data(), payload.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(payload.size())) {
       return systemError("send to " + backend.toString(), errno);  // e.g. a cached unreachable
     }
     auto w = FdWatcher::create(loop, fd_.get(), FdWatcher::kReadable,
@@ -165,19 +166,21 @@ bool httpStatusHealthy(std::string_view response) {
   return c == '2' || c == '3';
 }
 
-SocketProber::SocketProber(EventLoop& loop, ProbeMethod method, std::string http_path)
-    : loop_(loop), method_(method), http_path_(std::move(http_path)) {}
+SocketProber::SocketProber(EventLoop& loop, ProbeMethod method, std::string data)
+    : loop_(loop), method_(method), data_(std::move(data)) {}
 
 std::unique_ptr<ProbeHandle> SocketProber::start(const Endpoint& backend,
                                                  std::function<void(bool ok)> done) {
   if (method_ == ProbeMethod::kUdpDatagram) {
     auto probe = std::make_unique<UdpProbe>(done);
-    if (!probe->begin(loop_, backend)) return std::make_unique<FailedProbe>(loop_.time(), done);
+    if (!probe->begin(loop_, backend, data_)) {
+      return std::make_unique<FailedProbe>(loop_.time(), done);
+    }
     return probe;
   }
   std::string request;
   if (method_ == ProbeMethod::kHttpGet) {
-    request = "GET " + http_path_ + " HTTP/1.0\r\nHost: " + backend.toString() +
+    request = "GET " + data_ + " HTTP/1.0\r\nHost: " + backend.toString() +
               "\r\nUser-Agent: kube-vip-health\r\nConnection: close\r\n\r\n";
   }
   auto probe = std::make_unique<SocketProbe>(std::move(request), done);

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "lb/backend_pool.h"
@@ -75,8 +77,8 @@ class SocketProberTest : public ::testing::Test {
   }
 
   // Probes `port` on 127.0.0.1 once; the result, or nullopt if the probe never completed.
-  std::optional<bool> probeOnce(ProbeMethod method, uint16_t port) {
-    SocketProber prober(*loop_, method);
+  std::optional<bool> probeOnce(ProbeMethod method, uint16_t port, std::string data = {}) {
+    SocketProber prober(*loop_, method, std::move(data));
     std::optional<bool> result;
     auto handle = prober.start(Endpoint{kLoopback, port}, [&](bool ok) { result = ok; });
     runUntil(*loop_, [&] { return result.has_value(); });
@@ -89,7 +91,7 @@ class SocketProberTest : public ::testing::Test {
 TEST_F(SocketProberTest, UdpProbeAnsweredByAnEchoIsUp) {
   uint16_t port = 0;
   UniqueFd echo = udpSocketOnLoopback(port);
-  int echoed = 0;
+  std::vector<std::string> received;
   auto watcher = FdWatcher::create(*loop_, echo.get(), FdWatcher::kReadable, [&](int) {
     char buf[64];
     sockaddr_storage from;
@@ -97,12 +99,14 @@ TEST_F(SocketProberTest, UdpProbeAnsweredByAnEchoIsUp) {
     ssize_t n =
         ::recvfrom(echo.get(), buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return;
-    ++echoed;
+    received.emplace_back(buf, static_cast<std::size_t>(n));
     ::sendto(echo.get(), "pong", 4, 0, reinterpret_cast<sockaddr*>(&from), len);
   });
   ASSERT_TRUE(watcher.ok());
   EXPECT_EQ(probeOnce(ProbeMethod::kUdpDatagram, port), std::optional<bool>(true));
-  EXPECT_EQ(echoed, 1);
+  EXPECT_EQ(probeOnce(ProbeMethod::kUdpDatagram, port, "ping\n"), std::optional<bool>(true));
+  EXPECT_EQ(received,
+            (std::vector<std::string>{"", "ping\n"}));  // empty by default, or the payload
 }
 
 TEST_F(SocketProberTest, UdpProbeOfAPortWithoutSocketIsDownAtTheIcmpError) {
