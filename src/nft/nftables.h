@@ -1,0 +1,47 @@
+// The kernel side of the nftables data plane: installs, replaces and removes the `inet kube_vip`
+// table (ruleset.h says what is in it).
+//
+// Nftables is an interface so that its callers can be tested with a fake; openNftables() gives the
+// one that talks to the kernel through libnftables (its JSON API, loaded with dlopen() on first
+// use: libnftables_library.h), in the network namespace of the calling thread. No `nft` process is
+// ever started. Errors carry libnftables' own error text and name the table.
+//
+// Threading: an Nftables holds one libnftables context, which is not thread-safe; use each from
+// one thread at a time.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/ip_address.h"
+#include "common/result.h"
+#include "nft/ruleset.h"
+
+namespace kubevip::nft {
+
+class Nftables {
+ public:
+  virtual ~Nftables() = default;
+  // Replaces the whole table with these services in one transaction: afterwards the kernel has
+  // exactly them, or, on an error, still exactly what it had before. kInvalidArgument (nothing
+  // sent) when the services fail validateServices().
+  virtual Status replace(const std::vector<Service>& services) = 0;
+  // Deletes the table; no error when it is absent.
+  virtual Status remove() = 0;
+  // Whether the table exists, e.g. a leftover from a daemon that crashed while holding the VIP.
+  virtual Result<bool> tablePresent() = 0;
+};
+
+// Loads libnftables (once per process) and makes a context. kUnavailable when the library cannot
+// be loaded.
+Result<std::unique_ptr<Nftables>> openNftables();
+
+// Turns on forwarding for a family in the calling thread's network namespace (net.ipv4.ip_forward
+// or net.ipv6.conf.all.forwarding = 1), which DNAT to other hosts needs. Returns whether it changed
+// anything (the caller logs it). It is never turned off again: other software on the host may rely
+// on it from then on. Caution for IPv6: with forwarding on, the kernel ignores router
+// advertisements on interfaces with accept_ra=1 (only accept_ra=2 still takes them), so a host
+// that learns its IPv6 default route from RAs loses it when the route expires.
+Result<bool> enableForwarding(IpFamily family);
+
+}  // namespace kubevip::nft
