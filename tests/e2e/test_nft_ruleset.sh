@@ -69,6 +69,8 @@ lab_exec node1 ip addr add "$LAB_VIP6/64" dev eth0 nodad
 # With masquerade off the replies come back through node1 on the segment they leave by: no ICMP
 # redirects, which would teach the backends to bypass it.
 lab_exec node1 sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
+# A new namespace may inherit forwarding from the root one: start from off.
+lab_exec node1 sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
 assert_eq changed "$(lab_exec node1 "$NFT_APPLY" forward 4)" "IPv4 forwarding turned on"
 assert_eq changed "$(lab_exec node1 "$NFT_APPLY" forward 6)" "IPv6 forwarding turned on"
 assert_eq unchanged "$(lab_exec node1 "$NFT_APPLY" forward 4)" "IPv4 forwarding already on"
