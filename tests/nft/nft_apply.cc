@@ -8,8 +8,14 @@
 //   nft_apply remove
 //   nft_apply present         prints "present" or "absent"
 //   nft_apply forward 4|6     turns forwarding on; prints "changed" or "unchanged"
+//   nft_apply time-replace FILE [N]
+//                             replaces N times (default 7) with the services of FILE; prints the
+//                             median, lowest and highest time one replace() took (how long the
+//                             calling thread is blocked)
 //
 // Exit status 0 on success; 1 with the error on stderr.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -65,13 +71,27 @@ int run(int argc, char** argv) {
   }
   auto nftables = kubevip::nft::openNftables();
   if (!nftables) return failWith(nftables.error().message);
-  if (verb == "replace" && argc == 3) {
+  if ((verb == "replace" && argc == 3) || (verb == "time-replace" && (argc == 3 || argc == 4))) {
     std::ifstream file(argv[2]);
     const auto document = nlohmann::json::parse(file);
     std::vector<Service> services;
     for (const auto& entry : document) services.push_back(serviceFrom(entry));
-    auto replaced = (*nftables)->replace(services);
-    return replaced ? 0 : failWith(replaced.error().message);
+    const int repeats = verb == "replace" ? 1 : argc == 4 ? std::stoi(argv[3]) : 7;
+    std::vector<double> milliseconds;
+    for (int i = 0; i < repeats; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      auto replaced = (*nftables)->replace(services);
+      const auto end = std::chrono::steady_clock::now();
+      if (!replaced) return failWith(replaced.error().message);
+      milliseconds.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    if (verb == "time-replace") {
+      std::sort(milliseconds.begin(), milliseconds.end());
+      std::printf("%zu services: replace() median %.1f ms (lowest %.1f, highest %.1f, %d runs)\n",
+                  services.size(), milliseconds[milliseconds.size() / 2], milliseconds.front(),
+                  milliseconds.back(), repeats);
+    }
+    return 0;
   }
   if (verb == "remove" && argc == 2) {
     auto removed = (*nftables)->remove();
@@ -83,7 +103,8 @@ int run(int argc, char** argv) {
     std::cout << (*present ? "present" : "absent") << "\n";
     return 0;
   }
-  return failWith("usage: nft_apply replace FILE | remove | present | forward 4|6");
+  return failWith(
+      "usage: nft_apply replace FILE | time-replace FILE [N] | remove | present | forward 4|6");
 }
 
 }  // namespace
