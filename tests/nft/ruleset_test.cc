@@ -70,7 +70,7 @@ TEST(NftRuleset, CommentsAreCutAndKeptPrintable) {
   service.name = std::string(200, 'a') + "\"";
   auto document = nlohmann::json::parse(replaceTableJson({service}));
   for (const auto& command : document["nftables"]) {
-    if (!command["add"].contains("rule")) continue;
+    if (!command.contains("add") || !command["add"].contains("rule")) continue;
     EXPECT_EQ(command["add"]["rule"]["comment"], std::string(kCommentMaxLength, 'a'));
   }
   service.name = "ns/svc \"x\"\n\xc3\xa9";
