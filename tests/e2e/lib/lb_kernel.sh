@@ -8,13 +8,17 @@
 
 LBK_PORT=9000  # the backends' port
 
-# lbk_start_peer NODE [PORT]: starts NODE's backend server and waits until it listens.
+# lbk_start_peer NODE [--udp-only]: starts NODE's backend server on $LBK_PORT and waits until it
+# listens (TCP and UDP, or UDP alone).
 lbk_start_peer() {
-  local node=$1 port=${2:-$LBK_PORT}
+  local node=$1
   lab_bg "peer.$node" "$node" "$LAB_PYTHON" "$LAB_TOOLS_DIR/lb_peer_server.py" --name "$node" \
-    --port "$port"
-  wait_until 5 _lab_listening "$node" "$port" || fail "$node's backend server does not listen"
+    --port "$LBK_PORT" "${@:2}"
+  wait_until 5 _lbk_udp_bound "$node" || fail "$node's backend server does not listen"
+  [ "${2:-}" = --udp-only ] || wait_until 5 _lab_listening "$node" "$LBK_PORT" ||
+    fail "$node's backend server does not listen on TCP"
 }
+_lbk_udp_bound() { [ -n "$(lab_exec "$1" ss -Hlun "sport = :$LBK_PORT" 2>/dev/null)" ]; }
 
 # lbk_stop_peer NODE [SIG]: stops it (both its sockets close).
 lbk_stop_peer() { lab_bg_stop "peer.$1" "${2:-TERM}"; }

@@ -5,10 +5,11 @@ Answers every TCP connection and every UDP datagram on one port (IPv4 and IPv6) 
 `<name> <peer address>`, so a client behind a VIP learns which backend served it and whether the
 balancer rewrote its source address:
 
-    lb_peer_server.py --name node2 --port 9000
+    lb_peer_server.py --name node2 --port 9000 [--udp-only]
 
 TCP answers end with a newline and the connection is closed. Stops on SIGTERM/SIGINT; killing it
 closes both sockets, so the host then answers UDP with ICMP port unreachable and TCP with a reset.
+With --udp-only it serves UDP alone, as a DNS or syslog server might.
 """
 import argparse
 import signal
@@ -39,9 +40,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--udp-only", action="store_true")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     udp = dual_stack(socket.SOCK_DGRAM, args.port)
+    if args.udp_only:
+        print(f"lb_peer_server {args.name} listening on udp port {args.port}", flush=True)
+        try:
+            serve_udp(udp, args.name)
+        except KeyboardInterrupt:
+            return 0
     tcp = dual_stack(socket.SOCK_STREAM, args.port)
     tcp.listen(256)
     threading.Thread(target=serve_udp, args=(udp, args.name), daemon=True).start()
