@@ -113,6 +113,26 @@ TEST_F(SocketProberTest, UdpProbeOfAPortWithoutSocketIsDownAtTheIcmpError) {
   EXPECT_EQ(probeOnce(ProbeMethod::kUdpDatagram, closedUdpPort()), std::optional<bool>(false));
 }
 
+TEST_F(SocketProberTest, UdpProbeOverIpv6IsDownAtTheIcmpv6Error) {
+  UniqueFd fd(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_addr = in6addr_loopback;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6)) != 0) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  socklen_t len = sizeof(sin6);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&sin6), &len);
+  const uint16_t port = ntohs(sin6.sin6_port);
+  fd = UniqueFd();  // the port is closed now: ICMPv6 port unreachable
+  SocketProber prober(*loop_, ProbeMethod::kUdpDatagram);
+  std::optional<bool> result;
+  auto handle =
+      prober.start(Endpoint{*IpAddress::parse("::1"), port}, [&](bool ok) { result = ok; });
+  runUntil(*loop_, [&] { return result.has_value(); });
+  EXPECT_EQ(result, std::optional<bool>(false));
+}
+
 TEST_F(SocketProberTest, UdpProbeOfASilentSocketDoesNotComplete) {
   uint16_t port = 0;
   UniqueFd silent = udpSocketOnLoopback(port);
