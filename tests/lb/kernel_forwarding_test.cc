@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/reload_plan.h"
 #include "lb/load_balancer_set.h"
 
 namespace kubevip::lb {
@@ -187,6 +188,44 @@ TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
   EXPECT_TRUE(kernel.table_present);
   (*set)->stop();
   EXPECT_FALSE(kernel.table_present);
+}
+
+// A reload reaches the kernel at once: a changed backend list, a new kernel balancer, and one
+// that moves to the proxy leaves the table.
+TEST(KernelForwardingSetTest, AReloadIsForwardedAtOnce) {
+  KernelRecord kernel;
+  ManualTimeSource time;
+  DataPlaneOptions options;
+  options.open_nftables = fakeOpener(kernel);
+  auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
+  ASSERT_TRUE(set);
+  ASSERT_TRUE((*set)->start());
+  (*set)->onVipAcquired();
+  ASSERT_EQ(kernel.services.size(), 1u);
+
+  config::LoadBalancer web = kernelBalancer();
+  web.backends.pop_back();
+  config::LoadBalancer dns = kernelBalancer();
+  dns.name = "dns";
+  dns.port = 53;
+  dns.type = config::LoadBalancerType::kUdp;
+  config::ReloadPlan plan;
+  config::LoadBalancerChange change;
+  change.name = "web";
+  change.backends_removed = {kernelBalancer().backends.back()};
+  plan.load_balancers_changed.push_back(change);
+  plan.load_balancers_added.push_back("dns");
+  ASSERT_TRUE((*set)->reconfigure(plan, {web, dns}));
+  ASSERT_EQ(kernel.services.size(), 2u);
+  EXPECT_EQ(kernel.services[0].destinations.size(), 2u);
+  EXPECT_EQ(kernel.services[1].name, "dns");
+  EXPECT_EQ(kernel.services[1].protocol, nft::Protocol::kUdp);
+
+  config::ReloadPlan removal;
+  removal.load_balancers_removed.push_back("dns");
+  ASSERT_TRUE((*set)->reconfigure(removal, {web}));
+  ASSERT_EQ(kernel.services.size(), 1u);
+  EXPECT_EQ(kernel.services[0].name, "web");
 }
 
 }  // namespace
