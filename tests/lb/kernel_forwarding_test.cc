@@ -17,6 +17,7 @@ struct KernelRecord {
   int replaces = 0;
   int removes = 0;
   bool fail = false;
+  int opens = 0;  // libnftables contexts made
 };
 
 class FakeNftables final : public nft::Nftables {
@@ -44,8 +45,13 @@ class FakeNftables final : public nft::Nftables {
 
 NftablesOpener fakeOpener(KernelRecord& record) {
   return [&record]() -> Result<std::unique_ptr<nft::Nftables>> {
+    ++record.opens;
     return std::unique_ptr<nft::Nftables>(std::make_unique<FakeNftables>(record));
   };
+}
+
+NftablesProbe fakeProbe(KernelRecord& record) {
+  return [&record]() -> Result<bool> { return record.table_present; };
 }
 
 config::LoadBalancer kernelBalancer() {
@@ -86,11 +92,13 @@ class KernelForwardingTest : public ::testing::Test {
  protected:
   KernelForwardingTest() : balancer_(kernelBalancer(), Forwarding::kCopy) {}
   std::unique_ptr<KernelForwarding> make() {
-    return std::make_unique<KernelForwarding>(fakeOpener(kernel_), time_, [this] {
-      std::vector<nft::Service> out;
-      if (held_) out.push_back(kernelService(balancer_, kVip));
-      return out;
-    });
+    return std::make_unique<KernelForwarding>(fakeOpener(kernel_), fakeProbe(kernel_), time_,
+                                              [this] {
+                                                std::vector<nft::Service> out;
+                                                if (held_)
+                                                  out.push_back(kernelService(balancer_, kVip));
+                                                return out;
+                                              });
   }
 
   ManualTimeSource time_;
@@ -111,7 +119,9 @@ TEST_F(KernelForwardingTest, OnlyTheHolderHasTheTableAndStopDeletesIt) {
   auto forwarding = make();
   ASSERT_TRUE(forwarding->start());
   forwarding->sync();
+  time_.advance(kKernelPollInterval * 3);
   EXPECT_EQ(kernel_.replaces, 0) << "no VIP, no table";
+  EXPECT_EQ(kernel_.opens, 0) << "a follower never loads libnftables";
   held_ = true;
   forwarding->sync();
   ASSERT_EQ(kernel_.services.size(), 1u);
@@ -169,6 +179,7 @@ TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
   ManualTimeSource time;
   DataPlaneOptions options;
   options.open_nftables = fakeOpener(kernel);
+  options.nftables_table_present = fakeProbe(kernel);
   auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
   ASSERT_TRUE(set);
   ASSERT_TRUE((*set)->start());
@@ -197,6 +208,7 @@ TEST(KernelForwardingSetTest, AReloadIsForwardedAtOnce) {
   ManualTimeSource time;
   DataPlaneOptions options;
   options.open_nftables = fakeOpener(kernel);
+  options.nftables_table_present = fakeProbe(kernel);
   auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
   ASSERT_TRUE(set);
   ASSERT_TRUE((*set)->start());
