@@ -130,18 +130,27 @@ expect_error "interface nonexistent" "$f" \
 f=$(write lb_type "${base}loadBalancers:
   - name: web
     port: 80
-    type: udp
+    type: sctp
 ")
 expect_error "unknown load balancer type" "$f" \
-  "$f:7:11: loadBalancers[0].type: 'udp' is not a load balancer type; use tcp or http"
+  "$f:7:11: loadBalancers[0].type: 'sctp' is not a load balancer type; use tcp, http or udp"
 
 f=$(write lb_algorithm "${base}loadBalancers:
   - name: web
     port: 80
-    algorithm: random
+    algorithm: fastest
 ")
 expect_error "unknown algorithm" "$f" \
-  "$f:7:16: loadBalancers[0].algorithm: 'random' is not a balancing algorithm"
+  "$f:7:16: loadBalancers[0].algorithm: 'fastest' is not a balancing algorithm"
+
+f=$(write lb_udp_proxy "${base}loadBalancers:
+  - name: dns
+    port: 53
+    type: udp
+    backends: [{address: 10.0.0.5, port: 53}]
+")
+expect_error "udp without kernel forwarding" "$f" \
+  "$f:7:11: loadBalancers[0].type: udp is balanced by the kernel only; add 'forwarding: kernel'"
 
 f=$(write bad_duration "${base}election:
   timeout: soon
