@@ -10,6 +10,8 @@ packages=(
   # libraries linked into the daemon
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libmnl-dev libuv1-dev libraft-dev
   nlohmann-json3-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev
+  # libnftables' header (the daemon loads the library with dlopen(): src/nft/libnftables_library.h)
+  libnftables-dev
   # unit tests
   libgtest-dev libgmock-dev
   # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks
@@ -29,6 +31,8 @@ packages=(
   # (the yaml-cpp and http-parser -dev packages cannot be co-installed for two architectures: the
   # cross build uses the native headers and these arm64 libraries; cmake/MultiarchRuntimeOnly.cmake)
   libyaml-cpp0.7:arm64 libhttp-parser2.9:arm64
+  # loaded with dlopen() (no -dev package needed): the arm64 image and .deb carry and name it
+  libnftables1:arm64
   # the container image's test: skopeo and umoci read it, containerd imports it as a node would
   skopeo umoci containerd
   # the .deb (dpkg-shlibdeps) and its test: lintian, a fresh Debian root to install it in, booted

@@ -24,11 +24,14 @@ kubevip_triplet() {
 # Libraries the daemon loads with dlopen() when it first needs them, so they are in no NEEDED entry
 # and neither the image's library walk nor dpkg-shlibdeps can see them: libcurl, loaded by the first
 # API server client (src/k8s/curl_library.cc), so that the out-of-cluster mode never maps it and its
-# libraries. Each soname here, and the Debian package (with the oldest version the code needs) that
-# provides it.
+# libraries; libnftables, loaded by the first kernel load balancer (src/nft/libnftables_library.cc).
+# Each soname here, and the Debian package (with the oldest version the code needs) that provides it.
 # shellcheck disable=SC2034 # used by the scripts that source this file
-kubevip_runtime_sonames=(libcurl.so.4)
-# 7.85: the client sets CURLOPT_PROTOCOLS_STR (new in 7.85), and libcurl ignores an option it does
-# not know, so an older one would run without that restriction (the *_BLOB options need 7.77).
+kubevip_runtime_sonames=(libcurl.so.4 libnftables.so.1)
+# libcurl 7.85: the client sets CURLOPT_PROTOCOLS_STR (new in 7.85), and libcurl ignores an option
+# it does not know, so an older one would run without that restriction (the *_BLOB options need
+# 7.77). libnftables 1.0.6: Debian 12's, the version the rulesets are tested against (the goldens
+# of tests/nft and their kernel test); the JSON they use (DNAT to an address . port map in an inet
+# table) is older, but no older libnftables was tested with it.
 # shellcheck disable=SC2034
-kubevip_runtime_depends="libcurl4 (>= 7.85.0)"
+kubevip_runtime_depends="libcurl4 (>= 7.85.0), libnftables1 (>= 1.0.6)"

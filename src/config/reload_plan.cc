@@ -115,7 +115,8 @@ LoadBalancerChange compareLoadBalancer(const LoadBalancer& running, const LoadBa
   LoadBalancerChange change;
   change.name = next.name;
   change.listener = running.type != next.type || running.port != next.port ||
-                    running.bind_to_vip != next.bind_to_vip;
+                    running.bind_to_vip != next.bind_to_vip ||
+                    running.forwarding != next.forwarding;
   change.algorithm = running.algorithm != next.algorithm;
   for (const Backend& b : next.backends) {
     if (!contains(running.backends, b)) change.backends_added.push_back(b);

@@ -73,7 +73,7 @@ namespace kubevip::config {
 // Backends are compared as a set: a balancer whose backends were only reordered is unchanged.
 struct LoadBalancerChange {
   std::string name;
-  // type, port or bindToVip: the listener must be reopened, which closes its connections. Close
+  // type, port, bindToVip or forwarding: the listener must be reopened, which closes its connections. Close
   // every changed listener before opening any: two balancers may swap ports.
   bool listener = false;
   bool algorithm = false;

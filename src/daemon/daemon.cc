@@ -23,6 +23,7 @@
 #include "election/single_node_elector.h"
 #include "k8s/lease_client.h"
 #include "k8s/lease_client_pool.h"
+#include "lb/kernel_forwarding.h"
 #include "lb/linux/usable_cpus_reader.h"
 #include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
@@ -132,6 +133,7 @@ class Daemon {
     if (speaker_) {
       if (auto st = speaker_->start(); !st) return st;
     }
+    removeLeftoverKernelForwarding();
     if (balancers_) {
       if (auto st = balancers_->start(); !st) return st;
     }
@@ -289,6 +291,7 @@ class Daemon {
         ops::BalancerStatus out;
         out.name = b.name;
         out.type = b.type;
+        out.forwarding = b.forwarding;
         if (b.listening) out.listening = b.listening->toString();
         out.active_connections = static_cast<uint64_t>(std::max(0, b.active_connections));
         for (const lb::BackendStatus& backend : b.backends) {
@@ -558,6 +561,21 @@ class Daemon {
   }
   void onVipReleased() {
     if (balancers_) balancers_->onVipReleased();
+  }
+
+  // A balancer forwarded by the kernel takes care of this itself (and fails to start when it
+  // cannot); without one, a leftover is still removed, but failing to look is only worth a line.
+  void removeLeftoverKernelForwarding() {
+    const bool kernel_forwarding =
+        std::any_of(config_.load_balancers.begin(), config_.load_balancers.end(),
+                    [](const auto& c) { return c.forwarding == config::ForwardingMode::kKernel; });
+    if (kernel_forwarding) return;
+    auto nft = nft::openNftables();
+    Status st = nft ? lb::removeLeftoverTable(**nft) : Status(nft.error());
+    if (!st) {
+      spdlog::warn("cannot check for kernel forwarding rules left over from an earlier run: {}",
+                   st.error().describe());
+    }
   }
 
   std::string nodeName() const {

@@ -133,6 +133,7 @@ std::vector<BalancerStatus> LoadBalancerSet::status() const {
     BalancerStatus st;
     st.name = b.config.name;
     st.type = typeName(b.config.type);
+    st.forwarding = std::string(config::forwardingModeName(b.config.forwarding));
     st.listening = v.bound;
     st.active_connections = b.counters->connections.load(std::memory_order_relaxed);
     for (const auto& s : b.pool.states()) {

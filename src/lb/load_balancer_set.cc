@@ -22,6 +22,10 @@ constexpr int kBacklog = 4096;
 constexpr Duration kBindRetryFirst = milliseconds(100);
 constexpr Duration kBindRetryMax = seconds(2);
 
+bool kernelForwarded(const config::LoadBalancer& c) {
+  return c.forwarding == config::ForwardingMode::kKernel;
+}
+
 long long toMs(Duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
 
 IpAddress anyAddress(const std::optional<IpAddress>& vip) {
@@ -65,6 +69,8 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
     set->descriptors_ = std::make_unique<DescriptorBudget>(plan.for_sessions);
     set->descriptor_limit_ = options.descriptor_limit;
   }
+  set->open_nftables_ =
+      options.open_nftables ? std::move(options.open_nftables) : NftablesOpener(nft::openNftables);
   for (const auto& c : balancers) {
     if (auto st = set->checkBalancer(c); !st) return st.error();
     set->entries_.push_back(set->makeEntry(c));
@@ -85,7 +91,41 @@ Status LoadBalancerSet::checkBalancer(const config::LoadBalancer& c) const {
   if (c.backends.empty()) {
     return makeError(ErrorCode::kInvalidArgument, "load balancer " + c.name + " has no backend");
   }
+  if (kernelForwarded(c) && !c.bind_to_vip) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "load balancer " + c.name + " is forwarded by the kernel but not on the VIP");
+  }
   return {};
+}
+
+Status LoadBalancerSet::ensureKernelForwarding() {
+  if (kernel_ || !started_) return {};
+  const bool wanted = std::any_of(entries_.begin(), entries_.end(), [](const auto& e) {
+    return kernelForwarded(e->current->config);
+  });
+  if (!wanted) return {};
+  auto kernel = std::make_unique<KernelForwarding>(open_nftables_, *time_,
+                                                   [this] { return kernelServices(); });
+  if (auto st = kernel->start(); !st) {
+    Error err = st.error();
+    err.message = "kernel forwarding: " + err.message;
+    return err;
+  }
+  kernel_ = std::move(kernel);
+  return {};
+}
+
+std::vector<nft::Service> LoadBalancerSet::kernelServices() const {
+  std::vector<nft::Service> out;
+  if (!vip_held_ || !vip_) return out;
+  for (const auto& e : entries_) {
+    if (kernelForwarded(e->current->config)) out.push_back(kernelService(*e->current, *vip_));
+  }
+  return out;
+}
+
+void LoadBalancerSet::syncKernel() {
+  if (kernel_) kernel_->sync();
 }
 
 std::unique_ptr<LoadBalancerSet::Entry> LoadBalancerSet::makeEntry(const config::LoadBalancer& c) {
@@ -104,6 +144,10 @@ Status LoadBalancerSet::start() {
   health_ = std::make_unique<HealthThread>();
   started_ = true;
   if (auto st = health_->start(std::move(all)); !st) {
+    stop();
+    return st;
+  }
+  if (auto st = ensureKernelForwarding(); !st) {
     stop();
     return st;
   }
@@ -159,6 +203,7 @@ void LoadBalancerSet::closeGroup(int group) {
 void LoadBalancerSet::onVipAcquired() {
   if (!started_ || vip_held_) return;
   vip_held_ = true;
+  syncKernel();
   for (auto& e : entries_) {
     if (e->current->config.bind_to_vip) listenOnVip(*e);
   }
@@ -166,6 +211,14 @@ void LoadBalancerSet::onVipAcquired() {
 
 void LoadBalancerSet::listenOnVip(Entry& e) {
   if (!vip_held_ || e.bound) return;
+  if (kernelForwarded(e.current->config)) {
+    {
+      std::lock_guard lock(mu_);
+      e.bound = Endpoint{*vip_, e.current->config.port};
+    }
+    e.current->counters->listening.store(true, std::memory_order_relaxed);
+    return;
+  }
   const auto st = listen(e, *vip_, e.vipGroup());
   const std::string& name = e.name();
   if (st) {
@@ -209,15 +262,19 @@ void LoadBalancerSet::onVipReleased() {
       e->bound.reset();
     }
     e->current->counters->listening.store(false, std::memory_order_relaxed);
-    spdlog::info("lb {}: stopped listening on the VIP", e->name());
+    if (!kernelForwarded(e->current->config)) {
+      spdlog::info("lb {}: stopped listening on the VIP", e->name());
+    }
   }
   vip_held_ = false;
+  syncKernel();
 }
 
 void LoadBalancerSet::stop() {
   if (!started_) return;
   started_ = false;
   vip_held_ = false;
+  if (kernel_) kernel_->stop();
   if (health_) health_->stop();
   for (auto& w : workers_) w->stop();
   std::lock_guard lock(mu_);
@@ -265,6 +322,8 @@ LoadBalancerSet::Entry* LoadBalancerSet::find(const std::string& name) const {
 Status LoadBalancerSet::reconfigure(const config::ReloadPlan& plan,
                                     const std::vector<config::LoadBalancer>& next) {
   Status st = applyReload(plan, next);
+  if (auto kernel = ensureKernelForwarding(); !kernel && st) st = kernel;
+  syncKernel();
   {
     // status() and the metrics list balancers in the order of the configuration.
     auto position = [&next](const Entry& e) {

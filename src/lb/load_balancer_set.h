@@ -28,6 +28,9 @@
 // Descriptors: with DataPlaneOptions::descriptor_limit set, connections are admitted against
 // that limit minus a reserve for the control plane (descriptor_budget.h).
 //
+// Balancers with `forwarding: kernel` have no listener and no worker: while the VIP is held the
+// kernel forwards their port (kernel_forwarding.h), from the same pools and health checks.
+//
 // When the VIP is released, the connections accepted on it are closed at once: the address now
 // routes to another node, so those connections could not carry traffic anyway, and closing them
 // tells the clients instead of leaving them to time out.
@@ -46,6 +49,7 @@
 #include "config/config.h"
 #include "config/reload_plan.h"
 #include "lb/balancer.h"
+#include "lb/kernel_forwarding.h"
 #include "metrics/exposition.h"
 
 namespace kubevip::lb {
@@ -59,6 +63,8 @@ struct DataPlaneOptions {
   bool splice = false;  // TCP mode: splice() instead of recv/send (see Forwarding in balancer.h)
   // RLIMIT_NOFILE the process runs with; 0: connections are limited by maxConnections only.
   uint64_t descriptor_limit = 0;
+  // Opens the kernel's nftables for `forwarding: kernel` balancers; empty: nft::openNftables.
+  NftablesOpener open_nftables = {};
 };
 
 // What `kube-vip status` shows of one backend and one balancer.
@@ -71,9 +77,12 @@ struct BackendStatus {
 
 struct BalancerStatus {
   std::string name;
-  std::string type;                   // "tcp" | "http"
-  std::optional<Endpoint> listening;  // nullopt: not listening (VIP not held, or cannot bind)
-  int active_connections = 0;         // client connections
+  std::string type;        // "tcp" | "http" | "udp"
+  std::string forwarding;  // "proxy" | "kernel"
+  // nullopt: not listening (VIP not held, or cannot bind); for kernel forwarding: the VIP's port
+  // while this node holds the VIP (kernel_forwarding.h).
+  std::optional<Endpoint> listening;
+  int active_connections = 0;  // client connections
   std::vector<BackendStatus> backends;
 };
 
@@ -167,6 +176,10 @@ class LoadBalancerSet {
   void closeListeners(Entry& e);
   std::vector<View> views() const;
   Status applyReload(const config::ReloadPlan& plan, const std::vector<config::LoadBalancer>& next);
+  // The kernel's share: created with the first `forwarding: kernel` balancer (also by a reload).
+  Status ensureKernelForwarding();
+  std::vector<nft::Service> kernelServices() const;
+  void syncKernel();
 
   TimeSource* time_ = nullptr;
   Forwarding forwarding_ = Forwarding::kCopy;
@@ -179,6 +192,8 @@ class LoadBalancerSet {
   int next_id_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<HealthThread> health_;
+  NftablesOpener open_nftables_;
+  std::unique_ptr<KernelForwarding> kernel_;
   std::optional<IpAddress> vip_;
   bool started_ = false;
   bool vip_held_ = false;

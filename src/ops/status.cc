@@ -253,6 +253,7 @@ std::string statusToJson(const NodeStatus& s, int indent) {
     }
     j["balancers"].push_back({{"name", b.name},
                               {"type", b.type},
+                              {"forwarding", b.forwarding},
                               {"listening", b.listening},
                               {"active_connections", b.active_connections},
                               {"backends", std::move(backends)}});
@@ -295,6 +296,7 @@ Result<NodeStatus> statusFromJson(std::string_view text) {
     BalancerStatus balancer;
     balancer.name = r.string(b, at, "name");
     balancer.type = r.string(b, at, "type");
+    if (b.contains("forwarding")) balancer.forwarding = r.string(b, at, "forwarding");
     balancer.listening = r.string(b, at, "listening");
     balancer.active_connections = r.count(b, at, "active_connections", false).value_or(0);
     r.list(b, at, "backends", [&](const Json& be, const std::string& at2) {
@@ -340,9 +342,15 @@ std::string renderStatusText(const NodeStatus& s) {
     out += std::string("; this node ") + vipStateName(v.state) + "\n";
   }
   for (const BalancerStatus& b : s.balancers) {
-    out += "balancer " + b.name + " (" + b.type + ", " +
-           (b.listening.empty() ? std::string("not listening") : b.listening) + ", " +
-           std::to_string(b.active_connections) + " active):";
+    if (b.forwarding == "kernel") {
+      out += "balancer " + b.name + " (" + b.type + ", kernel forwarding, " +
+             (b.listening.empty() ? std::string("not forwarding") : "forwarding " + b.listening) +
+             "):";
+    } else {
+      out += "balancer " + b.name + " (" + b.type + ", " +
+             (b.listening.empty() ? std::string("not listening") : b.listening) + ", " +
+             std::to_string(b.active_connections) + " active):";
+    }
     if (b.backends.empty()) out += " no backends";
     for (size_t i = 0; i < b.backends.size(); ++i) {
       const BackendStatus& be = b.backends[i];

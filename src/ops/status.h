@@ -77,8 +77,9 @@ struct BackendStatus {
 
 struct BalancerStatus {
   std::string name;
-  std::string type;       // "tcp", "http", ...
-  std::string listening;  // "addr:port", empty while not listening
+  std::string type;                  // "tcp", "http", "udp"
+  std::string forwarding = "proxy";  // "proxy" | "kernel" (nftables DNAT on the holder)
+  std::string listening;             // "addr:port", empty while not listening (kernel: forwarding)
   uint64_t active_connections = 0;
   std::vector<BackendStatus> backends;
   friend bool operator==(const BalancerStatus&, const BalancerStatus&) = default;

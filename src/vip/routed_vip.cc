@@ -124,14 +124,16 @@ void RoutedVip::take() {
     retryLater();
     return;
   }
-  routes_.announce(options_.vip, options_.policy);
   ++counters_.acquisitions;
   enterState(
       VipState::kHolding,
       "leading; its route handed to the BGP speaker, which sends it to every peer that takes it");
   renew_timer_->start(options_.timing.renew_interval, [this] { renew(); });
-  watchLease();
+  // The data plane first (kernel forwarding rules, listeners), then the route that sends clients
+  // here: the first of them is served, not reset.
   if (hooks_.acquired) hooks_.acquired();
+  routes_.announce(options_.vip, options_.policy);
+  watchLease();
 }
 
 // Fires at the leadership deadline, so that the route and the address go the moment leadership

@@ -49,7 +49,8 @@ struct RoutedVipOptions {
 };
 
 struct RoutedVipHooks {
-  // The address is on the interface and announced (listeners may bind to it now).
+  // The address is on the interface (listeners may bind to it now) and about to be announced:
+  // the hook runs before the route is handed to the speaker.
   std::function<void()> acquired;
   // The route was withdrawn and the address removed (listeners on it must close).
   std::function<void()> released;

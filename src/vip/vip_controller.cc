@@ -257,8 +257,10 @@ void VipController::takeAddress(const char* why) {
   enterState(VipState::kHolding, why);
   renew_timer_->start(options_.timing.renew_interval, [this] { renew(); });
   watchLease();
-  scheduleBurst(options_.timing.announce_burst);
+  // The data plane first (kernel forwarding rules, listeners), then the announcement that sends
+  // clients here: the first of them is served, not reset.
   if (hooks_.acquired) hooks_.acquired();
+  scheduleBurst(options_.timing.announce_burst);
 }
 
 // Fires at the leadership deadline, so that the VIP goes the moment leadership stops being fresh,

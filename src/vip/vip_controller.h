@@ -87,7 +87,8 @@ struct VipControllerOptions {
 };
 
 struct VipControllerHooks {
-  // The VIP is on the interface and announced (listeners may bind to it now).
+  // The VIP is on the interface (listeners may bind to it now) and about to be announced: the
+  // hook runs before the first announcement, so the data plane is ready for the first client.
   std::function<void()> acquired;
   // The VIP was removed from the interface (listeners on it must close).
   std::function<void()> released;

@@ -30,10 +30,12 @@ NodeStatus raftFollower() {
             {"fd00::10", "eth0", VipState::kIdle, "", std::nullopt}};
   s.balancers = {{"web",
                   "tcp",
+                  "proxy",
                   "192.168.1.10:80",
                   3,
                   {{"10.0.0.1:8080", true, 3}, {"10.0.0.2:8080", false, 0}}},
-                 {"api", "http", "", 0, {}}};
+                 {"api", "http", "proxy", "", 0, {}},
+                 {"dns", "udp", "kernel", "192.168.1.10:53", 0, {{"10.0.0.3:53", true, 0}}}};
   return s;
 }
 
@@ -169,7 +171,9 @@ TEST(StatusText, RaftFollowerGolden) {
             "vip fd00::10 on eth0: held by nobody known; this node idle\n"
             "balancer web (tcp, 192.168.1.10:80, 3 active): 10.0.0.1:8080 up (3 active), "
             "10.0.0.2:8080 down (0 active)\n"
-            "balancer api (http, not listening, 0 active): no backends\n");
+            "balancer api (http, not listening, 0 active): no backends\n"
+            "balancer dns (udp, kernel forwarding, forwarding 192.168.1.10:53): 10.0.0.3:53 up (0 "
+            "active)\n");
 }
 
 TEST(StatusText, LeaseLeaderGolden) {

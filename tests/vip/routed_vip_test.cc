@@ -27,7 +27,11 @@ class RoutedVipTest : public ::testing::Test {
     options.policy.local_pref = 200;
     holder_ = std::make_unique<RoutedVip>(
         time_, addresses_, routes_, options, [this] { return valid_until_; },
-        RoutedVipHooks{[this] { ++acquired_; }, [this] { ++released_; }});
+        RoutedVipHooks{[this] {
+                         ++acquired_;
+                         announced_when_acquired_ = routes_.announce_calls;
+                       },
+                       [this] { ++released_; }});
   }
   void makeHolder() { makeHolder(vip_); }
   void leadFor(Duration d) { valid_until_ = time_.now() + d; }
@@ -40,6 +44,7 @@ class RoutedVipTest : public ::testing::Test {
   IpAddress vip_;
   SteadyTime valid_until_{};
   int acquired_ = 0;
+  int announced_when_acquired_ = -1;  // route announcements made before the acquired hook ran
   int released_ = 0;
   std::unique_ptr<RoutedVip> holder_;
 };
@@ -55,6 +60,8 @@ TEST_F(RoutedVipTest, AddsWithFiniteLifetimeThenAnnouncesWithoutProbing) {
   ASSERT_TRUE(announced());
   EXPECT_EQ(routes_.announced.begin()->second.local_pref, 200u);
   EXPECT_EQ(acquired_, 1);
+  EXPECT_EQ(announced_when_acquired_, 0)
+      << "the data plane (kernel forwarding, listeners) is set up before routers send traffic";
   const auto& entry = addresses_.entries.front();
   EXPECT_EQ(entry.ifindex, kLoopbackIndex);
   EXPECT_EQ(entry.prefix_length, 32);

@@ -26,7 +26,11 @@ class VipControllerTest : public ::testing::Test {
     options.probes_unanswered = probes_unanswered;
     controller_ = std::make_unique<VipController>(
         time_, addresses_, announcer_, prober_, options, [this] { return valid_until_; },
-        VipControllerHooks{[this] { ++acquired_; }, [this] { ++released_; }});
+        VipControllerHooks{[this] {
+                             ++acquired_;
+                             announced_when_acquired_ = announcer_.announced.size();
+                           },
+                           [this] { ++released_; }});
   }
   void leadFor(Duration d) { valid_until_ = time_.now() + d; }
   bool holds() { return *addresses_.has(kIfindex, vip_); }
@@ -38,6 +42,8 @@ class VipControllerTest : public ::testing::Test {
   IpAddress vip_;
   SteadyTime valid_until_{};
   int acquired_ = 0;
+  // Announcements sent before the acquired hook ran.
+  std::size_t announced_when_acquired_ = 99;
   int released_ = 0;
   std::unique_ptr<VipController> controller_;
 };
@@ -54,6 +60,8 @@ TEST_F(VipControllerTest, ProbesThenAddsWithFiniteLifetimeAndAnnouncesBurst) {
   ASSERT_TRUE(holds());
   EXPECT_EQ(controller_->state(), VipState::kHolding);
   EXPECT_EQ(acquired_, 1);
+  EXPECT_EQ(announced_when_acquired_, 0u)
+      << "the data plane (kernel forwarding, listeners) is set up before the first announcement";
   const auto& entry = addresses_.entries.front();
   EXPECT_EQ(entry.prefix_length, 32);
   EXPECT_EQ(entry.lifetime.valid, std::chrono::seconds(1));

@@ -1,0 +1,147 @@
+#include "lb/kernel_forwarding.h"
+
+#include <spdlog/spdlog.h>
+
+namespace kubevip::lb {
+namespace {
+
+nft::Spread spreadOf(config::BalanceAlgorithm algorithm) {
+  switch (algorithm) {
+    case config::BalanceAlgorithm::kRandom:
+      return nft::Spread::kRandom;
+    case config::BalanceAlgorithm::kSourceHash:
+      return nft::Spread::kSourceHash;
+    case config::BalanceAlgorithm::kRoundRobin:
+    case config::BalanceAlgorithm::kLeastConnections:  // refused by the validator
+      break;
+  }
+  return nft::Spread::kRoundRobin;
+}
+
+std::string describe(const std::vector<nft::Service>& services) {
+  std::string out;
+  for (const auto& s : services) {
+    if (!out.empty()) out += "; ";
+    out += s.name + " " + std::to_string(s.destinations.size()) + " up";
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+nft::Service kernelService(const Balancer& b, const IpAddress& vip) {
+  const config::LoadBalancer& c = b.config;
+  nft::Service s;
+  s.name = c.name;
+  s.protocol = c.type == config::LoadBalancerType::kUdp ? nft::Protocol::kUdp : nft::Protocol::kTcp;
+  s.vip = vip;
+  s.port = c.port;
+  s.spread = spreadOf(c.algorithm);
+  s.masquerade = c.source_nat;
+  for (std::size_t i = 0; i < b.pool.size() && i < c.backends.size(); ++i) {
+    if (!b.pool.isUp(i)) continue;
+    s.destinations.push_back(
+        nft::Destination{c.backends[i].address, c.backends[i].port, c.backends[i].weight});
+  }
+  return s;
+}
+
+KernelForwarding::KernelForwarding(NftablesOpener open, TimeSource& time,
+                                   std::function<std::vector<nft::Service>()> desired)
+    : open_(std::move(open)), desired_(std::move(desired)), poll_(time.createTimer()) {}
+
+KernelForwarding::~KernelForwarding() { stop(); }
+
+Status KernelForwarding::open() {
+  if (nft_) return {};
+  auto nft = open_();
+  if (!nft) return nft.error();
+  nft_ = std::move(*nft);
+  return {};
+}
+
+Status removeLeftoverTable(nft::Nftables& nft) {
+  auto present = nft.tablePresent();
+  if (!present) return present.error();
+  if (!*present) return {};
+  if (auto st = nft.remove(); !st) return st;
+  spdlog::warn("lb: deleted the nftables table inet {} left over from an earlier run",
+               nft::kTableName);
+  return {};
+}
+
+Status KernelForwarding::start() {
+  if (auto st = open(); !st) return st;
+  if (auto st = removeLeftoverTable(*nft_); !st) return st;
+  applied_ = std::vector<nft::Service>{};
+  running_ = true;
+  arm();
+  return {};
+}
+
+void KernelForwarding::arm() {
+  if (!running_) return;
+  poll_->start(kKernelPollInterval, [this] {
+    sync();
+    arm();
+  });
+}
+
+void KernelForwarding::enableForwarding(const std::vector<nft::Service>& services) {
+  for (const auto& s : services) {
+    bool& done = s.vip.isV6() ? forwarding_v6_ : forwarding_v4_;
+    if (done) continue;
+    auto changed = nft::enableForwarding(s.vip.family());
+    if (!changed) {
+      spdlog::error("lb: cannot turn on forwarding for {}: {}", s.vip.isV6() ? "IPv6" : "IPv4",
+                    changed.error().describe());
+      continue;  // tried again at the next change
+    }
+    done = true;
+    if (*changed) {
+      spdlog::warn("lb: turned on {} for kernel forwarding",
+                   s.vip.isV6() ? "net.ipv6.conf.all.forwarding (router advertisements are now "
+                                  "ignored on interfaces with accept_ra=1)"
+                                : "net.ipv4.ip_forward");
+    }
+  }
+}
+
+void KernelForwarding::sync() {
+  if (!running_) return;
+  std::vector<nft::Service> want = desired_();
+  if (applied_ && *applied_ == want) return;
+  enableForwarding(want);
+  Status st = open();
+  if (st) st = want.empty() ? nft_->remove() : nft_->replace(want);
+  if (!st) {
+    applied_.reset();
+    if (!failing_) {
+      spdlog::error("lb: cannot update the kernel's forwarding ({}): {}; retrying every {} ms",
+                    describe(want), st.error().describe(),
+                    std::chrono::duration_cast<milliseconds>(kKernelPollInterval).count());
+    }
+    failing_ = true;
+    return;
+  }
+  if (failing_) spdlog::info("lb: the kernel's forwarding is updated again");
+  failing_ = false;
+  spdlog::info("lb: kernel forwarding {}", want.empty() ? "removed" : describe(want));
+  applied_ = std::move(want);
+}
+
+void KernelForwarding::stop() {
+  if (!running_) return;
+  running_ = false;
+  poll_->stop();
+  if (!nft_) return;
+  if (auto st = nft_->remove(); !st) {
+    spdlog::error("lb: cannot delete the nftables table inet {} at stop: {}", nft::kTableName,
+                  st.error().describe());
+    return;
+  }
+  if (applied_ && !applied_->empty()) spdlog::info("lb: kernel forwarding removed");
+  applied_ = std::vector<nft::Service>{};
+}
+
+}  // namespace kubevip::lb

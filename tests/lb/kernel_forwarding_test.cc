@@ -1,0 +1,193 @@
+// Kernel forwarding: which services the kernel is given, when, and what happens on failures, with
+// a fake nftables (the rules themselves are tested in tests/nft against the real kernel).
+#include "lb/kernel_forwarding.h"
+
+#include <gtest/gtest.h>
+
+#include "lb/load_balancer_set.h"
+
+namespace kubevip::lb {
+namespace {
+
+// What the fake kernel holds and was asked, shared with the test after the fake is handed over.
+struct KernelRecord {
+  bool table_present = false;
+  std::vector<nft::Service> services;
+  int replaces = 0;
+  int removes = 0;
+  bool fail = false;
+};
+
+class FakeNftables final : public nft::Nftables {
+ public:
+  explicit FakeNftables(KernelRecord& record) : record_(record) {}
+  Status replace(const std::vector<nft::Service>& services) override {
+    if (record_.fail) return makeError(ErrorCode::kUnavailable, "Operation not permitted");
+    ++record_.replaces;
+    record_.table_present = true;
+    record_.services = services;
+    return {};
+  }
+  Status remove() override {
+    if (record_.fail) return makeError(ErrorCode::kUnavailable, "Operation not permitted");
+    ++record_.removes;
+    record_.table_present = false;
+    record_.services.clear();
+    return {};
+  }
+  Result<bool> tablePresent() override { return record_.table_present; }
+
+ private:
+  KernelRecord& record_;
+};
+
+NftablesOpener fakeOpener(KernelRecord& record) {
+  return [&record]() -> Result<std::unique_ptr<nft::Nftables>> {
+    return std::unique_ptr<nft::Nftables>(std::make_unique<FakeNftables>(record));
+  };
+}
+
+config::LoadBalancer kernelBalancer() {
+  config::LoadBalancer c;
+  c.name = "web";
+  c.port = 80;
+  c.forwarding = config::ForwardingMode::kKernel;
+  c.health_check.enabled = false;  // the test marks backends itself
+  for (const char* address : {"10.0.0.11", "10.0.0.12", "10.0.0.13"}) {
+    c.backends.push_back(config::Backend{*IpAddress::parse(address), 8080, 1});
+  }
+  c.backends[1].weight = 3;
+  return c;
+}
+
+const IpAddress kVip = *IpAddress::parse("10.0.0.100");
+
+TEST(KernelServiceTest, CarriesTheBackendsUpWithTheirWeightsAndTheBalancersChoices) {
+  config::LoadBalancer c = kernelBalancer();
+  c.type = config::LoadBalancerType::kUdp;
+  c.algorithm = config::BalanceAlgorithm::kSourceHash;
+  c.source_nat = false;
+  Balancer b(c, Forwarding::kCopy);
+  b.pool.markDown(0, SteadyTime{});
+  const nft::Service s = kernelService(b, kVip);
+  EXPECT_EQ(s.name, "web");
+  EXPECT_EQ(s.protocol, nft::Protocol::kUdp);
+  EXPECT_EQ(s.vip, kVip);
+  EXPECT_EQ(s.port, 80);
+  EXPECT_EQ(s.spread, nft::Spread::kSourceHash);
+  EXPECT_FALSE(s.masquerade);
+  ASSERT_EQ(s.destinations.size(), 2u);
+  EXPECT_EQ(s.destinations[0], (nft::Destination{*IpAddress::parse("10.0.0.12"), 8080, 3}));
+  EXPECT_EQ(s.destinations[1].address, *IpAddress::parse("10.0.0.13"));
+}
+
+class KernelForwardingTest : public ::testing::Test {
+ protected:
+  KernelForwardingTest() : balancer_(kernelBalancer(), Forwarding::kCopy) {}
+  std::unique_ptr<KernelForwarding> make() {
+    return std::make_unique<KernelForwarding>(fakeOpener(kernel_), time_, [this] {
+      std::vector<nft::Service> out;
+      if (held_) out.push_back(kernelService(balancer_, kVip));
+      return out;
+    });
+  }
+
+  ManualTimeSource time_;
+  KernelRecord kernel_;
+  Balancer balancer_;
+  bool held_ = false;
+};
+
+TEST_F(KernelForwardingTest, ALeftoverTableIsDeletedAtStart) {
+  kernel_.table_present = true;  // a run killed while it held the VIP
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  EXPECT_FALSE(kernel_.table_present);
+  EXPECT_EQ(kernel_.removes, 1);
+}
+
+TEST_F(KernelForwardingTest, OnlyTheHolderHasTheTableAndStopDeletesIt) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  forwarding->sync();
+  EXPECT_EQ(kernel_.replaces, 0) << "no VIP, no table";
+  held_ = true;
+  forwarding->sync();
+  ASSERT_EQ(kernel_.services.size(), 1u);
+  EXPECT_EQ(kernel_.services[0].destinations.size(), 3u);
+  held_ = false;
+  forwarding->sync();
+  EXPECT_FALSE(kernel_.table_present);
+  held_ = true;
+  forwarding->sync();
+  forwarding->stop();
+  EXPECT_FALSE(kernel_.table_present);
+}
+
+TEST_F(KernelForwardingTest, ABackendMarkedDownLeavesTheMapAtTheNextPoll) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  held_ = true;
+  forwarding->sync();
+  const int replaces = kernel_.replaces;
+  time_.advance(kKernelPollInterval * 3);
+  EXPECT_EQ(kernel_.replaces, replaces) << "nothing changed, nothing sent";
+  balancer_.pool.markDown(2, time_.now());
+  time_.advance(kKernelPollInterval);
+  ASSERT_EQ(kernel_.services[0].destinations.size(), 2u);
+  EXPECT_EQ(kernel_.services[0].destinations[1].address, *IpAddress::parse("10.0.0.12"));
+  balancer_.pool.markDown(0, time_.now());
+  balancer_.pool.markDown(1, time_.now());
+  time_.advance(kKernelPollInterval);
+  ASSERT_EQ(kernel_.services.size(), 1u) << "the service stays, to reject its connections";
+  EXPECT_TRUE(kernel_.services[0].destinations.empty());
+  balancer_.pool.markUp(1);
+  time_.advance(kKernelPollInterval);
+  EXPECT_EQ(kernel_.services[0].destinations.size(), 1u);
+}
+
+TEST_F(KernelForwardingTest, AFailedUpdateIsRetriedAtEveryPoll) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  held_ = true;
+  kernel_.fail = true;
+  forwarding->sync();
+  EXPECT_FALSE(forwarding->applied());
+  time_.advance(kKernelPollInterval * 2);
+  EXPECT_FALSE(kernel_.table_present);
+  kernel_.fail = false;
+  time_.advance(kKernelPollInterval);
+  EXPECT_TRUE(kernel_.table_present);
+  ASSERT_TRUE(forwarding->applied());
+  EXPECT_EQ(forwarding->applied()->size(), 1u);
+}
+
+TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
+  KernelRecord kernel;
+  kernel.table_present = true;
+  ManualTimeSource time;
+  DataPlaneOptions options;
+  options.open_nftables = fakeOpener(kernel);
+  auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
+  ASSERT_TRUE(set);
+  ASSERT_TRUE((*set)->start());
+  EXPECT_FALSE(kernel.table_present) << "the leftover goes at start";
+  EXPECT_FALSE((*set)->listeningEndpoint("web"));
+  (*set)->onVipAcquired();
+  ASSERT_EQ(kernel.services.size(), 1u) << "installed by the acquisition itself, not a poll";
+  EXPECT_EQ(kernel.services[0].destinations.size(), 3u);
+  EXPECT_EQ((*set)->listeningEndpoint("web"), (Endpoint{kVip, 80}));
+  const auto status = (*set)->status();
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_EQ(status[0].forwarding, "kernel");
+  (*set)->onVipReleased();
+  EXPECT_FALSE(kernel.table_present);
+  EXPECT_FALSE((*set)->listeningEndpoint("web"));
+  (*set)->onVipAcquired();
+  EXPECT_TRUE(kernel.table_present);
+  (*set)->stop();
+  EXPECT_FALSE(kernel.table_present);
+}
+
+}  // namespace
+}  // namespace kubevip::lb
