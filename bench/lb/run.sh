@@ -83,8 +83,6 @@ attach() {  # attach NS IP...: a veth eth0 in NS, its peer on the bridge
 attach "$ns_c" "$client_ip"
 attach "$ns_p" "$proxy_ip"
 attach "$ns_b" "${backend_ips[@]}"
-# The kernel target forwards the DNATed packets through the proxy namespace.
-ip netns exec "$ns_p" sysctl -qw net.ipv4.ip_forward=1
 
 # --- backends -------------------------------------------------------------------------------
 for i in 0 1 2; do
