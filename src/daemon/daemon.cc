@@ -570,8 +570,13 @@ class Daemon {
         std::any_of(config_.load_balancers.begin(), config_.load_balancers.end(),
                     [](const auto& c) { return c.forwarding == config::ForwardingMode::kKernel; });
     if (kernel_forwarding) return;
-    auto nft = nft::openNftables();
-    Status st = nft ? lb::removeLeftoverTable(**nft) : Status(nft.error());
+    // libnftables is loaded only when there is something to delete (tablePresentWithoutLibrary).
+    auto present = nft::tablePresentWithoutLibrary();
+    Status st = present ? Status{} : Status(present.error());
+    if (present && *present) {
+      auto nft = nft::openNftables();
+      st = nft ? lb::removeLeftoverTable(**nft) : Status(nft.error());
+    }
     if (!st) {
       spdlog::warn("cannot check for kernel forwarding rules left over from an earlier run: {}",
                    st.error().describe());

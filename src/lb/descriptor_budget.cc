@@ -27,6 +27,8 @@ DescriptorPlan planDescriptors(const std::vector<config::LoadBalancer>& balancer
   p.fixed = kHealthThread + w * (kPerWorker + balancers.size());
   for (const auto& b : balancers) {
     if (b.health_check.enabled) p.fixed += b.backends.size();  // one check in flight per backend
+    // The kernel carries these connections: they hold no descriptor of this process.
+    if (b.forwarding == config::ForwardingMode::kKernel) continue;
     p.wanted += static_cast<uint64_t>(std::max(0, b.max_connections)) *
                 static_cast<uint64_t>(p.per_session);
   }
@@ -39,6 +41,7 @@ std::string DescriptorPlan::describe(const std::vector<config::LoadBalancer>& ba
   std::string sum;
   uint64_t connections = 0;
   for (const auto& b : balancers) {
+    if (b.forwarding == config::ForwardingMode::kKernel) continue;
     if (!sum.empty()) sum += " + ";
     sum += fmt::format("{} ({})", b.max_connections, b.name);
     connections += static_cast<uint64_t>(std::max(0, b.max_connections));

@@ -46,9 +46,12 @@ nft::Service kernelService(const Balancer& b, const IpAddress& vip) {
   return s;
 }
 
-KernelForwarding::KernelForwarding(NftablesOpener open, TimeSource& time,
+KernelForwarding::KernelForwarding(NftablesOpener open, NftablesProbe probe, TimeSource& time,
                                    std::function<std::vector<nft::Service>()> desired)
-    : open_(std::move(open)), desired_(std::move(desired)), poll_(time.createTimer()) {}
+    : open_(std::move(open)),
+      probe_(std::move(probe)),
+      desired_(std::move(desired)),
+      poll_(time.createTimer()) {}
 
 KernelForwarding::~KernelForwarding() { stop(); }
 
@@ -71,8 +74,12 @@ Status removeLeftoverTable(nft::Nftables& nft) {
 }
 
 Status KernelForwarding::start() {
-  if (auto st = open(); !st) return st;
-  if (auto st = removeLeftoverTable(*nft_); !st) return st;
+  auto present = probe_();
+  if (!present) return present.error();
+  if (*present) {
+    if (auto st = open(); !st) return st;
+    if (auto st = removeLeftoverTable(*nft_); !st) return st;
+  }
   applied_ = std::vector<nft::Service>{};
   running_ = true;
   arm();

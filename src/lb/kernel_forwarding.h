@@ -41,6 +41,8 @@
 namespace kubevip::lb {
 
 using NftablesOpener = std::function<Result<std::unique_ptr<nft::Nftables>>()>;
+// Whether the table exists, without opening libnftables (nft::tablePresentWithoutLibrary).
+using NftablesProbe = std::function<Result<bool>()>;
 
 // How often the table is compared with the backends' health.
 inline constexpr Duration kKernelPollInterval = milliseconds(100);
@@ -55,9 +57,10 @@ Status removeLeftoverTable(nft::Nftables& nft);
 
 class KernelForwarding {
  public:
-  // `open` is called once, on first use (tests pass a fake). `poll` calls `desired` every
+  // `open` is called once, when the kernel first needs a change (tests pass fakes): a node that
+  // never holds the VIP never loads libnftables. The poll calls `desired` every
   // kKernelPollInterval from start() to stop() and makes the kernel match it.
-  KernelForwarding(NftablesOpener open, TimeSource& time,
+  KernelForwarding(NftablesOpener open, NftablesProbe probe, TimeSource& time,
                    std::function<std::vector<nft::Service>()> desired);
   ~KernelForwarding();
   KernelForwarding(const KernelForwarding&) = delete;
@@ -79,6 +82,7 @@ class KernelForwarding {
   void enableForwarding(const std::vector<nft::Service>& services);
 
   NftablesOpener open_;
+  NftablesProbe probe_;
   std::function<std::vector<nft::Service>()> desired_;
   std::unique_ptr<nft::Nftables> nft_;
   std::unique_ptr<Timer> poll_;

@@ -71,6 +71,9 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
   }
   set->open_nftables_ =
       options.open_nftables ? std::move(options.open_nftables) : NftablesOpener(nft::openNftables);
+  set->nftables_table_present_ = options.nftables_table_present
+                                     ? std::move(options.nftables_table_present)
+                                     : NftablesProbe(nft::tablePresentWithoutLibrary);
   for (const auto& c : balancers) {
     if (auto st = set->checkBalancer(c); !st) return st.error();
     set->entries_.push_back(set->makeEntry(c));
@@ -104,7 +107,7 @@ Status LoadBalancerSet::ensureKernelForwarding() {
     return kernelForwarded(e->current->config);
   });
   if (!wanted) return {};
-  auto kernel = std::make_unique<KernelForwarding>(open_nftables_, *time_,
+  auto kernel = std::make_unique<KernelForwarding>(open_nftables_, nftables_table_present_, *time_,
                                                    [this] { return kernelServices(); });
   if (auto st = kernel->start(); !st) {
     Error err = st.error();

@@ -65,6 +65,7 @@ struct DataPlaneOptions {
   uint64_t descriptor_limit = 0;
   // Opens the kernel's nftables for `forwarding: kernel` balancers; empty: nft::openNftables.
   NftablesOpener open_nftables = {};
+  NftablesProbe nftables_table_present = {};  // empty: nft::tablePresentWithoutLibrary
 };
 
 // What `kube-vip status` shows of one backend and one balancer.
@@ -193,6 +194,7 @@ class LoadBalancerSet {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<HealthThread> health_;
   NftablesOpener open_nftables_;
+  NftablesProbe nftables_table_present_;
   std::unique_ptr<KernelForwarding> kernel_;
   std::optional<IpAddress> vip_;
   bool started_ = false;

@@ -37,6 +37,11 @@ class Nftables {
   virtual Result<bool> tablePresent() = 0;
 };
 
+// Whether the table exists, asked of nf_tables directly over netlink without loading libnftables
+// (which costs about 1.5 MB resident for as long as the process runs): the daemon asks at every
+// start, and most nodes never forward in the kernel. Same namespace rule as openNftables().
+Result<bool> tablePresentWithoutLibrary();
+
 // Loads libnftables (once per process) and makes a context. kUnavailable when the library cannot
 // be loaded; kSystem when no netfilter netlink socket can be opened (no nf_tables in the kernel,
 // or no descriptor left), which libnftables itself would answer with exit().

@@ -48,6 +48,16 @@ TEST(DescriptorBudgetTest, TooManyConnectionsAreNamedWithTheNumbers) {
   EXPECT_THAT(text, HasSubstr("room for 9962 connections"));
 }
 
+TEST(DescriptorBudgetTest, KernelForwardedConnectionsNeedNoDescriptor) {
+  std::vector<config::LoadBalancer> lbs = {balancer("web", 10000, false),
+                                           balancer("dns", 10000, true)};
+  lbs[0].forwarding = config::ForwardingMode::kKernel;
+  lbs[1].forwarding = config::ForwardingMode::kKernel;
+  const auto plan = planDescriptors(lbs, Forwarding::kCopy, 2, 1024);
+  EXPECT_EQ(plan.wanted, 0u);
+  EXPECT_TRUE(plan.fits());
+}
+
 TEST(DescriptorBudgetTest, ALimitBelowTheReserveLeavesNothing) {
   const std::vector<config::LoadBalancer> lbs = {balancer("web", 1, false)};
   const auto plan = planDescriptors(lbs, Forwarding::kCopy, 1, 60);

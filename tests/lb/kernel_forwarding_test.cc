@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/reload_plan.h"
 #include "lb/load_balancer_set.h"
 
 namespace kubevip::lb {
@@ -16,6 +17,7 @@ struct KernelRecord {
   int replaces = 0;
   int removes = 0;
   bool fail = false;
+  int opens = 0;  // libnftables contexts made
 };
 
 class FakeNftables final : public nft::Nftables {
@@ -43,8 +45,13 @@ class FakeNftables final : public nft::Nftables {
 
 NftablesOpener fakeOpener(KernelRecord& record) {
   return [&record]() -> Result<std::unique_ptr<nft::Nftables>> {
+    ++record.opens;
     return std::unique_ptr<nft::Nftables>(std::make_unique<FakeNftables>(record));
   };
+}
+
+NftablesProbe fakeProbe(KernelRecord& record) {
+  return [&record]() -> Result<bool> { return record.table_present; };
 }
 
 config::LoadBalancer kernelBalancer() {
@@ -85,11 +92,13 @@ class KernelForwardingTest : public ::testing::Test {
  protected:
   KernelForwardingTest() : balancer_(kernelBalancer(), Forwarding::kCopy) {}
   std::unique_ptr<KernelForwarding> make() {
-    return std::make_unique<KernelForwarding>(fakeOpener(kernel_), time_, [this] {
-      std::vector<nft::Service> out;
-      if (held_) out.push_back(kernelService(balancer_, kVip));
-      return out;
-    });
+    return std::make_unique<KernelForwarding>(fakeOpener(kernel_), fakeProbe(kernel_), time_,
+                                              [this] {
+                                                std::vector<nft::Service> out;
+                                                if (held_)
+                                                  out.push_back(kernelService(balancer_, kVip));
+                                                return out;
+                                              });
   }
 
   ManualTimeSource time_;
@@ -110,7 +119,9 @@ TEST_F(KernelForwardingTest, OnlyTheHolderHasTheTableAndStopDeletesIt) {
   auto forwarding = make();
   ASSERT_TRUE(forwarding->start());
   forwarding->sync();
+  time_.advance(kKernelPollInterval * 3);
   EXPECT_EQ(kernel_.replaces, 0) << "no VIP, no table";
+  EXPECT_EQ(kernel_.opens, 0) << "a follower never loads libnftables";
   held_ = true;
   forwarding->sync();
   ASSERT_EQ(kernel_.services.size(), 1u);
@@ -168,6 +179,7 @@ TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
   ManualTimeSource time;
   DataPlaneOptions options;
   options.open_nftables = fakeOpener(kernel);
+  options.nftables_table_present = fakeProbe(kernel);
   auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
   ASSERT_TRUE(set);
   ASSERT_TRUE((*set)->start());
@@ -187,6 +199,45 @@ TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
   EXPECT_TRUE(kernel.table_present);
   (*set)->stop();
   EXPECT_FALSE(kernel.table_present);
+}
+
+// A reload reaches the kernel at once: a changed backend list, a new kernel balancer, and one
+// that moves to the proxy leaves the table.
+TEST(KernelForwardingSetTest, AReloadIsForwardedAtOnce) {
+  KernelRecord kernel;
+  ManualTimeSource time;
+  DataPlaneOptions options;
+  options.open_nftables = fakeOpener(kernel);
+  options.nftables_table_present = fakeProbe(kernel);
+  auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
+  ASSERT_TRUE(set);
+  ASSERT_TRUE((*set)->start());
+  (*set)->onVipAcquired();
+  ASSERT_EQ(kernel.services.size(), 1u);
+
+  config::LoadBalancer web = kernelBalancer();
+  web.backends.pop_back();
+  config::LoadBalancer dns = kernelBalancer();
+  dns.name = "dns";
+  dns.port = 53;
+  dns.type = config::LoadBalancerType::kUdp;
+  config::ReloadPlan plan;
+  config::LoadBalancerChange change;
+  change.name = "web";
+  change.backends_removed = {kernelBalancer().backends.back()};
+  plan.load_balancers_changed.push_back(change);
+  plan.load_balancers_added.push_back("dns");
+  ASSERT_TRUE((*set)->reconfigure(plan, {web, dns}));
+  ASSERT_EQ(kernel.services.size(), 2u);
+  EXPECT_EQ(kernel.services[0].destinations.size(), 2u);
+  EXPECT_EQ(kernel.services[1].name, "dns");
+  EXPECT_EQ(kernel.services[1].protocol, nft::Protocol::kUdp);
+
+  config::ReloadPlan removal;
+  removal.load_balancers_removed.push_back("dns");
+  ASSERT_TRUE((*set)->reconfigure(removal, {web}));
+  ASSERT_EQ(kernel.services.size(), 1u);
+  EXPECT_EQ(kernel.services[0].name, "web");
 }
 
 }  // namespace

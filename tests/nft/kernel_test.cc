@@ -125,6 +125,25 @@ TEST(NftKernel, OtherTablesAreLeftAlone) {
   EXPECT_FALSE(present(*nftables));
 }
 
+// The daemon's start-up check, which does not load libnftables, agrees with it; other families'
+// tables of the same name are not ours.
+TEST(NftKernel, TheBareNetlinkCheckSeesWhatLibnftablesSees) {
+  auto bare = [] {
+    auto present = tablePresentWithoutLibrary();
+    EXPECT_TRUE(present.ok()) << present.error().message;
+    return present.ok() && *present;
+  };
+  ASSERT_EQ(sh("nft add table ip kube_vip && nft add table inet kube_vip_other").status, 0);
+  EXPECT_FALSE(bare());
+  auto nftables = open();
+  ASSERT_NE(nftables, nullptr);
+  ASSERT_TRUE(nftables->replace({webService()}).ok());
+  EXPECT_TRUE(bare());
+  ASSERT_TRUE(nftables->remove().ok());
+  EXPECT_FALSE(bare());
+  ASSERT_EQ(sh("nft delete table ip kube_vip && nft delete table inet kube_vip_other").status, 0);
+}
+
 TEST(NftKernel, InvalidServicesAreRefusedBeforeTheKernelSeesThem) {
   auto nftables = open();
   ASSERT_NE(nftables, nullptr);
