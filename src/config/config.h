@@ -161,6 +161,8 @@ struct HealthCheck {
   int rise = 2;
   int fall = 2;
   std::string http_path = "/";  // http load balancers only
+  // udp load balancers only: the probe datagram's bytes (empty: an empty datagram).
+  std::string payload;
 
   friend bool operator==(const HealthCheck&, const HealthCheck&) = default;
 };

@@ -15,6 +15,10 @@ using std::chrono::milliseconds;
 
 std::string ms(milliseconds d) { return formatDuration(d); }
 
+// A UDP health check's datagram fits in the 576-byte datagram every IPv4 host must accept
+// (RFC 1122 section 3.3.3), as DNS over UDP's classic 512-byte limit does.
+constexpr std::size_t kMaxHealthCheckPayload = 512;
+
 class Validator {
  public:
   explicit Validator(const Config& config) : config_(config) {}
@@ -194,6 +198,16 @@ class Validator {
     if (hc.fall < 1) return fail(hkey + ".fall", "must be at least 1");
     if (lb.type == LoadBalancerType::kHttp && !hc.http_path.starts_with("/")) {
       return fail(hkey + ".path", "'" + hc.http_path + "' must start with '/'");
+    }
+    if (!hc.payload.empty() && lb.type != LoadBalancerType::kUdp) {
+      return fail(hkey + ".payload", "is the datagram of a udp check; a " +
+                                         std::string(loadBalancerTypeName(lb.type)) +
+                                         " balancer's check sends none");
+    }
+    if (hc.payload.size() > kMaxHealthCheckPayload) {
+      return fail(hkey + ".payload", std::to_string(hc.payload.size()) + " bytes; at most " +
+                                         std::to_string(kMaxHealthCheckPayload) +
+                                         " are always accepted in one datagram");
     }
     if (lb.connect_timeout.count() <= 0) {
       return fail(key + ".connectTimeout", "must be longer than 0");

@@ -276,7 +276,8 @@ class Reader {
   }
 
   Status readHealthCheck(const Field& f, HealthCheck& out) {
-    auto entries = openMap(f, {"enabled", "interval", "timeout", "rise", "fall", "path"});
+    auto entries =
+        openMap(f, {"enabled", "interval", "timeout", "rise", "fall", "path", "payload"});
     if (!entries.ok()) return entries.error();
     for (auto& [key, value] : *entries) {
       Status s;
@@ -286,6 +287,7 @@ class Reader {
       if (key == "rise") s = readInt(value, 1, 100, out.rise);
       if (key == "fall") s = readInt(value, 1, 100, out.fall);
       if (key == "path") s = readString(value, out.http_path);
+      if (key == "payload") s = readString(value, out.payload);
       if (!s.ok()) return s;
     }
     return okStatus();

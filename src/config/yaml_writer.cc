@@ -48,6 +48,9 @@ void emitLoadBalancer(YAML::Emitter& out, const LoadBalancer& lb) {
   out << YAML::Key << "rise" << YAML::Value << hc.rise;
   out << YAML::Key << "fall" << YAML::Value << hc.fall;
   out << YAML::Key << "path" << YAML::Value << hc.http_path;
+  if (lb.type == LoadBalancerType::kUdp) {
+    out << YAML::Key << "payload" << YAML::Value << hc.payload;
+  }
   out << YAML::EndMap;
   emitDuration(out, "connectTimeout", lb.connect_timeout);
   emitDuration(out, "idleTimeout", lb.idle_timeout);

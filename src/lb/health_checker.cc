@@ -67,7 +67,8 @@ void HealthChecker::probe(std::size_t i) {
   if (b.in_flight) return;  // the previous probe still has its deadline running
   b.deadline->start(config_.timeout, [this, i] {
     backends_[i].in_flight.reset();  // abandon it: a late answer must not count as well
-    finish(i, false, "timed out");
+    const bool ok = prober_.unansweredIsHealthy();
+    finish(i, ok, ok ? "had no answer, nor an error" : "timed out");
   });
   b.in_flight = prober_.start(pool_.endpoint(i), [this, i](bool ok) {
     // The handle is what calls us: free it later, outside its own callback.

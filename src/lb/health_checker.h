@@ -6,7 +6,8 @@
 // check on the first connect, or by `fall` probes).
 //
 // HealthChecker schedules a probe of every backend each `interval` through an injected
-// TimeSource and Prober, counts a probe that has not answered within `timeout` as failed, and
+// TimeSource and Prober, counts a probe that has not answered within `timeout` as failed (or, for
+// a prober whose silence means "up", such as the UDP check, as good), and
 // writes transitions into the BackendPool, logging each one once. A backend the data plane marked
 // down (passive check) is taken down in the state machine too, so it needs `rise` good probes to
 // come back. Everything runs on the thread of the TimeSource's loop; tests use ManualTimeSource
@@ -54,6 +55,11 @@ class Prober {
   // Starts probing `backend`; `done(ok)` is called at most once, on the caller's thread.
   virtual std::unique_ptr<ProbeHandle> start(const Endpoint& backend,
                                              std::function<void(bool ok)> done) = 0;
+  // What a probe still unanswered at the checker's timeout counts as. False for checks that wait
+  // for an answer (TCP connect, HTTP). True for a UDP datagram: a service may ignore the probe,
+  // and only an error (ICMP port or host unreachable) proves it absent, as in keepalived's
+  // UDP_CHECK without require_reply.
+  virtual bool unansweredIsHealthy() const { return false; }
 };
 
 class HealthChecker {

@@ -10,11 +10,20 @@ class HealthThread::Checks {
  public:
   Checks(EventLoop& loop, std::shared_ptr<Balancer> balancer) : balancer_(std::move(balancer)) {
     const config::LoadBalancer& c = balancer_->config;
-    std::string path;
-    if (c.type == config::LoadBalancerType::kHttp) {
-      path = c.health_check.http_path.empty() ? "/" : c.health_check.http_path;
+    switch (c.type) {
+      case config::LoadBalancerType::kTcp:
+        prober_ = std::make_unique<SocketProber>(loop, ProbeMethod::kTcpConnect);
+        break;
+      case config::LoadBalancerType::kHttp:
+        prober_ = std::make_unique<SocketProber>(
+            loop, ProbeMethod::kHttpGet,
+            c.health_check.http_path.empty() ? "/" : c.health_check.http_path);
+        break;
+      case config::LoadBalancerType::kUdp:
+        prober_ =
+            std::make_unique<SocketProber>(loop, ProbeMethod::kUdpDatagram, c.health_check.payload);
+        break;
     }
-    prober_ = std::make_unique<SocketProber>(loop, path);
     checker_ = std::make_unique<HealthChecker>(c.name, c.health_check, balancer_->pool, loop.time(),
                                                *prober_);
     checker_->start();

@@ -78,9 +78,79 @@ class SocketProbe final : public ProbeHandle {
   std::string response_;
 };
 
-// A probe whose connect failed at once (refused on the spot, no socket): the checker's deadline
-// counts it as failed.
-class FailedProbe final : public ProbeHandle {};
+// A datagram on a connected UDP socket. Connecting makes the kernel report ICMP errors about the
+// backend to this socket (udp(7): the error is returned by the next recv) and drop datagrams from
+// anyone else, so any datagram received is the backend's reply. A host that is gone (no ARP or
+// neighbour answer) is reported only when the kernel gives its resolution up, about 3 s after the
+// send: with a shorter timeout such a backend counts as up, as with keepalived's UDP_CHECK.
+class UdpProbe final : public ProbeHandle {
+ public:
+  explicit UdpProbe(std::function<void(bool)> done) : done_(std::move(done)) {}
+
+  Status begin(EventLoop& loop, const Endpoint& backend, std::string_view payload) {
+    sockaddr_storage ss;
+    socklen_t len = toSockaddr(backend, ss);
+    fd_ = UniqueFd(::socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd_.valid()) return systemError("socket", errno);
+    // Without IP_RECVERR a UDP socket hears only the "hard" ICMP errors (port unreachable); host
+    // and network unreachable, and the local neighbour resolution failing, need it (ip(7)).
+    int one = 1;
+    if (backend.address.isV6()) {
+      ::setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+    } else {
+      ::setsockopt(fd_.get(), IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+    }
+    if (::connect(fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+      return systemError("connect to " + backend.toString(), errno);  // no route
+    }
+    // An empty datagram by default: valid UDP (RFC 768), and what most services ignore unharmed.
+    if (::send(fd_.get(), payload.data(), payload.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(payload.size())) {
+      return systemError("send to " + backend.toString(), errno);  // e.g. a cached unreachable
+    }
+    auto w = FdWatcher::create(loop, fd_.get(), FdWatcher::kReadable,
+                               [this](int /*events*/) { onReadable(); });
+    if (!w) return w.error();
+    watcher_ = std::move(*w);
+    return {};
+  }
+
+ private:
+  void onReadable() {
+    char buf[512];
+    ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    // n >= 0: a reply (an empty one too). n < 0: the pending ICMP error (ECONNREFUSED for port
+    // unreachable, EHOSTUNREACH/ENETUNREACH for host or network unreachable): the backend is not
+    // serving.
+    complete(n >= 0);
+  }
+
+  void complete(bool ok) {
+    if (!done_) return;
+    (void)watcher_->setEvents(0);  // as SocketProbe::complete: the socket outlives the watcher
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(ok);
+  }
+
+  std::function<void(bool)> done_;
+  UniqueFd fd_;
+  std::unique_ptr<FdWatcher> watcher_;
+};
+
+// A probe that failed before anything was sent (no route, refused on the spot, no socket). It
+// reports the failure from the loop, right away but never from inside start(): the checker's
+// deadline cannot stand for it, since for a UDP check an unanswered probe counts as up.
+class FailedProbe final : public ProbeHandle {
+ public:
+  FailedProbe(TimeSource& time, std::function<void(bool)> done) : timer_(time.createTimer()) {
+    timer_->start(Duration::zero(), [done = std::move(done)] { done(false); });
+  }
+
+ private:
+  std::unique_ptr<Timer> timer_;
+};
 
 }  // namespace
 
@@ -96,20 +166,25 @@ bool httpStatusHealthy(std::string_view response) {
   return c == '2' || c == '3';
 }
 
-SocketProber::SocketProber(EventLoop& loop, std::string http_path)
-    : loop_(loop), http_path_(std::move(http_path)) {}
+SocketProber::SocketProber(EventLoop& loop, ProbeMethod method, std::string data)
+    : loop_(loop), method_(method), data_(std::move(data)) {}
 
 std::unique_ptr<ProbeHandle> SocketProber::start(const Endpoint& backend,
                                                  std::function<void(bool ok)> done) {
+  if (method_ == ProbeMethod::kUdpDatagram) {
+    auto probe = std::make_unique<UdpProbe>(done);
+    if (!probe->begin(loop_, backend, data_)) {
+      return std::make_unique<FailedProbe>(loop_.time(), done);
+    }
+    return probe;
+  }
   std::string request;
-  if (!http_path_.empty()) {
-    request = "GET " + http_path_ + " HTTP/1.0\r\nHost: " + backend.toString() +
+  if (method_ == ProbeMethod::kHttpGet) {
+    request = "GET " + data_ + " HTTP/1.0\r\nHost: " + backend.toString() +
               "\r\nUser-Agent: kube-vip-health\r\nConnection: close\r\n\r\n";
   }
-  auto probe = std::make_unique<SocketProbe>(std::move(request), std::move(done));
-  if (!probe->begin(loop_, backend)) {
-    return std::make_unique<FailedProbe>();
-  }
+  auto probe = std::make_unique<SocketProbe>(std::move(request), done);
+  if (!probe->begin(loop_, backend)) return std::make_unique<FailedProbe>(loop_.time(), done);
   return probe;
 }
 

@@ -39,12 +39,18 @@ TEST(RenderConfigYaml, EveryFieldRoundTrips) {
   lb.backends = {Backend{*IpAddress::parse("192.168.0.1"), 8080},
                  Backend{*IpAddress::parse("fd00::1"), 65535}};
   lb.algorithm = BalanceAlgorithm::kLeastConnections;
-  lb.health_check = HealthCheck{false, milliseconds(1500), milliseconds(250), 5, 6, "/x y"};
+  lb.health_check = HealthCheck{false, milliseconds(1500), milliseconds(250), 5, 6, "/x y", ""};
   lb.connect_timeout = milliseconds(90000);
   lb.idle_timeout = milliseconds(7200000);
   lb.max_connections = 3;
   lb.connect_retries = 0;
-  c.load_balancers = {lb, LoadBalancer{}};
+  LoadBalancer udp;
+  udp.name = "dns";
+  udp.type = LoadBalancerType::kUdp;
+  udp.port = 53;
+  udp.forwarding = ForwardingMode::kKernel;
+  udp.health_check.payload = std::string("\0ping: \"x\"\n", 11);
+  c.load_balancers = {lb, LoadBalancer{}, udp};
   c.load_balancers[1].name = "true";
   c.load_balancers[1].port = 1;
   c.lb_workers = 3;

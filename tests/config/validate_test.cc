@@ -127,6 +127,14 @@ TEST(ValidateConfig, ForwardingRules) {
       "config.yaml:9:16: loadBalancers[0].algorithm: ", "leastconn needs 'forwarding: proxy'");
   expectInvalid(kernel + "    bindToVip: false\n", "config.yaml:9:16: loadBalancers[0].bindToVip: ",
                 "must be true with 'forwarding: kernel'");
+  EXPECT_TRUE(
+      parseAndValidate(kernel + "    type: udp\n    healthCheck: {payload: \"ping\\n\"}\n").ok());
+  expectInvalid(kernel + "    healthCheck: {payload: ping}\n",
+                "config.yaml:9:28: loadBalancers[0].healthCheck.payload: ",
+                "is the datagram of a udp check; a tcp balancer's check sends none");
+  expectInvalid(
+      kernel + "    type: udp\n    healthCheck: {payload: " + std::string(513, 'x') + "}\n",
+      "config.yaml:10:28: loadBalancers[0].healthCheck.payload: ", "513 bytes; at most 512");
   expectInvalid(
       std::string(kBase) + "loadBalancers:\n  - name: dns\n    port: 53\n    forwarding: kernel\n" +
           "    backends: [{address: 10.0.0.5, port: 53}, {address: 'fd00::5', port: 53}]\n",

@@ -210,6 +210,15 @@ TEST(ParseConfigYamlErrors, UnknownKeyListsTheAllowedOnes) {
                    "loadBalancers[0].healthCheck.url", "allowed here: enabled, interval");
 }
 
+TEST(ParseConfigYaml, ReadsAUdpCheckPayload) {
+  auto parsed = parseConfigYaml(
+      "loadBalancers:\n  - name: dns\n    type: udp\n    port: 53\n"
+      "    healthCheck: {payload: \"status\\n\"}\n",
+      "udp.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->load_balancers[0].health_check.payload, "status\n");
+}
+
 TEST(ParseConfigYamlErrors, DuplicateKey) {
   expectParseError("vip: 10.0.0.1\nvip: 10.0.0.2\n", "2:1", "vip", "duplicate key");
 }

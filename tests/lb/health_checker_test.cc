@@ -63,6 +63,7 @@ class FakeProber final : public Prober {
     ++started[backend.port];
     return std::make_unique<Handle>(p);
   }
+  bool unansweredIsHealthy() const override { return silence_is_healthy; }
   // Answers the outstanding probe of a backend (by port), if it is still wanted.
   bool answer(uint16_t port, bool ok) {
     auto it = pending.find(port);
@@ -74,6 +75,7 @@ class FakeProber final : public Prober {
   }
   std::map<uint16_t, std::shared_ptr<Pending>> pending;
   std::map<uint16_t, int> started;
+  bool silence_is_healthy = false;
 };
 
 class HealthCheckerTest : public ::testing::Test {
@@ -118,6 +120,23 @@ TEST_F(HealthCheckerTest, UnansweredProbeCountsAsFailedAtTimeout) {
   EXPECT_FALSE(prober_.answer(1, true));  // too late: ignored
   time_.advance(milliseconds(1000));      // second probe times out at 1300
   EXPECT_FALSE(pool_.isUp(0));
+  EXPECT_FALSE(pool_.isUp(1));
+}
+
+TEST_F(HealthCheckerTest, UnansweredProbeCountsAsGoodWhenTheProberSaysSilenceIsHealthy) {
+  prober_.silence_is_healthy = true;  // as the UDP check: only an error proves the backend gone
+  pool_.markDown(0, time_.now());
+  HealthChecker checker("dns", config_, pool_, time_, prober_);
+  checker.start();
+  time_.advance(milliseconds(300));  // first timeout: one good probe of two
+  EXPECT_TRUE(prober_.pending[1]->abandoned);
+  EXPECT_FALSE(pool_.isUp(0));
+  time_.advance(milliseconds(1000));  // second timeout
+  EXPECT_TRUE(pool_.isUp(0));
+  time_.advance(milliseconds(700));       // third probes
+  EXPECT_TRUE(prober_.answer(2, false));  // an error still counts as failed
+  time_.advance(milliseconds(1000));
+  EXPECT_TRUE(prober_.answer(2, false));
   EXPECT_FALSE(pool_.isUp(1));
 }
 
