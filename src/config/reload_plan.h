@@ -73,8 +73,8 @@ namespace kubevip::config {
 // Backends are compared as a set: a balancer whose backends were only reordered is unchanged.
 struct LoadBalancerChange {
   std::string name;
-  // type, port, bindToVip or forwarding: the listener must be reopened, which closes its connections. Close
-  // every changed listener before opening any: two balancers may swap ports.
+  // type, port, bindToVip or forwarding: the listener must be reopened, which closes its
+  // connections. Close every changed listener before opening any: two balancers may swap ports.
   bool listener = false;
   bool algorithm = false;
   std::vector<Backend> backends_added;    // in the order of the new configuration
