@@ -31,6 +31,8 @@
 //     idleTimeout                    duration, 5m
 //     maxConnections                 int, 10000
 //     connectRetries                 int, 2                  further backends tried per connection
+//   loadBalancerWorkers              0-256, 0                load-balancer threads; 0: one per usable
+//                                                            CPU (affinity mask and cgroup quota)
 //   election.timeout                 duration, 300ms         Raft election timeout
 //   election.heartbeat               duration, 50ms          2*heartbeat <= leaderLease
 //   election.leaderLease             duration, 250ms         < election.timeout
@@ -326,6 +328,8 @@ struct Config {
   bool single_node = false;
   bool start_as_leader = false;
   std::vector<LoadBalancer> load_balancers;
+  // Load-balancer worker threads (loadBalancerWorkers); 0: one per usable CPU (lb/usable_cpus.h).
+  int lb_workers = 0;
   // The Raft cluster key (src/election/raft_peer_auth.h): a file naming it, or the key itself from
   // the environment (never written to a file by renderConfigYaml). Both empty: unauthenticated.
   std::string cluster_key_file;

@@ -67,6 +67,7 @@ RestartKeys findRestartKeys(const Config& running, const Config& next) {
   keys.compare("singleNode", running.single_node, next.single_node);
   keys.compare("startAsLeader", running.start_as_leader, next.start_as_leader);
   keys.compare("gratuitousARP", running.gratuitous_arp, next.gratuitous_arp);
+  keys.compare("loadBalancerWorkers", running.lb_workers, next.lb_workers);
   keys.compare("clusterKeyFile", running.cluster_key_file, next.cluster_key_file);
   // The key itself comes only from the environment, and is never written into a message.
   if (running.cluster_key != next.cluster_key) keys.add("the cluster key (vip_clusterkey)");

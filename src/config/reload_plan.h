@@ -36,6 +36,7 @@
 //   - services (the Services mode): its watchers and elections are built at start.
 //   - bgp (present or not, and every key in it): the router id, AS and hold time are sent in each
 //     session's OPEN and the peers are connected at start; a change means new sessions.
+//   - loadBalancerWorkers: the worker threads are started with the first balancers.
 //   - prometheusServer, healthCheckPort, statusSocket: their sockets are opened at start, and
 //     the status socket is the way a reload is asked for.
 //

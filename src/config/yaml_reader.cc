@@ -592,10 +592,11 @@ class Reader {
 
   Status readConfig(const Field& root, Config& out) {
     origins_.set("", source_);
-    auto entries = openMap(root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP",
-                                  "singleNode", "startAsLeader", "loadBalancers", "election",
-                                  "vipTiming", "kubernetes", "clusterKeyFile", "logLevel",
-                                  "prometheusServer", "healthCheckPort", "statusSocket", "bgp"});
+    auto entries =
+        openMap(root, {"localPeer", "remotePeers", "vip", "interface", "gratuitousARP",
+                       "singleNode", "startAsLeader", "loadBalancers", "loadBalancerWorkers",
+                       "election", "vipTiming", "kubernetes", "clusterKeyFile", "logLevel",
+                       "prometheusServer", "healthCheckPort", "statusSocket", "bgp"});
     if (!entries.ok()) return entries.error();
     for (auto& [key, value] : *entries) {
       Status s;
@@ -615,6 +616,7 @@ class Reader {
       if (key == "singleNode") s = readBool(value, out.single_node);
       if (key == "startAsLeader") s = readBool(value, out.start_as_leader);
       if (key == "loadBalancers") s = readLoadBalancers(value, out.load_balancers);
+      if (key == "loadBalancerWorkers") s = readInt(value, 0, 256, out.lb_workers);
       if (key == "clusterKeyFile") s = readString(value, out.cluster_key_file);
       if (key == "logLevel") s = readString(value, out.log_level);
       if (key == "prometheusServer") s = readString(value, out.prometheus_server);

@@ -142,6 +142,9 @@ std::string renderConfigYaml(const Config& config) {
   out << YAML::Key << "loadBalancers" << YAML::Value << YAML::BeginSeq;
   for (const LoadBalancer& lb : config.load_balancers) emitLoadBalancer(out, lb);
   out << YAML::EndSeq;
+  if (config.lb_workers != 0) {
+    out << YAML::Key << "loadBalancerWorkers" << YAML::Value << config.lb_workers;
+  }
 
   out << YAML::Key << "logLevel" << YAML::Value << config.log_level;
   out << YAML::Key << "prometheusServer" << YAML::Value << config.prometheus_server;

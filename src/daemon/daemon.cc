@@ -24,6 +24,7 @@
 #include "k8s/lease_client.h"
 #include "k8s/lease_client_pool.h"
 #include "lb/kernel_forwarding.h"
+#include "lb/linux/usable_cpus_reader.h"
 #include "lb/load_balancer_set.h"
 #include "net/address_manager.h"
 #include "net/announcer.h"
@@ -54,6 +55,21 @@ constexpr Duration kTick = milliseconds(500);
 // mistyped number does not stop the node for long.
 constexpr int kMaxFreezeMs = 30000;
 
+// Load-balancer worker threads: loadBalancerWorkers, or one per CPU this process may use (its
+// affinity mask and cgroup quota, lb/usable_cpus.h). Logged with the reason, as the count shapes
+// the data plane's throughput and latency.
+int loadBalancerWorkers(const config::Config& config) {
+  int workers = config.lb_workers;
+  std::string why = "configured (loadBalancerWorkers)";
+  if (workers <= 0) {
+    const lb::UsableCpus cpus = lb::readUsableCpus();
+    workers = cpus.count;
+    why = cpus.describe();
+  }
+  spdlog::info("{} load-balancer worker{}: {}", workers, workers == 1 ? "" : "s", why);
+  return workers;
+}
+
 // Owns every part of a running daemon; destruction releases the VIP and closes all handles.
 class Daemon {
  public:
@@ -76,12 +92,13 @@ class Daemon {
       if (auto st = setUpVip(); !st) return st;
     }
     if (!config_.load_balancers.empty()) {
-      // Workers: one per CPU (worker_threads 0), each with its own epoll loop; connections are
-      // admitted within the descriptor limit minus the control plane's reserve.
+      // Workers, each with its own epoll loop; connections are admitted within the descriptor
+      // limit minus the control plane's reserve.
       lb::DataPlaneOptions options;
       options.descriptor_limit = *descriptor_limit;
-      auto balancers = lb::LoadBalancerSet::create(config_.load_balancers, config_.vip, 0,
-                                                   loop_->time(), options);
+      auto balancers =
+          lb::LoadBalancerSet::create(config_.load_balancers, config_.vip,
+                                      loadBalancerWorkers(config_), loop_->time(), options);
       if (!balancers) return balancers.error();
       balancers_ = std::move(*balancers);
       exportBalancers();
@@ -353,8 +370,8 @@ class Daemon {
     // The first balancers of a node that ran none: a set of its own, as at start.
     lb::DataPlaneOptions options;
     options.descriptor_limit = descriptor_limit_;
-    auto balancers =
-        lb::LoadBalancerSet::create(next.load_balancers, config_.vip, 0, loop_->time(), options);
+    auto balancers = lb::LoadBalancerSet::create(next.load_balancers, config_.vip,
+                                                 loadBalancerWorkers(next), loop_->time(), options);
     if (!balancers) return balancers.error();
     if (auto st = (*balancers)->start(); !st) return st;
     balancers_ = std::move(*balancers);

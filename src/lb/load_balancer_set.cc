@@ -8,6 +8,7 @@
 #include "lb/balancer.h"
 #include "lb/descriptor_budget.h"
 #include "lb/health_thread.h"
+#include "lb/linux/usable_cpus_reader.h"
 #include "lb/socket_util.h"
 #include "lb/worker.h"
 
@@ -34,9 +35,7 @@ IpAddress anyAddress(const std::optional<IpAddress>& vip) {
 
 }  // namespace
 
-int defaultWorkerCount() {
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
+int defaultWorkerCount() { return readUsableCpus().count; }
 
 struct LoadBalancerSet::Entry {
   Entry(int entry_id, std::shared_ptr<Balancer> b, TimeSource& time)

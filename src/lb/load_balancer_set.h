@@ -87,7 +87,7 @@ struct BalancerStatus {
   std::vector<BackendStatus> backends;
 };
 
-// Worker threads for worker_threads <= 0: one per CPU.
+// Worker threads for worker_threads <= 0: one per usable CPU (lb/usable_cpus.h).
 int defaultWorkerCount();
 
 class LoadBalancerSet {

@@ -112,6 +112,11 @@ TEST(PlanReload, PeersAndClusterMembershipNeedARestart) {
               HasSubstr("cannot change singleNode (config.yaml:16:13)"));
 }
 
+TEST(PlanReload, LoadBalancerWorkersNeedARestart) {
+  EXPECT_THAT(refusal(std::string(kRunning) + "loadBalancerWorkers: 3\n"),
+              HasSubstr("cannot change loadBalancerWorkers (config.yaml:16:22)"));
+}
+
 TEST(PlanReload, ClusterKeyFileNeedsARestart) {
   char dir[] = "/tmp/kubevip-reload-plan-XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);

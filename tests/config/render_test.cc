@@ -53,6 +53,7 @@ TEST(RenderConfigYaml, EveryFieldRoundTrips) {
   c.load_balancers = {lb, LoadBalancer{}, udp};
   c.load_balancers[1].name = "true";
   c.load_balancers[1].port = 1;
+  c.lb_workers = 3;
   c.election =
       ElectionTiming{milliseconds(1001), milliseconds(7), milliseconds(999), milliseconds(33), 9};
   c.vip_timing = VipTiming{seconds(120), milliseconds(1), milliseconds(100), 10};

@@ -54,6 +54,7 @@ loadBalancers:
   - name: tcp
     port: 6443
     backends: [{address: 10.0.0.1, port: 6443}]
+loadBalancerWorkers: 3
 election:
   timeout: 1s
   heartbeat: 100ms
@@ -124,6 +125,7 @@ TEST(ParseConfigYaml, ReadsEveryKey) {
   EXPECT_EQ(tcp.algorithm, BalanceAlgorithm::kRoundRobin);
   EXPECT_EQ(tcp.health_check, HealthCheck{});
   EXPECT_EQ(tcp.connect_timeout, LoadBalancer{}.connect_timeout);
+  EXPECT_EQ(c.lb_workers, 3);
 
   EXPECT_EQ(c.election.election_timeout, milliseconds(1000));
   EXPECT_EQ(c.election.heartbeat_interval, milliseconds(100));
@@ -235,6 +237,10 @@ TEST(ParseConfigYamlErrors, WrongType) {
   expectParseError("interface: {name: eth0}\n", "1:12", "interface", "expected a string");
   expectParseError("election:\n  probesUnanswered: many\n", "2:21", "election.probesUnanswered",
                    "'many' is not a whole number");
+  expectParseError("loadBalancerWorkers: 257\n", "1:22", "loadBalancerWorkers",
+                   "257 is out of range (0-256)");
+  expectParseError("loadBalancerWorkers: auto\n", "1:22", "loadBalancerWorkers",
+                   "'auto' is not a whole number");
   expectParseError("loadBalancers:\n  - port: 80\n    maxConnections: 0\n", "3:21",
                    "loadBalancers[0].maxConnections", "0 is out of range (1-1000000)");
 }
