@@ -40,6 +40,7 @@ struct FlowMatch {
   uint16_t port = 0;
   IpAddress backend;
   uint16_t backend_port = 0;
+  friend bool operator==(const FlowMatch&, const FlowMatch&) = default;
 };
 
 // One direction of a flow as conntrack records it.
