@@ -21,7 +21,7 @@ namespace {
 
 // The kernel fills each dump datagram up to the larger of 16 KiB and the last receive buffer it
 // saw (at most 32 KiB); a larger one is never cut.
-constexpr size_t kReceiveBuffer = 64 * 1024;
+constexpr size_t kReceiveBuffer = size_t{64} * 1024;
 constexpr timeval kReceiveTimeout{1, 0};
 
 Error failure(const std::string& what, int err) { return systemError("conntrack: " + what, err); }
