@@ -89,7 +89,9 @@ bool matchesFlow(const FlowMatch& match, const ConntrackEntry& entry);
 // Deletes every conntrack entry that matchesFlow() picks, in the calling thread's network
 // namespace; returns how many it deleted. kSystem for a netlink failure (with the errno),
 // kInvalidArgument for an answer that cannot be decoded. Blocks the calling thread for the dump,
-// which grows with the size of the whole table of the VIP's family (linux/conntrack_socket.cc).
+// which grows with the whole table of the VIP's family, and one acknowledged request per entry
+// deleted: measured in a namespace on 2 cores, 9 ms for a table of 500 entries, 20 ms for 5,000,
+// 58 ms for 19,000 with nothing to delete; 144 ms to delete 16,600 of 35,000.
 Result<int> deleteFlows(const FlowMatch& match);
 
 // Every TCP/UDP entry of `family` in the calling thread's network namespace (what deleteFlows()
