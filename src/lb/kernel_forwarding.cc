@@ -171,17 +171,25 @@ void KernelForwarding::sync() {
 void KernelForwarding::deleteFlowsThatLeft(const std::vector<nft::Service>& now) {
   const std::vector<LeftDestination> left = udpDestinationsThatLeft(last_applied_, now);
   last_applied_ = now;
-  for (const auto& [service, flows] : left) {
-    const std::string backend = Endpoint{flows.backend, flows.backend_port}.toString();
-    auto deleted = delete_flows_(flows);
-    if (!deleted) {
-      // Not retried: the flows then last until idle for conntrack's timeout, as without this.
-      spdlog::warn("lb {}: cannot delete the UDP flows of backend {}, which left: {}", service,
-                   backend, deleted.error().describe());
-      continue;
-    }
-    spdlog::info("lb {}: deleted {} UDP flows of backend {}, which left", service, *deleted,
-                 backend);
+  if (left.empty()) return;
+  std::vector<nft::FlowMatch> flows;
+  std::string backends;
+  for (const auto& l : left) {
+    flows.push_back(l.flows);
+    if (!backends.empty()) backends += ", ";
+    backends += l.service + " " + Endpoint{l.flows.backend, l.flows.backend_port}.toString();
+  }
+  auto deleted = delete_flows_(flows);
+  if (!deleted || deleted->size() != left.size()) {
+    // Not retried: the flows then last until idle for conntrack's timeout, as without this.
+    spdlog::warn("lb: cannot delete the UDP flows of the backends that left ({}): {}", backends,
+                 deleted ? "the deleter gave no count for each" : deleted.error().describe());
+    return;
+  }
+  for (size_t i = 0; i < left.size(); ++i) {
+    spdlog::info("lb {}: deleted {} UDP flows of backend {}, which left", left[i].service,
+                 (*deleted)[i],
+                 Endpoint{left[i].flows.backend, left[i].flows.backend_port}.toString());
   }
 }
 

@@ -55,8 +55,8 @@ namespace kubevip::lb {
 using NftablesOpener = std::function<Result<std::unique_ptr<nft::Nftables>>()>;
 // Whether the table exists, without opening libnftables (nft::tablePresentWithoutLibrary).
 using NftablesProbe = std::function<Result<bool>()>;
-// Deletes the conntrack entries of one destination's flows; how many (nft::deleteFlows).
-using FlowDeleter = std::function<Result<int>(const nft::FlowMatch&)>;
+// Deletes the conntrack entries of these destinations' flows; how many for each (nft::deleteFlows).
+using FlowDeleter = std::function<Result<std::vector<int>>(const std::vector<nft::FlowMatch>&)>;
 
 // How often the table is compared with the backends' health.
 inline constexpr Duration kKernelPollInterval = milliseconds(100);

@@ -10,11 +10,11 @@
 // alone: a dead backend's connections fail by themselves (reset or timeout) and the client opens
 // a new one, which the map balances.
 //
-// Data flow: deleteFlows() dumps the calling thread's network namespace's conntrack table of one
-// family (IPCTNL_MSG_CT_GET with NLM_F_DUMP; no kernel-side filter, which older kernels lack),
-// decodes each entry's original and reply tuples, keeps those matchesFlow() picks, and deletes
-// each with IPCTNL_MSG_CT_DELETE carrying its original tuple (and zone). An entry gone in between
-// (ENOENT) is no error.
+// Data flow: deleteFlows() dumps the calling thread's network namespace's conntrack table of each
+// family it needs (IPCTNL_MSG_CT_GET with NLM_F_DUMP; no kernel-side filter, which older kernels
+// lack), decodes each entry's original and reply tuples, keeps those matchesFlow() picks, and
+// deletes each with IPCTNL_MSG_CT_DELETE carrying its original tuple (and zone). An entry gone in
+// between (ENOENT) is no error.
 //
 // The encoding and decoding here are pure functions over bytes, tested against golden bytes and a
 // dump captured from a real kernel; the socket side is linux/conntrack_socket.cc. Netlink headers
@@ -86,13 +86,15 @@ Result<std::vector<DumpMessage>> decodeDumpDatagram(std::span<const uint8_t> dat
 // reply source (backend, backend_port).
 bool matchesFlow(const FlowMatch& match, const ConntrackEntry& entry);
 
-// Deletes every conntrack entry that matchesFlow() picks, in the calling thread's network
-// namespace; returns how many it deleted. kSystem for a netlink failure (with the errno),
-// kInvalidArgument for an answer that cannot be decoded. Blocks the calling thread for the dump,
-// which grows with the whole table of the VIP's family, and one acknowledged request per entry
-// deleted: measured in a namespace on 2 cores, 9 ms for a table of 500 entries, 20 ms for 5,000,
-// 58 ms for 19,000 with nothing to delete; 144 ms to delete 16,600 of 35,000.
-Result<int> deleteFlows(const FlowMatch& match);
+// Deletes every conntrack entry that matchesFlow() picks for one of `matches`, in the calling
+// thread's network namespace, with one dump per family however many destinations left at once
+// (a backend host that dies leaves every service it served); returns how many entries each match
+// deleted, in order. kSystem for a netlink failure (with the errno), kInvalidArgument for an
+// answer that cannot be decoded. Blocks the calling thread for the dump, which grows with the
+// whole table of the family, and one acknowledged request per entry deleted: measured in a
+// namespace on 2 cores, 9 ms for a table of 500 entries, 20 ms for 5,000, 58 ms for 19,000 with
+// nothing to delete; 144 ms to delete 16,600 of 35,000.
+Result<std::vector<int>> deleteFlows(const std::vector<FlowMatch>& matches);
 
 // Every TCP/UDP entry of `family` in the calling thread's network namespace (what deleteFlows()
 // reads).

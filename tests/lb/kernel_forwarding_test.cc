@@ -195,19 +195,22 @@ class UdpFlowsTest : public ::testing::Test {
           out.push_back(kernelService(web_, kVip));
           return out;
         },
-        [this](const nft::FlowMatch& flows) -> Result<int> {
-          // The table already lacks the destination when its flows are deleted.
-          for (const auto& s : kernel_.services) {
-            if (s.name != "dns") continue;
-            for (const auto& d : s.destinations) {
-              EXPECT_FALSE(d.address == flows.backend && d.port == flows.backend_port)
-                  << "flows deleted while the table still sends new ones to "
-                  << d.address.toString();
+        [this](const std::vector<nft::FlowMatch>& all) -> Result<std::vector<int>> {
+          ++deleter_calls_;
+          for (const auto& flows : all) {
+            // The table already lacks the destination when its flows are deleted.
+            for (const auto& s : kernel_.services) {
+              if (s.name != "dns") continue;
+              for (const auto& d : s.destinations) {
+                EXPECT_FALSE(d.address == flows.backend && d.port == flows.backend_port)
+                    << "flows deleted while the table still sends new ones to "
+                    << d.address.toString();
+              }
             }
+            deleted_.push_back(flows);
           }
-          deleted_.push_back(flows);
           if (fail_deletes_) return makeError(ErrorCode::kSystem, "netlink send");
-          return 3;
+          return std::vector<int>(all.size(), 3);
         });
   }
   static nft::FlowMatch dnsFlowsTo(const char* backend) {
@@ -220,6 +223,7 @@ class UdpFlowsTest : public ::testing::Test {
   Balancer web_;
   bool held_ = true;
   bool fail_deletes_ = false;
+  int deleter_calls_ = 0;
   std::vector<nft::FlowMatch> deleted_;
 };
 
@@ -239,6 +243,18 @@ TEST_F(UdpFlowsTest, ABackendMarkedDownHasItsUdpFlowsDeletedAfterTheTableDropsIt
   dns_.pool.markUp(1);
   time_.advance(kKernelPollInterval);
   EXPECT_EQ(deleted_.size(), 1u) << "a return deletes nothing";
+}
+
+TEST_F(UdpFlowsTest, BackendsLeavingTogetherAreDeletedWithOneCall) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  forwarding->sync();
+  dns_.pool.markDown(0, time_.now());
+  dns_.pool.markDown(2, time_.now());
+  time_.advance(kKernelPollInterval);
+  EXPECT_EQ(deleter_calls_, 1) << "one dump of the conntrack table, not one per backend";
+  EXPECT_EQ(deleted_,
+            (std::vector<nft::FlowMatch>{dnsFlowsTo("10.0.0.11"), dnsFlowsTo("10.0.0.13")}));
 }
 
 TEST_F(UdpFlowsTest, AFailedDeletionIsNotRetriedAndLeavesTheTableAlone) {
@@ -308,9 +324,10 @@ TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
   DataPlaneOptions options;
   options.open_nftables = fakeOpener(kernel);
   options.nftables_table_present = fakeProbe(kernel);
-  options.delete_udp_flows = [&deleted](const nft::FlowMatch& flows) -> Result<int> {
-    deleted.push_back(flows);
-    return 0;
+  options.delete_udp_flows =
+      [&deleted](const std::vector<nft::FlowMatch>& flows) -> Result<std::vector<int>> {
+    deleted.insert(deleted.end(), flows.begin(), flows.end());
+    return std::vector<int>(flows.size(), 0);
   };
   auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
   ASSERT_TRUE(set);
@@ -342,9 +359,10 @@ TEST(KernelForwardingSetTest, AReloadIsForwardedAtOnce) {
   DataPlaneOptions options;
   options.open_nftables = fakeOpener(kernel);
   options.nftables_table_present = fakeProbe(kernel);
-  options.delete_udp_flows = [&deleted](const nft::FlowMatch& flows) -> Result<int> {
-    deleted.push_back(flows);
-    return 0;
+  options.delete_udp_flows =
+      [&deleted](const std::vector<nft::FlowMatch>& flows) -> Result<std::vector<int>> {
+    deleted.insert(deleted.end(), flows.begin(), flows.end());
+    return std::vector<int>(flows.size(), 0);
   };
   auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
   ASSERT_TRUE(set);

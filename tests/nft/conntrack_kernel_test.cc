@@ -121,18 +121,20 @@ TEST(ConntrackKernel, OnlyTheFlowsOfTheBackendThatLeftAreDeleted) {
   EXPECT_EQ(before->size(), 4u);
 
   const FlowMatch match{Protocol::kUdp, ip("127.0.0.100"), 53, ip("127.0.0.2"), 5353};
-  auto deleted = deleteFlows(match);
+  // A match that names no flow, in the same call.
+  const FlowMatch no_flow{Protocol::kUdp, ip("127.0.0.100"), 53, ip("127.0.0.9"), 5353};
+  auto deleted = deleteFlows({match, no_flow});
   ASSERT_TRUE(deleted) << deleted.error().describe();
-  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(*deleted, (std::vector<int>{2, 0}));
   const std::string after = conntrackListing();
   EXPECT_EQ(after.find("sport=30000"), std::string::npos) << after;
   EXPECT_EQ(after.find("sport=30003"), std::string::npos) << after;
   EXPECT_NE(after.find("sport=30001 dport=53"), std::string::npos) << after;
   EXPECT_NE(after.find("sport=30002 dport=54"), std::string::npos) << after;
 
-  deleted = deleteFlows(match);
+  deleted = deleteFlows({match});
   ASSERT_TRUE(deleted) << deleted.error().describe();
-  EXPECT_EQ(*deleted, 0) << "nothing left to delete";
+  EXPECT_EQ(*deleted, std::vector<int>{0}) << "nothing left to delete";
 }
 
 TEST(ConntrackKernel, TcpFlowsAreLeftAlone) {
@@ -158,9 +160,9 @@ TEST(ConntrackKernel, TcpFlowsAreLeftAlone) {
   ASSERT_EQ(inet_pton(AF_INET, "127.0.0.100", &vip.sin_addr), 1);
   ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&vip), sizeof(vip)), 0) << errno;
   ASSERT_TRUE(listed("sport=30004 dport=53 src=127.0.0.2")) << conntrackListing();
-  auto deleted = deleteFlows({Protocol::kUdp, ip("127.0.0.100"), 53, ip("127.0.0.2"), 5353});
+  auto deleted = deleteFlows({{Protocol::kUdp, ip("127.0.0.100"), 53, ip("127.0.0.2"), 5353}});
   ASSERT_TRUE(deleted) << deleted.error().describe();
-  EXPECT_EQ(*deleted, 0);
+  EXPECT_EQ(*deleted, std::vector<int>{0});
   EXPECT_TRUE(listed("sport=30004")) << conntrackListing();
 }
 
@@ -174,9 +176,11 @@ TEST(ConntrackKernel, Ipv6FlowsAreDeletedFromTheIpv6Table) {
   EXPECT_EQ((*v6)[0].reply.source, ip("fd00::2"));
   EXPECT_EQ((*v6)[0].original.destination_port, 53);
 
-  auto deleted = deleteFlows({Protocol::kUdp, ip("::1"), 53, ip("fd00::2"), 5353});
+  // With an IPv4 match in the same call: each family's table is dumped for its own matches.
+  auto deleted = deleteFlows({{Protocol::kUdp, ip("::1"), 53, ip("fd00::2"), 5353},
+                              {Protocol::kUdp, ip("127.0.0.100"), 53, ip("127.0.0.9"), 5353}});
   ASSERT_TRUE(deleted) << deleted.error().describe();
-  EXPECT_EQ(*deleted, 1);
+  EXPECT_EQ(*deleted, (std::vector<int>{1, 0}));
   EXPECT_FALSE(listed("ipv6")) << conntrackListing();
   EXPECT_TRUE(listed("sport=30000 dport=53")) << "the IPv4 flow stays: " << conntrackListing();
 }

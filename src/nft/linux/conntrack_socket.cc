@@ -69,23 +69,22 @@ class ConntrackSocket {
   uint32_t seq_ = 0;
 };
 
-// The entries `keep` picks, decoded as they arrive: a large table is never held in memory.
-Result<std::vector<ConntrackEntry>> dump(ConntrackSocket& socket, IpFamily family,
-                                         const std::function<bool(const ConntrackEntry&)>& keep) {
+// Shows each TCP/UDP entry to `visit` as it arrives: a large table is never held in memory.
+Status dump(ConntrackSocket& socket, IpFamily family,
+            const std::function<void(const ConntrackEntry&)>& visit) {
   if (auto st = socket.send(encodeDumpRequest(socket.nextSeq(), family)); !st) return st.error();
-  std::vector<ConntrackEntry> entries;
   for (;;) {
     auto messages = socket.receive();
     if (!messages) return messages.error();
     for (const DumpMessage& m : *messages) {
       switch (m.kind) {
         case DumpMessageKind::kDone:
-          return entries;
+          return {};
         case DumpMessageKind::kError:
           if (m.error != 0) return failure("dump refused", m.error);
           break;
         case DumpMessageKind::kEntry:
-          if (m.entry && keep(*m.entry)) entries.push_back(*m.entry);
+          if (m.entry) visit(*m.entry);
           break;
         case DumpMessageKind::kOther:
           break;
@@ -120,20 +119,38 @@ Result<bool> remove(ConntrackSocket& socket, const ConntrackEntry& entry) {
 Result<std::vector<ConntrackEntry>> listFlows(IpFamily family) {
   ConntrackSocket socket;
   if (auto st = socket.open(); !st) return st.error();
-  return dump(socket, family, [](const ConntrackEntry&) { return true; });
+  std::vector<ConntrackEntry> entries;
+  auto st = dump(socket, family, [&entries](const ConntrackEntry& e) { entries.push_back(e); });
+  if (!st) return st.error();
+  return entries;
 }
 
-Result<int> deleteFlows(const FlowMatch& match) {
+Result<std::vector<int>> deleteFlows(const std::vector<FlowMatch>& matches) {
+  std::vector<int> deleted(matches.size(), 0);
+  if (matches.empty()) return deleted;
   ConntrackSocket socket;
   if (auto st = socket.open(); !st) return st.error();
-  auto entries = dump(socket, match.vip.family(),
-                      [&match](const ConntrackEntry& entry) { return matchesFlow(match, entry); });
-  if (!entries) return entries.error();
-  int deleted = 0;
-  for (const ConntrackEntry& entry : *entries) {
-    auto removed = remove(socket, entry);
-    if (!removed) return removed.error();
-    if (*removed) ++deleted;
+  for (const IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+    // The entries to delete, each with the match that picked it; deleted after the dump, which
+    // must end before the socket carries another request.
+    std::vector<std::pair<size_t, ConntrackEntry>> picked;
+    bool wanted = false;
+    for (const FlowMatch& m : matches) wanted = wanted || m.vip.family() == family;
+    if (!wanted) continue;
+    auto st = dump(socket, family, [&](const ConntrackEntry& entry) {
+      for (size_t i = 0; i < matches.size(); ++i) {
+        if (matchesFlow(matches[i], entry)) {
+          picked.emplace_back(i, entry);
+          return;
+        }
+      }
+    });
+    if (!st) return st.error();
+    for (const auto& [index, entry] : picked) {
+      auto removed = remove(socket, entry);
+      if (!removed) return removed.error();
+      if (*removed) ++deleted[index];
+    }
   }
   return deleted;
 }
