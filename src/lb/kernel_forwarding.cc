@@ -27,7 +27,35 @@ std::string describe(const std::vector<nft::Service>& services) {
   return out.empty() ? "none" : out;
 }
 
+bool hasDestination(const nft::Service& s, const nft::Destination& d) {
+  for (const auto& other : s.destinations) {
+    if (other.address == d.address && other.port == d.port) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::vector<LeftDestination> udpDestinationsThatLeft(const std::vector<nft::Service>& before,
+                                                     const std::vector<nft::Service>& after) {
+  std::vector<LeftDestination> left;
+  for (const auto& old : before) {
+    if (old.protocol != nft::Protocol::kUdp) continue;
+    const nft::Service* now = nullptr;
+    for (const auto& s : after) {
+      if (s.name == old.name && s.protocol == old.protocol && s.vip == old.vip &&
+          s.port == old.port) {
+        now = &s;
+      }
+    }
+    for (const auto& d : old.destinations) {
+      if (now != nullptr && hasDestination(*now, d)) continue;
+      left.push_back(LeftDestination{
+          old.name, nft::FlowMatch{nft::Protocol::kUdp, old.vip, old.port, d.address, d.port}});
+    }
+  }
+  return left;
+}
 
 nft::Service kernelService(const Balancer& b, const IpAddress& vip) {
   const config::LoadBalancer& c = b.config;
@@ -47,10 +75,12 @@ nft::Service kernelService(const Balancer& b, const IpAddress& vip) {
 }
 
 KernelForwarding::KernelForwarding(NftablesOpener open, NftablesProbe probe, TimeSource& time,
-                                   std::function<std::vector<nft::Service>()> desired)
+                                   std::function<std::vector<nft::Service>()> desired,
+                                   FlowDeleter delete_flows)
     : open_(std::move(open)),
       probe_(std::move(probe)),
       desired_(std::move(desired)),
+      delete_flows_(std::move(delete_flows)),
       poll_(time.createTimer()) {}
 
 KernelForwarding::~KernelForwarding() { stop(); }
@@ -134,13 +164,41 @@ void KernelForwarding::sync() {
   if (failing_) spdlog::info("lb: the kernel's forwarding is updated again");
   failing_ = false;
   spdlog::info("lb: kernel forwarding {}", want.empty() ? "removed" : describe(want));
+  deleteFlowsThatLeft(want);
   applied_ = std::move(want);
+}
+
+void KernelForwarding::deleteFlowsThatLeft(const std::vector<nft::Service>& now) {
+  const std::vector<LeftDestination> left = udpDestinationsThatLeft(last_applied_, now);
+  last_applied_ = now;
+  if (left.empty()) return;
+  std::vector<nft::FlowMatch> flows;
+  std::string backends;
+  for (const auto& l : left) {
+    flows.push_back(l.flows);
+    if (!backends.empty()) backends += ", ";
+    backends += l.service + " " + Endpoint{l.flows.backend, l.flows.backend_port}.toString();
+  }
+  auto deleted = delete_flows_(flows);
+  if (!deleted || deleted->size() != left.size()) {
+    // Not retried: the flows then last until idle for conntrack's timeout, as without this.
+    spdlog::warn("lb: cannot delete the UDP flows of the backends that left ({}): {}", backends,
+                 deleted ? "the deleter gave no count for each" : deleted.error().describe());
+    return;
+  }
+  for (size_t i = 0; i < left.size(); ++i) {
+    spdlog::info("lb {}: deleted {} UDP flows of backend {}, which left", left[i].service,
+                 (*deleted)[i],
+                 Endpoint{left[i].flows.backend, left[i].flows.backend_port}.toString());
+  }
 }
 
 void KernelForwarding::stop() {
   if (!running_) return;
   running_ = false;
   poll_->stop();
+  // The flows are left: a stopping node no longer receives the VIP's packets.
+  last_applied_.clear();
   if (!nft_) return;
   if (auto st = nft_->remove(); !st) {
     spdlog::error("lb: cannot delete the nftables table inet {} at stop: {}", nft::kTableName,

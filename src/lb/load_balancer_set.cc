@@ -74,6 +74,8 @@ Result<std::unique_ptr<LoadBalancerSet>> LoadBalancerSet::create(
   set->nftables_table_present_ = options.nftables_table_present
                                      ? std::move(options.nftables_table_present)
                                      : NftablesProbe(nft::tablePresentWithoutLibrary);
+  set->delete_udp_flows_ = options.delete_udp_flows ? std::move(options.delete_udp_flows)
+                                                    : FlowDeleter(nft::deleteFlows);
   for (const auto& c : balancers) {
     if (auto st = set->checkBalancer(c); !st) return st.error();
     set->entries_.push_back(set->makeEntry(c));
@@ -107,8 +109,9 @@ Status LoadBalancerSet::ensureKernelForwarding() {
     return kernelForwarded(e->current->config);
   });
   if (!wanted) return {};
-  auto kernel = std::make_unique<KernelForwarding>(open_nftables_, nftables_table_present_, *time_,
-                                                   [this] { return kernelServices(); });
+  auto kernel = std::make_unique<KernelForwarding>(
+      open_nftables_, nftables_table_present_, *time_, [this] { return kernelServices(); },
+      delete_udp_flows_);
   if (auto st = kernel->start(); !st) {
     Error err = st.error();
     err.message = "kernel forwarding: " + err.message;

@@ -66,6 +66,7 @@ struct DataPlaneOptions {
   // Opens the kernel's nftables for `forwarding: kernel` balancers; empty: nft::openNftables.
   NftablesOpener open_nftables = {};
   NftablesProbe nftables_table_present = {};  // empty: nft::tablePresentWithoutLibrary
+  FlowDeleter delete_udp_flows = {};          // empty: nft::deleteFlows
 };
 
 // What `kube-vip status` shows of one backend and one balancer.
@@ -195,6 +196,7 @@ class LoadBalancerSet {
   std::unique_ptr<HealthThread> health_;
   NftablesOpener open_nftables_;
   NftablesProbe nftables_table_present_;
+  FlowDeleter delete_udp_flows_;
   std::unique_ptr<KernelForwarding> kernel_;
   std::optional<IpAddress> vip_;
   bool started_ = false;

@@ -173,13 +173,162 @@ TEST_F(KernelForwardingTest, AFailedUpdateIsRetriedAtEveryPoll) {
   EXPECT_EQ(forwarding->applied()->size(), 1u);
 }
 
+// The UDP flows of a destination that left the map are deleted once the table no longer has it.
+class UdpFlowsTest : public ::testing::Test {
+ protected:
+  UdpFlowsTest()
+      : dns_(dnsBalancer(), Forwarding::kCopy), web_(kernelBalancer(), Forwarding::kCopy) {}
+  static config::LoadBalancer dnsBalancer() {
+    config::LoadBalancer c = kernelBalancer();
+    c.name = "dns";
+    c.port = 53;
+    c.type = config::LoadBalancerType::kUdp;
+    return c;
+  }
+  std::unique_ptr<KernelForwarding> make() {
+    return std::make_unique<KernelForwarding>(
+        fakeOpener(kernel_), fakeProbe(kernel_), time_,
+        [this] {
+          std::vector<nft::Service> out;
+          if (!held_) return out;
+          out.push_back(kernelService(dns_, kVip));
+          out.push_back(kernelService(web_, kVip));
+          return out;
+        },
+        [this](const std::vector<nft::FlowMatch>& all) -> Result<std::vector<int>> {
+          ++deleter_calls_;
+          for (const auto& flows : all) {
+            // The table already lacks the destination when its flows are deleted.
+            for (const auto& s : kernel_.services) {
+              if (s.name != "dns") continue;
+              for (const auto& d : s.destinations) {
+                EXPECT_FALSE(d.address == flows.backend && d.port == flows.backend_port)
+                    << "flows deleted while the table still sends new ones to "
+                    << d.address.toString();
+              }
+            }
+            deleted_.push_back(flows);
+          }
+          if (fail_deletes_) return makeError(ErrorCode::kSystem, "netlink send");
+          return std::vector<int>(all.size(), 3);
+        });
+  }
+  static nft::FlowMatch dnsFlowsTo(const char* backend) {
+    return nft::FlowMatch{nft::Protocol::kUdp, kVip, 53, *IpAddress::parse(backend), 8080};
+  }
+
+  ManualTimeSource time_;
+  KernelRecord kernel_;
+  Balancer dns_;
+  Balancer web_;
+  bool held_ = true;
+  bool fail_deletes_ = false;
+  int deleter_calls_ = 0;
+  std::vector<nft::FlowMatch> deleted_;
+};
+
+TEST_F(UdpFlowsTest, ABackendMarkedDownHasItsUdpFlowsDeletedAfterTheTableDropsIt) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  forwarding->sync();
+  EXPECT_TRUE(deleted_.empty()) << "nothing left yet";
+  dns_.pool.markDown(1, time_.now());
+  web_.pool.markDown(1, time_.now());  // TCP: its connections fail by themselves
+  time_.advance(kKernelPollInterval);
+  ASSERT_EQ(kernel_.services[0].destinations.size(), 2u);
+  ASSERT_EQ(deleted_.size(), 1u);
+  EXPECT_EQ(deleted_[0], dnsFlowsTo("10.0.0.12"));
+  time_.advance(kKernelPollInterval * 3);
+  EXPECT_EQ(deleted_.size(), 1u) << "once per departure";
+  dns_.pool.markUp(1);
+  time_.advance(kKernelPollInterval);
+  EXPECT_EQ(deleted_.size(), 1u) << "a return deletes nothing";
+}
+
+TEST_F(UdpFlowsTest, BackendsLeavingTogetherAreDeletedWithOneCall) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  forwarding->sync();
+  dns_.pool.markDown(0, time_.now());
+  dns_.pool.markDown(2, time_.now());
+  time_.advance(kKernelPollInterval);
+  EXPECT_EQ(deleter_calls_, 1) << "one dump of the conntrack table, not one per backend";
+  EXPECT_EQ(deleted_,
+            (std::vector<nft::FlowMatch>{dnsFlowsTo("10.0.0.11"), dnsFlowsTo("10.0.0.13")}));
+}
+
+TEST_F(UdpFlowsTest, AFailedDeletionIsNotRetriedAndLeavesTheTableAlone) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  forwarding->sync();
+  fail_deletes_ = true;
+  dns_.pool.markDown(0, time_.now());
+  time_.advance(kKernelPollInterval);
+  ASSERT_EQ(deleted_.size(), 1u);
+  ASSERT_TRUE(forwarding->applied());
+  EXPECT_EQ((*forwarding->applied())[0].destinations.size(), 2u);
+  EXPECT_EQ(kernel_.services[0].destinations.size(), 2u);
+  const int replaces = kernel_.replaces;
+  time_.advance(kKernelPollInterval * 5);
+  EXPECT_EQ(deleted_.size(), 1u);
+  EXPECT_EQ(kernel_.replaces, replaces);
+}
+
+TEST_F(UdpFlowsTest, AfterAFailedUpdateTheDepartureIsSeenByTheUpdateThatSucceeds) {
+  auto forwarding = make();
+  ASSERT_TRUE(forwarding->start());
+  forwarding->sync();
+  kernel_.fail = true;
+  dns_.pool.markDown(2, time_.now());
+  time_.advance(kKernelPollInterval * 2);
+  EXPECT_TRUE(deleted_.empty()) << "the kernel still sends new flows there";
+  kernel_.fail = false;
+  time_.advance(kKernelPollInterval);
+  ASSERT_EQ(deleted_.size(), 1u);
+  EXPECT_EQ(deleted_[0], dnsFlowsTo("10.0.0.13"));
+}
+
+TEST(UdpDestinationsThatLeftTest, AServiceGoneOrMovedLeftWithAllItsDestinations) {
+  nft::Service dns;
+  dns.name = "dns";
+  dns.protocol = nft::Protocol::kUdp;
+  dns.vip = kVip;
+  dns.port = 53;
+  const IpAddress a = *IpAddress::parse("10.0.0.11");
+  const IpAddress b = *IpAddress::parse("10.0.0.12");
+  dns.destinations = {{a, 53, 1}, {b, 53, 1}};
+  const auto flows = [&](const IpAddress& backend) {
+    return LeftDestination{"dns", nft::FlowMatch{nft::Protocol::kUdp, kVip, 53, backend, 53}};
+  };
+  nft::Service reweighted = dns;
+  reweighted.destinations[1].weight = 5;
+  EXPECT_TRUE(udpDestinationsThatLeft({dns}, {reweighted}).empty()) << "a weight is no departure";
+  nft::Service moved = dns;
+  moved.port = 5353;
+  EXPECT_EQ(udpDestinationsThatLeft({dns}, {moved}),
+            (std::vector<LeftDestination>{flows(a), flows(b)}));
+  EXPECT_EQ(udpDestinationsThatLeft({dns}, {}), (std::vector<LeftDestination>{flows(a), flows(b)}));
+  nft::Service other_port = dns;
+  other_port.destinations[0].port = 54;
+  EXPECT_EQ(udpDestinationsThatLeft({dns}, {other_port}), (std::vector<LeftDestination>{flows(a)}));
+  nft::Service tcp = dns;
+  tcp.protocol = nft::Protocol::kTcp;
+  EXPECT_TRUE(udpDestinationsThatLeft({tcp}, {}).empty()) << "TCP flows are left alone";
+}
+
 TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
   KernelRecord kernel;
   kernel.table_present = true;
+  std::vector<nft::FlowMatch> deleted;
   ManualTimeSource time;
   DataPlaneOptions options;
   options.open_nftables = fakeOpener(kernel);
   options.nftables_table_present = fakeProbe(kernel);
+  options.delete_udp_flows =
+      [&deleted](const std::vector<nft::FlowMatch>& flows) -> Result<std::vector<int>> {
+    deleted.insert(deleted.end(), flows.begin(), flows.end());
+    return std::vector<int>(flows.size(), 0);
+  };
   auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
   ASSERT_TRUE(set);
   ASSERT_TRUE((*set)->start());
@@ -205,10 +354,16 @@ TEST(KernelForwardingSetTest, TheSetForwardsTheVipsPortWhileItHoldsTheVip) {
 // that moves to the proxy leaves the table.
 TEST(KernelForwardingSetTest, AReloadIsForwardedAtOnce) {
   KernelRecord kernel;
+  std::vector<nft::FlowMatch> deleted;
   ManualTimeSource time;
   DataPlaneOptions options;
   options.open_nftables = fakeOpener(kernel);
   options.nftables_table_present = fakeProbe(kernel);
+  options.delete_udp_flows =
+      [&deleted](const std::vector<nft::FlowMatch>& flows) -> Result<std::vector<int>> {
+    deleted.insert(deleted.end(), flows.begin(), flows.end());
+    return std::vector<int>(flows.size(), 0);
+  };
   auto set = LoadBalancerSet::create({kernelBalancer()}, kVip, 1, time, std::move(options));
   ASSERT_TRUE(set);
   ASSERT_TRUE((*set)->start());
@@ -238,6 +393,7 @@ TEST(KernelForwardingSetTest, AReloadIsForwardedAtOnce) {
   ASSERT_TRUE((*set)->reconfigure(removal, {web}));
   ASSERT_EQ(kernel.services.size(), 1u);
   EXPECT_EQ(kernel.services[0].name, "web");
+  EXPECT_EQ(deleted.size(), 3u) << "the removed UDP balancer's flows, through the set's deleter";
 }
 
 }  // namespace
