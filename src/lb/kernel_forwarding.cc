@@ -65,7 +65,7 @@ nft::Service kernelService(const Balancer& b, const IpAddress& vip) {
   s.vip = vip;
   s.port = c.port;
   s.spread = spreadOf(c.algorithm);
-  s.masquerade = c.source_nat;
+  s.source_nat = c.source_nat;
   for (std::size_t i = 0; i < b.pool.size() && i < c.backends.size(); ++i) {
     if (!b.pool.isUp(i)) continue;
     s.destinations.push_back(

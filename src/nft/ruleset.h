@@ -12,7 +12,9 @@
 // The table has four base chains, each with one rule per service (comment: the service's name):
 //   prerouting  nat    dstnat (-100)  DNAT of VIP:port arriving from the network
 //   output      nat    -100           the same DNAT for connections the holder opens itself
-//   postrouting nat    srcnat (100)   masquerade of connections DNATed for a service (if asked)
+//   postrouting nat    srcnat (100)   source NAT to the VIP of connections DNATed for a service
+//                                    (if asked; ruleset.cc says why the VIP, not the node's
+//                                    address)
 //   input       filter filter (0)     reject VIP:port of a service without backends
 // NAT chains see only the first packet of a connection: conntrack keeps every later packet (and
 // the replies) on the backend chosen for it, so spreading is per connection.
@@ -55,10 +57,10 @@ struct Service {
   IpAddress vip;
   uint16_t port = 0;
   Spread spread = Spread::kRoundRobin;
-  // Masquerade the connections DNATed for this service (their source becomes the holder's address
-  // towards the backend), so replies come back through the holder whatever the backends' routes.
-  // Off: backends see the client's address and must route their replies via the holder.
-  bool masquerade = true;
+  // Source-NAT the connections DNATed for this service to the VIP, so replies come back through
+  // the holder whatever the backends' routes (ruleset.cc says why the VIP and not the node's own
+  // address). Off: backends see the client's address and must route their replies via the holder.
+  bool source_nat = true;
   // The destinations that are up, in order. Empty: new connections are rejected (TCP reset, ICMP
   // port unreachable for UDP), not silently dropped.
   std::vector<Destination> destinations;

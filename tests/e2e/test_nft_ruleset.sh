@@ -2,14 +2,14 @@
 # nft: the kernel data plane's rules carry real traffic. node1 holds the VIPs (added by hand) and
 # programs the table through libnftables as the daemon does (tests/nft/nft_apply); node2 and node3
 # are backends answering "<name> <peer address>" over TCP and UDP. Round robin spreads connections
-# evenly, weights in proportion; masquerade on: backends see the holder's address; off: the
+# evenly, weights in proportion; source NAT on: backends see the VIP as the source; off: the
 # client's (the backends route the client via the holder); a service without destinations refuses
 # (TCP reset, ICMP port unreachable for UDP); IPv6; the holder's own connections to the VIP are
 # balanced too; remove() leaves no rule.
 # timeout: 120
 set -euo pipefail
 source "$(dirname "$0")/lib/lab.sh"
-lab_init "nft: DNAT rules spread, masquerade and refuse real traffic"
+lab_init "nft: DNAT rules spread, source-NAT and refuse real traffic"
 NFT_APPLY=${NFT_APPLY:-$(dirname "$KUBEVIP_BIN")/../tests/nft/nft_apply}
 [ -x "$NFT_APPLY" ] || NFT_APPLY=$(cd "$(dirname "$0")/../.." && pwd)/build/release/tests/nft/nft_apply
 [ -x "$NFT_APPLY" ] || fail "nft_apply is not built (cmake --build --preset release --target nft_apply)"
@@ -66,7 +66,7 @@ for k in 2 3; do
 done
 lab_exec node1 ip addr add "$LAB_VIP4/24" dev eth0
 lab_exec node1 ip addr add "$LAB_VIP6/64" dev eth0 nodad
-# With masquerade off the replies come back through node1 on the segment they leave by: no ICMP
+# With source NAT off the replies come back through node1 on the segment they leave by: no ICMP
 # redirects, which would teach the backends to bypass it.
 lab_exec node1 sysctl -qw net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
 # A new namespace may inherit forwarding from the root one: start from off.
@@ -82,7 +82,7 @@ cat >"$LAB_DIR/services.json" <<JSON
   "destinations": [{"address": "$b2", "port": 9000}, {"address": "$b3", "port": 9000}]},
  {"name": "weighted", "vip": "$LAB_VIP4", "port": 81,
   "destinations": [{"address": "$b2", "port": 9000}, {"address": "$b3", "port": 9000, "weight": 3}]},
- {"name": "direct", "vip": "$LAB_VIP4", "port": 82, "masquerade": false,
+ {"name": "direct", "vip": "$LAB_VIP4", "port": 82, "sourceNat": false,
   "destinations": [{"address": "$b2", "port": 9000}]},
  {"name": "down", "vip": "$LAB_VIP4", "port": 83, "destinations": []},
  {"name": "dns", "protocol": "udp", "vip": "$LAB_VIP4", "port": 53, "spread": "random",
@@ -98,27 +98,26 @@ check "the table is present" test "$(lab_exec node1 "$NFT_APPLY" present)" = pre
 holder=$(lab_ip4 1) client=$(lab_ip4 client)
 answers=$(for _ in 1 2 3 4 5 6; do ask tcp "$LAB_VIP4" 80; done)
 log "web: $(echo "$answers" | tr '\n' ',')"
-assert_eq 3 "$(grep -cx "node2 $holder" <<<"$answers")" "round robin: node2's connections, from the holder"
-assert_eq 3 "$(grep -cx "node3 $holder" <<<"$answers")" "round robin: node3's connections, from the holder"
+assert_eq 3 "$(grep -cx "node2 $LAB_VIP4" <<<"$answers")" "round robin: node2's connections, from the VIP (source NAT)"
+assert_eq 3 "$(grep -cx "node3 $LAB_VIP4" <<<"$answers")" "round robin: node3's connections, from the VIP (source NAT)"
 
 answers=$(for _ in 1 2 3 4 5 6 7 8; do ask tcp "$LAB_VIP4" 81; done)
 assert_eq 2 "$(grep -c '^node2 ' <<<"$answers")" "weight 1 of 4: node2's connections"
 assert_eq 6 "$(grep -c '^node3 ' <<<"$answers")" "weight 3 of 4: node3's connections"
 
-assert_eq "node2 $client" "$(ask tcp "$LAB_VIP4" 82)" "masquerade off: the backend sees the client"
+assert_eq "node2 $client" "$(ask tcp "$LAB_VIP4" 82)" "source NAT off: the backend sees the client"
 assert_eq refused "$(ask tcp "$LAB_VIP4" 83)" "no destinations, TCP: connection refused (reset)"
 
 answers=$(for _ in $(seq 1 20); do ask udp "$LAB_VIP4" 53; done)
 log "dns: $(echo "$answers" | tr '\n' ',')"
-check "UDP answers all come from a backend, from the holder" \
-  _lab_not grep -vxE "node[23] $holder" <<<"$answers"
+check "UDP answers all come from a backend, from the VIP" \
+  _lab_not grep -vxE "node[23] $LAB_VIP4" <<<"$answers"
 check "UDP reaches both backends (random)" eval '[ "$(sort -u <<<"$answers" | wc -l)" -eq 2 ]'
 assert_eq refused "$(ask udp "$LAB_VIP4" 54)" "no destinations, UDP: port unreachable"
 
 answer6=$(ask tcp "$LAB_VIP6" 80)
-# Masqueraded to an address of node1's: source address selection picks the VIP here.
-check "IPv6 through the VIP, masqueraded: $answer6" \
-  eval '[[ "$answer6" =~ ^node[23]\ ($(lab_ip6 1)|$LAB_VIP6)$ ]]'
+check "IPv6 through the VIP, source-NATed to the VIP: $answer6" \
+  eval '[[ "$answer6" =~ ^node[23]\ $LAB_VIP6$ ]]'
 assert_eq "$answer6" "$(ask tcp "$LAB_VIP6" 80)" "source hash: the same client, the same backend"
 
 answers=$(for _ in 1 2; do ask tcp "$LAB_VIP4" 80 node1; done)

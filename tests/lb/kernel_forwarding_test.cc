@@ -82,7 +82,7 @@ TEST(KernelServiceTest, CarriesTheBackendsUpWithTheirWeightsAndTheBalancersChoic
   EXPECT_EQ(s.vip, kVip);
   EXPECT_EQ(s.port, 80);
   EXPECT_EQ(s.spread, nft::Spread::kSourceHash);
-  EXPECT_FALSE(s.masquerade);
+  EXPECT_FALSE(s.source_nat);
   ASSERT_EQ(s.destinations.size(), 2u);
   EXPECT_EQ(s.destinations[0], (nft::Destination{*IpAddress::parse("10.0.0.12"), 8080, 3}));
   EXPECT_EQ(s.destinations[1].address, *IpAddress::parse("10.0.0.13"));

@@ -80,8 +80,8 @@ inline std::vector<GoldenCase> goldenCases() {
   cases.push_back({"two_services", {webService(), api}});
 
   Service direct = webService();
-  direct.masquerade = false;
-  cases.push_back({"masquerade_off", {direct}});
+  direct.source_nat = false;
+  cases.push_back({"source_nat_off", {direct}});
 
   cases.push_back({"no_services", {}});
   return cases;

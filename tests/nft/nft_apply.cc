@@ -3,7 +3,7 @@
 //
 //   nft_apply replace FILE    services from a JSON file: [{"name": "web", "protocol": "tcp",
 //                             "vip": "10.0.0.100", "port": 80, "spread": "round-robin" | "random"
-//                             | "source-hash", "masquerade": true, "destinations":
+//                             | "source-hash", "sourceNat": true, "destinations":
 //                             [{"address": "10.0.1.1", "port": 80, "weight": 1}, ...]}, ...]
 //   nft_apply remove
 //   nft_apply present         prints "present" or "absent"
@@ -52,7 +52,7 @@ Service serviceFrom(const nlohmann::json& in) {
   service.spread = spread == "random"        ? Spread::kRandom
                    : spread == "source-hash" ? Spread::kSourceHash
                                              : Spread::kRoundRobin;
-  service.masquerade = in.value("masquerade", true);
+  service.source_nat = in.value("sourceNat", true);
   for (const auto& d : in.value("destinations", nlohmann::json::array())) {
     service.destinations.push_back(
         Destination{address(d.at("address")), d.at("port").get<uint16_t>(), d.value("weight", 1U)});
