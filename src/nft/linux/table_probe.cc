@@ -18,16 +18,16 @@
 namespace kubevip::nft {
 namespace {
 
-Error systemError(const std::string& what, int err) {
-  return makeError(ErrorCode::kSystem, "looking for table inet " + std::string(kTableName) + ": " +
-                                           what + ": " + std::strerror(err));
+Error lookupError(const std::string& what, int err) {
+  return kubevip::systemError("looking for table inet " + std::string(kTableName) + ": " + what,
+                              err);
 }
 
 }  // namespace
 
 Result<bool> tablePresentWithoutLibrary() {
   UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER));
-  if (!fd.valid()) return systemError("netlink socket", errno);
+  if (!fd.valid()) return lookupError("netlink socket", errno);
 
   // nlmsghdr, nfgenmsg, then the NFTA_TABLE_NAME attribute (NUL-terminated, padded to 4).
   std::array<char, 64> request{};
@@ -53,13 +53,13 @@ Result<bool> tablePresentWithoutLibrary() {
   kernel.nl_family = AF_NETLINK;
   if (::sendto(fd.get(), request.data(), total, 0, reinterpret_cast<sockaddr*>(&kernel),
                sizeof(kernel)) < 0) {
-    return systemError("netlink send", errno);
+    return lookupError("netlink send", errno);
   }
   // The answer: the table then an acknowledgement, or an error; nothing else is asked on this
   // socket, so the first message decides.
   alignas(nlmsghdr) std::array<char, 8192> reply{};
   const ssize_t n = ::recv(fd.get(), reply.data(), reply.size(), 0);
-  if (n < 0) return systemError("netlink receive", errno);
+  if (n < 0) return lookupError("netlink receive", errno);
   const auto* answer = reinterpret_cast<const nlmsghdr*>(reply.data());
   if (!NLMSG_OK(answer, static_cast<unsigned>(n))) {
     return makeError(ErrorCode::kInternal,
@@ -73,7 +73,7 @@ Result<bool> tablePresentWithoutLibrary() {
     const int err = -reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(answer))->error;
     if (err == ENOENT) return false;
     if (err == 0) return true;  // an acknowledgement alone is not expected; the table answered
-    return systemError("nf_tables refused", err);
+    return lookupError("nf_tables refused", err);
   }
   return answer->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE);
 }
