@@ -17,6 +17,8 @@ packages=(
   # end-to-end tests, demo and benchmarks: namespaces, captures, peers and yardsticks
   iproute2 nftables tcpdump tshark iputils-arping ndisc6 procps psmisc python3 openssl curl
   keepalived haproxy nginx-light wrk prometheus
+  # the etcd cluster the etcd elector's end-to-end tests and figures elect through (etcd, etcdctl)
+  etcd-server etcd-client
   # BGP peers of the end-to-end tests and benchmarks (each started by the tests in a namespace)
   bird2 frr gobgpd
   # the BGP decoder's fuzzer (make fuzz): clang and its libFuzzer runtime (libclang_rt.fuzzer),
@@ -64,6 +66,6 @@ dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture a
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The packaged services must not run on their own: the tests start their own instances.
-for svc in nginx haproxy keepalived prometheus bird frr gobgpd containerd; do
+for svc in nginx haproxy keepalived prometheus bird frr gobgpd containerd etcd; do
   systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
 done

@@ -33,6 +33,11 @@
 //     connectRetries                 int, 2                  further backends tried per connection
 //   loadBalancerWorkers              0-256, 0                load-balancer threads; 0: one per usable
 //                                                            CPU (affinity mask and cgroup quota)
+//   election.type                    raft | etcd, raft       etcd: elect through an etcd cluster
+//   election.endpoints               list of URLs            etcd members, https://host:port
+//   election.tls {caFile, certFile, keyFile}                 etcd client TLS (PEM files)
+//   election.ttl                     duration, 5s            etcd lease TTL, whole seconds, >= 2s
+//   election.key                     string                  etcd key, /kube-vip/kube-system/plndr-cp-lock
 //   election.timeout                 duration, 300ms         Raft election timeout
 //   election.heartbeat               duration, 50ms          2*heartbeat <= leaderLease
 //   election.leaderLease             duration, 250ms         < election.timeout
@@ -232,6 +237,26 @@ struct KubernetesLease {
   friend bool operator==(const KubernetesLease&, const KubernetesLease&) = default;
 };
 
+// Leader election through etcd v3 (`election.type: etcd` in the file; `manager` with
+// leaderElectionType=etcd): a key created only while absent, bound to a lease of `ttl` that the
+// holder keeps alive (src/election/etcd_elector.h has the rules and their argument).
+struct EtcdElection {
+  // "https://host:port" or "http://host:port", tried in order, the last one that answered first.
+  std::vector<std::string> endpoints;
+  std::string ca_file;    // PEM CAs the members' certificates are checked against; empty: system
+  std::string cert_file;  // client certificate (PEM), both or neither
+  std::string key_file;
+  // The election's key: every member of one election uses the same. In `manager`
+  // "/kube-vip/<vip_leasenamespace>/<vip_leasename>".
+  std::string key = "/kube-vip/kube-system/plndr-cp-lock";
+  // The etcd lease's TTL: whole seconds, >= 2 (etcd's minimum). `manager`: vip_leaseduration.
+  std::chrono::seconds ttl{5};
+  // What the holder writes as the key's value: localPeer.id, in `manager` vip_nodename.
+  std::string identity;
+
+  friend bool operator==(const EtcdElection&, const EtcdElection&) = default;
+};
+
 // The Services mode (`manager` with svc_enable=true): addresses for Services of type LoadBalancer,
 // configured only by the in-cluster variables (config/incluster_env.h), never by the file.
 struct ServicesMode {
@@ -338,6 +363,9 @@ struct Config {
   ElectionTiming election;
   // Set in the in-cluster mode: elect with a Lease instead of Raft.
   std::optional<KubernetesLease> kubernetes;
+  // Set when the VIP is elected through etcd (out of cluster instead of Raft; in `manager` instead
+  // of the control-plane Lease, which Services keep using).
+  std::optional<EtcdElection> etcd;
   // Set when Services of type LoadBalancer are served (needs `kubernetes`). Without `vip` the
   // process serves Services only.
   std::optional<ServicesMode> services;
