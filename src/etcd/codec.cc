@@ -17,7 +17,7 @@ constexpr std::string_view kBase64Alphabet =
 // Reads the fields of one answer; every error names the answer and the field path.
 class Reader {
  public:
-  explicit Reader(std::string_view answer) : answer_(answer) {}
+  explicit Reader(std::string answer) : answer_(std::move(answer)) {}
 
   Error error(std::string_view path, std::string_view what) const {
     if (path.empty()) {
@@ -184,7 +184,7 @@ class Reader {
   }
 
  private:
-  std::string_view answer_;
+  std::string answer_;  // "/v3/kv/txn answer"
 };
 
 std::string answerName(std::string_view path) { return fmt::format("{} answer", path); }
