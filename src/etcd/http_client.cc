@@ -24,10 +24,11 @@
 namespace kubevip::etcd {
 namespace {
 
-// A watch that sees no change for this long ends (on_end) and is started again by the elector:
-// it bounds how long a stream on a silently dead connection (a member cut off without a reset)
-// can keep a follower blind. The elector does not depend on the watch to notice a lost leader
-// (the lease's TTL does that), so minutes are enough.
+// A watch ends (on_end) this long after it started and is started again by the elector: this
+// bounds how long a stream on a silently dead connection (a member cut off without a reset)
+// can keep a follower blind. Etcd sends nothing on an idle watch, so a dead connection is not
+// noticed sooner; a follower that must learn of a deleted key quickly should not rely on the
+// watch alone but also read the key (get) when the holder's lease should have run out.
 constexpr std::chrono::minutes kWatchMaxDuration{5};
 
 // "http(s)://host[:port]" with an optional trailing slash, which is dropped.

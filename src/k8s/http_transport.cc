@@ -199,8 +199,9 @@ Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
   const CURLcode code = lib_->easy_perform(curl);
   lib_->slist_free_all(static_cast<curl_slist*>(*headers));
   if (body.overflowed) return bodyTooLarge(access_.server, request.path, peer_.max_body_bytes);
-  if (code != CURLE_OK)
+  if (code != CURLE_OK) {
     return transportError(*lib_, code, error_buffer, peer_.name, server_label_, timeout_);
+  }
   lib_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
@@ -241,9 +242,8 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   char error_buffer[CURL_ERROR_SIZE] = {0};
   auto headers = prepare(request, error_buffer);
   if (!headers) return headers.error();
-  StreamSink sink{
-      lib_,      curl, &on_data, &response, CappedBody{&response.body, peer_.max_body_bytes},
-      okStatus()};
+  const CappedBody error_body{&response.body, peer_.max_body_bytes};
+  StreamSink sink{lib_, curl, &on_data, &response, error_body, okStatus()};
   lib_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(max_duration.count()));
   lib_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, streamBody);
   lib_->easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
@@ -275,13 +275,15 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   lib_->slist_free_all(static_cast<curl_slist*>(*headers));
   if (cancelled) return makeError(ErrorCode::kUnavailable, "watch cancelled");
   if (!sink.failure.ok()) return sink.failure.error();
-  if (sink.error_body.overflowed)
+  if (sink.error_body.overflowed) {
     return bodyTooLarge(access_.server, request.path, peer_.max_body_bytes);
+  }
   if (code == CURLE_OPERATION_TIMEDOUT && response.status >= 200 && response.status < 300) {
     return response;  // the stream ran for max_duration: a normal end, as a server timeout is
   }
-  if (code != CURLE_OK)
+  if (code != CURLE_OK) {
     return transportError(*lib_, code, error_buffer, peer_.name, server_label_, timeout_);
+  }
   lib_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
