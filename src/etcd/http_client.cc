@@ -74,7 +74,8 @@ Error withSource(Error error, const std::string& endpoint) {
 
 class HttpEtcdClient final : public EtcdClient {
  public:
-  static Result<std::unique_ptr<EtcdClient>> create(EventLoop& loop, HttpClientOptions options);
+  static Result<std::unique_ptr<EtcdClient>> create(EventLoop& loop,
+                                                    const HttpClientOptions& options);
   ~HttpEtcdClient() override;
   HttpEtcdClient(const HttpEtcdClient&) = delete;
   HttpEtcdClient& operator=(const HttpEtcdClient&) = delete;
@@ -134,7 +135,7 @@ class HttpEtcdClient final : public EtcdClient {
 };
 
 Result<std::unique_ptr<EtcdClient>> HttpEtcdClient::create(EventLoop& loop,
-                                                           HttpClientOptions options) {
+                                                           const HttpClientOptions& options) {
   if (options.endpoints.empty()) {
     return makeError(ErrorCode::kInvalidArgument, "etcd client: no endpoint given");
   }
@@ -376,7 +377,7 @@ void HttpEtcdClient::deliverWatchItems() {
 }  // namespace
 
 Result<std::unique_ptr<EtcdClient>> makeHttpEtcdClient(EventLoop& loop, HttpClientOptions options) {
-  return HttpEtcdClient::create(loop, std::move(options));
+  return HttpEtcdClient::create(loop, options);
 }
 
 }  // namespace kubevip::etcd

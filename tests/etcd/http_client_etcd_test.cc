@@ -162,11 +162,13 @@ TEST_F(EtcdClientEtcdTest, WatchSeesThePutAndTheDeleteWhileRequestsGoOn) {
   ASSERT_TRUE(before.ok()) << before.error().message;
   std::vector<WatchEvent> events;
   std::optional<Status> ended;
+  bool awaiting_events =
+      false;  // set once the requests are done: only then may events stop the loop
   c->watch(key_, before->revision + 1,
            {.on_event =
                 [&](const WatchEvent& event) {
                   events.push_back(event);
-                  if (events.size() == 2) loop_->stop();
+                  if (awaiting_events && events.size() == 2) loop_->stop();
                 },
             .on_end = [&](const Status& status) { ended.emplace(status); }});
   // The open watch must not hold up requests: they run on another thread and connection.
@@ -174,7 +176,9 @@ TEST_F(EtcdClientEtcdTest, WatchSeesThePutAndTheDeleteWhileRequestsGoOn) {
   ASSERT_TRUE(lease.ok()) << lease.error().message;
   auto created = create(*c, "node-a", lease->id);
   ASSERT_TRUE(created.ok()) << created.error().message;
-  ASSERT_TRUE(revoke(*c, lease->id).ok());
+  Status revoked = revoke(*c, lease->id);
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  awaiting_events = true;
   if (events.size() < 2) {
     auto guard = loop_->time().createTimer();
     guard->start(std::chrono::seconds(5), [&] { loop_->stop(); });
