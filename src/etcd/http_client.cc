@@ -376,7 +376,10 @@ void HttpEtcdClient::deliverWatchItems() {
 
 }  // namespace
 
-Result<std::unique_ptr<EtcdClient>> makeHttpEtcdClient(EventLoop& loop, HttpClientOptions options) {
+// By value as declared in http_client.h, whose callers may move their options in.
+Result<std::unique_ptr<EtcdClient>> makeHttpEtcdClient(
+    EventLoop& loop,
+    HttpClientOptions options) {  // NOLINT(performance-unnecessary-value-param)
   return HttpEtcdClient::create(loop, options);
 }
 
