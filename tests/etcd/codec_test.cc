@@ -339,9 +339,10 @@ TEST(JsonMessageSplitter, RefusesJunkAndMessagesOverTheCap) {
   EXPECT_THAT(refused.error().message, HasSubstr("expected a JSON object, got 'H'"));
 
   JsonMessageSplitter big;
-  const std::string piece = "{\"v\":\"" + std::string(64 * 1024, 'x');
+  constexpr size_t kPiece = size_t{64} << 10;
+  const std::string piece = R"({"v":")" + std::string(kPiece, 'x');
   Status status = big.feed(piece, ignore);
-  const std::string more(64 * 1024, 'x');
+  const std::string more(kPiece, 'x');
   while (status.ok() && big.pending() <= kMaxAnswerBytes) status = big.feed(more, ignore);
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(status.error().message, HasSubstr("exceeds the 1 MiB cap"));

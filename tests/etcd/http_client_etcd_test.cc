@@ -22,7 +22,7 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 
 std::string etcdDir() {
-  const char* dir = std::getenv("KUBEVIP_TEST_ETCD");
+  const char* dir = std::getenv("KUBEVIP_TEST_ETCD");  // NOLINT(concurrency-mt-unsafe): no setenv
   return dir ? dir : "";
 }
 

@@ -162,7 +162,7 @@ TEST_F(EtcdHttpClientTest, DestroyedWithARequestInFlightNeverCallsBack) {
   auto client = make(options({dead}));
   ASSERT_TRUE(client.ok());
   bool called = false;
-  (*client)->get("/k", [&](Result<GetOutcome>) { called = true; });
+  (*client)->get("/k", [&](const Result<GetOutcome>&) { called = true; });
   client->reset();
   auto guard = loop_->time().createTimer();
   guard->start(std::chrono::milliseconds(200), [&] { loop_->stop(); });
