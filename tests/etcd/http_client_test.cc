@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 namespace kubevip::etcd {
 namespace {
@@ -29,6 +31,71 @@ int closedPort() {
   EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length), 0);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+// A one-connection HTTP server on loopback that answers any request with canned bytes and then
+// closes the connection: etcd misbehaving in ways a real etcd is not easily made to.
+class CannedServer {
+ public:
+  explicit CannedServer(std::string answer) : answer_(std::move(answer)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(addr);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::listen(fd_, 4), 0);
+    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~CannedServer() {
+    thread_.join();
+    ::close(fd_);
+  }
+  CannedServer(const CannedServer&) = delete;
+  CannedServer& operator=(const CannedServer&) = delete;
+  const std::string& url() const { return url_; }
+
+ private:
+  void serve() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) return;
+    const int connection = ::accept(fd_, nullptr, nullptr);
+    if (connection < 0) return;
+    // The request: headers, then as many body bytes as Content-Length says.
+    std::string request;
+    char buffer[4096];
+    for (;;) {
+      const auto end = request.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        const auto at = request.find("Content-Length: ");
+        const size_t body = at == std::string::npos ? 0 : std::stoul(request.substr(at + 16));
+        if (request.size() >= end + 4 + body) break;
+      }
+      pollfd c{connection, POLLIN, 0};
+      if (::poll(&c, 1, 5000) != 1) break;
+      const ssize_t n = ::read(connection, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      request.append(buffer, static_cast<size_t>(n));
+    }
+    size_t sent = 0;
+    while (sent < answer_.size()) {
+      const ssize_t n = ::write(connection, answer_.data() + sent, answer_.size() - sent);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    ::close(connection);
+  }
+
+  std::string answer_;
+  int fd_ = -1;
+  std::string url_;
+  std::thread thread_;
+};
+
+std::string httpAnswer(const std::string& body) {
+  return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + body;
 }
 
 class EtcdHttpClientTest : public ::testing::Test {
@@ -168,6 +235,59 @@ TEST_F(EtcdHttpClientTest, DestroyedWithARequestInFlightNeverCallsBack) {
   guard->start(std::chrono::milliseconds(200), [&] { loop_->stop(); });
   loop_->run();
   EXPECT_FALSE(called);
+}
+
+TEST_F(EtcdHttpClientTest, AMalformedAnswerNamesTheFieldAndTheEndpoint) {
+  CannedServer server(httpAnswer(R"({"result":{"header":{"revision":"3"},"ID":"x1"}})"));
+  auto client = make(options({server.url()}));
+  ASSERT_TRUE(client.ok());
+  std::optional<Result<int64_t>> answer;
+  (*client)->keepAlive(42, [&](Result<int64_t> ttl) {
+    answer.emplace(std::move(ttl));
+    loop_->stop();
+  });
+  auto guard = loop_->time().createTimer();
+  guard->start(std::chrono::seconds(5), [&] { loop_->stop(); });
+  loop_->run();
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_FALSE(answer->ok());
+  EXPECT_EQ(
+      answer->error().message,
+      "etcd /v3/lease/keepalive answer: result.ID: expected an int64 as a decimal string, got "
+      "\"x1\" (from " +
+          server.url() + ")");
+}
+
+TEST_F(EtcdHttpClientTest, AWatchStreamThatEndsAfterEventsEndsTheWatchWithoutFailover) {
+  const std::string key64 = "L2s=";  // "/k"
+  CannedServer server(
+      httpAnswer(R"({"result":{"header":{"revision":"4"},"created":true}})"
+                 "\n"
+                 R"({"result":{"header":{"revision":"5"},"events":[{"kv":{"key":")" +
+                 key64 +
+                 R"(","create_revision":"5","mod_revision":"5","version":"1","value":"YQ=="}}]}})"
+                 "\n"));
+  const std::string dead = "http://127.0.0.1:" + std::to_string(closedPort());
+  auto client = make(options({server.url(), dead}));
+  ASSERT_TRUE(client.ok());
+  std::vector<WatchEvent> events;
+  std::optional<Status> ended;
+  (*client)->watch("/k", 5,
+                   {.on_event = [&](const WatchEvent& event) { events.push_back(event); },
+                    .on_end =
+                        [&](const Status& s) {
+                          ended.emplace(s);
+                          loop_->stop();
+                        }});
+  auto guard = loop_->time().createTimer();
+  guard->start(std::chrono::seconds(5), [&] { loop_->stop(); });
+  loop_->run();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kv, (KeyValue{"/k", "a", 5, 5, 1, 0}));
+  ASSERT_TRUE(ended.has_value());
+  ASSERT_FALSE(ended->ok());
+  EXPECT_EQ(ended->error().message,
+            "etcd /v3/watch at " + server.url() + ": the stream of /k ended");
 }
 
 }  // namespace
