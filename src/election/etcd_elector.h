@@ -16,8 +16,9 @@
 //  - leading: keepAlive(lease) every keepAliveInterval; a successful answer sent at s' moves
 //    validUntil to s' + ttl - margin (never back). The watch stays open: a delete, or a put bound
 //    to a lease that is not ours, means someone removed or overwrote the key (an operator): step
-//    down at once and say so. A keep-alive answer of TTL 0 means etcd no longer knows the lease
-//    (expired or revoked): step down at once.
+//    down at once and say so (while the watch is down, each round reads the key instead). A
+//    keep-alive answer of TTL 0 means etcd no longer knows the lease (expired or revoked): step
+//    down at once.
 //  - our identity under a lease this run did not grant (an earlier run of this node, killed, or a
 //    second node configured with the same identity) is a key held by another: it is waited out
 //    (etcd deletes it when its lease expires), never adopted, so that a duplicate identity on two
@@ -31,17 +32,18 @@
 //    with a repeat count; every request reports to backend_request (metrics) and sets the status'
 //    reachability.
 //
-// Safety argument for leadershipValidUntil(). etcd deletes a key bound to a lease only when the
-// lease expires or is revoked (etcd docs, "Lease": "When a lease expires or is revoked, all keys
-// attached to the lease are deleted"). The etcd leader sets a lease's expiry to the time it
-// processed the grant or keep-alive plus the TTL, and it processes our request after we sent it at
-// s; a change of etcd leader only extends leases (the 3.4 lessor's Promote refreshes every lease
-// to a full TTL on the new leader). Another node can create the key only once it is deleted (its
-// transaction compares create_revision == 0). So no other node holds the key before s + TTL. We
-// promise less, s + TTL - margin, keeping the margin for the drift between our clock and the etcd
-// leader's over one TTL, for removing the VIP itself and for the kernel's address lifetime (up to
-// ~1.25 s, LAB-NOTES). When validUntil passes without a successful keep-alive the elector steps
-// down by itself ("lost contact with etcd: <last error>, releasing the VIP"), whatever state its
+// Safety argument for leadershipValidUntil(). etcd deletes a key bound to a lease when the lease
+// expires or is revoked (etcd's API reference, "Lease API"), and otherwise only on an explicit
+// delete or overwrite, which no elector sends and the watch reports. The etcd leader sets a lease's
+// expiry to the time it processed the grant or keep-alive plus the TTL, and it processes our
+// request after we sent it at s; a change of etcd leader only extends leases (the 3.4 lessor's
+// Promote refreshes every lease to a full TTL on the new leader). Another node can create the key
+// only once it is deleted (its transaction compares create_revision == 0). So no other node holds
+// the key before s + TTL. We promise less, s + TTL - margin, keeping the margin for the drift
+// between our clock and the etcd leader's over one TTL and for removing the VIP itself (the address
+// an old holder may have left is the VIP controller's concern: a new holder probes first,
+// vip_controller.h). When validUntil passes without a successful keep-alive the elector steps down
+// by itself ("lost contact with etcd: <last error>, releasing the VIP"), whatever state its
 // requests are in. Keep-alives go out every TTL/4 (etcd's own client uses TTL/3) so that two of
 // them can fail or time out inside the validity before the VIP is given up.
 //
