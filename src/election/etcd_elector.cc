@@ -33,13 +33,12 @@ const char* etcdElectorStateName(EtcdElector::State state) {
 
 EtcdTimings etcdTimings(std::chrono::seconds ttl) {
   const auto quarter = std::chrono::duration_cast<milliseconds>(ttl) / 4;
-  return EtcdTimings{quarter, quarter, quarter, quarter};
+  return EtcdTimings{quarter, quarter, quarter, std::min(quarter, kEtcdMaxRequestTimeout)};
 }
 
-Duration etcdStopBound(std::chrono::seconds ttl, std::size_t endpoint_count) {
+Duration etcdStopBound(std::chrono::seconds ttl) {
   constexpr Duration kAnswerSlack = milliseconds(100);
-  const auto endpoints = static_cast<int64_t>(std::max<std::size_t>(endpoint_count, 1));
-  return etcdTimings(ttl).request_timeout * endpoints + kAnswerSlack;
+  return 2 * etcdTimings(ttl).request_timeout + kAnswerSlack;
 }
 
 Status validateEtcdOptions(const EtcdElectorOptions& options) {
@@ -57,9 +56,6 @@ Status validateEtcdOptions(const EtcdElectorOptions& options) {
     return invalid(fmt::format(
         "etcd election: the lease TTL ({} s, election.ttl) is below etcd's minimum of {} s",
         options.ttl.count(), kEtcdMinTtl.count()));
-  }
-  if (options.endpoint_count == 0) {
-    return invalid("etcd election: no etcd endpoint (election.endpoints)");
   }
   return okStatus();
 }
@@ -566,7 +562,7 @@ void EtcdElector::stop(std::function<void()> done) {
   const int64_t lease_id = lease_id_;
   lease_id_ = 0;
   if (lease_id != 0) {
-    const Duration bound = etcdStopBound(options_.ttl, options_.endpoint_count);
+    const Duration bound = etcdStopBound(options_.ttl);
     stop_timer_->start(bound, [this, lease_id, bound] {
       spdlog::warn(
           "etcd election: etcd did not answer the revoke of lease {} within {} ms; stopping "

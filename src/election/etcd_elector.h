@@ -52,7 +52,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -69,7 +68,7 @@ namespace kubevip::election {
 // etcd refuses a lease TTL below its minimum (2 s, LAB-NOTES); the validator asks the same.
 inline constexpr std::chrono::seconds kEtcdMinTtl{2};
 
-// Every timing of the election, derived from the TTL here and nowhere else.
+// Every timing of the election, derived from the TTL in one place (etcdTimings).
 struct EtcdTimings {
   // A leader's keep-alive period: TTL/4, so that two rounds may fail inside the validity.
   Duration keep_alive_interval;
@@ -78,26 +77,29 @@ struct EtcdTimings {
   // A follower's get of the key, TTL/4 plus up to half as much jitter; the watch usually sees a
   // change first, the poll is the fallback for a watch that stalls without ending.
   Duration follower_poll;
-  // The client's bound on one request to one endpoint (HttpClientOptions::request_timeout): an
-  // answer later than that could not extend the validity by much anyway.
+  // The client's bound on one request to one endpoint (HttpClientOptions::request_timeout): TTL/4,
+  // so that a member that does not answer costs one keep-alive round before the next endpoint is
+  // tried; at most kEtcdMaxRequestTimeout. The same rule is config::etcdRequestTimeout
+  // (config/stop_timing.h), which bounds the daemon's stop.
   std::chrono::milliseconds request_timeout;
 };
+inline constexpr std::chrono::milliseconds kEtcdMaxRequestTimeout{5000};
 EtcdTimings etcdTimings(std::chrono::seconds ttl);
 
-// The longest a clean stop waits for etcd to answer the revoke: the client tries each endpoint at
-// most once, each bounded by the request timeout, plus a little for the loop to run the answer.
-// done() runs by then in any case (the lease then expires by itself after the TTL).
-Duration etcdStopBound(std::chrono::seconds ttl, std::size_t endpoint_count);
+// The longest a clean stop waits for etcd to answer the revoke: a request already out (a
+// keep-alive) may go first, then the revoke, each bounded by the request timeout on the endpoint
+// that answered last; plus a little for the loop to run the answer. done() runs by then in any
+// case (the key then expires with the lease after the TTL). It stays inside the daemon's stop
+// deadline (config::daemonStopDeadline: 2 x the request timeout + kStopCloseMargin).
+Duration etcdStopBound(std::chrono::seconds ttl);
 
 struct EtcdElectorOptions {
   std::string identity;  // the key's value while we hold it
   std::string key;
   std::chrono::seconds ttl{5};
-  // How many endpoints the client may try per request (etcdStopBound).
-  std::size_t endpoint_count = 1;
 };
 
-// An identity, a key starting with "/", a TTL of whole seconds >= kEtcdMinTtl, an endpoint.
+// An identity, a key starting with "/", a TTL of whole seconds >= kEtcdMinTtl.
 Status validateEtcdOptions(const EtcdElectorOptions& options);
 
 class EtcdElector final : public Elector {

@@ -29,7 +29,6 @@ EtcdElectorOptions electorOptions(const config::EtcdElection& settings) {
   options.identity = settings.identity;
   options.key = settings.key;
   options.ttl = settings.ttl;
-  options.endpoint_count = settings.endpoints.size();
   return options;
 }
 
