@@ -49,8 +49,8 @@ Status validateEtcdOptions(const EtcdElectorOptions& options) {
     return invalid("etcd election: the identity written into the key (localPeer.id) is empty");
   }
   if (options.key.empty() || options.key.front() != '/') {
-    return invalid(fmt::format("etcd election: the key \"{}\" (election.key) must start with \"/\"",
-                               options.key));
+    return invalid(
+        fmt::format("etcd election: the key '{}' (election.key) must start with '/'", options.key));
   }
   if (options.ttl < kEtcdMinTtl) {
     return invalid(fmt::format(

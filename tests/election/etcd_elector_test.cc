@@ -150,7 +150,7 @@ TEST_F(EtcdElectorTest, ValidatesItsOptions) {
   expectInvalid(options(""), "identity");
   EtcdElectorOptions o = options("a");
   o.key = "kube-vip/lock";
-  expectInvalid(o, "must start with \"/\"");
+  expectInvalid(o, "must start with '/'");
   o.key = "";
   expectInvalid(o, "election.key");
   o = options("a");
@@ -367,7 +367,7 @@ TEST_F(EtcdElectorTest, CleanStopRemovesTheVipBeforeRevokingThenCallsDone) {
   bool done = false;
   a.elector->stop([&] {
     done = true;
-    trace_.push_back("a done");
+    trace_.emplace_back("a done");
   });
   ASSERT_GE(trace_.size(), 2u);
   EXPECT_EQ(trace_[0], "a stopped_leading");
