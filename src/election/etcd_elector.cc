@@ -405,9 +405,12 @@ void EtcdElector::keepAlive() {
 
 void EtcdElector::onKeptAlive(int64_t ttl, SteadyTime sent_at) {
   if (ttl <= 0) {
-    // etcd no longer knows the lease: it expired or was revoked, and the key with it.
-    stepDown(fmt::format("etcd says lease {} is gone (TTL 0: expired or revoked)",
-                         leaseName(lease_id_)));
+    // etcd no longer knows the lease: it expired or was revoked, and the key with it. Nothing is
+    // left to revoke.
+    const int64_t gone = lease_id_;
+    lease_id_ = 0;
+    stepDown(
+        fmt::format("etcd says lease {} is gone (TTL 0: expired or revoked)", leaseName(gone)));
     return;
   }
   extendValidity(sent_at, std::min<Duration>(seconds(ttl), lease_ttl_));

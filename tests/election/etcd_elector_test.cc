@@ -308,6 +308,7 @@ TEST_F(EtcdElectorTest, KeepAliveAnswerTtlZeroStepsDownAtOnce) {
   const SteadyTime sent = etcd_.sendTimes("a", Op::kKeepAlive).back();
   EXPECT_EQ(*a.stopped_at, sent + etcd_.latency);  // at the answer
   EXPECT_LT(*a.stopped_at, valid_until);
+  EXPECT_EQ(etcd_.count("a", Op::kRevoke), 0);  // nothing left to give back
 }
 
 TEST_F(EtcdElectorTest, LeaderStepsDownWhenItsKeyIsDeleted) {
