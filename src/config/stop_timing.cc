@@ -10,8 +10,15 @@ milliseconds leaseRequestTimeout(std::chrono::seconds retry_period) {
   return std::max<milliseconds>(retry_period, milliseconds(1000));
 }
 
+milliseconds etcdRequestTimeout(std::chrono::seconds ttl) {
+  return std::min<milliseconds>(std::chrono::duration_cast<milliseconds>(ttl) / 4,
+                                milliseconds(5000));
+}
+
 Duration electorStopBound(const Config& config) {
-  // The same choice of elector as election::makeElector.
+  // The same choice of elector as election::makeElector: etcd wins over a Lease (in `manager`
+  // both are set: the Services keep their Leases) and over Raft.
+  if (config.etcd) return 2 * etcdRequestTimeout(config.etcd->ttl);
   if (config.single_node) return Duration::zero();
   if (config.kubernetes) return 2 * leaseRequestTimeout(config.kubernetes->retry_period);
   return raftTransferTimeout(config.election.election_timeout);

@@ -12,6 +12,10 @@
 //    callback not come. Then libraft is closed.
 //  - Lease: a Lease request may be in flight when the stop comes; it is waited for, then one more
 //    request releases the Lease. Each is bounded by leaseRequestTimeout().
+//  - etcd: likewise a request may be in flight (a keep-alive), then the lease is revoked so that
+//    the followers see the key deleted at once. Each is bounded by etcdRequestTimeout() on the
+//    endpoint that answered last; should the client move on to further endpoints, the daemon's
+//    deadline cuts the revoke short, which costs only time: the key then expires after the TTL.
 //  - The daemon's deadline lies kStopCloseMargin beyond the elector's bound, so that the elector's
 //    own timeout fires first (and says what it gave up on) and libraft or the HTTP worker can
 //    close; the daemon's deadline only catches an elector that broke its bound.
@@ -40,6 +44,12 @@ Duration raftTransferTimeout(milliseconds election_timeout);
 // The bound on one Lease request: a retry period (at least 1 s). A slower answer could not extend
 // the leadership usefully anyway, and a hung server must not hold the worker for long.
 milliseconds leaseRequestTimeout(std::chrono::seconds retry_period);
+// The bound on one etcd request on one endpoint (connect and answer): a quarter of the lease TTL,
+// the keep-alive period, so that a member that does not answer costs one keep-alive round before
+// the next endpoint is tried and a keep-alive can be retried twice within the lease's validity
+// (src/election/etcd_elector.h); at most 5 s, since a member that has not answered in 5 s is
+// treated as failed whatever the TTL, and a stop must fit in a pod's grace period.
+milliseconds etcdRequestTimeout(std::chrono::seconds ttl);
 // The longest the configured elector's stop takes by its own bounds.
 Duration electorStopBound(const Config& config);
 // When the daemon stops waiting for the elector and exits (the VIP is gone by then).
