@@ -484,9 +484,11 @@ class Validator {
     if (config_.etcd) {
       return fail("election.ttl",
                   std::to_string(config_.etcd->ttl.count()) +
-                      "s bounds each etcd request, and a stop waits for one in flight and for "
-                      "the revoke: up to " +
-                      takes + "; lower ttl");
+                      "s bounds each etcd request (a quarter of it, at most 5s), and a stop waits "
+                      "for the revoke on each of the " +
+                      std::to_string(config_.etcd->endpoints.size()) +
+                      " endpoints in turn: up to " + takes + "; lower ttl or list fewer endpoints",
+                  {"election.ttl", "election.endpoints"});
     }
     if (config_.kubernetes) {
       return fail("kubernetes.retryPeriod",
