@@ -427,11 +427,12 @@ TEST(EtcdConfigStopTiming, AStopWaitsForTheRevokeOnEachEndpoint) {
     c.etcd->endpoints.push_back("http://10.0.0." + std::to_string(i) + ":2379");
   Status s = validateConfig(c, onlyEth0);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message,
-            "config.yaml:5:3: election.ttl: 3600s bounds each etcd request (a quarter of it, at "
-            "most 5s), and a stop waits for the revoke on each of the 7 endpoints in turn: up to "
-            "35.3s, longer than the 30s a pod gets to stop (terminationGracePeriodSeconds); lower "
-            "ttl or list fewer endpoints");
+  EXPECT_EQ(
+      s.error().message,
+      "config.yaml:6:14: election.ttl: 3600s bounds each etcd request (a quarter of it, at "
+      "most 5s), and a stop waits for the revoke on each of the 7 endpoints in turn: up to "
+      "35300ms, longer than the 30s a pod gets to stop (terminationGracePeriodSeconds); lower "
+      "ttl or list fewer endpoints");
 }
 
 }  // namespace
