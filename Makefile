@@ -43,23 +43,16 @@ package: build
 test-package: deps
 	@bash tests/package/run_all.sh
 
-# libFuzzer over the BGP decoder (tests/bgp/fuzz) for FUZZ_SECONDS, on a copy of its corpus (new
-# inputs and crash files go to a temporary directory, never into the repository); fails on a crash.
-# Its own small build directory with clang, only that target.
+# libFuzzer over every decoder of untrusted bytes (tests/<module>/fuzz), FUZZ_SECONDS shared between
+# the targets (at least 5 s each), each on a copy of its corpus (new inputs and crash files go to a
+# temporary directory, never into the repository); fails on a crash, keeping the input in
+# build/fuzz/crashes/. Its own build directory with clang, only the fuzz targets. See scripts/fuzz.sh
+# for FUZZ_TARGETS and FUZZ_EACH_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS ?=
+
 fuzz: deps
-	@CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DKUBEVIP_FUZZ=ON >/dev/null
-	@cmake --build build/fuzz --target bgp_decode_fuzz -j $(JOBS)
-	@work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && \
-		cp -r tests/bgp/fuzz/corpus "$$work/corpus" && \
-		build/fuzz/tests/bgp/bgp_decode_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix="$$work/" $(FUZZ_ARGS) "$$work/corpus" >"$$work/fuzz.log" 2>&1 || \
-		{ tail -n 60 "$$work/fuzz.log"; mkdir -p build/fuzz/crashes; \
-		  cp "$$work"/crash-* "$$work"/leak-* "$$work"/timeout-* "$$work"/oom-* build/fuzz/crashes/ 2>/dev/null; \
-		  echo "fuzz: bgp_decode_fuzz failed; the input is in build/fuzz/crashes/" >&2; exit 1; } && \
-		grep -E '^stat::number_of_executed_units|^Done' "$$work/fuzz.log" | tr '\n' ' ' && echo
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_ARGS="$(FUZZ_ARGS)" JOBS=$(JOBS) bash scripts/fuzz.sh
 
 demo: build
 	@bash scripts/demo.sh

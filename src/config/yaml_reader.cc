@@ -9,10 +9,12 @@
 #include <charconv>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "common/utf8.h"
 #include "config/bgp_values.h"
 #include "config/loader.h"
 #include "config/values.h"
@@ -97,6 +99,33 @@ class EventBudget : public YAML::EventHandler {
   size_t spent_ = 0;
   YAML::Mark last_ = YAML::Mark::null_mark();
 };
+
+// YAML 1.2 section 5.1: a stream is Unicode (section 5.2: UTF-8 here) of printable characters,
+// which below U+0020 are only tab and the line ends, and exclude DEL. yaml-cpp reads invalid UTF-8
+// and control bytes into values all the same, and writes them back changed (U+FFFD), so such a
+// file would mean one thing now and another once rendered; it is refused, saying where. The
+// YAML::Mark of the first byte that is not a printable character, or nullopt.
+std::optional<YAML::Mark> firstUnprintable(std::string_view text) {
+  YAML::Mark mark;
+  mark.line = 0;
+  mark.column = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t length = utf8SequenceLength(text, i);
+    if (length == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      mark.pos = static_cast<int>(i);
+      return mark;
+    }
+    if (c == '\n') {
+      ++mark.line;
+      mark.column = 0;
+    } else {
+      ++mark.column;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
 
 class Reader {
  public:
@@ -727,6 +756,11 @@ class Reader {
 Result<Config> parseConfigYaml(std::string_view yaml, std::string_view source_name) {
   Config config;
   Reader reader(source_name, config.origins);
+  if (auto at = firstUnprintable(yaml)) {
+    return reader.error(Field{YAML::Node(), *at, ""},
+                        "not a printable UTF-8 character (YAML 1.2 section 5.1); is this a YAML "
+                        "file?");
+  }
   try {
     const std::string text(yaml);
     {

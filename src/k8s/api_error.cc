@@ -11,7 +11,8 @@ Error errorFromResponse(long http_status, std::string_view body, std::string_vie
   std::string message;
   std::string reason;
   auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_discarded() && doc.is_object() && doc.value("kind", "") == "Status") {
+  // Not doc.value("kind", ""): it throws when "kind" is there but not a string.
+  if (!doc.is_discarded() && doc.is_object() && doc.contains("kind") && doc["kind"] == "Status") {
     if (doc.contains("message") && doc["message"].is_string()) message = doc["message"];
     if (doc.contains("reason") && doc["reason"].is_string()) reason = doc["reason"];
   }

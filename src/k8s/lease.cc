@@ -110,10 +110,14 @@ Result<Lease> leaseFromJson(std::string_view json) {
   if (doc.is_discarded() || !doc.is_object()) {
     return makeError(ErrorCode::kInvalidArgument, "the API server's Lease is not valid JSON");
   }
-  if (doc.value("kind", "") != "Lease") {
+  // Not doc.value("kind", ""): it throws when "kind" is there but not a string.
+  const auto kind = doc.find("kind");
+  if (kind == doc.end() || !kind->is_string() || kind->get_ref<const std::string&>() != "Lease") {
     return makeError(ErrorCode::kInvalidArgument,
-                     fmt::format("expected a Lease from the API server, got kind \"{}\"",
-                                 doc.value("kind", "")));
+                     fmt::format("expected a Lease from the API server, got kind {}",
+                                 kind == doc.end()
+                                     ? "\"\""
+                                     : kind->dump(-1, ' ', false, Json::error_handler_t::replace)));
   }
   Lease lease;
   try {

@@ -38,11 +38,15 @@ Result<LeaseWatchEvent> parseLeaseWatchEvent(std::string_view line) {
   const std::string type = doc["type"].get<std::string>();
   Json& object = doc["object"];
   if (type == "ERROR") {
-    const long code = object.value("code", 0L);
+    // Not object.value(...): it throws when the field is there with another type.
+    const long code = object.contains("code") && object["code"].is_number_integer()
+                          ? object["code"].get<long>()
+                          : 0;
     if (code == 410) {
+      const bool has_message = object.contains("message") && object["message"].is_string();
       return makeError(ErrorCode::kNotFound,
                        fmt::format("watch Lease: resourceVersion too old (410 Gone): {}",
-                                   object.value("message", "")));
+                                   has_message ? object["message"].get<std::string>() : ""));
     }
     return errorFromResponse(code, object.dump(), "watch Lease");
   }

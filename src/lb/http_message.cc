@@ -98,6 +98,25 @@ Result<HttpHead> HttpMessageParser::parseHead(std::string_view head, bool to_hea
                      std::string("malformed HTTP head: ") + http_errno_description(err));
   }
   if (err == HPE_PAUSED) http_parser_pause(parser_.get(), 0);
+  // HTTP/1.0 and 1.1 only (RFC 9112), as HAProxy: http_parser takes a request line without a
+  // version for HTTP/0.9, a form that has no headers to forward and that no rewritten head can be.
+  if (parser_->http_major != 1) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "unsupported HTTP version " + std::to_string(parser_->http_major) + "." +
+                         std::to_string(parser_->http_minor) + " (only 1.0 and 1.1)");
+  }
+  // RFC 9110 section 5.5: a field value is visible characters, spaces and tabs (and obs-text);
+  // http_parser lets control bytes such as NUL through, which a backend would refuse, and which
+  // must not reach a backend joined into a rewritten head.
+  for (const auto& [name, value] : head_.headers) {
+    for (const char c : value) {
+      const auto byte = static_cast<unsigned char>(c);
+      if ((byte < 0x20 && byte != '\t') || byte == 0x7f) {
+        return makeError(ErrorCode::kInvalidArgument,
+                         "malformed HTTP head: a control character in the value of " + name);
+      }
+    }
+  }
   head_.major = parser_->http_major;
   head_.minor = parser_->http_minor;
   if (kind_ == Kind::kRequest) {

@@ -49,6 +49,8 @@ constexpr uint16_t ctnetlinkType(uint8_t message) {
 
 uint8_t familyByte(IpFamily family) { return family == IpFamily::kV4 ? kAfInet : kAfInet6; }
 
+constexpr int32_t kMaxErrno = 4095;
+
 Error malformed(const std::string& why) {
   return makeError(ErrorCode::kInvalidArgument, "malformed ctnetlink message: " + why);
 }
@@ -274,6 +276,13 @@ Result<std::vector<DumpMessage>> decodeDumpDatagram(std::span<const uint8_t> dat
       int32_t error = 0;
       if (payload.size() < sizeof(error)) return malformed("truncated NLMSG_ERROR");
       std::memcpy(&error, payload.data(), sizeof(error));
+      // netlink(7): the error is 0 (an acknowledgement) or a negated errno, and the kernel's errnos
+      // stay below 4096 (MAX_ERRNO, include/linux/err.h). Anything else is not the kernel's answer,
+      // and negating INT32_MIN would overflow.
+      if (error > 0 || error < -kMaxErrno) {
+        return malformed("NLMSG_ERROR at byte " + std::to_string(at) + " carries " +
+                         std::to_string(error) + ", neither 0 nor a negated errno");
+      }
       message.kind = DumpMessageKind::kError;
       message.error = -error;
     } else if (type == ctnetlinkType(kMsgCtNew)) {

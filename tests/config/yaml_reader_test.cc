@@ -187,6 +187,18 @@ TEST(ParseConfigYamlErrors, OneDocumentOnly) {
   expectParseError("vip: 10.0.0.1\n---\nvip: 10.0.0.2\n", "3:1", "", "a second YAML document");
 }
 
+// Found by fuzzing: yaml-cpp read these bytes into the interface name, and the rendered file read
+// back as another name (invalid UTF-8 became U+FFFD).
+TEST(ParseConfigYamlErrors, BytesThatAreNotPrintableUtf8AreRejected) {
+  using namespace std::string_view_literals;  // "..."sv keeps the NUL bytes
+  expectParseError("vip: 10.0.0.1\ninterface: eth1s\0trZ\xed\xedunc\n"sv, "2:17", "",
+                   "not a printable UTF-8 character");
+  expectParseError("vip: 10.0.0.1\ninterface: eth\0\n"sv, "2:15", "",
+                   "not a printable UTF-8 character");
+  expectParseError("interface: \xc3\xa9th\x7f\n"sv, "1:15", "", "not a printable UTF-8 character");
+  EXPECT_TRUE(parseConfigYaml("# caf\xc3\xa9\r\nvip: 10.0.0.1\t\r\n", "config.yaml").ok());
+}
+
 // yaml-cpp 0.7 alone allocates without end on these.
 TEST(ParseConfigYamlErrors, DocumentsTheParserLoopsOnAreRejected) {
   expectParseError(",vip: 10.0.0.1\n", "1:1", "",

@@ -38,5 +38,13 @@ TEST(ApiErrorTest, MapsCodes) {
   EXPECT_NE(other.message.find("<html>bad</html>"), std::string::npos);
 }
 
+// Found by fuzzing: a "kind" that is not a string threw out of errorFromResponse (through the
+// Lease watch's ERROR events), which would have ended the daemon.
+TEST(ApiErrorTest, AKindThatIsNotAStringIsShownNotThrown) {
+  Error error = errorFromResponse(500, R"({"kind":7,"message":"m"})", "x");
+  EXPECT_EQ(error.code, ErrorCode::kUnavailable);
+  EXPECT_NE(error.message.find(R"({"kind":7)"), std::string::npos) << error.message;
+}
+
 }  // namespace
 }  // namespace kubevip::k8s

@@ -77,5 +77,16 @@ TEST(LeaseJsonTest, RejectsWhatIsNotALease) {
   EXPECT_FALSE(leaseFromJson(R"({"kind":"Lease","metadata":{},"spec":{"renewTime":"x"}})").ok());
 }
 
+// Found by fuzzing: a "kind" that is not a string threw out of leaseFromJson (and so out of the
+// Lease watch), which would have ended the daemon.
+TEST(LeaseJsonTest, AKindThatIsNotAStringIsAnErrorNotAnException) {
+  auto lease = leaseFromJson(R"({"kind":{"name":"web"},"metadata":{"name":"l"}})");
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error().message,
+            R"(expected a Lease from the API server, got kind {"name":"web"})");
+  EXPECT_FALSE(leaseFromJson(R"({"kind":7})").ok());
+  EXPECT_FALSE(leaseFromJson("{\"kind\":\"\xff\"}").ok());
+}
+
 }  // namespace
 }  // namespace kubevip::k8s

@@ -67,6 +67,18 @@ TEST(LeaseWatchEvent, ErrorsAndGarbage) {
   EXPECT_FALSE(parseLeaseWatchEvent(R"({"type":"MODIFIED","object":{"kind":"Pod"}})").ok());
 }
 
+// Read while fixing what fuzzing found in errorFromResponse: a code or message of another type
+// threw out of parseLeaseWatchEvent.
+TEST(LeaseWatchEvent, AStatusWithFieldsOfOtherTypesIsAnErrorNotAnException) {
+  auto string_code =
+      parseLeaseWatchEvent(R"({"type":"ERROR","object":{"kind":"Status","code":"410"}})");
+  ASSERT_FALSE(string_code.ok());
+  auto number_message =
+      parseLeaseWatchEvent(R"({"type":"ERROR","object":{"kind":"Status","code":410,"message":7}})");
+  ASSERT_FALSE(number_message.ok());
+  EXPECT_EQ(number_message.error().code, ErrorCode::kNotFound);
+}
+
 TEST(WatchStreamParser, EventsSplitAnywhereComeOutWhole) {
   const std::string stream = kModified + "\n" + kReleased + "\r\n\n";
   // Every pair of cut points, including inside "\r\n" and inside a timestamp.

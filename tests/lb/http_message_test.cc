@@ -32,6 +32,28 @@ TEST(HttpMessageTest, ParsesARequestHead) {
   EXPECT_TRUE(p.complete());
 }
 
+TEST(HttpMessageTest, ARequestLineWithoutAVersionIsRefused) {
+  // Found by fuzzing: http_parser reads it as HTTP/0.9, and the head forwarded for it did not
+  // parse again.
+  HttpMessageParser p(HttpMessageParser::Kind::kRequest);
+  auto head = p.parseHead("POST /apiP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.\xff: web\r\n\r\n");
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.error().message, "unsupported HTTP version 0.9 (only 1.0 and 1.1)");
+  EXPECT_TRUE(p.parseHead("GET / HTTP/1.0\r\n\r\n").ok());
+}
+
+TEST(HttpMessageTest, AControlCharacterInAFieldValueIsRefused) {
+  // Found by fuzzing: http_parser lets a NUL through, and the X-Forwarded-For values it was
+  // joined into made a head that did not parse again.
+  HttpMessageParser p(HttpMessageParser::Kind::kRequest);
+  const std::string head = std::string("GET / HTTP/1.1\r\nX-Forwarded-For:") + '\0' + "10\r\n\r\n";
+  auto parsed = p.parseHead(head);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().message,
+            "malformed HTTP head: a control character in the value of X-Forwarded-For");
+  EXPECT_TRUE(p.parseHead("GET / HTTP/1.1\r\nA: x\ty \xff\r\n\r\n").ok());
+}
+
 TEST(HttpMessageTest, RequestWithoutBodyIsCompleteAfterItsHead) {
   HttpMessageParser p(HttpMessageParser::Kind::kRequest);
   auto head = p.parseHead("GET / HTTP/1.0\r\n\r\n");

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 namespace kubevip::net::netlink {
@@ -180,6 +182,26 @@ TEST(NetlinkCodecTest, SplitsDatagramAndDecodesAckAndError) {
   EXPECT_TRUE(isDone((*msgs)[2]));
   EXPECT_FALSE(decodeErrorCode((*msgs)[2]).ok());
   EXPECT_FALSE(decodeAddressMessage((*msgs)[2]).ok());
+}
+
+// Found by the fuzzer: a positive error came back as a negative "errno", and INT32_MIN
+// overflowed when negated. The kernel sends 0 or a negated errno (netlink(7)).
+TEST(NetlinkCodecTest, RefusesAnErrorThatIsNotANegatedErrno) {
+  for (int32_t error : {16, std::numeric_limits<int32_t>::min()}) {
+    std::vector<uint8_t> bytes = {
+        0x24, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,  // length 36, NLMSG_ERROR
+        0x08, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00,  // seq, port
+        0x00, 0x00, 0x00, 0x00,                          // error, set below
+        0x28, 0x00, 0x00, 0x00, 0x15, 0x00, 0x05, 0x00,  // the request's header
+        0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    std::memcpy(bytes.data() + 16, &error, sizeof(error));
+    auto msgs = splitMessages(bytes);
+    ASSERT_TRUE(msgs.ok()) << msgs.error().describe();
+    auto code = decodeErrorCode(msgs->front());
+    ASSERT_FALSE(code.ok()) << error;
+    EXPECT_NE(code.error().message.find("neither 0 nor a negated errno"), std::string::npos)
+        << code.error().message;
+  }
 }
 
 TEST(NetlinkCodecTest, IgnoresOtherFamilies) {

@@ -197,7 +197,17 @@ INSTANTIATE_TEST_SUITE_P(
                   "CTA_TUPLE_ORIG CTA_TUPLE_PROTO source: no 2-byte port"},
         // The reply tuple renamed to an attribute the decoder ignores (type 30).
         Malformed{"NoReplyTuple", withByte(kCapturedEntry, 74, "1e"), "no CTA_TUPLE_REPLY"},
-        Malformed{"TruncatedError", "120000000200000005000000000000000000", "truncated"}),
+        Malformed{"TruncatedError", "120000000200000005000000000000000000", "truncated"},
+        // Found by the fuzzer: an error that is positive (16) or too low to negate (INT32_MIN)
+        // was returned negated, a negative "errno", or overflowed.
+        Malformed{"PositiveError",
+                  "2400000002000000060000000000000010000000480000000201050006000000"
+                  "00000000",
+                  "NLMSG_ERROR at byte 0 carries 16, neither 0 nor a negated errno"},
+        Malformed{"ErrorTooLowToNegate",
+                  "2400000002000000060000000000000000000080480000000201050006000000"
+                  "00000000",
+                  "carries -2147483648, neither 0 nor a negated errno"}),
     [](const ::testing::TestParamInfo<Malformed>& param) { return std::string(param.param.name); });
 
 TEST(ConntrackMatch, PicksTheVipsFlowsToThatBackendOnly) {

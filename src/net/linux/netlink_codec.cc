@@ -15,6 +15,8 @@ namespace {
 
 constexpr uint32_t kForever = 0xffffffff;  // INFINITY_LIFE_TIME in the kernel
 
+constexpr int32_t kMaxErrno = 4095;
+
 Error malformed(const std::string& why) {
   return makeError(ErrorCode::kInvalidArgument, "malformed netlink message: " + why);
 }
@@ -132,6 +134,13 @@ Result<int> decodeErrorCode(const Message& m) {
   int32_t error = 0;
   if (m.payload.size() < sizeof(error)) return malformed("truncated NLMSG_ERROR");
   std::memcpy(&error, m.payload.data(), sizeof(error));
+  // netlink(7): the error is 0 (an acknowledgement) or a negated errno, and the kernel's errnos
+  // stay below 4096 (MAX_ERRNO, include/linux/err.h). Anything else is not the kernel's answer, and
+  // negating INT32_MIN would overflow.
+  if (error > 0 || error < -kMaxErrno) {
+    return malformed("NLMSG_ERROR carries " + std::to_string(error) +
+                     ", neither 0 nor a negated errno");
+  }
   return -error;
 }
 
