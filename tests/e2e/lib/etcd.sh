@@ -49,6 +49,12 @@
 #                                   writes $LAB_DIR/node<K>.etcd.yaml for every node, starts them
 #   etcd_one_holder                 prints the only VIP holder; fails if none or several
 #   etcd_wait_key_holder NODE T     waits until the election key names NODE
+#   etcd_validity_start NODE FILE   samples NODE's `kube-vip status` every 50 ms into FILE:
+#                                   "<monotonic> <leadership seconds left | none>"
+#   etcd_validity_stop NODE         stops that sampler
+#   etcd_validity_deadline FILE T   the validity deadline (monotonic) of the last sample before T
+#   etcd_vip_gone_at NODE T         when NODE's VIP watcher (lab_holders_start) first saw the VIP
+#                                   absent after T (monotonic; empty if it did not)
 
 ETCD_CLIENT_PORT=2379
 ETCD_PEER_PORT=2380
@@ -325,3 +331,38 @@ etcd_one_holder() {
 # etcd_wait_key_holder NODE TIMEOUT: waits until the election key's value is NODE.
 etcd_wait_key_holder() { wait_until "$2" _etcd_key_names "$1"; }
 _etcd_key_names() { [ "$(etcd_get "$ETCD_KEY" 2>/dev/null | cut -d" " -f1)" = "$1" ]; }
+
+# etcd_validity_start NODE FILE: samples the leadership time left that NODE's daemon reports
+# (`kube-vip status`, election.leadership_time_left_s) every 50 ms; lines
+# "<monotonic> <seconds left | none>" in FILE, so t + left is the deadline the daemon computed
+# ((send time of its last successful keep-alive) + TTL - TTL/4).
+etcd_validity_start() {
+  lab_bg "validity.$1" "$1" "$LAB_PYTHON" -c '
+import json, subprocess, sys, time
+binary, socket, out = sys.argv[1:4]
+with open(out, "a", buffering=1) as f:
+    while True:
+        r = subprocess.run([binary, "status", "--socket", socket, "--output", "json"],
+                           capture_output=True, text=True)
+        now = time.monotonic()
+        try:
+            left = json.loads(r.stdout)["election"].get("leadership_time_left_s")
+        except (ValueError, KeyError, TypeError):
+            left = None
+        f.write("%.6f %s\n" % (now, "none" if left is None else "%.3f" % left))
+        time.sleep(0.05)
+' "$KUBEVIP_BIN" "$(lab_kv_socket "$1")" "$2"
+}
+etcd_validity_stop() { lab_bg_stop "validity.$1"; }
+
+# etcd_validity_deadline FILE T: t + left of the last sample before T that had a deadline (empty
+# if none had).
+etcd_validity_deadline() {
+  awk -v t="$2" '$1 < t && $2 != "none" { d = $1 + $2 } END { if (d) printf "%.3f\n", d }' "$1"
+}
+
+# etcd_vip_gone_at NODE T: the first "absent" of NODE's VIP watcher at or after T (the netlink
+# event's time: more precise than polling `ip addr`).
+etcd_vip_gone_at() {
+  awk -v t="$2" -v n="$1" '$1 >= t && $2 == n && $3 == "absent" { print $1; exit }' "$LAB_DIR/holders.$1.tsv"
+}
