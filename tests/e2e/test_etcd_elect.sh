@@ -45,11 +45,14 @@ for n in node1 node2 node3; do
   assert_eq "$([ "$n" = "$holder" ] && echo True || echo False)" \
     "$(field "$doc" 'd["election"]["is_leader"]')" "$n: is_leader"
 done
+assert_eq "$revision" "$(field "$(status "$holder")" 'd["election"]["term"]')" \
+  "the holder's status gives the fencing token as its term"
 # The followers learn the holder from the key (they watch it).
 for n in node1 node2 node3; do
   wait_until 3 eval '[ "$(field "$(status "$n")" "d[\"election\"][\"leader\"]")" = "$holder" ]' ||
     fail "$n reports '$(field "$(status "$n")" 'd["election"]["leader"]')' as leader, not $holder"
   LAB_CHECKS=$((LAB_CHECKS + 1))
+  log "ok: $n reports $holder as the leader"
 done
 text=$("$KUBEVIP_BIN" status --socket "$(lab_kv_socket "$holder")")
 log "status on $holder:"$'\n'"$text"
