@@ -28,12 +28,14 @@ log "$first holds the VIP (key revision $first_revision)"
 # The bound for a SIGKILLed holder, counted from the kill:
 #   its last keep-alive was sent before the kill, so its lease expires at most TTL after it;
 #   etcd's lessor looks for expired leases every 500 ms and then revokes (one Raft commit);
-#   a follower that missed the deletion on its watch notices it at its next retry, TTL/4 later;
+#   the followers watch the key and acquire at once on its deletion; one whose watch missed it
+#   sees it at its next read of the key, TTL/4 plus up to half as much jitter later (one retry);
 #   the ARP probe before adding the VIP: 3 x 20 ms (the killed holder's address, valid 1 s from
 #   its last renewal, is gone ~1.25 s after the kill, before the lease expires);
 #   plus 0.3 s for scheduling on a loaded machine and the client's first successful connect.
-bound=$(awk -v ttl="$TTL" 'BEGIN { printf "%.2f", ttl + 0.5 + ttl / 4 + 3 * 0.02 + 0.3 }')
-log "takeover bound after SIGKILL: $bound s (TTL $TTL + lessor 0.5 + retry $(awk -v t="$TTL" 'BEGIN{print t/4}') + probe 0.06 + 0.3)"
+retry=$(awk -v ttl="$TTL" 'BEGIN { print ttl / 4 * 1.5 }')
+bound=$(awk -v ttl="$TTL" -v retry="$retry" 'BEGIN { printf "%.2f", ttl + 0.5 + retry + 3 * 0.02 + 0.3 }')
+log "takeover bound after SIGKILL: $bound s (TTL $TTL + lessor 0.5 + retry $retry + probe 0.06 + 0.3)"
 
 lab_prober_start "$LAB_VIP4"
 sleep 0.3
