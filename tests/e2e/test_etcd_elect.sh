@@ -33,8 +33,9 @@ check "the key is bound to a live lease of at most 2 s (ttl left: '$ttl')" \
 
 # The fencing token: the holder logs the key's mod revision when it takes the lead.
 check "the holder logs the key's mod revision $revision as its fencing token" \
-  grep -Eiq "(fencing|revision)[^0-9]*\b$revision\b" "$(lab_kv_log "$holder")"
-check "the holder's log names the etcd backend" grep -qi "etcd" "$(lab_kv_log "$holder")"
+  grep -Eq "fencing token $revision\b" "$(lab_kv_log "$holder")"
+check "the holder logs that it acquired the key through etcd" \
+  grep -q "etcd election: acquired $ETCD_KEY as \"$holder\"" "$(lab_kv_log "$holder")"
 
 # status NODE: the JSON status document; field DOC EXPR: a Python expression over it (d).
 status() { "$KUBEVIP_BIN" status --socket "$(lab_kv_socket "$1")" --output json; }
