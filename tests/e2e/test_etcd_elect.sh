@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib/lab.sh"
 source "$(dirname "$0")/lib/etcd.sh"
 lab_init "etcd: exactly one holder, named by the key in etcd"
 lab_require_kubevip
+lab_require curl
 lab_create 3
 lab_start_servers
 etcd_start_cluster
@@ -42,14 +43,22 @@ status() { "$KUBEVIP_BIN" status --socket "$(lab_kv_socket "$1")" --output json;
 field() { "$LAB_PYTHON" -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 for n in node1 node2 node3; do
   doc=$(status "$n") || fail "kube-vip status failed on $n"
+  assert_eq etcd "$(field "$doc" 'd["mode"]')" "$n: mode"
   assert_eq etcd "$(field "$doc" 'd["election"]["backend"]')" "$n: election backend"
+  assert_eq "$ETCD_KEY" "$(field "$doc" 'd["election"]["etcd"]["key"]')" "$n: the election key"
   assert_eq "$([ "$n" = "$holder" ] && echo True || echo False)" \
     "$(field "$doc" 'd["election"]["is_leader"]')" "$n: is_leader"
 done
 assert_eq "$revision" "$(field "$(status "$holder")" 'd["election"]["term"]')" \
-  "the holder's status gives the fencing token as its term"
+  "the holder's status gives the fencing token"
+# The same token as a metric, read from the client like a Prometheus server would.
+metric=$(lab_exec client curl -s --max-time 2 "http://$(lab_ip4 "$holder"):2112/metrics" |
+  awk '/^kube_vip_etcd_fencing_token[{ ]/ { print $NF }')
+assert_eq "$revision" "$(awk '{ printf "%d", $1 }' <<<"$metric")" "kube_vip_etcd_fencing_token on $holder"
 # The followers learn the holder from the key (they watch it).
 for n in node1 node2 node3; do
+  wait_until 3 eval '[ "$(field "$(status "$n")" "d[\"election\"][\"etcd\"][\"holder\"]")" = "$holder" ]' ||
+    fail "$n reports '$(field "$(status "$n")" 'd["election"]["etcd"]')' as the key's holder, not $holder"
   wait_until 3 eval '[ "$(field "$(status "$n")" "d[\"election\"][\"leader\"]")" = "$holder" ]' ||
     fail "$n reports '$(field "$(status "$n")" 'd["election"]["leader"]')' as leader, not $holder"
   LAB_CHECKS=$((LAB_CHECKS + 1))
