@@ -66,7 +66,8 @@ for n in node1 node2 node3; do
 done
 text=$("$KUBEVIP_BIN" status --socket "$(lab_kv_socket "$holder")")
 log "status on $holder:"$'\n'"$text"
-assert_contains "$text" "etcd" "the text rendering names the etcd backend"
+assert_contains "$text" "mode etcd" "the text rendering names the etcd mode"
+assert_contains "$text" "fencing token $revision" "the text rendering gives the fencing token"
 
 # Steady state: over four lease periods nobody else takes the VIP and the key keeps its revision
 # (the holder renews its lease, it never re-creates the key).
