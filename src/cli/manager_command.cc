@@ -1,7 +1,8 @@
-// `manager`: the in-cluster mode. The control-plane VIP is elected with a Kubernetes Lease and
-// announced with ARP/NDP, configured like the Go kube-vip: its environment variables (static pod
-// and DaemonSet manifests set them), the matching flags, and optionally a base file (flags >
-// environment > file). See config/incluster_env.h for the variables and their checks.
+// `manager`: the in-cluster mode. The control-plane VIP is elected with a Kubernetes Lease (or
+// through etcd, leader_election_type=etcd) and announced with ARP/NDP, configured like the Go
+// kube-vip: its environment variables (static pod and DaemonSet manifests set them), the matching
+// flags, and optionally a base file (flags > environment > file). See config/incluster_env.h for
+// the variables and their checks.
 #include <unistd.h>
 
 #include <map>

@@ -16,6 +16,10 @@
 // checked as `manager` would check it, so a manifest that is printed starts. A password given
 // with --peerPass or --bgppeers is plain text in the manifest, as with the Go tool; the DaemonSet
 // can read bgp_peerpass from a Secret instead (--bgpPasswordSecret NAME/KEY, secretKeyRef).
+// --leaderElectionType etcd writes leader_election_type=etcd and the etcd variables whose flags
+// were given (--etcdEndpoints, --etcdCACert, --etcdCert, --etcdKey, `manager`'s and the Go tool's
+// names); the directories of the certificate files (kubeadm keeps them under
+// /etc/kubernetes/pki) are mounted read-only from the node at the same paths.
 // The container drops every capability and adds back only NET_ADMIN (addresses, netlink) and
 // NET_RAW (ARP/NDP packet sockets), and with --bgp NET_BIND_SERVICE (see emitContainer). The image
 // is this project's own (KUBEVIP_IMAGE, set by CMake next to the version; the packaging builds it),
@@ -23,6 +27,7 @@
 // (config/incluster_env.h). YAML is produced by yaml-cpp's emitter.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -82,6 +87,11 @@ struct ManifestOptions {
   std::vector<std::pair<std::string, std::string>> bgp_variables;
   std::map<std::string, std::string> bgp_raw;  // variable name -> flag value, filled by CLI11
   std::string bgp_password_secret;             // NAME/KEY of a Secret in kube-system, or empty
+  // The etcd election (--leaderElectionType etcd): the etcd variables whose flags were given, by
+  // variable name, in the table's order.
+  bool etcd = false;
+  std::vector<std::pair<std::string, std::string>> etcd_variables;
+  std::map<std::string, std::string> etcd_raw;  // variable name -> flag value, filled by CLI11
 };
 
 struct SecretKey {
@@ -116,6 +126,31 @@ Result<SecretKey> parseSecretKey(const std::string& text) {
 // The variables of the BGP speaker: the Go tool's bgp_* and mpbgp_* (config/incluster_env.cc).
 bool isBgpVariable(std::string_view name) {
   return name.starts_with("bgp_") || name.starts_with("mpbgp_");
+}
+
+// The variables of the etcd election (config/incluster_env.cc).
+bool isEtcdVariable(std::string_view name) {
+  return name == "leader_election_type" || name.starts_with("etcd_");
+}
+
+// The certificate files of the etcd election: their variables hold paths on the node.
+bool isEtcdFileVariable(std::string_view name) {
+  return name == "etcd_ca_cert" || name == "etcd_cert" || name == "etcd_key";
+}
+
+// The directories holding the etcd certificate files, each once, in the order given: mounted from
+// the node, read-only, where the container looks for the files.
+std::vector<std::string> etcdCertificateDirectories(const ManifestOptions& o) {
+  std::vector<std::string> directories;
+  for (const auto& [name, path] : o.etcd_variables) {
+    if (!isEtcdFileVariable(name)) continue;
+    const auto slash = path.rfind('/');
+    std::string directory = slash == 0 ? "/" : path.substr(0, slash);
+    if (std::find(directories.begin(), directories.end(), directory) == directories.end()) {
+      directories.push_back(std::move(directory));
+    }
+  }
+  return directories;
 }
 
 // The port passive peers connect to: bgp_listen_port if given, else the daemon's default 179.
@@ -170,6 +205,10 @@ Env environment(const ManifestOptions& o) {
   if (o.leader_election) {
     env.emplace_back("vip_leaderelection", "true");
     if (o.control_plane) env.emplace_back("vip_leasename", o.lease_name);
+  }
+  if (o.etcd) {
+    env.emplace_back("leader_election_type", "etcd");
+    for (const auto& variable : o.etcd_variables) env.push_back(variable);
   }
   // The Services Leases use the same timings as the control plane's.
   if (o.leader_election || o.services) {
@@ -236,24 +275,43 @@ void emitContainer(YAML::Emitter& out, const ManifestOptions& o) {
   // as root once the capabilities are dropped. Granted with --bgp unless the port is >= 1024.
   if (o.bgp && bgpListenPort(o) < 1024) out << "NET_BIND_SERVICE";
   out << YAML::EndSeq << YAML::EndMap << YAML::EndMap;
-  if (!o.in_cluster) {
-    out << YAML::Key << "volumeMounts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap
-        << YAML::Key << "mountPath" << YAML::Value << kAdminConf << YAML::Key << "name"
-        << YAML::Value << "kubeconfig" << YAML::EndMap << YAML::EndSeq;
+  const std::vector<std::string> etcd_directories = etcdCertificateDirectories(o);
+  if (!o.in_cluster || !etcd_directories.empty()) {
+    out << YAML::Key << "volumeMounts" << YAML::Value << YAML::BeginSeq;
+    if (!o.in_cluster) {
+      out << YAML::BeginMap << YAML::Key << "mountPath" << YAML::Value << kAdminConf << YAML::Key
+          << "name" << YAML::Value << "kubeconfig" << YAML::EndMap;
+    }
+    for (size_t i = 0; i < etcd_directories.size(); ++i) {
+      out << YAML::BeginMap << YAML::Key << "mountPath" << YAML::Value << etcd_directories[i]
+          << YAML::Key << "name" << YAML::Value << "etcd-certs-" + std::to_string(i) << YAML::Key
+          << "readOnly" << YAML::Value << true << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
   }
   out << YAML::EndMap << YAML::EndSeq;
 }
 
 void emitPodSpecTail(YAML::Emitter& out, const ManifestOptions& o) {
   out << YAML::Key << "hostNetwork" << YAML::Value << true;
-  if (o.in_cluster) {
-    out << YAML::Key << "serviceAccountName" << YAML::Value << "kube-vip";
-  } else {
-    out << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key
-        << "hostPath" << YAML::Value << YAML::BeginMap << YAML::Key << "path" << YAML::Value
-        << kAdminConf << YAML::EndMap << YAML::Key << "name" << YAML::Value << "kubeconfig"
-        << YAML::EndMap << YAML::EndSeq;
+  if (o.in_cluster) out << YAML::Key << "serviceAccountName" << YAML::Value << "kube-vip";
+  const std::vector<std::string> etcd_directories = etcdCertificateDirectories(o);
+  if (o.in_cluster && etcd_directories.empty()) return;
+  out << YAML::Key << "volumes" << YAML::Value << YAML::BeginSeq;
+  if (!o.in_cluster) {
+    out << YAML::BeginMap << YAML::Key << "hostPath" << YAML::Value << YAML::BeginMap << YAML::Key
+        << "path" << YAML::Value << kAdminConf << YAML::EndMap << YAML::Key << "name" << YAML::Value
+        << "kubeconfig" << YAML::EndMap;
   }
+  for (size_t i = 0; i < etcd_directories.size(); ++i) {
+    // type Directory: the kubelet refuses to start the pod if the node lacks it, rather than
+    // creating an empty directory in which the files would never appear.
+    out << YAML::BeginMap << YAML::Key << "hostPath" << YAML::Value << YAML::BeginMap << YAML::Key
+        << "path" << YAML::Value << etcd_directories[i] << YAML::Key << "type" << YAML::Value
+        << "Directory" << YAML::EndMap << YAML::Key << "name" << YAML::Value
+        << "etcd-certs-" + std::to_string(i) << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
 }
 
 std::string podManifest(const ManifestOptions& o) {
@@ -444,14 +502,53 @@ Status collectBgpFlags(const CLI::App& sub, ManifestOptions& o) {
   return okStatus();
 }
 
-// The generated environment as `manager` reads it, with the BGP values as the flags they came
-// from (so that an error names the flag), checked as `manager` checks it. The interfaces are
-// those of the node the manifest is for, not of this host: they are taken to exist.
-Status checkBgpAsManagerWould(const ManifestOptions& o) {
+// The etcd flags given, by variable name; --leaderElectionType sets o.etcd. An etcd flag without
+// --leaderElectionType etcd would be dropped silently: name it instead. The certificate files are
+// paths on the node, mounted into the container at the same place: they must be absolute.
+Status collectEtcdFlags(const CLI::App& sub, ManifestOptions& o) {
+  o.etcd = false;
+  o.etcd_variables.clear();
+  std::string first_flag;
+  for (const auto& variable : config::inClusterVariables()) {
+    const std::string name(variable.name);
+    const std::string flag = "--" + std::string(variable.flag);
+    if (!isEtcdVariable(name) || sub.count(flag) == 0) continue;
+    const std::string& value = o.etcd_raw[name];
+    // "--flag: 'value' <why>"
+    auto bad = [&flag, &value](std::string_view why) {
+      std::string message = flag;
+      message.append(": '").append(value).append("' ").append(why);
+      return makeError(ErrorCode::kInvalidArgument, std::move(message));
+    };
+    if (name == "leader_election_type") {
+      if (value != "kubernetes" && value != "etcd") {
+        return bad("is not an election type (use kubernetes or etcd)");
+      }
+      o.etcd = value == "etcd";
+      continue;
+    }
+    if (isEtcdFileVariable(name) && !value.starts_with("/")) {
+      return bad("is not an absolute path (the file is mounted from the node at the same path)");
+    }
+    if (first_flag.empty()) first_flag = flag;
+    o.etcd_variables.emplace_back(name, value);
+  }
+  if (!o.etcd && !first_flag.empty()) {
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        first_flag + " configures the etcd election: give --leaderElectionType etcd too");
+  }
+  return okStatus();
+}
+
+// The generated environment as `manager` reads it, with the BGP and etcd values as the flags they
+// came from (so that an error names the flag), checked as `manager` checks it. The interfaces and
+// files are those of the node the manifest is for, not of this host: they are taken to exist.
+Status checkAsManagerWould(const ManifestOptions& o) {
   config::InClusterFlags flags;
   std::map<std::string, std::string> env;
   for (const auto& [name, value] : environment(o)) {
-    if (isBgpVariable(name)) {
+    if (isBgpVariable(name) || isEtcdVariable(name)) {
       flags[name] = value;
     } else {
       env[name] = name == "vip_nodename" ? "node" : value;
@@ -464,7 +561,9 @@ Status checkBgpAsManagerWould(const ManifestOptions& o) {
   };
   auto built = config::inClusterConfig(config::Config{}, getenv, flags, "node");
   if (!built) return built.error();
-  return config::validateConfig(*built, [](const std::string&) { return true; });
+  return config::validateConfig(
+      *built, [](const std::string&) { return true; },
+      [](const std::string&) { return okStatus(); });
 }
 
 Status checkOptions(ManifestOptions& o) {
@@ -523,7 +622,7 @@ Status checkOptions(ManifestOptions& o) {
           "entries carry their own)");
     }
   }
-  if (o.bgp) return checkBgpAsManagerWould(o);
+  if (o.bgp || o.etcd) return checkAsManagerWould(o);
   return okStatus();
 }
 
@@ -590,6 +689,13 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
         sub->add_option(flag, o->bgp_raw[name], help);
       }
     }
+    // The etcd election: `manager`'s flags (the Go tool's names), each writing its variable.
+    for (const auto& variable : config::inClusterVariables()) {
+      const std::string name(variable.name);
+      if (!isEtcdVariable(name)) continue;
+      sub->add_option("--" + std::string(variable.flag), o->etcd_raw[name],
+                      name + ": " + std::string(variable.meaning));
+    }
     sub->add_option("--bgpPasswordSecret", o->bgp_password_secret,
                     "bgp_peerpass from the Secret NAME in kube-system, its key KEY (NAME/KEY): the "
                     "password stays out of the manifest (DaemonSet only)");
@@ -598,6 +704,7 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
   add_common(pod);
   pod->callback([&context, o, pod] {
     if (auto s = collectBgpFlags(*pod, *o); !s) return context.fail(s.error());
+    if (auto s = collectEtcdFlags(*pod, *o); !s) return context.fail(s.error());
     // Kubernetes lets no static pod refer to another API object, a Secret among them.
     if (!o->bgp_password_secret.empty()) {
       return context.fail(
@@ -613,6 +720,7 @@ void addManifestCommand(CLI::App& app, CommandContext& context) {
   add_common(ds);
   ds->callback([&context, o, ds] {
     if (auto s = collectBgpFlags(*ds, *o); !s) return context.fail(s.error());
+    if (auto s = collectEtcdFlags(*ds, *o); !s) return context.fail(s.error());
     if (auto s = checkOptions(*o); !s) return context.fail(s.error());
     *context.env.out << daemonSetManifest(*o);
   });

@@ -1,4 +1,6 @@
-// `sample config`: a complete, valid configuration from flags, to start a file from.
+// `sample config`: a complete, valid configuration from flags, to start a file from; with
+// `--election etcd` one that elects through etcd (localPeer is then only the identity, and the
+// election keys carry comments), with kubeadm's etcd certificate paths as defaults.
 // `sample key`: a fresh random Raft cluster key (64 hex digits) for clusterKeyFile.
 #include <openssl/rand.h>
 
@@ -25,6 +27,12 @@ struct SampleOptions {
   std::string lb_port = "8080";
   bool lb_bind_to_vip = true;
   std::string lb_backends = "192.168.0.1:8080,192.168.0.2:8080";
+  std::string election = "raft";
+  std::string etcd_endpoints =
+      "https://192.168.0.1:2379,https://192.168.0.2:2379,https://192.168.0.3:2379";
+  std::string etcd_ca_cert = "/etc/kubernetes/pki/etcd/ca.crt";
+  std::string etcd_cert = "/etc/kubernetes/pki/apiserver-etcd-client.crt";
+  std::string etcd_key = "/etc/kubernetes/pki/apiserver-etcd-client.key";
 };
 
 Error flagError(const std::string& flag, const Error& e) {
@@ -46,6 +54,25 @@ Result<config::Config> buildSample(const SampleOptions& o) {
   c.single_node = o.single_node;
   c.start_as_leader = o.start_as_leader;
   c.gratuitous_arp = o.gratuitous_arp;
+  if (o.election == "etcd") {
+    // The etcd cluster elects: no Raft peers, and of localPeer only the id is used.
+    c.remote_peers.clear();
+    c.local_peer->address = IpAddress();
+    c.local_peer->port = 0;
+    config::EtcdElection etcd;
+    auto endpoints = config::parseEtcdEndpointList(o.etcd_endpoints);
+    if (!endpoints.ok()) return flagError("--etcdEndpoints", endpoints.error());
+    etcd.endpoints = *endpoints;
+    etcd.ca_file = o.etcd_ca_cert;
+    etcd.cert_file = o.etcd_cert;
+    etcd.key_file = o.etcd_key;
+    c.etcd = std::move(etcd);
+    config::deriveEtcdIdentity(c);
+  } else if (o.election != "raft") {
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        "flag --election: '" + o.election + "' is not an election type; use raft or etcd");
+  }
 
   config::LoadBalancer lb;
   lb.name = o.lb_name;
@@ -61,8 +88,11 @@ Result<config::Config> buildSample(const SampleOptions& o) {
   lb.backends = *backends;
   c.load_balancers.push_back(std::move(lb));
 
-  // The sample is written for another host, so its interface need not exist here.
-  if (auto s = config::validateConfig(c, [](const std::string&) { return true; }); !s.ok()) {
+  // The sample is written for another host, so its interface and files need not exist here.
+  if (auto s = config::validateConfig(
+          c, [](const std::string&) { return true; },
+          [](const std::string&) { return okStatus(); });
+      !s.ok()) {
     return s.error();
   }
   return c;
@@ -93,6 +123,18 @@ void addSampleCommand(CLI::App& app, CommandContext& context) {
   cmd->add_flag("--lbBindToVip,!--no-lbBindToVip", o->lb_bind_to_vip,
                 "Listen on the VIP only (default true)");
   cmd->add_option("--lbBackends", o->lb_backends, "Backends, comma separated address:port")
+      ->capture_default_str();
+  cmd->add_option("--election", o->election,
+                  "What elects the VIP's holder: raft (the nodes themselves) or etcd")
+      ->capture_default_str();
+  cmd->add_option("--etcdEndpoints", o->etcd_endpoints,
+                  "With --election etcd: the etcd members, comma separated https://host:port")
+      ->capture_default_str();
+  cmd->add_option("--etcdCACert", o->etcd_ca_cert, "With --election etcd: election.tls.caFile")
+      ->capture_default_str();
+  cmd->add_option("--etcdCert", o->etcd_cert, "With --election etcd: election.tls.certFile")
+      ->capture_default_str();
+  cmd->add_option("--etcdKey", o->etcd_key, "With --election etcd: election.tls.keyFile")
       ->capture_default_str();
   cmd->callback([&context, o] {
     auto config = buildSample(*o);

@@ -141,6 +141,7 @@ Result<Config> buildStartConfig(const StartOptions& options, const config::Geten
   Config c = std::move(*loaded);
   if (auto s = config::applyEnvironment(c, getenv); !s.ok()) return s.error();
   if (auto s = applyFlags(options, c); !s.ok()) return s.error();
+  config::deriveEtcdIdentity(c);  // --localPeer may have replaced it
   if (c.data_dir.empty()) {
     c.data_dir = std::string(kDataDirRoot) + (c.local_peer ? "/" + c.local_peer->id : "");
   }

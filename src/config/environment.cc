@@ -96,7 +96,12 @@ Status applyEnvironment(Config& config, const Getenv& getenv) {
     config.status_socket = *text;
     config.origins.set("statusSocket", originOf("vip_statussocket"));
   }
+  deriveEtcdIdentity(config);
   return okStatus();
+}
+
+void deriveEtcdIdentity(Config& config) {
+  if (config.etcd && config.local_peer) config.etcd->identity = config.local_peer->id;
 }
 
 }  // namespace kubevip::config

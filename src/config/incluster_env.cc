@@ -55,7 +55,17 @@ const std::vector<InClusterVariable> kVariables = {
     {"vip_leaseduration", "leaseDuration", "5", "seconds a Lease is valid without renewal"},
     {"vip_renewdeadline", "leaseRenewDuration", "3", "seconds the leader tries to renew"},
     {"vip_retryperiod", "leaseRetry", "1", "seconds between attempts"},
-    {"vip_nodename", "nodeName", "(hostname)", "holderIdentity written into the Lease"},
+    {"vip_nodename", "nodeName", "(hostname)",
+     "holderIdentity written into the Lease (with etcd: the value written to the key)"},
+    {"leader_election_type", "leaderElectionType", "kubernetes",
+     "what elects the control-plane VIP: kubernetes (a Lease) or etcd (a key under a lease, "
+     "/kube-vip/<cp_namespace>/<vip_leasename>, TTL vip_leaseduration); Services keep Leases"},
+    {"etcd_endpoints", "etcdEndpoints", "",
+     "etcd members for leader_election_type=etcd, comma separated https://host:port"},
+    {"etcd_ca_cert", "etcdCACert", "",
+     "CA certificates (PEM) the etcd members' certificates are checked against"},
+    {"etcd_cert", "etcdCert", "", "client certificate (PEM) presented to etcd"},
+    {"etcd_key", "etcdKey", "", "the client certificate's private key (PEM)"},
     {"k8s_config_file", "k8sConfigPath", "",
      "kubeconfig file (static pod: /etc/kubernetes/admin.conf); empty: in-cluster service account"},
     {"k8s_use_kubeconfig_server", "k8sUseKubeconfigServer", "false",
@@ -380,6 +390,70 @@ Status applyBgp(Source& src, BgpConfig& bgp, ValueOrigins& origins) {
   return okStatus();
 }
 
+// leader_election_type and the etcd_* variables: Config::etcd from the control-plane Lease's
+// settings (its namespace and name make the key, its duration the TTL, its holder identity the
+// value) and the etcd members and credentials. Without a type given, a base file's
+// election.type decides. The etcd variables without etcd would be ignored: they are refused.
+Status applyEtcd(Source& src, bool control_plane, const KubernetesLease& lease,
+                 const std::optional<std::string>& lease_duration_origin, Config& config) {
+  bool etcd = config.etcd.has_value();
+  std::string type_origin = config.origins.find("election");
+  if (auto type = src.get("leader_election_type")) {
+    if (*type != "kubernetes" && *type != "etcd") {
+      return invalid(fmt::format("{}: '{}' is not an election type (use kubernetes or etcd)",
+                                 src.where(), *type));
+    }
+    etcd = *type == "etcd";
+    type_origin = src.where();
+  }
+  if (!etcd) {
+    for (std::string_view name : {"etcd_endpoints", "etcd_ca_cert", "etcd_cert", "etcd_key"}) {
+      if (src.get(name)) {
+        return invalid(
+            fmt::format("{} configures the etcd election: set leader_election_type=etcd "
+                        "(--leaderElectionType etcd) too",
+                        src.where()));
+      }
+    }
+    config.etcd.reset();
+    return okStatus();
+  }
+  if (!control_plane) {
+    return invalid(
+        fmt::format("{}: etcd elects the holder of the control-plane VIP: set cp_enable=true "
+                    "(--controlplane) too (Services are elected with Leases)",
+                    type_origin.empty() ? "leader_election_type" : type_origin));
+  }
+  // What the validator checks (the TTL's range among it) is located at the variable that set it.
+  if (!type_origin.empty()) config.origins.set("election", type_origin);
+  EtcdElection election = config.etcd.value_or(EtcdElection{});
+  auto note = [&](const std::string& key) { config.origins.set(key, src.where()); };
+  if (auto text = src.get("etcd_endpoints")) {
+    auto endpoints = parseEtcdEndpointList(*text);
+    if (!endpoints.ok()) {
+      return invalid(fmt::format("{}: {}", src.where(), endpoints.error().message));
+    }
+    election.endpoints = std::move(*endpoints);
+    config.origins.eraseBelow("election.endpoints");
+    note("election.endpoints");
+  }
+  for (auto [name, key, target] :
+       {std::tuple{"etcd_ca_cert", "election.tls.caFile", &election.ca_file},
+        std::tuple{"etcd_cert", "election.tls.certFile", &election.cert_file},
+        std::tuple{"etcd_key", "election.tls.keyFile", &election.key_file}}) {
+    if (auto path = src.get(name)) {
+      *target = *path;
+      note(key);
+    }
+  }
+  election.key = "/kube-vip/" + lease.lease_namespace + "/" + lease.lease_name;
+  election.ttl = lease.lease_duration;
+  if (lease_duration_origin) config.origins.set("election.ttl", *lease_duration_origin);
+  election.identity = lease.identity;
+  config.etcd = std::move(election);
+  return okStatus();
+}
+
 }  // namespace
 
 const std::vector<InClusterVariable>& inClusterVariables() { return kVariables; }
@@ -511,6 +585,12 @@ Result<Config> inClusterConfig(Config base, const Getenv& getenv, const InCluste
       boolOf(src, "k8s_use_kubeconfig_server", lease.use_kubeconfig_server);
   if (!use_kubeconfig_server) return use_kubeconfig_server.error();
   lease.use_kubeconfig_server = *use_kubeconfig_server;
+  std::optional<std::string> lease_duration_origin;
+  if (src.get("vip_leaseduration")) lease_duration_origin = src.where();
+  if (auto s = applyEtcd(src, *control_plane, lease, lease_duration_origin, config); !s.ok()) {
+    return s.error();
+  }
+  // In etcd mode too: the Services mode elects with Leases.
   config.kubernetes = std::move(lease);
 
   if (auto level = src.get("vip_loglevel")) {

@@ -1,5 +1,7 @@
 // The in-cluster (`kube-vip manager`) configuration: kube-vip's environment variables and the
-// matching flags, turned into a Config that elects with a Lease.
+// matching flags, turned into a Config that elects with a Lease, or, with
+// leader_election_type=etcd, elects the control-plane VIP through etcd (the Services mode keeps
+// its Leases).
 //
 // Names and defaults are the Go kube-vip's (vip_interface, address, port, vip_arp, cp_enable,
 // svc_enable, svc_election, vip_leaderelection, vip_leasename, vip_leaseduration, ...), so existing

@@ -39,10 +39,23 @@ using ConfigSource = std::function<Result<Config>()>;
 // vip_peers and vip_loglevel (set and non-empty ones only) over the file's values.
 Status applyEnvironment(Config& config, const Getenv& getenv);
 
-// Checks everything parsing cannot: required keys, duplicates, timing relations, the log level and
-// that the interface exists (through interface_exists, so that tests need no real interface).
+// Whether a file the configuration names can be read here: ok, or an Error whose message says why
+// ("No such file or directory").
+using FileReadable = std::function<Status(const std::string& path)>;
+Status readableOnThisHost(const std::string& path);
+
+// Checks everything parsing cannot: required keys, duplicates, timing relations, the log level,
+// that the interface exists (through interface_exists, so that tests need no real interface) and
+// that the etcd election's certificate files can be read (through file_readable: a manifest or a
+// sample written for another host takes them to be there).
 Status validateConfig(const Config& config,
-                      const std::function<bool(const std::string&)>& interface_exists);
+                      const std::function<bool(const std::string&)>& interface_exists,
+                      const FileReadable& file_readable = readableOnThisHost);
+
+// With the file's etcd election (election.type: etcd) the identity written to the key is
+// localPeer.id: copies it into Config::etcd. parseConfigYaml and applyEnvironment call it, and
+// whatever else replaces localPeer (a flag) must call it again.
+void deriveEtcdIdentity(Config& config);
 
 // The Raft cluster key: from vip_clusterkey if set, else read from clusterKeyFile; nullopt when
 // neither is set. Errors name the variable or the file (and where clusterKeyFile was set).

@@ -58,6 +58,28 @@ void compareKubernetes(const std::optional<KubernetesLease>& running,
   keys.compare("kubernetes.useKubeconfigServer", r.use_kubeconfig_server, n.use_kubeconfig_server);
 }
 
+// Which etcd key, members, credentials, TTL and identity the elector uses are fixed when it starts,
+// and the TTL is a promise the other nodes rely on (reload_plan.h).
+void compareEtcd(const Config& running, const Config& next, RestartKeys& keys) {
+  if (running.etcd.has_value() != next.etcd.has_value()) {
+    keys.add("election.type");
+    return;
+  }
+  if (!running.etcd) return;
+  const EtcdElection& r = *running.etcd;
+  const EtcdElection& n = *next.etcd;
+  keys.compare("election.endpoints", r.endpoints, n.endpoints);
+  keys.compare("election.tls.caFile", r.ca_file, n.ca_file);
+  keys.compare("election.tls.certFile", r.cert_file, n.cert_file);
+  keys.compare("election.tls.keyFile", r.key_file, n.key_file);
+  keys.compare("election.ttl", r.ttl, n.ttl);
+  keys.compare("election.key", r.key, n.key);
+  // From the file the identity is localPeer.id, whose change is reported as localPeer already.
+  if (r.identity != n.identity && running.local_peer == next.local_peer) {
+    keys.add("the etcd identity (vip_nodename)");
+  }
+}
+
 RestartKeys findRestartKeys(const Config& running, const Config& next) {
   RestartKeys keys(next);
   keys.compare("vip", running.vip, next.vip);
@@ -83,6 +105,7 @@ RestartKeys findRestartKeys(const Config& running, const Config& next) {
   keys.compare("vipTiming.lifetime", running.vip_timing.valid_lifetime,
                next.vip_timing.valid_lifetime);
   compareKubernetes(running.kubernetes, next.kubernetes, keys);
+  compareEtcd(running, next, keys);
   keys.compare("services", running.services, next.services);
   // BGP sessions carry the router id, AS and timers in their OPEN: changing any of them means new
   // sessions, so the whole section needs a restart.

@@ -32,6 +32,11 @@
 //     leaseDuration - renewDeadline (lease_elector.cc); changing either side live mixes a renewal
 //     written under one value with a use window computed from the other. Which Lease and which
 //     API server are chosen when the elector starts.
+//   - election.type, and with etcd election.endpoints, election.tls.*, election.ttl, election.key
+//     and the identity: the elector connects to its members with its credentials and binds its
+//     key to a lease of its TTL when it starts; the other nodes time a takeover from the TTL of
+//     the lease the holder granted, and the holder uses each keep-alive until its send time +
+//     ttl - ttl/4 of its own TTL, so a TTL changed on one side only mixes the two.
 //   - gratuitousARP: whether the controller announces is fixed when it is created (daemon.cc).
 //   - services (the Services mode): its watchers and elections are built at start.
 //   - bgp (present or not, and every key in it): the router id, AS and hold time are sent in each
@@ -51,9 +56,9 @@
 //   - election.probeInterval, election.probesUnanswered: they shape only this node's own wait
 //     before it adds the VIP (step 3: any answer restarts the count; step 1b: the wait adds to
 //     the margin after an old holder's late kernel call). Any pair the validator accepts at
-//     start is as safe here, and it checks their product against election.timeout, which
-//     stays in force. The new values must reach the VIP controller for its next acquisition,
-//     never a probe count already running (old and new periods would mix).
+//     start is as safe here, and it checks their product against election.timeout (with etcd:
+//     election.ttl), which stays in force. The new values must reach the VIP controller for its
+//     next acquisition, never a probe count already running (old and new periods would mix).
 //   - load balancers: they listen on the VIP but never decide who holds it.
 //
 // Threading: pure apart from validateConfig's checks (interface_exists, the cluster key file).

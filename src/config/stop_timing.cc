@@ -10,8 +10,20 @@ milliseconds leaseRequestTimeout(std::chrono::seconds retry_period) {
   return std::max<milliseconds>(retry_period, milliseconds(1000));
 }
 
+milliseconds etcdRequestTimeout(std::chrono::seconds ttl) {
+  return std::min<milliseconds>(std::chrono::duration_cast<milliseconds>(ttl) / 4,
+                                milliseconds(5000));
+}
+
+Duration etcdStopBound(std::chrono::seconds ttl, std::size_t endpoint_count) {
+  const auto endpoints = static_cast<int64_t>(std::max<std::size_t>(endpoint_count, 1));
+  return etcdRequestTimeout(ttl) * endpoints + kEtcdAnswerSlack;
+}
+
 Duration electorStopBound(const Config& config) {
-  // The same choice of elector as election::makeElector.
+  // The same choice of elector as election::makeElector: etcd wins over a Lease (in `manager`
+  // both are set: the Services keep their Leases) and over Raft.
+  if (config.etcd) return etcdStopBound(config.etcd->ttl, config.etcd->endpoints.size());
   if (config.single_node) return Duration::zero();
   if (config.kubernetes) return 2 * leaseRequestTimeout(config.kubernetes->retry_period);
   return raftTransferTimeout(config.election.election_timeout);

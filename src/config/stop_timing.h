@@ -12,6 +12,10 @@
 //    callback not come. Then libraft is closed.
 //  - Lease: a Lease request may be in flight when the stop comes; it is waited for, then one more
 //    request releases the Lease. Each is bounded by leaseRequestTimeout().
+//  - etcd: the leader revokes its lease, so that the followers see the key deleted at once. The
+//    client tries each endpoint at most once, each bounded by etcdRequestTimeout(); etcdStopBound()
+//    is what the elector waits at most. Cut short, a revoke costs only time: the key then expires
+//    after the TTL.
 //  - The daemon's deadline lies kStopCloseMargin beyond the elector's bound, so that the elector's
 //    own timeout fires first (and says what it gave up on) and libraft or the HTTP worker can
 //    close; the daemon's deadline only catches an elector that broke its bound.
@@ -25,6 +29,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 
 #include "common/time_source.h"
 #include "config/config.h"
@@ -40,6 +45,16 @@ Duration raftTransferTimeout(milliseconds election_timeout);
 // The bound on one Lease request: a retry period (at least 1 s). A slower answer could not extend
 // the leadership usefully anyway, and a hung server must not hold the worker for long.
 milliseconds leaseRequestTimeout(std::chrono::seconds retry_period);
+// The bound on one etcd request on one endpoint (connect and answer): a quarter of the lease TTL,
+// the keep-alive period, so that a member that does not answer costs one keep-alive round before
+// the next endpoint is tried and a keep-alive can be retried twice within the lease's validity
+// (src/election/etcd_elector.h); at most 5 s, since a member that has not answered in 5 s is
+// treated as failed whatever the TTL, and a stop must fit in a pod's grace period.
+milliseconds etcdRequestTimeout(std::chrono::seconds ttl);
+// The longest a clean stop of the etcd elector waits for etcd to answer the revoke: each endpoint
+// in turn, then kEtcdAnswerSlack for the loop to run the answer.
+inline constexpr milliseconds kEtcdAnswerSlack{100};
+Duration etcdStopBound(std::chrono::seconds ttl, std::size_t endpoint_count);
 // The longest the configured elector's stop takes by its own bounds.
 Duration electorStopBound(const Config& config);
 // When the daemon stops waiting for the elector and exits (the VIP is gone by then).

@@ -1,9 +1,15 @@
 // validateConfig: what no single value can show wrong. Each message says what to change.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <chrono>
 #include <map>
 #include <set>
+#include <system_error>
 
 #include "common/listen_address.h"
+#include "common/unique_fd.h"
 #include "config/loader.h"
 #include "config/stop_timing.h"
 #include "config/values.h"
@@ -19,9 +25,15 @@ std::string ms(milliseconds d) { return formatDuration(d); }
 // (RFC 1122 section 3.3.3), as DNS over UDP's classic 512-byte limit does.
 constexpr std::size_t kMaxHealthCheckPayload = 512;
 
+// etcd's lease TTLs: at least 2 s (etcd's minimum, which it would silently raise a smaller TTL
+// to), at most an hour (a dead holder would keep the election that long).
+constexpr std::chrono::seconds kMinEtcdTtl{2};
+constexpr std::chrono::seconds kMaxEtcdTtl{3600};
+
 class Validator {
  public:
-  explicit Validator(const Config& config) : config_(config) {}
+  Validator(const Config& config, const FileReadable& file_readable)
+      : config_(config), file_readable_(file_readable) {}
 
   // An error about `key`, located at the first of `located_by` and `key` whose value was written
   // in the file, the environment or a flag.
@@ -46,6 +58,7 @@ class Validator {
     if (auto s = checkLogLevel(); !s.ok()) return s;
     if (auto s = checkOperations(); !s.ok()) return s;
     if (auto s = checkNetwork(interface_exists); !s.ok()) return s;
+    if (auto s = checkEtcd(); !s.ok()) return s;
     if (auto s = checkPeers(); !s.ok()) return s;
     for (size_t i = 0; i < config_.load_balancers.size(); ++i) {
       if (auto s = checkLoadBalancer(i); !s.ok()) return s;
@@ -118,11 +131,19 @@ class Validator {
   }
 
   Status checkPeers() const {
-    const bool raft = !config_.single_node && !config_.kubernetes;
+    const bool raft = !config_.single_node && !config_.kubernetes && !config_.etcd;
     if (raft && !config_.local_peer) {
       return fail("localPeer",
                   "missing; give this node's id:address:port (key localPeer, environment "
                   "variable vip_localpeer or flag --localPeer), or set singleNode");
+    }
+    // With etcd, localPeer is only the identity (checkEtcd): its address and port are not used.
+    if (config_.etcd) {
+      if (!config_.local_peer) return okStatus();
+      if (auto s = checkPeerId(config_.local_peer->id); !s.ok()) {
+        return fail("localPeer.id", s.error().message);
+      }
+      return okStatus();
     }
     std::vector<std::pair<std::string, const Peer*>> peers;
     if (config_.local_peer) peers.emplace_back("localPeer", &*config_.local_peer);
@@ -275,6 +296,7 @@ class Validator {
 
   Status checkElection() const {
     const ElectionTiming& e = config_.election;
+    if (config_.etcd) return checkProbes(e, "election.ttl", config_.etcd->ttl);
     if (e.election_timeout.count() <= 0) return fail("election.timeout", "must be longer than 0");
     if (e.heartbeat_interval.count() <= 0) {
       return fail("election.heartbeat", "must be longer than 0");
@@ -311,6 +333,111 @@ class Validator {
                       " must be shorter than election.timeout (" + ms(e.election_timeout) +
                       "); lower probeInterval or probesUnanswered, or raise timeout",
                   {"election.probeInterval", "election.probesUnanswered", "election.timeout"});
+    }
+    return okStatus();
+  }
+
+  // With etcd only the probe settings of `election` apply. A new holder probes before it adds the
+  // VIP; the probe must end within one lease TTL, else a takeover would wait longer on the probe
+  // than on the dead holder's key.
+  Status checkProbes(const ElectionTiming& e, const std::string& bound_key,
+                     std::chrono::seconds bound) const {
+    if (e.probe_interval.count() <= 0) {
+      return fail("election.probeInterval", "must be longer than 0");
+    }
+    if (e.probes_unanswered < 1) return fail("election.probesUnanswered", "must be at least 1");
+    if (e.probe_interval * e.probes_unanswered >= bound) {
+      return fail("election.probeInterval",
+                  ms(e.probe_interval) + " x " + std::to_string(e.probes_unanswered) +
+                      " probesUnanswered = " + ms(e.probe_interval * e.probes_unanswered) +
+                      " must be shorter than " + bound_key + " (" + std::to_string(bound.count()) +
+                      "s); lower probeInterval or probesUnanswered",
+                  {"election.probeInterval", "election.probesUnanswered", bound_key});
+    }
+    return okStatus();
+  }
+
+  // The etcd election (config.h, src/election/etcd_elector.h). From the file (out of cluster) the
+  // identity is localPeer.id and the Raft-only keys are refused; from `manager` the identity is
+  // vip_nodename and the Services keep their Leases (Config::kubernetes), which the file cannot
+  // combine with etcd (the reader refuses it: one election per VIP).
+  Status checkEtcd() const {
+    if (!config_.etcd) return okStatus();
+    const EtcdElection& etcd = *config_.etcd;
+    if (auto s = checkNoRaftKeys(); !s.ok()) return s;
+    if (!config_.kubernetes && !config_.local_peer) {
+      return fail("localPeer",
+                  "missing; the etcd election needs localPeer.id, this node's identity (the value "
+                  "it writes to election.key); address and port are not needed");
+    }
+    if (etcd.identity.empty()) {
+      return fail("localPeer.id", "empty; the etcd election writes it to election.key");
+    }
+    if (etcd.endpoints.empty()) {
+      return fail("election.endpoints",
+                  "empty; list the etcd members as https://host:port (key election.endpoints, "
+                  "variable etcd_endpoints or flag --etcdEndpoints)",
+                  {"election"});
+    }
+    std::map<std::string, std::string> seen;
+    bool any_https = false;
+    for (size_t i = 0; i < etcd.endpoints.size(); ++i) {
+      const std::string key = "election.endpoints[" + std::to_string(i) + "]";
+      const std::string& endpoint = etcd.endpoints[i];
+      if (auto s = checkEtcdEndpoint(endpoint); !s.ok()) return fail(key, s.error().message);
+      if (auto [it, added] = seen.emplace(endpoint, key); !added) {
+        return fail(key, "'" + endpoint + "' is listed twice (also " + it->second + ")");
+      }
+      any_https = any_https || endpoint.starts_with("https://");
+    }
+    if (etcd.cert_file.empty() != etcd.key_file.empty()) {
+      const bool cert = !etcd.cert_file.empty();
+      return fail(cert ? "election.tls.certFile" : "election.tls.keyFile",
+                  std::string(cert ? "is set but election.tls.keyFile is not"
+                                   : "is set but election.tls.certFile is not") +
+                      ": a client certificate goes with its key; give both or neither");
+    }
+    const std::pair<const char*, const std::string*> files[] = {
+        {"election.tls.caFile", &etcd.ca_file},
+        {"election.tls.certFile", &etcd.cert_file},
+        {"election.tls.keyFile", &etcd.key_file}};
+    for (const auto& [key, path] : files) {
+      if (path->empty()) continue;
+      if (!any_https) {
+        return fail(key,
+                    "is for https endpoints, and every endpoint is http://; use https:// or "
+                    "remove election.tls");
+      }
+      if (auto s = file_readable_(*path); !s.ok()) {
+        return fail(key, "'" + *path + "' cannot be read (" + s.error().message + ")");
+      }
+    }
+    if (etcd.ttl < kMinEtcdTtl || etcd.ttl > kMaxEtcdTtl) {
+      return fail("election.ttl", std::to_string(etcd.ttl.count()) +
+                                      "s is out of range (2s-3600s; etcd's minimum lease TTL is "
+                                      "2s)");
+    }
+    if (etcd.key.empty() || etcd.key.front() != '/') {
+      return fail("election.key", "'" + etcd.key +
+                                      "' must start with '/' (for example "
+                                      "/kube-vip/kube-system/plndr-cp-lock)");
+    }
+    return okStatus();
+  }
+
+  // Keys that configure Raft, which the etcd election does not run: refused rather than ignored.
+  Status checkNoRaftKeys() const {
+    constexpr const char* kWhy =
+        " belongs to the Raft election; with election.type etcd the etcd cluster elects: remove it";
+    if (!config_.remote_peers.empty())
+      return fail("remotePeers", std::string("remotePeers") + kWhy);
+    if (config_.single_node) return fail("singleNode", std::string("singleNode") + kWhy);
+    if (config_.start_as_leader) return fail("startAsLeader", std::string("startAsLeader") + kWhy);
+    if (!config_.cluster_key_file.empty()) {
+      return fail("clusterKeyFile", std::string("clusterKeyFile") + kWhy);
+    }
+    if (!config_.cluster_key.empty()) {
+      return fail("clusterKey", std::string("the cluster key (vip_clusterkey)") + kWhy);
     }
     return okStatus();
   }
@@ -354,6 +481,15 @@ class Validator {
                               ", longer than the " +
                               ms(std::chrono::duration_cast<milliseconds>(kMaxStopDeadline)) +
                               " a pod gets to stop (terminationGracePeriodSeconds)";
+    if (config_.etcd) {
+      return fail("election.ttl",
+                  std::to_string(config_.etcd->ttl.count()) +
+                      "s bounds each etcd request (a quarter of it, at most 5s), and a stop waits "
+                      "for the revoke on each of the " +
+                      std::to_string(config_.etcd->endpoints.size()) +
+                      " endpoints in turn: up to " + takes + "; lower ttl or list fewer endpoints",
+                  {"election.ttl", "election.endpoints"});
+    }
     if (config_.kubernetes) {
       return fail("kubernetes.retryPeriod",
                   std::to_string(config_.kubernetes->retry_period.count()) +
@@ -570,13 +706,28 @@ class Validator {
   }
 
   const Config& config_;
+  const FileReadable& file_readable_;
 };
 
 }  // namespace
 
+Status readableOnThisHost(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    const int err = errno;
+    return Error{ErrorCode::kSystem, err, std::generic_category().message(err)};
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return makeError(ErrorCode::kInvalidArgument, "a directory, not a file");
+  }
+  return okStatus();
+}
+
 Status validateConfig(const Config& config,
-                      const std::function<bool(const std::string&)>& interface_exists) {
-  return Validator(config).run(interface_exists);
+                      const std::function<bool(const std::string&)>& interface_exists,
+                      const FileReadable& file_readable) {
+  return Validator(config, file_readable).run(interface_exists);
 }
 
 }  // namespace kubevip::config

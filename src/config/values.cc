@@ -149,6 +149,70 @@ Result<Backend> parseBackend(std::string_view text) {
   return Backend{*address, *port_number};
 }
 
+Status checkEtcdEndpoint(std::string_view text) {
+  const std::string quoted = "'" + std::string(text) + "'";
+  auto bad = [&quoted](const std::string& why) {
+    return invalid(quoted + " is not an etcd endpoint: " + why);
+  };
+  std::string_view rest = text;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return bad("expected https://host:port or http://host:port");
+  }
+  if (rest.find_first_of("/?#") != std::string_view::npos) {
+    return bad("give scheme://host:port only, without a path (the client adds /v3/...)");
+  }
+  if (rest.find('@') != std::string_view::npos) {
+    return bad("user information is not supported; authenticate with a client certificate");
+  }
+  const bool bracketed = !rest.empty() && rest.front() == '[';
+  if (!bracketed && rest.find(':') == std::string_view::npos) {
+    return bad("the port is missing (etcd's client port is usually 2379)");
+  }
+  std::string_view host, port;
+  if (auto s = splitHostPort(rest, host, port); !s.ok()) return bad(s.error().message);
+  if (host.empty()) return bad("the host is missing");
+  if (bracketed) {
+    auto address = IpAddress::parse(host);
+    if (!address.ok() || !address->isV6()) {
+      return bad("'[" + std::string(host) + "]' is not a bracketed IPv6 address");
+    }
+  }
+  if (auto address = IpAddress::parse(host); address.ok() && address->isUnspecified()) {
+    return bad("'" + std::string(host) + "' is the unspecified address, not a host");
+  }
+  // A name (resolved when the client connects): letters, digits, '-' and '.'.
+  if (!bracketed && !IpAddress::parse(host).ok()) {
+    for (char c : host) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') {
+        return bad("'" + std::string(host) + "' is neither an IP address nor a host name");
+      }
+    }
+    if (std::all_of(host.begin(), host.end(),
+                    [](char c) { return (c >= '0' && c <= '9') || c == '.'; })) {
+      return bad("'" + std::string(host) + "' is not an IPv4 address");
+    }
+  }
+  if (auto number = parsePort(port); !number.ok()) return bad("port " + number.error().message);
+  return okStatus();
+}
+
+Result<std::vector<std::string>> parseEtcdEndpointList(std::string_view text) {
+  std::vector<std::string> endpoints;
+  if (trim(text).empty()) return endpoints;
+  for (std::string_view part : splitCommas(text)) {
+    if (part.empty()) {
+      return invalid("empty entry in the comma-separated list '" + std::string(text) + "'");
+    }
+    if (auto s = checkEtcdEndpoint(part); !s.ok()) return s.error();
+    endpoints.emplace_back(part);
+  }
+  return endpoints;
+}
+
 Result<uint16_t> parseOptionalPort(std::string_view text) {
   if (text == "0") return uint16_t{0};
   auto port = parsePort(text);

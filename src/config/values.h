@@ -61,4 +61,11 @@ Result<uint16_t> parseOptionalPort(std::string_view text);
 // true/false/1/0 (environment variables and flag values).
 Result<bool> parseBool(std::string_view text);
 
+// An etcd client URL as the etcd elector uses it: "https://host:port" or "http://host:port", the
+// host a name, an IPv4 address or a bracketed IPv6 address ("https://[fd00::1]:2379"), the port
+// given, nothing after it (no path, query or user): the client appends the /v3/... paths itself.
+Status checkEtcdEndpoint(std::string_view text);
+// Comma-separated endpoints, each checked as above; empty text is an empty list.
+Result<std::vector<std::string>> parseEtcdEndpointList(std::string_view text);
+
 }  // namespace kubevip::config

@@ -241,20 +241,29 @@ class Reader {
     return okStatus();
   }
 
-  Status readPeer(const Field& f, Peer& out) {
+  // A Raft peer: id, address and port. With the etcd election localPeer needs only its id (the
+  // identity); an address and port given anyway are read and not used (id_only).
+  Status readPeer(const Field& f, Peer& out, bool id_only = false) {
     if (f.isNull() || !f.node.IsMap()) {
       return error(f, "expected a mapping with keys id, address, port, got " + kindOf(f.node));
     }
     auto entries = openMap(f, {"id", "address", "port"});
     if (!entries.ok()) return entries.error();
     for (const char* key : {"id", "address", "port"}) {
-      if (entries->count(key) == 0) return error(f, "missing key '" + std::string(key) + "'");
+      if (entries->count(key) == 0 && (!id_only || std::string_view(key) == "id")) {
+        return error(f, "missing key '" + std::string(key) + "'");
+      }
     }
     const Field& id = entries->at("id");
     if (auto s = readString(id, out.id); !s.ok()) return s;
     if (auto s = checkPeerId(out.id); !s.ok()) return error(id, s.error().message);
-    if (auto s = readAddress(entries->at("address"), out.address); !s.ok()) return s;
-    return readPort(entries->at("port"), out.port);
+    if (auto address = entries->find("address"); address != entries->end()) {
+      if (auto s = readAddress(address->second, out.address); !s.ok()) return s;
+    }
+    if (auto port = entries->find("port"); port != entries->end()) {
+      return readPort(port->second, out.port);
+    }
+    return okStatus();
   }
 
   Status readBackend(const Field& f, Backend& out) {
@@ -361,17 +370,73 @@ class Reader {
     return okStatus();
   }
 
-  Status readElection(const Field& f, ElectionTiming& out) {
-    auto entries =
-        openMap(f, {"timeout", "heartbeat", "leaderLease", "probeInterval", "probesUnanswered"});
+  // election: the Raft timings, or with `type: etcd` the etcd election's settings; the probe
+  // settings apply to both (the probe guards every takeover). Keys of the other kind are refused
+  // by name, since they would have no effect.
+  Status readElection(const Field& f, Config& out) {
+    static const std::vector<std::string> kRaftKeys = {"timeout", "heartbeat", "leaderLease"};
+    static const std::vector<std::string> kEtcdKeys = {"endpoints", "tls", "ttl", "key"};
+    auto entries = openMap(f, {"type", "timeout", "heartbeat", "leaderLease", "probeInterval",
+                               "probesUnanswered", "endpoints", "tls", "ttl", "key"});
+    if (!entries.ok()) return entries.error();
+    bool etcd = false;
+    if (auto type = entries->find("type"); type != entries->end()) {
+      auto s = scalar(type->second, "raft or etcd");
+      if (!s.ok()) return s.error();
+      if (*s != "raft" && *s != "etcd") {
+        return error(type->second, "'" + *s + "' is not an election type; use raft or etcd");
+      }
+      etcd = *s == "etcd";
+    }
+    for (const std::string& key : etcd ? kRaftKeys : kEtcdKeys) {
+      auto it = entries->find(key);
+      if (it == entries->end()) continue;
+      return error(it->second,
+                   etcd
+                       ? "is a Raft setting; with election.type etcd the etcd lease (election.ttl) "
+                         "decides how long leadership lasts: remove it"
+                       : "is a setting of the etcd election; add 'type: etcd' to election or "
+                         "remove it");
+    }
+    EtcdElection election;
+    ElectionTiming& timing = out.election;
+    for (auto& [key, value] : *entries) {
+      Status s;
+      if (key == "timeout") s = readDuration(value, timing.election_timeout);
+      if (key == "heartbeat") s = readDuration(value, timing.heartbeat_interval);
+      if (key == "leaderLease") s = readDuration(value, timing.leader_lease);
+      if (key == "probeInterval") s = readDuration(value, timing.probe_interval);
+      if (key == "probesUnanswered") s = readInt(value, 1, 1000, timing.probes_unanswered);
+      if (key == "endpoints") s = readStrings(value, election.endpoints);
+      if (key == "tls") s = readEtcdTls(value, election);
+      if (key == "ttl") s = readSeconds(value, "etcd lease TTLs are whole seconds", election.ttl);
+      if (key == "key") s = readString(value, election.key);
+      if (!s.ok()) return s;
+    }
+    if (etcd) out.etcd = std::move(election);
+    return okStatus();
+  }
+
+  Status readStrings(const Field& f, std::vector<std::string>& out) {
+    auto items = openList(f);
+    if (!items.ok()) return items.error();
+    out.clear();
+    for (const Field& item : *items) {
+      std::string value;
+      if (auto s = readString(item, value); !s.ok()) return s;
+      out.push_back(std::move(value));
+    }
+    return okStatus();
+  }
+
+  Status readEtcdTls(const Field& f, EtcdElection& out) {
+    auto entries = openMap(f, {"caFile", "certFile", "keyFile"});
     if (!entries.ok()) return entries.error();
     for (auto& [key, value] : *entries) {
       Status s;
-      if (key == "timeout") s = readDuration(value, out.election_timeout);
-      if (key == "heartbeat") s = readDuration(value, out.heartbeat_interval);
-      if (key == "leaderLease") s = readDuration(value, out.leader_lease);
-      if (key == "probeInterval") s = readDuration(value, out.probe_interval);
-      if (key == "probesUnanswered") s = readInt(value, 1, 1000, out.probes_unanswered);
+      if (key == "caFile") s = readString(value, out.ca_file);
+      if (key == "certFile") s = readString(value, out.cert_file);
+      if (key == "keyFile") s = readString(value, out.key_file);
       if (!s.ok()) return s;
     }
     return okStatus();
@@ -598,11 +663,15 @@ class Reader {
                        "election", "vipTiming", "kubernetes", "clusterKeyFile", "logLevel",
                        "prometheusServer", "healthCheckPort", "statusSocket", "bgp"});
     if (!entries.ok()) return entries.error();
+    // The election first: its type decides what localPeer must hold and which keys belong.
+    if (auto election = entries->find("election"); election != entries->end()) {
+      if (auto s = readElection(election->second, out); !s.ok()) return s;
+    }
     for (auto& [key, value] : *entries) {
       Status s;
       if (key == "localPeer") {
         Peer p;
-        s = readPeer(value, p);
+        s = readPeer(value, p, out.etcd.has_value());
         if (s.ok()) out.local_peer = std::move(p);
       }
       if (key == "remotePeers") s = readPeers(value, out.remote_peers);
@@ -626,9 +695,14 @@ class Reader {
         s = readInt(value, 0, 65535, port);
         if (s.ok()) out.health_check_port = static_cast<uint16_t>(port);
       }
-      if (key == "election") s = readElection(value, out.election);
       if (key == "vipTiming") s = readVipTiming(value, out.vip_timing);
       if (key == "kubernetes") {
+        // One election per VIP: a Lease and an etcd key would each elect a holder.
+        if (out.etcd) {
+          return error(Field{value.node, value.mark, key},
+                       "elects with a Kubernetes Lease, and election.type etcd elects through "
+                       "etcd: keep one of them");
+        }
         KubernetesLease lease;
         s = readKubernetes(value, lease);
         if (s.ok()) out.kubernetes = std::move(lease);
@@ -676,6 +750,7 @@ Result<Config> parseConfigYaml(std::string_view yaml, std::string_view source_na
     if (auto s = reader.readConfig(Field{root, root.Mark(), ""}, config); !s.ok()) {
       return s.error();
     }
+    deriveEtcdIdentity(config);
   } catch (const EventBudget::Exhausted& e) {
     return reader.error(Field{YAML::Node(), e.mark, ""},
                         "YAML syntax error: the parser makes no progress here (a ',' outside "

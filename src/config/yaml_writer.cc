@@ -11,8 +11,11 @@ namespace {
 void emitPeer(YAML::Emitter& out, const Peer& peer) {
   out << YAML::BeginMap;
   out << YAML::Key << "id" << YAML::Value << peer.id;
-  out << YAML::Key << "address" << YAML::Value << peer.address.toString();
-  out << YAML::Key << "port" << YAML::Value << peer.port;
+  // Port 0: a localPeer of the etcd election, which is only an id.
+  if (peer.port != 0) {
+    out << YAML::Key << "address" << YAML::Value << peer.address.toString();
+    out << YAML::Key << "port" << YAML::Value << peer.port;
+  }
   out << YAML::EndMap;
 }
 
@@ -116,6 +119,31 @@ void emitBgp(YAML::Emitter& out, const BgpConfig& bgp) {
   out << YAML::EndMap;
 }
 
+// The etcd election's keys, each with a comment: `sample config --election etcd` prints them as
+// the example to start from.
+void emitEtcd(YAML::Emitter& out, const EtcdElection& etcd) {
+  out << YAML::Key << "type" << YAML::Value << "etcd"
+      << YAML::Comment("elect through etcd; localPeer.id is this node's identity");
+  out << YAML::Key << "endpoints" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string& endpoint : etcd.endpoints) out << endpoint;
+  out << YAML::EndSeq << YAML::Comment("etcd members, https://host:port; IPv6 as [address]");
+  if (!etcd.ca_file.empty() || !etcd.cert_file.empty() || !etcd.key_file.empty()) {
+    out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "caFile" << YAML::Value << etcd.ca_file
+        << YAML::Comment("CAs of the members' certificates; empty: the system's");
+    out << YAML::Key << "certFile" << YAML::Value << etcd.cert_file
+        << YAML::Comment("client certificate and key, both or neither");
+    out << YAML::Key << "keyFile" << YAML::Value << etcd.key_file;
+    out << YAML::EndMap;
+  }
+  emitSeconds(out, "ttl", etcd.ttl);
+  out << YAML::Comment(
+      "etcd lease TTL, whole seconds, 2s-3600s: a dead holder's key outlives it "
+      "this long");
+  out << YAML::Key << "key" << YAML::Value << etcd.key
+      << YAML::Comment("the same on every node of one election");
+}
+
 }  // namespace
 
 std::string renderConfigYaml(const Config& config) {
@@ -153,9 +181,13 @@ std::string renderConfigYaml(const Config& config) {
 
   const ElectionTiming& e = config.election;
   out << YAML::Key << "election" << YAML::Value << YAML::BeginMap;
-  emitDuration(out, "timeout", e.election_timeout);
-  emitDuration(out, "heartbeat", e.heartbeat_interval);
-  emitDuration(out, "leaderLease", e.leader_lease);
+  if (config.etcd) {
+    emitEtcd(out, *config.etcd);
+  } else {
+    emitDuration(out, "timeout", e.election_timeout);
+    emitDuration(out, "heartbeat", e.heartbeat_interval);
+    emitDuration(out, "leaderLease", e.leader_lease);
+  }
   emitDuration(out, "probeInterval", e.probe_interval);
   out << YAML::Key << "probesUnanswered" << YAML::Value << e.probes_unanswered;
   out << YAML::EndMap;

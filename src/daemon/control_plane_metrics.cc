@@ -35,6 +35,7 @@ struct ControlPlaneMetrics::Families {
   CounterFamily* api_errors = nullptr;
   GaugeFamily* raft_term = nullptr;
   GaugeFamily* raft_role = nullptr;
+  GaugeFamily* etcd_fencing_token = nullptr;
   GaugeFamily* vip_held = nullptr;
   GaugeFamily* vip_state = nullptr;
   HistogramFamily* vip_take_seconds = nullptr;
@@ -83,7 +84,7 @@ Result<std::unique_ptr<ControlPlaneMetrics>> ControlPlaneMetrics::create(
        registry.gaugeFamily(
            "kube_vip_election_backend_reachable",
            "1 while the election's backend answers (Raft: a leader is known; Lease: the API server "
-           "answers)"));
+           "answers; etcd: the last etcd request was answered)"));
   take(f->backend_request_seconds,
        registry.histogramFamily("kube_vip_lease_request_duration_seconds",
                                 "Time each Lease request to the API server took (reads and writes)",
@@ -96,6 +97,10 @@ Result<std::unique_ptr<ControlPlaneMetrics>> ControlPlaneMetrics::create(
   take(f->raft_term, registry.gaugeFamily("kube_vip_raft_term", "The Raft term this node is in"));
   take(f->raft_role,
        registry.gaugeFamily("kube_vip_raft_role", "1 for this node's current Raft role"));
+  take(f->etcd_fencing_token,
+       registry.gaugeFamily("kube_vip_etcd_fencing_token",
+                            "The etcd election key's mod revision when its holder created it (this "
+                            "node's while leading, else the holder's as last seen)"));
   take(f->vip_held, registry.gaugeFamily("kube_vip_vip_held",
                                          "1 while this node holds the VIP on its interface"));
   take(f->vip_state,
@@ -232,7 +237,11 @@ void ControlPlaneMetrics::refresh(const election::ElectorStatus& elector, bool l
   if (auto* g = series(families_->backend_reachable, election)) {
     g->set(elector.backend_reachable ? 1 : 0);
   }
-  if (elector.term) {
+  if (elector.term && elector.backend == "etcd") {
+    if (auto* g = series(families_->etcd_fencing_token, election)) {
+      g->set(static_cast<double>(*elector.term));
+    }
+  } else if (elector.term) {
     if (auto* g = series(families_->raft_term, {})) g->set(static_cast<double>(*elector.term));
     if (elector.role != last_role_) {
       if (auto* old = series(families_->raft_role, {{"role", last_role_}});

@@ -229,7 +229,9 @@ class Daemon {
     ops::NodeStatus s;
     s.node = nodeName();
     s.version = KUBEVIP_VERSION;
+    // The same order as election::makeElector: etcd wins over the Lease (`manager` sets both).
     s.mode = !config_.vip          ? ops::NodeMode::kServices
+             : config_.etcd        ? ops::NodeMode::kEtcd
              : config_.kubernetes  ? ops::NodeMode::kLease
              : config_.single_node ? ops::NodeMode::kSingleNode
                                    : ops::NodeMode::kRaft;
@@ -245,6 +247,8 @@ class Daemon {
       for (const auto& peer : e.peers) s.election.peers.push_back({peer.id, peer.address, true});
       if (e.backend == "lease") {
         s.election.lease = ops::LeaseStatus{e.lease_namespace, e.election_name, e.lease_holder};
+      } else if (e.backend == "etcd") {
+        s.election.etcd = ops::EtcdKeyStatus{e.election_name, e.lease_holder};
       }
       const Duration left = elector_->leadershipValidUntil() - now;
       if (s.election.is_leader && left > Duration::zero()) {

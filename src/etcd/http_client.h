@@ -1,4 +1,17 @@
 // The real EtcdClient (client.h): etcd v3's JSON gateway over libcurl, with client TLS.
+//
+// What the gateway does that callers see (etcd 3.4, measured; the wire rules are in codec.h):
+//   - keepAlive of a lease etcd no longer knows (expired or revoked) succeeds with TTL 0;
+//     revokeLease of such a lease, or createIfAbsent bound to it, fails with kNotFound
+//     ("etcdserver: requested lease not found").
+//   - grantLease below etcd's minimum TTL (2 s) is granted with the minimum: use LeaseGrant's TTL.
+//   - With --client-cert-auth, etcd's gateway calls its own gRPC port presenting the server's
+//     certificate, so that certificate must allow client authentication (extendedKeyUsage
+//     clientAuth); without it every request fails with HTTP 503 "connection closed" (gRPC code
+//     14) although etcdctl works.
+//   - A watch of a compacted revision ends (on_end) with kNotFound naming the oldest revision
+//     kept; every watch also ends 5 minutes after it started, so that a stream on a dead
+//     connection cannot last for ever: the caller watches again from its last revision.
 #pragma once
 
 #include <chrono>

@@ -10,15 +10,16 @@
 namespace kubevip::k8s {
 namespace {
 
-// A response body, refused beyond kMaxResponseBodyBytes.
+// A response body, refused beyond `cap` (HttpPeer::max_body_bytes).
 struct CappedBody {
   std::string* body;
+  size_t cap = kMaxResponseBodyBytes;
   bool overflowed = false;
 
   // False (and nothing kept) once the body would pass the cap: the write callback then returns 0
   // and libcurl aborts the transfer.
   bool append(const char* data, size_t size) {
-    if (body->size() + size > kMaxResponseBodyBytes) {
+    if (body->size() + size > cap) {
       overflowed = true;
       return false;
     }
@@ -31,15 +32,16 @@ size_t appendBody(char* data, size_t size, size_t count, void* user) {
   return static_cast<CappedBody*>(user)->append(data, size * count) ? size * count : 0;
 }
 
-Error bodyTooLarge(const std::string& server, const std::string& path) {
+Error bodyTooLarge(const std::string& server, const std::string& path, size_t cap) {
   return makeError(ErrorCode::kInvalidArgument,
                    fmt::format("the response body from {}{} exceeds the {} MiB cap ({} bytes); "
                                "transfer aborted",
-                               server, path, kMaxResponseBodyBytes >> 20, kMaxResponseBodyBytes));
+                               server, path, cap >> 20, cap));
 }
 
 Error transportError(const CurlLibrary& lib, CURLcode code, const char* detail,
-                     const std::string& server, std::chrono::milliseconds timeout) {
+                     const std::string& peer, const std::string& server,
+                     std::chrono::milliseconds timeout) {
   const std::string why = detail[0] != '\0' ? detail : lib.easy_strerror(code);
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -48,11 +50,10 @@ Error transportError(const CurlLibrary& lib, CURLcode code, const char* detail,
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
       return makeError(ErrorCode::kUnavailable,
-                       fmt::format("cannot reach the API server at {}: {}", server, why));
+                       fmt::format("cannot reach {} at {}: {}", peer, server, why));
     case CURLE_OPERATION_TIMEDOUT:
-      return makeError(ErrorCode::kTimeout,
-                       fmt::format("the API server at {} did not answer within {} ms: {}", server,
-                                   timeout.count(), why));
+      return makeError(ErrorCode::kTimeout, fmt::format("{} at {} did not answer within {} ms: {}",
+                                                        peer, server, timeout.count(), why));
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -60,18 +61,18 @@ Error transportError(const CurlLibrary& lib, CURLcode code, const char* detail,
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
       return makeError(ErrorCode::kPermission,
-                       fmt::format("TLS failure talking to the API server at {}: {}", server, why));
+                       fmt::format("TLS failure talking to {} at {}: {}", peer, server, why));
     default:
       return makeError(ErrorCode::kUnavailable,
-                       fmt::format("request to the API server at {} failed: {}", server, why));
+                       fmt::format("request to {} at {} failed: {}", peer, server, why));
   }
 }
 
 }  // namespace
 
 HttpTransport::HttpTransport(const CurlLibrary& lib, ClusterAccess access,
-                             std::chrono::milliseconds timeout)
-    : lib_(&lib), access_(std::move(access)), timeout_(timeout) {
+                             std::chrono::milliseconds timeout, HttpPeer peer)
+    : lib_(&lib), access_(std::move(access)), timeout_(timeout), peer_(std::move(peer)) {
   server_label_ =
       access_.connect_to.empty() ? access_.server : access_.server + " via " + access_.connect_to;
 }
@@ -83,14 +84,16 @@ HttpTransport::~HttpTransport() {
 }
 
 Result<std::unique_ptr<HttpTransport>> HttpTransport::create(ClusterAccess access,
-                                                             std::chrono::milliseconds timeout) {
+                                                             std::chrono::milliseconds timeout,
+                                                             HttpPeer peer) {
   if (access.server.rfind("https://", 0) != 0 && access.server.rfind("http://", 0) != 0) {
     return makeError(ErrorCode::kInvalidArgument,
                      fmt::format("API server address \"{}\" is not an http(s) URL", access.server));
   }
   auto lib = curlLibrary();
   if (!lib) return lib.error();
-  std::unique_ptr<HttpTransport> transport(new HttpTransport(**lib, std::move(access), timeout));
+  std::unique_ptr<HttpTransport> transport(
+      new HttpTransport(**lib, std::move(access), timeout, std::move(peer)));
   transport->curl_ = transport->lib_->easy_init();
   transport->multi_ = transport->lib_->multi_init();
   if (transport->curl_ == nullptr || transport->multi_ == nullptr) {
@@ -189,14 +192,16 @@ Result<HttpResponse> HttpTransport::send(const HttpRequest& request) {
   auto headers = prepare(request, error_buffer);
   if (!headers) return headers.error();
   lib_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-  CappedBody body{&response.body};
+  CappedBody body{&response.body, peer_.max_body_bytes};
   lib_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, appendBody);
   lib_->easy_setopt(curl, CURLOPT_WRITEDATA, &body);
 
   const CURLcode code = lib_->easy_perform(curl);
   lib_->slist_free_all(static_cast<curl_slist*>(*headers));
-  if (body.overflowed) return bodyTooLarge(access_.server, request.path);
-  if (code != CURLE_OK) return transportError(*lib_, code, error_buffer, server_label_, timeout_);
+  if (body.overflowed) return bodyTooLarge(access_.server, request.path, peer_.max_body_bytes);
+  if (code != CURLE_OK) {
+    return transportError(*lib_, code, error_buffer, peer_.name, server_label_, timeout_);
+  }
   lib_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
@@ -237,7 +242,8 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   char error_buffer[CURL_ERROR_SIZE] = {0};
   auto headers = prepare(request, error_buffer);
   if (!headers) return headers.error();
-  StreamSink sink{lib_, curl, &on_data, &response, CappedBody{&response.body}, okStatus()};
+  const CappedBody error_body{&response.body, peer_.max_body_bytes};
+  StreamSink sink{lib_, curl, &on_data, &response, error_body, okStatus()};
   lib_->easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(max_duration.count()));
   lib_->easy_setopt(curl, CURLOPT_WRITEFUNCTION, streamBody);
   lib_->easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
@@ -269,11 +275,15 @@ Result<HttpResponse> HttpTransport::stream(const HttpRequest& request,
   lib_->slist_free_all(static_cast<curl_slist*>(*headers));
   if (cancelled) return makeError(ErrorCode::kUnavailable, "watch cancelled");
   if (!sink.failure.ok()) return sink.failure.error();
-  if (sink.error_body.overflowed) return bodyTooLarge(access_.server, request.path);
+  if (sink.error_body.overflowed) {
+    return bodyTooLarge(access_.server, request.path, peer_.max_body_bytes);
+  }
   if (code == CURLE_OPERATION_TIMEDOUT && response.status >= 200 && response.status < 300) {
     return response;  // the stream ran for max_duration: a normal end, as a server timeout is
   }
-  if (code != CURLE_OK) return transportError(*lib_, code, error_buffer, server_label_, timeout_);
+  if (code != CURLE_OK) {
+    return transportError(*lib_, code, error_buffer, peer_.name, server_label_, timeout_);
+  }
   lib_->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }

@@ -46,6 +46,13 @@ struct HttpRequest {
   std::string content_type = "application/json";
 };
 
+// Who the transport talks to, for its errors, and how much of one answer it keeps. The API server
+// is the default; the etcd client (src/etcd) names etcd and caps answers lower.
+struct HttpPeer {
+  std::string name = "the API server";
+  size_t max_body_bytes = kMaxResponseBodyBytes;
+};
+
 struct HttpResponse {
   long status = 0;
   std::string body;
@@ -54,7 +61,8 @@ struct HttpResponse {
 class HttpTransport {
  public:
   static Result<std::unique_ptr<HttpTransport>> create(ClusterAccess access,
-                                                       std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout,
+                                                       HttpPeer peer = {});
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
   HttpTransport& operator=(const HttpTransport&) = delete;
@@ -76,7 +84,8 @@ class HttpTransport {
   void wakeStream();
 
  private:
-  HttpTransport(const CurlLibrary& lib, ClusterAccess access, std::chrono::milliseconds timeout);
+  HttpTransport(const CurlLibrary& lib, ClusterAccess access, std::chrono::milliseconds timeout,
+                HttpPeer peer);
   Result<std::string> bearerToken();
   // Everything but the body handling and the time bounds: URL, method, TLS, auth, headers.
   // Returns the header list, which must outlive the transfer (curl_slist_free_all after it).
@@ -85,6 +94,7 @@ class HttpTransport {
   const CurlLibrary* lib_;  // libcurl, loaded on first use (curl_library.h)
   ClusterAccess access_;
   std::chrono::milliseconds timeout_;
+  HttpPeer peer_;
   void* curl_ = nullptr;        // CURL*
   void* multi_ = nullptr;       // CURLM*, for stream()
   void* connect_to_ = nullptr;  // curl_slist* for CURLOPT_CONNECT_TO, or null

@@ -33,10 +33,11 @@ struct NameTable {
   }
 };
 
-constexpr NameTable<NodeMode, 4> kModes{{{{NodeMode::kRaft, "raft"},
+constexpr NameTable<NodeMode, 5> kModes{{{{NodeMode::kRaft, "raft"},
                                           {NodeMode::kLease, "lease"},
                                           {NodeMode::kSingleNode, "single-node"},
-                                          {NodeMode::kServices, "services"}}}};
+                                          {NodeMode::kServices, "services"},
+                                          {NodeMode::kEtcd, "etcd"}}}};
 constexpr NameTable<ElectionRole, 3> kRoles{{{{ElectionRole::kLeader, "leader"},
                                               {ElectionRole::kFollower, "follower"},
                                               {ElectionRole::kCandidate, "candidate"}}}};
@@ -154,6 +155,7 @@ Json electionJson(const ElectionStatus& e) {
                   {"name", e.lease->name},
                   {"holder", e.lease->holder}};
   }
+  if (e.etcd) j["etcd"] = {{"key", e.etcd->key}, {"holder", e.etcd->holder}};
   if (e.leadership_time_left_s) j["leadership_time_left_s"] = *e.leadership_time_left_s;
   return j;
 }
@@ -173,6 +175,10 @@ ElectionStatus readElection(Reader& r, const Json& j, const std::string& path) {
     std::string at = path + ".lease";
     e.lease = LeaseStatus{r.string(*lease, at, "namespace"), r.string(*lease, at, "name"),
                           r.string(*lease, at, "holder")};
+  }
+  if (const Json* etcd = r.object(j, path, "etcd", true)) {
+    std::string at = path + ".etcd";
+    e.etcd = EtcdKeyStatus{r.string(*etcd, at, "key"), r.string(*etcd, at, "holder")};
   }
   e.leadership_time_left_s = r.number(j, path, "leadership_time_left_s");
   return e;
@@ -316,7 +322,7 @@ std::string renderStatusText(const NodeStatus& s) {
                     nodeModeName(s.mode) + ", election by " + e.backend + "\n";
   out += "leader: " + (e.leader.empty() ? std::string("none known") : e.leader) +
          " (this node: " + s.node + ", " + electionRoleName(e.role);
-  if (e.term) out += ", term " + std::to_string(*e.term);
+  if (e.term) out += (e.etcd ? ", fencing token " : ", term ") + std::to_string(*e.term);
   out += ")\n";
   if (e.leadership_time_left_s) {
     out += "leadership time left: " + seconds1(*e.leadership_time_left_s) + "\n";
@@ -332,6 +338,10 @@ std::string renderStatusText(const NodeStatus& s) {
   if (e.lease) {
     out += "lease: " + e.lease->lease_namespace + "/" + e.lease->name + ", held by " +
            (e.lease->holder.empty() ? std::string("nobody") : e.lease->holder) + "\n";
+  }
+  if (e.etcd) {
+    out += "etcd key: " + e.etcd->key + ", held by " +
+           (e.etcd->holder.empty() ? std::string("nobody") : e.etcd->holder) + "\n";
   }
   out += std::string("ready: ") + (s.ready.ok ? "yes" : "no") +
          (s.ready.reason.empty() ? "" : " (" + s.ready.reason + ")") + "\n";

@@ -19,11 +19,11 @@
 
 namespace kubevip::ops {
 
-enum class NodeMode { kRaft, kLease, kSingleNode, kServices };
+enum class NodeMode { kRaft, kLease, kSingleNode, kServices, kEtcd };
 enum class ElectionRole { kLeader, kFollower, kCandidate };
 enum class VipState { kIdle, kProbing, kHolding };
 
-const char* nodeModeName(NodeMode mode);          // "raft", "lease", "single-node", "services"
+const char* nodeModeName(NodeMode mode);  // "raft", "lease", "single-node", "services", "etcd"
 const char* electionRoleName(ElectionRole role);  // "leader", "follower", "candidate"
 const char* vipStateName(VipState state);         // "idle", "probing", "holding"
 
@@ -41,14 +41,22 @@ struct LeaseStatus {
   friend bool operator==(const LeaseStatus&, const LeaseStatus&) = default;
 };
 
+// The etcd election's key and the value it holds (the holder's identity).
+struct EtcdKeyStatus {
+  std::string key;
+  std::string holder;
+  friend bool operator==(const EtcdKeyStatus&, const EtcdKeyStatus&) = default;
+};
+
 struct ElectionStatus {
-  std::string backend;  // "raft", "lease", "none", ...
+  std::string backend;  // "raft", "lease", "etcd", "none", ...
   std::string leader;   // empty when no leader is known
   bool is_leader = false;
   ElectionRole role = ElectionRole::kFollower;
-  std::optional<uint64_t> term;  // Raft only
+  std::optional<uint64_t> term;  // Raft's term; etcd: the key's fencing token (mod revision)
   std::vector<PeerStatus> peers;
-  std::optional<LeaseStatus> lease;  // Lease only
+  std::optional<LeaseStatus> lease;   // Lease only
+  std::optional<EtcdKeyStatus> etcd;  // etcd only
   std::optional<double> leadership_time_left_s;
   friend bool operator==(const ElectionStatus&, const ElectionStatus&) = default;
 };

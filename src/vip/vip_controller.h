@@ -52,7 +52,9 @@
 //     node that it leads only after the previous leader's leadership stopped being fresh (for
 //     Raft: a majority voted for us, each voter after its election timeout passed without the
 //     old leader, which is longer than the old leader's lease; for a Kubernetes Lease: we took
-//     the Lease after it went unrenewed for leaseDuration > renewDeadline). So every renewal the
+//     the Lease after it went unrenewed for leaseDuration > renewDeadline; for etcd: we created
+//     the key only after etcd deleted it, no earlier than TTL after the old holder's last
+//     keep-alive was sent, while that holder's leadership ended TTL/4 sooner). So every renewal the
 //     old holder made reached its kernel before this node's acquire(), and its address is gone
 //     lifetime + the kernel's rounding (2.) after that, measured on any monotonic clock.
 //     The residual assumption is that a renewal reaches the kernel while the lease that allowed

@@ -203,7 +203,8 @@ TEST(ParseConfigYamlErrors, UnknownKeyListsTheAllowedOnes) {
                    "unknown key; allowed here: localPeer, remotePeers, vip");
   expectParseError(
       "election:\n  timeout: 1s\n  heartbeats: 10ms\n", "3:3", "election.heartbeats",
-      "allowed here: timeout, heartbeat, leaderLease, probeInterval, probesUnanswered");
+      "allowed here: type, timeout, heartbeat, leaderLease, probeInterval, probesUnanswered, "
+      "endpoints, tls, ttl, key");
   expectParseError("localPeer: {id: a, address: 10.0.0.1, port: 1, name: x}\n", "1:48",
                    "localPeer.name", "allowed here: id, address, port");
   expectParseError("loadBalancers:\n  - port: 80\n    healthCheck: {path: /, url: /x}\n", "3:28",

@@ -97,6 +97,21 @@ TEST_F(ControlPlaneMetricsTest, TheGoKubeVipNamesAndTheVipsState) {
       has(text, "kube_vip_vip_releases_total{vip=\"10.0.0.100\",reason=\"lease_expired\"} 0"));
 }
 
+TEST_F(ControlPlaneMetricsTest, EtcdFencingTokenIsNotARaftTerm) {
+  election::ElectorStatus status;
+  status.backend = "etcd";
+  status.election_name = "/kube-vip/kube-system/plndr-cp-lock";
+  status.role = "leader";
+  status.term = 42;
+  metrics_->refresh(status, true, milliseconds(3000), controller_.get());
+  const std::string text = scrape();
+  EXPECT_TRUE(has(
+      text, "kube_vip_etcd_fencing_token{lease_name=\"/kube-vip/kube-system/plndr-cp-lock\"} 42"))
+      << text;
+  EXPECT_EQ(text.find("kube_vip_raft_term "), std::string::npos) << text;
+  EXPECT_EQ(text.find("kube_vip_raft_role{"), std::string::npos) << text;
+}
+
 TEST_F(ControlPlaneMetricsTest, LeaseRequestsAndApiErrors) {
   metrics_->backendRequest("plndr-cp-lock", milliseconds(8), okStatus());
   metrics_->backendRequest("plndr-cp-lock", milliseconds(30),

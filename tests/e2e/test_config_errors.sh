@@ -184,6 +184,37 @@ f=$(write health "${base}loadBalancers:
 expect_error "healthCheck timeout >= interval" "$f" \
   "$f:8:42: loadBalancers[0].healthCheck.timeout: 2s must be shorter than healthCheck.interval"
 
+# The etcd election: its own keys checked and located, Raft's refused.
+etcd_base='vip: 10.0.0.100
+interface: lo
+localPeer: {id: a}
+election:
+  type: etcd
+'
+f=$(write etcd_no_endpoints "$etcd_base")
+expect_error "etcd without endpoints" "$f" "$f:5:3: election.endpoints: empty; list the etcd members"
+
+f=$(write etcd_path "${etcd_base}  endpoints: [https://127.0.0.1:2379/v3]
+")
+expect_error "etcd endpoint with a path" "$f" \
+  "$f:6:15: election.endpoints[0]: 'https://127.0.0.1:2379/v3' is not an etcd endpoint: give scheme://host:port only"
+
+f=$(write etcd_ca "${etcd_base}  endpoints: [https://127.0.0.1:2379]
+  tls: {caFile: $tmp/absent.pem}
+")
+expect_error "etcd CA file unreadable" "$f" \
+  "$f:7:17: election.tls.caFile: '$tmp/absent.pem' cannot be read (No such file or directory)"
+
+f=$(write etcd_remote_peers "${etcd_base}  endpoints: [https://127.0.0.1:2379]
+remotePeers: [{id: b, address: 10.0.0.2, port: 10000}]
+")
+expect_error "etcd with remotePeers" "$f" \
+  "$f:7:14: remotePeers: remotePeers belongs to the Raft election"
+
+f=$(write etcd_raft_timing "${etcd_base}  timeout: 1s
+")
+expect_error "Raft timing with etcd" "$f" "$f:6:12: election.timeout: is a Raft setting"
+
 # Environment and flags are located by their names.
 f=$(write valid "$base")
 expect_error "bad environment bool" "$f" "environment variable vip_arp: 'maybe' is not a boolean" \
@@ -209,6 +240,11 @@ out=$("$KUBEVIP_BIN" check -c "$f") || fail "valid file: check failed"
 out=$("$KUBEVIP_BIN" sample config --interface lo | "$KUBEVIP_BIN" check -c /dev/stdin) ||
   fail "sample config | check -c /dev/stdin failed"
 [ "$out" = "configuration ok" ] || fail "sample round trip printed '$out'"
+for pem in ca client client-key; do echo "PEM" >"$tmp/$pem.pem"; done
+out=$("$KUBEVIP_BIN" sample config --interface lo --election etcd --etcdCACert "$tmp/ca.pem" \
+  --etcdCert "$tmp/client.pem" --etcdKey "$tmp/client-key.pem" | "$KUBEVIP_BIN" check -c /dev/stdin) ||
+  fail "sample config --election etcd | check -c /dev/stdin failed"
+[ "$out" = "configuration ok" ] || fail "etcd sample round trip printed '$out'"
 out=$("$KUBEVIP_BIN" version) || fail "version failed"
 [[ "$out" =~ ^kube-vip\ [0-9]+\.[0-9]+\.[0-9]+ ]] || fail "version printed '$out'"
 

@@ -120,7 +120,7 @@ TEST(StatusJson, ErrorsNameTheField) {
       {"/node", nullptr, "status document: field 'node' is missing"},
       {"/mode", "cluster",
        "status document: field 'mode' is 'cluster', expected one of raft, "
-       "lease, single-node, services"},
+       "lease, single-node, services, etcd"},
       {"/election", nullptr, "status document: field 'election' is missing"},
       {"/election/role", 3, "status document: field 'election.role' is not a string"},
       {"/election/term", -1,
@@ -185,6 +185,39 @@ TEST(StatusText, LeaseLeaderGolden) {
             "ready: no (API server unreachable: connection refused)\n"
             "vip 10.0.0.100 on ens3: held by worker-a since 2026-12-06T09:00:00Z; this node "
             "holding\n");
+}
+
+NodeStatus etcdFollower() {
+  NodeStatus s;
+  s.node = "node2";
+  s.version = "0.1.0";
+  s.mode = NodeMode::kEtcd;
+  s.election.backend = "etcd";
+  s.election.leader = "node1";
+  s.election.role = ElectionRole::kFollower;
+  s.election.term = 1234;
+  s.election.etcd = EtcdKeyStatus{"/kube-vip/kube-system/plndr-cp-lock", "node1"};
+  s.ready = {true, "ok"};
+  return s;
+}
+
+TEST(StatusJson, EtcdKeyRoundTrips) {
+  auto doc = nlohmann::json::parse(statusToJson(etcdFollower()));
+  EXPECT_EQ(doc["mode"], "etcd");
+  EXPECT_EQ(doc["election"]["etcd"]["key"], "/kube-vip/kube-system/plndr-cp-lock");
+  EXPECT_EQ(doc["election"]["etcd"]["holder"], "node1");
+  EXPECT_EQ(doc["election"]["term"], 1234);
+  auto back = statusFromJson(statusToJson(etcdFollower()));
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  EXPECT_EQ(*back, etcdFollower());
+}
+
+TEST(StatusText, EtcdFollowerGolden) {
+  EXPECT_EQ(renderStatusText(etcdFollower()),
+            "node node2: kube-vip 0.1.0, mode etcd, election by etcd\n"
+            "leader: node1 (this node: node2, follower, fencing token 1234)\n"
+            "etcd key: /kube-vip/kube-system/plndr-cp-lock, held by node1\n"
+            "ready: yes (ok)\n");
 }
 
 TEST(StatusJson, BgpPartHasTheDocumentedFieldNames) {

@@ -1,0 +1,66 @@
+#include "election/etcd_from_config.h"
+
+#include "election/etcd_elector.h"
+
+namespace kubevip::election {
+namespace {
+
+// The elector borrows its RandomSource; this one lives as long as the elector it serves.
+class OwningEtcdElector final : public Elector {
+ public:
+  OwningEtcdElector(std::unique_ptr<RandomSource> random, std::unique_ptr<EtcdElector> elector)
+      : random_(std::move(random)), elector_(std::move(elector)) {}
+  Status start(ElectorCallbacks callbacks) override {
+    return elector_->start(std::move(callbacks));
+  }
+  void stop(std::function<void()> done) override { elector_->stop(std::move(done)); }
+  bool isLeader() const override { return elector_->isLeader(); }
+  SteadyTime leadershipValidUntil() const override { return elector_->leadershipValidUntil(); }
+  std::string leaderId() const override { return elector_->leaderId(); }
+  ElectorStatus status() const override { return elector_->status(); }
+
+ private:
+  std::unique_ptr<RandomSource> random_;
+  std::unique_ptr<EtcdElector> elector_;
+};
+
+EtcdElectorOptions electorOptions(const config::EtcdElection& settings) {
+  EtcdElectorOptions options;
+  options.identity = settings.identity;
+  options.key = settings.key;
+  options.ttl = settings.ttl;
+  return options;
+}
+
+}  // namespace
+
+etcd::HttpClientOptions etcdClientOptions(const config::EtcdElection& settings) {
+  etcd::HttpClientOptions options;
+  options.endpoints = settings.endpoints;
+  options.ca_file = settings.ca_file;
+  options.cert_file = settings.cert_file;
+  options.key_file = settings.key_file;
+  options.request_timeout = etcdTimings(settings.ttl).request_timeout;
+  return options;
+}
+
+Result<std::unique_ptr<Elector>> makeEtcdElector(TimeSource& time,
+                                                 const config::EtcdElection& settings,
+                                                 std::unique_ptr<etcd::EtcdClient> client) {
+  auto random = std::make_unique<StdRandomSource>();
+  auto elector = EtcdElector::create(time, *random, std::move(client), electorOptions(settings));
+  if (!elector) return elector.error();
+  return std::unique_ptr<Elector>(
+      std::make_unique<OwningEtcdElector>(std::move(random), std::move(*elector)));
+}
+
+Result<std::unique_ptr<Elector>> makeEtcdElector(EventLoop& loop,
+                                                 const config::EtcdElection& settings) {
+  // The settings first: a bad TTL or key is reported as such, before any certificate is read.
+  if (auto valid = validateEtcdOptions(electorOptions(settings)); !valid) return valid.error();
+  auto client = etcd::makeHttpEtcdClient(loop, etcdClientOptions(settings));
+  if (!client) return client.error();
+  return makeEtcdElector(loop.time(), settings, std::move(*client));
+}
+
+}  // namespace kubevip::election
