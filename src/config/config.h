@@ -240,6 +240,11 @@ struct KubernetesLease {
 // Leader election through etcd v3 (`election.type: etcd` in the file; `manager` with
 // leaderElectionType=etcd): a key created only while absent, bound to a lease of `ttl` that the
 // holder keeps alive (src/election/etcd_elector.h has the rules and their argument).
+// etcd's lease TTLs: at least 2 s (etcd's minimum, which it would silently raise a smaller TTL
+// to), at most an hour (a dead holder would keep the election that long).
+inline constexpr std::chrono::seconds kEtcdMinTtl{2};
+inline constexpr std::chrono::seconds kEtcdMaxTtl{3600};
+
 struct EtcdElection {
   // "https://host:port" or "http://host:port", tried in order, the last one that answered first.
   std::vector<std::string> endpoints;
@@ -249,7 +254,7 @@ struct EtcdElection {
   // The election's key: every member of one election uses the same. In `manager`
   // "/kube-vip/<vip_leasenamespace>/<vip_leasename>".
   std::string key = "/kube-vip/kube-system/plndr-cp-lock";
-  // The etcd lease's TTL: whole seconds, >= 2 (etcd's minimum). `manager`: vip_leaseduration.
+  // The etcd lease's TTL: whole seconds, kEtcdMinTtl..kEtcdMaxTtl. `manager`: vip_leaseduration.
   std::chrono::seconds ttl{5};
   // What the holder writes as the key's value: localPeer.id, in `manager` vip_nodename.
   std::string identity;

@@ -15,15 +15,14 @@ milliseconds etcdRequestTimeout(std::chrono::seconds ttl) {
                                 milliseconds(5000));
 }
 
-Duration etcdStopBound(std::chrono::seconds ttl, std::size_t endpoint_count) {
-  const auto endpoints = static_cast<int64_t>(std::max<std::size_t>(endpoint_count, 1));
-  return etcdRequestTimeout(ttl) * endpoints + kEtcdAnswerSlack;
+Duration etcdStopBound(std::chrono::seconds ttl) {
+  return 2 * etcdRequestTimeout(ttl) + kEtcdAnswerSlack;
 }
 
 Duration electorStopBound(const Config& config) {
   // The same choice of elector as election::makeElector: etcd wins over a Lease (in `manager`
   // both are set: the Services keep their Leases) and over Raft.
-  if (config.etcd) return etcdStopBound(config.etcd->ttl, config.etcd->endpoints.size());
+  if (config.etcd) return etcdStopBound(config.etcd->ttl);
   if (config.single_node) return Duration::zero();
   if (config.kubernetes) return 2 * leaseRequestTimeout(config.kubernetes->retry_period);
   return raftTransferTimeout(config.election.election_timeout);

@@ -12,10 +12,11 @@
 //    callback not come. Then libraft is closed.
 //  - Lease: a Lease request may be in flight when the stop comes; it is waited for, then one more
 //    request releases the Lease. Each is bounded by leaseRequestTimeout().
-//  - etcd: the leader revokes its lease, so that the followers see the key deleted at once. The
-//    client tries each endpoint at most once, each bounded by etcdRequestTimeout(); etcdStopBound()
-//    is what the elector waits at most. Cut short, a revoke costs only time: the key then expires
-//    after the TTL.
+//  - etcd: the leader revokes its lease, so that the followers see the key deleted at once. A
+//    keep-alive may be in flight when the stop comes (the client's worker runs requests in order);
+//    etcdStopBound() waits for it and for the revoke on one endpoint each, bounded by
+//    etcdRequestTimeout(). A revoke that needs another endpoint is cut short: that costs only
+//    time (the key then expires after the TTL), so the bound does not grow with the endpoints.
 //  - The daemon's deadline lies kStopCloseMargin beyond the elector's bound, so that the elector's
 //    own timeout fires first (and says what it gave up on) and libraft or the HTTP worker can
 //    close; the daemon's deadline only catches an elector that broke its bound.
@@ -29,7 +30,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstddef>
 
 #include "common/time_source.h"
 #include "config/config.h"
@@ -51,10 +51,11 @@ milliseconds leaseRequestTimeout(std::chrono::seconds retry_period);
 // (src/election/etcd_elector.h); at most 5 s, since a member that has not answered in 5 s is
 // treated as failed whatever the TTL, and a stop must fit in a pod's grace period.
 milliseconds etcdRequestTimeout(std::chrono::seconds ttl);
-// The longest a clean stop of the etcd elector waits for etcd to answer the revoke: each endpoint
-// in turn, then kEtcdAnswerSlack for the loop to run the answer.
+// The longest a clean stop of the etcd elector waits for etcd: a keep-alive in flight and the
+// revoke, one request timeout each, then kEtcdAnswerSlack for the loop to run the answer. The
+// elector calls done() by then whatever etcd did (at most 10.1 s, inside kMaxStopDeadline).
 inline constexpr milliseconds kEtcdAnswerSlack{100};
-Duration etcdStopBound(std::chrono::seconds ttl, std::size_t endpoint_count);
+Duration etcdStopBound(std::chrono::seconds ttl);
 // The longest the configured elector's stop takes by its own bounds.
 Duration electorStopBound(const Config& config);
 // When the daemon stops waiting for the elector and exits (the VIP is gone by then).

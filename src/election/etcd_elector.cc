@@ -5,6 +5,9 @@
 
 #include <algorithm>
 
+#include "config/config.h"
+#include "config/stop_timing.h"
+
 namespace kubevip::election {
 namespace {
 
@@ -33,12 +36,7 @@ const char* etcdElectorStateName(EtcdElector::State state) {
 
 EtcdTimings etcdTimings(std::chrono::seconds ttl) {
   const auto quarter = std::chrono::duration_cast<milliseconds>(ttl) / 4;
-  return EtcdTimings{quarter, quarter, quarter, std::min(quarter, kEtcdMaxRequestTimeout)};
-}
-
-Duration etcdStopBound(std::chrono::seconds ttl) {
-  constexpr Duration kAnswerSlack = milliseconds(100);
-  return 2 * etcdTimings(ttl).request_timeout + kAnswerSlack;
+  return EtcdTimings{quarter, quarter, quarter};
 }
 
 Status validateEtcdOptions(const EtcdElectorOptions& options) {
@@ -52,10 +50,10 @@ Status validateEtcdOptions(const EtcdElectorOptions& options) {
     return invalid(
         fmt::format("etcd election: the key '{}' (election.key) must start with '/'", options.key));
   }
-  if (options.ttl < kEtcdMinTtl) {
+  if (options.ttl < config::kEtcdMinTtl) {
     return invalid(fmt::format(
         "etcd election: the lease TTL ({} s, election.ttl) is below etcd's minimum of {} s",
-        options.ttl.count(), kEtcdMinTtl.count()));
+        options.ttl.count(), config::kEtcdMinTtl.count()));
   }
   return okStatus();
 }
@@ -565,7 +563,7 @@ void EtcdElector::stop(std::function<void()> done) {
   const int64_t lease_id = lease_id_;
   lease_id_ = 0;
   if (lease_id != 0) {
-    const Duration bound = etcdStopBound(options_.ttl);
+    const Duration bound = config::etcdStopBound(options_.ttl);
     stop_timer_->start(bound, [this, lease_id, bound] {
       spdlog::warn(
           "etcd election: etcd did not answer the revoke of lease {} within {} ms; stopping "

@@ -65,9 +65,6 @@
 
 namespace kubevip::election {
 
-// etcd refuses a lease TTL below its minimum (2 s, LAB-NOTES); the validator asks the same.
-inline constexpr std::chrono::seconds kEtcdMinTtl{2};
-
 // Every timing of the election, derived from the TTL in one place (etcdTimings).
 struct EtcdTimings {
   // A leader's keep-alive period: TTL/4, so that two rounds may fail inside the validity.
@@ -77,21 +74,12 @@ struct EtcdTimings {
   // A follower's get of the key, TTL/4 plus up to half as much jitter; the watch usually sees a
   // change first, the poll is the fallback for a watch that stalls without ending.
   Duration follower_poll;
-  // The client's bound on one request to one endpoint (HttpClientOptions::request_timeout): TTL/4,
-  // so that a member that does not answer costs one keep-alive round before the next endpoint is
-  // tried; at most kEtcdMaxRequestTimeout. The same rule is config::etcdRequestTimeout
-  // (config/stop_timing.h), which bounds the daemon's stop.
-  std::chrono::milliseconds request_timeout;
 };
-inline constexpr std::chrono::milliseconds kEtcdMaxRequestTimeout{5000};
 EtcdTimings etcdTimings(std::chrono::seconds ttl);
-
-// The longest a clean stop waits for etcd to answer the revoke: a request already out (a
-// keep-alive) may go first, then the revoke, each bounded by the request timeout on the endpoint
-// that answered last; plus a little for the loop to run the answer. done() runs by then in any
-// case (the key then expires with the lease after the TTL). It stays inside the daemon's stop
-// deadline (config::daemonStopDeadline: 2 x the request timeout + kStopCloseMargin).
-Duration etcdStopBound(std::chrono::seconds ttl);
+// The client's bound on one request to one endpoint is config::etcdRequestTimeout (TTL/4, at most
+// 5 s), and a clean stop waits at most config::etcdStopBound for etcd, then calls done() anyway
+// (the key then expires with the lease after the TTL): both in config/stop_timing.h, which orders
+// them against the daemon's stop deadline.
 
 struct EtcdElectorOptions {
   std::string identity;  // the key's value while we hold it

@@ -1,5 +1,6 @@
 #include "election/etcd_from_config.h"
 
+#include "config/stop_timing.h"
 #include "election/etcd_elector.h"
 
 namespace kubevip::election {
@@ -40,7 +41,7 @@ etcd::HttpClientOptions etcdClientOptions(const config::EtcdElection& settings) 
   options.ca_file = settings.ca_file;
   options.cert_file = settings.cert_file;
   options.key_file = settings.key_file;
-  options.request_timeout = etcdTimings(settings.ttl).request_timeout;
+  options.request_timeout = config::etcdRequestTimeout(settings.ttl);
   return options;
 }
 

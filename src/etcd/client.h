@@ -10,7 +10,8 @@
 // Endpoints: a request goes to the endpoint that last answered; on a transport failure (refused,
 // timed out, TLS) the next endpoint is tried, each at most once per request; the error names the
 // endpoints and their failures. An answer of etcd itself (an error status with a message, such as
-// "etcdserver: requested lease not found") is returned as is and is not retried elsewhere.
+// "etcdserver: requested lease not found") is returned as is and is not retried elsewhere, except
+// a member's "cannot serve now" (503: "etcdserver: no leader"), which moves on like a failure.
 #pragma once
 
 #include <chrono>

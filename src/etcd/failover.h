@@ -3,9 +3,11 @@
 // etcd's own client (clientv3) keeps a list of members and moves to another when the one in use
 // fails; kube-vip does the same in its simplest form. A request starts at the endpoint that last
 // answered (`start`), and on a transport failure (refused, timed out, TLS) tries the next one,
-// each at most once, so that one request costs at most endpoints x request timeout. Any HTTP
-// answer, an etcd error included, ends the search: that member is reachable, and another member
-// of the same cluster would answer the same. Pure logic over a send function, unit-tested.
+// each at most once, so that one request costs at most endpoints x request timeout. An HTTP
+// answer ends the search (another member of the same cluster would answer the same), except the
+// one that says this member cannot serve now (503, gRPC Unavailable: "no leader" on a member cut
+// off from the others), which the caller turns into a failure (http_client.cc). Pure logic over a
+// send function, unit-tested.
 #pragma once
 
 #include <cstddef>

@@ -31,6 +31,9 @@ namespace {
 // watch alone but also read the key (get) when the holder's lease should have run out.
 constexpr std::chrono::minutes kWatchMaxDuration{5};
 
+// The gateway's status for gRPC Unavailable (code 14).
+constexpr long kMemberUnavailableStatus = 503;
+
 // "http(s)://host[:port]" with an optional trailing slash, which is dropped.
 Result<std::string> checkEndpoint(const std::string& endpoint) {
   std::string url = endpoint;
@@ -211,8 +214,17 @@ Result<T> HttpEtcdClient::perform(const std::string& path, const std::string& bo
                                   const Decoder<T>& decode) {
   const k8s::HttpRequest request{"POST", path, body};
   auto answered = sendWithFailover<k8s::HttpResponse>(
-      path, urls_, preferred_.load(),
-      [&](size_t index) { return request_transports_[index]->send(request); });
+      path, urls_, preferred_.load(), [&](size_t index) -> Result<k8s::HttpResponse> {
+        auto response = request_transports_[index]->send(request);
+        // 503 is gRPC's Unavailable through the gateway: this member cannot serve now ("etcdserver:
+        // no leader" on a member cut off from the others, "request timed out" while it has no
+        // quorum). Another member may well serve it, so it counts as this endpoint failing.
+        if (response && response->status == kMemberUnavailableStatus) {
+          return decodeErrorAnswer(fmt::format("{} at {}", path, urls_[index]), response->status,
+                                   response->body);
+        }
+        return response;
+      });
   if (!answered) return answered.error();
   preferred_ = answered->endpoint;
   const std::string& url = urls_[answered->endpoint];

@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "config/stop_timing.h"
 #include "election/etcd_fake_client.h"
 
 namespace kubevip::election {
@@ -130,13 +131,7 @@ TEST(EtcdTimingsTest, EverythingIsAQuarterOfTheTtl) {
   EXPECT_EQ(t.keep_alive_interval, milliseconds(1250));
   EXPECT_EQ(t.margin, milliseconds(1250));
   EXPECT_EQ(t.follower_poll, milliseconds(1250));
-  EXPECT_EQ(t.request_timeout, milliseconds(1250));
-  EXPECT_EQ(etcdTimings(seconds(2)).request_timeout, milliseconds(500));
-  // A member that does not answer is given up after 5 s, whatever the TTL.
   EXPECT_EQ(etcdTimings(seconds(60)).keep_alive_interval, seconds(15));
-  EXPECT_EQ(etcdTimings(seconds(60)).request_timeout, seconds(5));
-  // A request already out, then the revoke, plus the answer's turn on the loop.
-  EXPECT_EQ(etcdStopBound(seconds(4)), milliseconds(2100));
 }
 
 TEST_F(EtcdElectorTest, ValidatesItsOptions) {
@@ -396,7 +391,7 @@ TEST_F(EtcdElectorTest, StopWithEtcdSilentStillCallsDone) {
   bool done = false;
   a.elector->stop([&] { done = true; });
   EXPECT_EQ(a.stopped, 1);
-  const Duration bound = etcdStopBound(kTtl);
+  const Duration bound = config::etcdStopBound(kTtl);
   run(bound - milliseconds(1));
   EXPECT_FALSE(done);
   run(milliseconds(1));

@@ -258,6 +258,29 @@ TEST_F(EtcdHttpClientTest, AMalformedAnswerNamesTheFieldAndTheEndpoint) {
           server.url() + ")");
 }
 
+TEST_F(EtcdHttpClientTest, AMemberWithoutALeaderIsPassedOverForTheNextEndpoint) {
+  // What a member cut off from the others answers through the gateway (gRPC Unavailable).
+  CannedServer cut_off(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\n\r\n"
+      R"({"error":"etcdserver: no leader","code":14,"message":"etcdserver: no leader"})");
+  CannedServer healthy(httpAnswer(R"({"result":{"header":{"revision":"3"},"ID":"42","TTL":"2"}})"));
+  auto client = make(options({cut_off.url(), healthy.url()}));
+  ASSERT_TRUE(client.ok());
+  std::optional<Result<int64_t>> answer;
+  (*client)->keepAlive(42, [&](Result<int64_t> ttl) {
+    answer.emplace(std::move(ttl));
+    loop_->stop();
+  });
+  auto guard = loop_->time().createTimer();
+  guard->start(std::chrono::seconds(5), [&] { loop_->stop(); });
+  loop_->run();
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->ok()) << answer->error().describe();
+  EXPECT_EQ(**answer, 2);
+  EXPECT_EQ((*client)->endpoint(), healthy.url());
+}
+
 TEST_F(EtcdHttpClientTest, AWatchStreamThatEndsAfterEventsEndsTheWatchWithoutFailover) {
   const std::string key64 = "L2s=";  // "/k"
   CannedServer server(
