@@ -2,28 +2,10 @@
 
 #include "config/stop_timing.h"
 #include "election/etcd_elector.h"
+#include "election/random_owning_elector.h"
 
 namespace kubevip::election {
 namespace {
-
-// The elector borrows its RandomSource; this one lives as long as the elector it serves.
-class OwningEtcdElector final : public Elector {
- public:
-  OwningEtcdElector(std::unique_ptr<RandomSource> random, std::unique_ptr<EtcdElector> elector)
-      : random_(std::move(random)), elector_(std::move(elector)) {}
-  Status start(ElectorCallbacks callbacks) override {
-    return elector_->start(std::move(callbacks));
-  }
-  void stop(std::function<void()> done) override { elector_->stop(std::move(done)); }
-  bool isLeader() const override { return elector_->isLeader(); }
-  SteadyTime leadershipValidUntil() const override { return elector_->leadershipValidUntil(); }
-  std::string leaderId() const override { return elector_->leaderId(); }
-  ElectorStatus status() const override { return elector_->status(); }
-
- private:
-  std::unique_ptr<RandomSource> random_;
-  std::unique_ptr<EtcdElector> elector_;
-};
 
 EtcdElectorOptions electorOptions(const config::EtcdElection& settings) {
   EtcdElectorOptions options;
@@ -52,7 +34,7 @@ Result<std::unique_ptr<Elector>> makeEtcdElector(TimeSource& time,
   auto elector = EtcdElector::create(time, *random, std::move(client), electorOptions(settings));
   if (!elector) return elector.error();
   return std::unique_ptr<Elector>(
-      std::make_unique<OwningEtcdElector>(std::move(random), std::move(*elector)));
+      std::make_unique<RandomOwningElector>(std::move(random), std::move(*elector)));
 }
 
 Result<std::unique_ptr<Elector>> makeEtcdElector(EventLoop& loop,

@@ -7,33 +7,12 @@
 
 #include "config/stop_timing.h"
 #include "election/lease_elector.h"
+#include "election/random_owning_elector.h"
 #include "k8s/apiserver_route.h"
 #include "k8s/cluster_access.h"
 #include "k8s/lease_client.h"
 
 namespace kubevip::election {
-namespace {
-
-// The elector borrows its RandomSource; this one lives as long as the elector it serves.
-class OwningLeaseElector final : public Elector {
- public:
-  OwningLeaseElector(std::unique_ptr<RandomSource> random, std::unique_ptr<LeaseElector> elector)
-      : random_(std::move(random)), elector_(std::move(elector)) {}
-  Status start(ElectorCallbacks callbacks) override {
-    return elector_->start(std::move(callbacks));
-  }
-  void stop(std::function<void()> done) override { elector_->stop(std::move(done)); }
-  bool isLeader() const override { return elector_->isLeader(); }
-  SteadyTime leadershipValidUntil() const override { return elector_->leadershipValidUntil(); }
-  std::string leaderId() const override { return elector_->leaderId(); }
-  ElectorStatus status() const override { return elector_->status(); }
-
- private:
-  std::unique_ptr<RandomSource> random_;
-  std::unique_ptr<LeaseElector> elector_;
-};
-
-}  // namespace
 
 Result<k8s::ClusterAccess> clusterAccessFor(const config::KubernetesLease& settings) {
   Result<k8s::ClusterAccess> access =
@@ -70,7 +49,7 @@ Result<std::unique_ptr<Elector>> makeLeaseElector(TimeSource& time,
   auto elector = LeaseElector::create(time, *random, std::move(client), std::move(options));
   if (!elector) return elector.error();
   return std::unique_ptr<Elector>(
-      std::make_unique<OwningLeaseElector>(std::move(random), std::move(*elector)));
+      std::make_unique<RandomOwningElector>(std::move(random), std::move(*elector)));
 }
 
 Result<std::unique_ptr<Elector>> makeLeaseElector(EventLoop& loop,
