@@ -27,7 +27,7 @@
 //    watches see the delete now instead of after the TTL; then we follow.
 //  - clean stop(done): stopped_leading first (the VIP is removed), then the lease is revoked (a
 //    follower's watch sees the delete and takes over without waiting for the TTL), the watch is
-//    cancelled, then done(). done() runs even if etcd never answers: etcdStopBound() below.
+//    cancelled, then done(). done() runs even if etcd never answers: config::etcdStopBound().
 //  - a failed request is retried at the next tick; a failure is logged once per distinct message
 //    with a repeat count; every request reports to backend_request (metrics) and sets the status'
 //    reachability.
@@ -37,15 +37,21 @@
 // delete or overwrite, which no elector sends and the watch reports. The etcd leader sets a lease's
 // expiry to the time it processed the grant or keep-alive plus the TTL, and it processes our
 // request after we sent it at s; a change of etcd leader only extends leases (the 3.4 lessor's
-// Promote refreshes every lease to a full TTL on the new leader). Another node can create the key
-// only once it is deleted (its transaction compares create_revision == 0). So no other node holds
-// the key before s + TTL. We promise less, s + TTL - margin, keeping the margin for the drift
-// between our clock and the etcd leader's over one TTL and for removing the VIP itself (the address
-// an old holder may have left is the VIP controller's concern: a new holder probes first,
-// vip_controller.h). When validUntil passes without a successful keep-alive the elector steps down
-// by itself ("lost contact with etcd: <last error>, releasing the VIP"), whatever state its
-// requests are in. Keep-alives go out every TTL/4 (etcd's own client uses TTL/3) so that two of
-// them can fail or time out inside the validity before the VIP is given up.
+// Promote refreshes every lease to a full TTL plus an election timeout on the new leader).
+// Residual: an old etcd leader cut off from its quorum still answers keep-alives until it steps
+// down (1.7-1.9 s measured with etcd's 1 s election timeout, bench/etcd/README.md). The new
+// leader, elected at e, keeps our lease until e + TTL + one election timeout, which is after
+// s + TTL - margin for every keep-alive the old leader answered if it sent at most one election
+// timeout + margin after e. With e at least one election timeout after the cut, the measured
+// window puts such a send at most 0.9 s after e: inside, with the margin to spare. Another node
+// can create the key only once it is deleted (its transaction compares create_revision == 0). So no
+// other node holds the key before s + TTL. We promise less, s + TTL - margin, keeping the margin
+// for the drift between our clock and the etcd leader's over one TTL and for removing the VIP
+// itself (the address an old holder may have left is the VIP controller's concern: a new holder
+// probes first, vip_controller.h). When validUntil passes without a successful keep-alive the
+// elector steps down by itself ("lost contact with etcd: <last error>, releasing the VIP"),
+// whatever state its requests are in. Keep-alives go out every TTL/4 (etcd's own client uses TTL/3)
+// so that two of them can fail or time out inside the validity before the VIP is given up.
 //
 // Threading: everything runs on the event loop's thread; EtcdClient callbacks arrive there too and
 // are dropped once the elector is destroyed.
