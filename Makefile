@@ -1,6 +1,6 @@
 # Entry points for people and CI. `make` installs what is missing and builds bin/kube-vip.
 .PHONY: all deps build test test-unit test-asan test-arm64 package test-package fuzz demo format \
-	format-check tidy clean check-fresh
+	format-check tidy clean check-fresh chaos
 
 JOBS ?= $(shell nproc)
 
@@ -53,6 +53,16 @@ FUZZ_ARGS ?=
 
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_ARGS="$(FUZZ_ARGS)" JOBS=$(JOBS) bash scripts/fuzz.sh
+
+# The chaos run over the namespace lab (tests/chaos/run.sh, root): 3- and 5-node Raft clusters with
+# the balancer and a 3-node Lease cluster under kills, freezes, link flaps, partitions, loss,
+# restarts, API server faults and backend flaps, with the never-two-holders checker throughout;
+# about 20 minutes. CHAOS_ARGS=--quick is the CI pass (one trial of a subset, a few minutes);
+# tests/chaos/README.md has the options and the last full run's report.
+CHAOS_ARGS ?=
+
+chaos: build
+	@bash tests/chaos/run.sh $(CHAOS_ARGS)
 
 demo: build
 	@bash scripts/demo.sh
