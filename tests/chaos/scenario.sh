@@ -307,7 +307,7 @@ EOF
 fault_loss() {
   VICTIM=all EXPECT_MOVE=""
   local pct hold n
-  pct=$((20 + RANDOM % 41))
+  pct=$((5 + RANDOM % 36))
   hold=$(rand_between 3 6)
   NOTE="${pct}% loss for ${hold}s"
   for n in $(cluster_nodes); do
