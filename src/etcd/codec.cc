@@ -14,6 +14,32 @@ using Json = nlohmann::json;
 constexpr std::string_view kBase64Alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+// Whether the objects and arrays of `text` nest deeper than `limit`; brackets inside strings do
+// not count. Malformed JSON may pass: the parser refuses it next.
+bool nestsDeeperThan(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // Reads the fields of one answer; every error names the answer and the field path.
 class Reader {
  public:
@@ -34,11 +60,17 @@ class Reader {
     return fmt::format("{}[{}]", parent, index);
   }
 
-  // The whole body as one JSON object, refused beyond kMaxAnswerBytes.
+  // The whole body as one JSON object, refused beyond kMaxAnswerBytes or kMaxNestingDepth (the
+  // argument for the depth is beside the constant, in codec.h). Every decoder of an answer or a
+  // stream message parses here, so none of them copies or serializes a deeper value.
   Result<Json> parse(std::string_view body) const {
     if (body.size() > kMaxAnswerBytes) {
       return error("", fmt::format("{} bytes exceed the {} MiB cap on one answer", body.size(),
                                    kMaxAnswerBytes >> 20));
+    }
+    if (nestsDeeperThan(body, kMaxNestingDepth)) {
+      return error(
+          "", fmt::format("objects and arrays nested deeper than {} levels", kMaxNestingDepth));
     }
     Json document = Json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (document.is_discarded()) return error("", "not valid JSON");

@@ -17,7 +17,8 @@
 //
 // Nothing etcd sends can crash the daemon or grow memory without bound: every decode error is an
 // Error naming the answer and the field ("etcd /v3/kv/txn answer: responses[0].response_range.
-// kvs[0].mod_revision: ..."), and answers or stream messages over kMaxAnswerBytes are refused.
+// kvs[0].mod_revision: ..."), and answers or stream messages over kMaxAnswerBytes, or nested
+// deeper than kMaxNestingDepth, are refused.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +36,13 @@ namespace kubevip::etcd {
 // One key's answer is a few hundred bytes; etcd's own request limit is 1.5 MiB. 1 MiB bounds what
 // one answer, or one message of a stream, may make us buffer.
 inline constexpr size_t kMaxAnswerBytes = size_t{1} << 20;
+
+// The deepest answer etcd sends, a lost transaction, nests six levels (the body, responses, its
+// element, response_range, kvs, its element). nlohmann parses and frees a document without
+// recursion, but copying or serializing a value recurses once per level, and 1 MiB of '[' is half
+// a million levels: far more than a thread's stack holds. So an answer nested deeper than this is
+// refused before it is parsed.
+inline constexpr int kMaxNestingDepth = 32;
 
 inline constexpr std::string_view kLeaseGrantPath = "/v3/lease/grant";
 inline constexpr std::string_view kLeaseKeepAlivePath = "/v3/lease/keepalive";

@@ -365,5 +365,37 @@ TEST(JsonMessageSplitter, DeepNestingIsAnErrorNotACrash) {
   EXPECT_EQ(seen, 1);
 }
 
+TEST(EtcdCodecMalformed, NestingDeeperThanTheCapIsRefusedBeforeParsing) {
+  // Under the 1 MiB cap but 400,000 levels deep, where the decoders used to overflow the stack:
+  // the keepalive's result was copied out of its stream message, and a stream's error serialized
+  // into the message, both recursively.
+  const std::string deep = std::string(400000, '[') + std::string(400000, ']');
+  const std::string refusal = "objects and arrays nested deeper than 32 levels";
+
+  auto ttl = decodeLeaseKeepAlive(R"({"result":{"header":{},"ID":"1","x":)" + deep + "}}", 1);
+  ASSERT_FALSE(ttl.ok());
+  EXPECT_THAT(ttl.error().message, HasSubstr("etcd /v3/lease/keepalive answer: " + refusal));
+
+  auto watch = decodeWatchMessage(R"({"error":{"details":)" + deep + "}}");
+  ASSERT_FALSE(watch.ok());
+  EXPECT_THAT(watch.error().message, HasSubstr("etcd /v3/watch stream message: " + refusal));
+
+  auto range = decodeRange(R"({"header":{},"x":)" + deep + "}", kKey);
+  ASSERT_FALSE(range.ok());
+  EXPECT_THAT(range.error().message, HasSubstr(refusal));
+}
+
+TEST(EtcdCodecMalformed, NestingUpToTheCapIsRead) {
+  // The body is the first level; brackets inside strings are not nesting.
+  auto nested = [](int levels) {
+    return R"({"header":{"revision":"4"},"note":"[[[[{{{{","x":)" + std::string(levels - 1, '[') +
+           std::string(levels - 1, ']') + "}";
+  };
+  auto at_cap = decodeRange(nested(kMaxNestingDepth), kKey);
+  ASSERT_TRUE(at_cap.ok()) << at_cap.error().message;
+  EXPECT_EQ(at_cap->revision, 4);
+  EXPECT_FALSE(decodeRange(nested(kMaxNestingDepth + 1), kKey).ok());
+}
+
 }  // namespace
 }  // namespace kubevip::etcd
