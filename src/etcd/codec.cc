@@ -6,6 +6,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/json_nesting.h"
+
 namespace kubevip::etcd {
 namespace {
 
@@ -13,32 +15,6 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kBase64Alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// Whether the objects and arrays of `text` nest deeper than `limit`; brackets inside strings do
-// not count. Malformed JSON may pass: the parser refuses it next.
-bool nestsDeeperThan(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 // Reads the fields of one answer; every error names the answer and the field path.
 class Reader {
@@ -68,7 +44,7 @@ class Reader {
       return error("", fmt::format("{} bytes exceed the {} MiB cap on one answer", body.size(),
                                    kMaxAnswerBytes >> 20));
     }
-    if (nestsDeeperThan(body, kMaxNestingDepth)) {
+    if (jsonNestsDeeperThan(body, kMaxNestingDepth)) {
       return error(
           "", fmt::format("objects and arrays nested deeper than {} levels", kMaxNestingDepth));
     }

@@ -5,12 +5,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "k8s/json_fields.h"
+
 namespace kubevip::k8s {
 
 Error errorFromResponse(long http_status, std::string_view body, std::string_view action) {
   std::string message;
   std::string reason;
-  auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  auto doc = json_fields::parseUntrusted(body);
   // Not doc.value("kind", ""): it throws when "kind" is there but not a string.
   if (!doc.is_discarded() && doc.is_object() && doc.contains("kind") && doc["kind"] == "Status") {
     if (doc.contains("message") && doc["message"].is_string()) message = doc["message"];

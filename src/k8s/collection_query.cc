@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "k8s/json_fields.h"
 #include "k8s/watch_event.h"
 
 namespace kubevip::k8s {
@@ -70,7 +71,7 @@ std::string collectionWatchPath(const CollectionQuery& query, const std::string&
 }
 
 Result<ListPage> parseListPage(std::string_view body, std::string_view what) {
-  Json doc = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Json doc = json_fields::parseUntrusted(body);
   if (doc.is_discarded() || !doc.is_object()) return badList(what, "not a JSON object");
   auto meta = doc.find("metadata");
   if (meta == doc.end() || !meta->is_object()) return badList(what, "no \"metadata\"");

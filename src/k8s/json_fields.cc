@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/json_nesting.h"
+
 namespace kubevip::k8s::json_fields {
 namespace {
 
@@ -25,7 +27,17 @@ std::string element(std::string_view parent, std::size_t index) {
   return fmt::format("{}[{}]", parent, index);
 }
 
+Json parseUntrusted(std::string_view text) {
+  if (jsonNestsDeeperThan(text, kMaxJsonNesting)) return Json(Json::value_t::discarded);
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
 Result<Json> parseObject(std::string_view text, std::string_view kind) {
+  if (jsonNestsDeeperThan(text, kMaxJsonNesting)) {
+    return makeError(
+        ErrorCode::kInvalidArgument,
+        fmt::format("{}: objects and arrays nested deeper than {} levels", kind, kMaxJsonNesting));
+  }
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     return makeError(ErrorCode::kInvalidArgument, fmt::format("{}: not valid JSON", kind));

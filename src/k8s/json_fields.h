@@ -28,6 +28,16 @@ Error fieldError(std::string_view kind, std::string_view path, std::string_view 
 std::string join(std::string_view parent, std::string_view key);
 std::string element(std::string_view parent, std::size_t index);
 
+// The deepest nesting accepted from the API server. The deepest documents kube-vip reads nest
+// about ten levels (a watch event, its object, metadata, managedFields, an entry, fieldsV1, f:spec,
+// f:ports, k:{...}, f:port); 64 leaves room for any object Kubernetes sends and is far below what
+// copying or serializing a value can recurse through (common/json_nesting.h).
+inline constexpr int kMaxJsonNesting = 64;
+
+// Parses JSON from the API server: a discarded value when it is not JSON or nests deeper than
+// kMaxJsonNesting. Every decoder of the API server's answers parses through it.
+Json parseUntrusted(std::string_view text);
+
 // Parses a document that must be a JSON object of the given kind ("kind" checked when present,
 // so that items of a List, which omit it, decode too).
 Result<Json> parseObject(std::string_view text, std::string_view kind);

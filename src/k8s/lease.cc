@@ -6,6 +6,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "k8s/json_fields.h"
+
 namespace kubevip::k8s {
 namespace {
 
@@ -106,7 +108,7 @@ std::string leaseToJson(const Lease& lease) {
 }
 
 Result<Lease> leaseFromJson(std::string_view json) {
-  Json doc = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  Json doc = json_fields::parseUntrusted(json);
   if (doc.is_discarded() || !doc.is_object()) {
     return makeError(ErrorCode::kInvalidArgument, "the API server's Lease is not valid JSON");
   }

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "k8s/http_transport.h"
+#include "k8s/json_fields.h"
 #include "k8s/lease_requests.h"
 #include "k8s/request_worker.h"
 
@@ -24,7 +25,7 @@ std::string nameOf(const std::string& key) {
 
 // The items of a list omit their kind, which the Lease decoder insists on.
 Result<Lease> decodeLease(const WatchedObject& object) {
-  auto doc = nlohmann::json::parse(object.json, nullptr, /*allow_exceptions=*/false);
+  auto doc = json_fields::parseUntrusted(object.json);
   if (doc.is_discarded() || !doc.is_object()) {
     return makeError(ErrorCode::kInvalidArgument,
                      fmt::format("Lease {} from the API server is not a JSON object", object.key));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "k8s/api_error.h"
+#include "k8s/json_fields.h"
 
 namespace kubevip::k8s {
 namespace {
@@ -31,7 +32,7 @@ std::string leaseWatchPath(const std::string& lease_namespace, const std::string
 }
 
 Result<LeaseWatchEvent> parseLeaseWatchEvent(std::string_view line) {
-  Json doc = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  Json doc = json_fields::parseUntrusted(line);
   if (doc.is_discarded() || !doc.is_object()) return badEvent("not a JSON object");
   if (!doc.contains("type") || !doc["type"].is_string()) return badEvent("no \"type\"");
   if (!doc.contains("object") || !doc["object"].is_object()) return badEvent("no \"object\"");

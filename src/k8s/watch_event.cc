@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "k8s/json_fields.h"
+
 namespace kubevip::k8s {
 namespace {
 
@@ -41,7 +43,7 @@ Result<WatchedObject> watchedObjectFromJson(const Json& object) {
 }
 
 Result<WatchEvent> parseWatchEvent(std::string_view line, std::string_view what) {
-  Json doc = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  Json doc = json_fields::parseUntrusted(line);
   if (doc.is_discarded() || !doc.is_object()) return badEvent(what, "not a JSON object");
   if (!doc.contains("type") || !doc["type"].is_string()) return badEvent(what, "no \"type\"");
   if (!doc.contains("object") || !doc["object"].is_object()) return badEvent(what, "no \"object\"");

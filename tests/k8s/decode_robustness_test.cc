@@ -1,5 +1,6 @@
 // Every decoder, given a real object with any one field (leaf or not) replaced by a value of each
-// JSON type, either decodes it or returns an error: nothing throws, nothing crashes.
+// JSON type, either decodes it or returns an error: nothing throws, nothing crashes. Neither does
+// a document nested deeper than a thread's stack can copy or print.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -7,10 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "k8s/api_error.h"
+#include "k8s/collection_query.h"
 #include "k8s/endpoint_slice.h"
 #include "k8s/endpoints.h"
+#include "k8s/json_fields.h"
+#include "k8s/lease.h"
+#include "k8s/lease_watch.h"
 #include "k8s/node.h"
 #include "k8s/service.h"
+#include "k8s/watch_event.h"
 
 namespace kubevip::k8s {
 namespace {
@@ -105,6 +112,52 @@ TEST(DecodeRobustnessTest, EndpointsWithAnyFieldOfAnyType) {
 TEST(DecodeRobustnessTest, NodeWithAnyFieldOfAnyType) {
   EXPECT_GT(
       checkEveryVariant(kNode, [](const std::string& text) { return nodeFromJson(text).ok(); }), 0);
+}
+
+// `levels` nested arrays: 300,000 of them are far more than copying or printing a value (both
+// recurse once per level) can go through on a thread's stack.
+std::string nestedArrays(int levels) {
+  return std::string(static_cast<size_t>(levels), '[') +
+         std::string(static_cast<size_t>(levels), ']');
+}
+
+constexpr int kStackBreaking = 300000;
+
+TEST(DecodeRobustnessTest, DeepNestingIsRefusedByEveryDecoder) {
+  const std::string deep = nestedArrays(kStackBreaking);
+  // A kind that is not the one expected is printed into the error: the old way to the crash.
+  auto service = serviceFromJson(R"({"kind":)" + deep + "}");
+  ASSERT_FALSE(service.ok());
+  EXPECT_NE(service.error().message.find("nested deeper than 64 levels"), std::string::npos)
+      << service.error().message;
+  // A watch event's object is kept as text (printed) for the informer.
+  EXPECT_FALSE(parseWatchEvent(R"({"type":"ADDED","object":{"kind":"Service","x":)" + deep + "}}",
+                               "Services")
+                   .ok());
+  EXPECT_FALSE(
+      parseLeaseWatchEvent(R"({"type":"MODIFIED","object":{"kind":"Lease","x":)" + deep + "}}")
+          .ok());
+  EXPECT_FALSE(leaseFromJson(R"({"kind":"Lease","spec":)" + deep + "}").ok());
+  EXPECT_FALSE(
+      parseListPage(R"({"metadata":{"resourceVersion":"1"},"items":[)" + deep + "]}", "Services")
+          .ok());
+  // A Status with a deep detail: the error still names the HTTP status.
+  const Error refused =
+      errorFromResponse(500, R"({"kind":"Status","details":)" + deep + "}", "renew the Lease");
+  EXPECT_NE(refused.message.find("500"), std::string::npos) << refused.message;
+}
+
+TEST(DecodeRobustnessTest, NestingUpToTheLimitIsRead) {
+  // An unknown field nested to the limit (the object itself is the first level).
+  const auto with_extra = [](int levels) {
+    Json service = Json::parse(kService);
+    service["extra"] = Json::parse(nestedArrays(levels - 1));
+    return service.dump();
+  };
+  EXPECT_TRUE(serviceFromJson(with_extra(json_fields::kMaxJsonNesting)).ok());
+  auto over = serviceFromJson(with_extra(json_fields::kMaxJsonNesting + 1));
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.error().message.find("nested deeper"), std::string::npos) << over.error().message;
 }
 
 }  // namespace
