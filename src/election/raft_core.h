@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,10 @@ class RaftElector::Core {
   void beginClose();
   void onClosed();
   void onTransferDone();
+  // Gives up a term whose lease cannot be renewed (raft_elector.h, "A lease that can no longer be
+  // renewed"); called from observe().
+  void handOverUnrenewableTerm(SteadyTime now);
+  void onHandOverDone();
   std::string memberName(uint64_t raft_id) const;
   Status checkStoredConfiguration() const;
 
@@ -110,6 +115,11 @@ class RaftElector::Core {
   bool closed_ = false;
   bool detached_ = false;
   SteadyTime leading_since_{};
+  // libraft leader without a running lease since then (unset: not in that situation).
+  std::optional<SteadyTime> unrenewable_since_;
+  // A term given up by handOverUnrenewableTerm(): the lease is never begun again in it.
+  uint64_t abandoned_term_ = 0;
+  bool handing_over_ = false;  // a transfer started by handOverUnrenewableTerm() is in flight
 };
 
 }  // namespace kubevip::election

@@ -423,7 +423,7 @@ bool RaftElector::Core::leaseFresh(SteadyTime at) const {
 }
 
 void RaftElector::Core::syncLeaseTerm() {
-  if (raftIsLeader() && !stopping_) {
+  if (raftIsLeader() && !stopping_ && raft_.current_term != abandoned_term_) {
     if (!lease_.active() || lease_.term() != raft_.current_term) lease_.begin(raft_.current_term);
   } else if (lease_.active()) {
     lease_.end();
@@ -484,6 +484,7 @@ void RaftElector::Core::observe() {
   }
 
   const SteadyTime t = now();
+  handOverUnrenewableTerm(t);
   const bool leading = raftIsLeader() && !stopping_ && leaseFresh(t);
   bool started = false;
   bool stopped = false;
@@ -513,6 +514,57 @@ void RaftElector::Core::observe() {
     spdlog::info("raft: {} leads (term {})", self_.id, raft_.current_term);
     if (callbacks_.started_leading) callbacks_.started_leading();
   }
+}
+
+void RaftElector::Core::handOverUnrenewableTerm(SteadyTime t) {
+  const bool unrenewable = raftIsLeader() && !stopping_ && !transferring_ && !handing_over_ &&
+                           (raft_.current_term == abandoned_term_ || !leaseFresh(t));
+  if (!unrenewable) {
+    unrenewable_since_.reset();
+    return;
+  }
+  if (!unrenewable_since_) {
+    unrenewable_since_ = t;
+    return;
+  }
+  const Duration waited = t - *unrenewable_since_;
+  if (waited < kUnrenewableLeaseTimeouts * options_.election_timeout) return;
+  unrenewable_since_ = t;  // the next attempt, should this one not end the term
+  if (raft_.current_term != abandoned_term_) {
+    abandoned_term_ = raft_.current_term;
+    lease_.end();
+    spdlog::warn(
+        "raft: {} has led term {} for {} ms without a majority's acknowledgement matching a recent "
+        "request (requests lost on broken connections); giving the term up and handing leadership "
+        "over",
+        self_.id, raft_.current_term, std::chrono::duration_cast<milliseconds>(waited).count());
+  }
+  transfer_.data = this;
+  handing_over_ = true;
+  const int rv = raft_transfer(&raft_, &transfer_, 0, [](struct raft_transfer* req) {
+    static_cast<Core*>(req->data)->onHandOverDone();
+  });
+  if (rv != 0) {
+    handing_over_ = false;
+    spdlog::warn("raft: leadership transfer not possible now ({}); trying again in {} ms",
+                 raft_strerror(rv),
+                 (kUnrenewableLeaseTimeouts * options_.election_timeout).count());
+  }
+}
+
+void RaftElector::Core::onHandOverDone() {
+  if (!handing_over_) return;
+  handing_over_ = false;
+  raft_id id = 0;
+  const char* address = nullptr;
+  raft_leader(&raft_, &id, &address);
+  if (id != 0 && id != self_.raft_id) {
+    spdlog::info("raft: leadership handed over to {}", memberName(id));
+  } else {
+    spdlog::warn("raft: leadership transfer ended without a new leader; trying again");
+  }
+  if (stopping_ && transferring_) return;  // stop() took over the transfer slot
+  observe();
 }
 
 void RaftElector::Core::armLeaseTimer() {

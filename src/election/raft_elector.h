@@ -71,6 +71,24 @@
 // Graceful stop: a leader reports stopped_leading first, then asks libraft to transfer leadership
 // to the follower with the freshest ack (TimeoutNow), waits for the transfer callback (bounded by
 // 2 x election_timeout) and closes; a follower just closes. done() runs after libraft's close.
+//
+// A lease that can no longer be renewed. The lease matches results to requests first-in first-out
+// per follower (leader_lease.h). A request whose send succeeded (its bytes reached our kernel) but
+// that never reached the follower's process is never answered: a follower SIGKILLed with requests
+// in flight, or a connection that TCP_USER_TIMEOUT closed after a partition of a few seconds with a
+// heartbeat every 50 ms still queued in it. Each one makes every later result of that follower
+// match an older send (safe), for the rest of the term: after a few such events a follower's proofs
+// lag by more than the lease, and when that holds for a majority, libraft keeps this node leader
+// (its followers hear it and refuse votes) while the lease never runs again: no VIP anywhere, for
+// as long as the term lasts. Resetting the lease within the term would match in-flight results to
+// later sends (unsafe), so the term is given up instead: once libraft has kept this node leader for
+// kUnrenewableLeaseTimeouts election timeouts without a running lease, the node ends the lease for
+// good in that term (abandoned_term_: never begun again in it, since the TimeoutNow lets the target
+// win without waiting for its timer, as in a graceful stop) and asks libraft to transfer leadership
+// to another voter, retrying every kUnrenewableLeaseTimeouts election timeouts until the term
+// changes. The new term's leader starts with empty queues. 2 x election_timeout leaves libraft's
+// own check (a leader that hears no majority for one election timeout steps down) to handle a
+// genuine loss of the majority first.
 #pragma once
 
 #include <memory>
@@ -86,6 +104,9 @@
 #include "election/raft_transport.h"
 
 namespace kubevip::election {
+
+// See "A lease that can no longer be renewed" above.
+inline constexpr int kUnrenewableLeaseTimeouts = 2;
 
 struct RaftElectorOptions {
   config::Peer local;

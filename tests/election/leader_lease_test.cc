@@ -157,6 +157,30 @@ TEST_F(LeaderLeaseTest, StaleAcksOnlyProveOldSends) {
   EXPECT_GT(*lease.validUntil(), clock_.now());
 }
 
+TEST_F(LeaderLeaseTest, VanishedRequestsKeepEveryLaterProofOldForTheRestOfTheTerm) {
+  // Six heartbeats 50 ms apart were handed to a connection that then broke without a send
+  // failing (the follower was killed with them in flight): they are never answered. From then on
+  // each result matches a send six heartbeats older than the one it answers, so the follower's
+  // proof trails by 300 ms, more than the lease: the lease is never fresh again in this term,
+  // however promptly the follower answers. RaftElector gives such a term up (raft_elector.h,
+  // "A lease that can no longer be renewed"); the lease itself stays on the safe side.
+  LeaderLease lease({1, 2, 3}, 1, kLease);
+  lease.begin(7);
+  ackedSend(lease, 2, 0);
+  for (int ms = 50; ms <= 300; ms += 50) lease.recordSend(2, at(ms));  // lost with the connection
+  for (int ms = 350; ms <= 2000; ms += 50) {
+    clock_.advance(at(ms) - clock_.now());
+    ackedSend(lease, 2, ms);  // answered at once by the restarted follower
+    ASSERT_TRUE(lease.validUntil());
+    EXPECT_LE(*lease.validUntil(), clock_.now()) << "at " << ms << " ms";
+    EXPECT_EQ(*lease.validUntil(), at(ms - 300) + kLease);
+  }
+  // A new term starts with empty queues: the same follower's first answer renews it.
+  lease.begin(8);
+  ackedSend(lease, 2, 2050, 8);
+  EXPECT_GT(*lease.validUntil(), at(2000));
+}
+
 TEST_F(LeaderLeaseTest, NonVotersAndSelfCountForNothing) {
   LeaderLease lease({1, 2, 3}, 1, kLease);
   lease.begin(7);
