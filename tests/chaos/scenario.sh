@@ -221,12 +221,13 @@ fault_leader_kill() {
   restart_node "$1"
 }
 
-# SIGSTOP for longer than the election timeout (300 ms): the cluster elects another leader while
+# SIGSTOP for longer than the randomized election timeout (300-600 ms) and the election: the
+# cluster elects another leader while
 # the old one, frozen, still has the VIP on its interface until the address's lifetime runs out;
 # after SIGCONT it must find itself deposed and never renew the address.
 fault_leader_stop() {
   VICTIM=$1 EXPECT_MOVE=true
-  local pause; pause=$(rand_between 0.4 2.5)
+  local pause; pause=$(rand_between 0.8 2.5)
   NOTE="stopped ${pause}s"
   event_now
   lab_kill "$1" STOP
@@ -255,8 +256,11 @@ fault_partition_leader() {
   for n in $(cluster_nodes); do [[ " ${minority[*]} " == *" $n "* ]] || majority+=("$n"); done
   hold=$(rand_between 1.5 3)
   NOTE="minority ${minority[*]} for ${hold}s"
-  for n in "${minority[@]}"; do lab_partition "$n" "${majority[@]}"; done
-  event_now  # once the rules are in: installing them takes a while on a loaded machine
+  # The event is the leader's cut (installing rules takes a while on a loaded machine); the
+  # follower that goes with it (5 nodes) is cut right after.
+  lab_partition "$1" "${majority[@]}"
+  event_now
+  for n in "${minority[@]:1}"; do lab_partition "$n" "${majority[@]}"; done
   sleep "$hold"
   for n in "${minority[@]}"; do lab_heal "$n"; done
   wait_until 10 moved_from "$1" || true
@@ -278,8 +282,9 @@ fault_partition_follower() {
   VICTIM=${minority[*]} EXPECT_MOVE=false
   hold=$(rand_between 1.5 4)
   NOTE="minority ${minority[*]} for ${hold}s"
-  for n in "${minority[@]}"; do lab_partition "$n" "${majority[@]}"; done
+  lab_partition "${minority[0]}" "${majority[@]}"
   event_now
+  for n in "${minority[@]:1}"; do lab_partition "$n" "${majority[@]}"; done
   sleep "$hold"
   for n in "${minority[@]}"; do lab_heal "$n"; done
   sleep 2
