@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/event_loop.h"
@@ -67,6 +68,8 @@ class RaftElector::Core {
   void armBackstop();
   void beginClose();
   void onClosed();
+  // Logs whether libraft's transfer callback found another member leading.
+  void logTransferOutcome(std::string_view otherwise);
   void onTransferDone();
   // Gives up a term whose lease cannot be renewed (raft_elector.h, "A lease that can no longer be
   // renewed"); called from observe().

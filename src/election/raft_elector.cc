@@ -351,17 +351,21 @@ void RaftElector::Core::stop(std::function<void()> done) {
   });
 }
 
-void RaftElector::Core::onTransferDone() {
-  if (!transferring_) return;
-  transferring_ = false;
+void RaftElector::Core::logTransferOutcome(std::string_view otherwise) {
   raft_id id = 0;
   const char* address = nullptr;
   raft_leader(&raft_, &id, &address);
   if (id != 0 && id != self_.raft_id) {
     spdlog::info("raft: leadership handed over to {}", memberName(id));
   } else {
-    spdlog::warn("raft: leadership transfer ended without a new leader");
+    spdlog::warn("raft: leadership transfer ended without a new leader{}", otherwise);
   }
+}
+
+void RaftElector::Core::onTransferDone() {
+  if (!transferring_) return;
+  transferring_ = false;
+  logTransferOutcome("");
   beginClose();
 }
 
@@ -555,14 +559,7 @@ void RaftElector::Core::handOverUnrenewableTerm(SteadyTime t) {
 void RaftElector::Core::onHandOverDone() {
   if (!handing_over_) return;
   handing_over_ = false;
-  raft_id id = 0;
-  const char* address = nullptr;
-  raft_leader(&raft_, &id, &address);
-  if (id != 0 && id != self_.raft_id) {
-    spdlog::info("raft: leadership handed over to {}", memberName(id));
-  } else {
-    spdlog::warn("raft: leadership transfer ended without a new leader; trying again");
-  }
+  logTransferOutcome("; trying again");
   if (stopping_ && transferring_) return;  // stop() took over the transfer slot
   observe();
 }
