@@ -75,12 +75,6 @@ pick_other() {
   echo "${others[RANDOM % ${#others[@]}]}"
 }
 
-# The one holder of the VIP, or nothing (none, or more than one).
-one_holder() {
-  local h; h=$(lab_vip_holders)
-  [ -n "$h" ] && [ "$h" = "${h%% *}" ] && echo "$h"
-}
-moved_from() { local h; h=$(one_holder) && [ "$h" != "$1" ]; }
 
 record_crash() {  # NODE WHAT
   printf '{"time": %s, "node": "%s", "what": "%s"}\n' "$(lab_now)" "$1" "$2" >>"$OUT/crashes.jsonl"
@@ -153,7 +147,7 @@ except Exception: print("")'
 steady() {
   local n h
   for n in $(cluster_nodes); do lab_kubevip_running "$n" || return 1; done
-  h=$(one_holder) || return 1
+  h=$(kvk_one_holder) || return 1
   if [ "$CLUSTER" = lease3 ]; then
     kvk_lease_holder_is "$h" || return 1
   else
@@ -216,7 +210,7 @@ fault_leader_kill() {
   VICTIM=$1 EXPECT_MOVE=true
   event_now
   kill_node "$1" KILL
-  wait_until 10 moved_from "$1" || true
+  wait_until 10 kvk_holder_is_not "$1" || true
   sleep "$(rand_between 0 1)"
   restart_node "$1"
 }
@@ -233,7 +227,7 @@ fault_leader_stop() {
   lab_kill "$1" STOP
   sleep "$pause"
   lab_kill "$1" CONT
-  wait_until 10 moved_from "$1" || true
+  wait_until 10 kvk_holder_is_not "$1" || true
 }
 
 fault_leader_link_flap() {
@@ -244,7 +238,7 @@ fault_leader_link_flap() {
   event_now
   sleep "$down"
   lab_link_up "$1"
-  wait_until 10 moved_from "$1" || true
+  wait_until 10 kvk_holder_is_not "$1" || true
 }
 
 # The leader on the minority side: alone (3 nodes), or with one follower (5 nodes). Both sides
@@ -263,7 +257,7 @@ fault_partition_leader() {
   for n in "${minority[@]:1}"; do lab_partition "$n" "${majority[@]}"; done
   sleep "$hold"
   for n in "${minority[@]}"; do lab_heal "$n"; done
-  wait_until 10 moved_from "$1" || true
+  wait_until 10 kvk_holder_is_not "$1" || true
 }
 
 # A minority of followers cut off; the leader keeps its majority, so the VIP must stay, also when
@@ -303,7 +297,7 @@ EOF
   sleep "$hold"
   lab_exec "$1" nft delete table inet kvchaos_asym
   lab_exec "$1" nft delete table arp kvchaos_asym
-  wait_until 10 moved_from "$1" || true
+  wait_until 10 kvk_holder_is_not "$1" || true
 }
 
 # Random loss on the Raft path of every node (nftables numgen: no netem in this kernel), both
@@ -345,13 +339,13 @@ fault_follower_restart() {
 fault_rolling_restart() {
   local n leader=$1 first=1
   for n in $(cluster_nodes); do
-    [ $first = 1 ] || { wait_steady || fail "no steady lab during the rolling restart"; leader=$(one_holder); }
+    [ $first = 1 ] || { wait_steady || fail "no steady lab during the rolling restart"; leader=$(kvk_one_holder); }
     first=0
     VICTIM=$n NOTE="rolling restart"
     if [ "$n" = "$leader" ]; then EXPECT_MOVE=true; else EXPECT_MOVE=false; fi
     event_now
     kill_node "$n" TERM
-    [ "$EXPECT_MOVE" = false ] || wait_until 10 moved_from "$n" || true
+    [ "$EXPECT_MOVE" = false ] || wait_until 10 kvk_holder_is_not "$n" || true
     restart_node "$n"
     [ "$n" = "$(cluster_nodes | tail -n 1)" ] || record_trial
   done
@@ -445,12 +439,12 @@ fi
 
 for ((TRIAL = 1; TRIAL <= TRIALS; TRIAL++)); do
   sleep "$(rand_between 0.2 1)"
-  leader=$(one_holder) || fail "trial $TRIAL: no single holder at the start"
+  leader=$(kvk_one_holder) || fail "trial $TRIAL: no single holder at the start"
   NOTE="" VICTIM="" EXPECT_MOVE=false
   "fault_${FAULT//-/_}" "$leader"
   wait_steady || { save_results; fail "trial $TRIAL of $NAME: the lab did not become steady within $((2 * STEADY_TIMEOUT)) s"; }
   record_trial
-  log "trial $TRIAL/$TRIALS: $VICTIM ${NOTE:+($NOTE) }-> holder $(one_holder)"
+  log "trial $TRIAL/$TRIALS: $VICTIM ${NOTE:+($NOTE) }-> holder $(kvk_one_holder)"
 done
 
 lab_bg_stop prober
