@@ -105,6 +105,16 @@ Result<HttpHead> HttpMessageParser::parseHead(std::string_view head, bool to_hea
                      "unsupported HTTP version " + std::to_string(parser_->http_major) + "." +
                          std::to_string(parser_->http_minor) + " (only 1.0 and 1.1)");
   }
+  // RFC 9112 section 6.3 rule 4: a request whose Transfer-Encoding does not end in chunked has no
+  // length its recipient can determine and must be refused. http_parser refuses it, except when
+  // the request asks for a protocol upgrade: it leaves the bytes after such a head to the new
+  // protocol. The proxy drops Upgrade (no upgrade ever happens), so the backend would get it as a
+  // plain request whose body it frames differently from the proxy, the start of request smuggling.
+  if (kind_ == Kind::kRequest && parser_->uses_transfer_encoding != 0 &&
+      (parser_->flags & F_CHUNKED) == 0) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "malformed HTTP head: a request's Transfer-Encoding must end in chunked");
+  }
   // RFC 9110 section 5.5: a field value is visible characters, spaces and tabs (and obs-text);
   // http_parser lets control bytes such as NUL through, which a backend would refuse, and which
   // must not reach a backend joined into a rewritten head.

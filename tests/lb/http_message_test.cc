@@ -54,6 +54,33 @@ TEST(HttpMessageTest, AControlCharacterInAFieldValueIsRefused) {
   EXPECT_TRUE(p.parseHead("GET / HTTP/1.1\r\nA: x\ty \xff\r\n\r\n").ok());
 }
 
+TEST(HttpMessageTest, ARequestTransferEncodingNotEndingInChunkedIsRefusedAlsoWithUpgrade) {
+  // Found by fuzzing: http_parser lets an upgrade request through with any Transfer-Encoding; the
+  // proxy drops Upgrade, and the head it forwarded did not parse again.
+  const std::string expected = "malformed HTTP head: a request's Transfer-Encoding must end in chunked";
+  HttpMessageParser p(HttpMessageParser::Kind::kRequest);
+  auto upgrade = p.parseHead(
+      "GET / HTTP/1.1\r\nTransfer-Encoding: chunk1d\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+  ASSERT_FALSE(upgrade.ok());
+  EXPECT_EQ(upgrade.error().message, expected);
+  auto plain = p.parseHead("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n");
+  ASSERT_FALSE(plain.ok());
+  auto chunked = p.parseHead(
+      "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\nConnection: Upgrade\r\n"
+      "Upgrade: h2c\r\n\r\n");
+  ASSERT_TRUE(chunked.ok()) << chunked.error().message;
+  EXPECT_TRUE(chunked->has_body);
+  auto body = p.parseBody("3\r\nabc\r\n0\r\n\r\n");
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(*body, 13u);
+  EXPECT_TRUE(p.complete());
+  // A response may end in another coding: its body then lasts until the connection closes.
+  HttpMessageParser r(HttpMessageParser::Kind::kResponse);
+  auto response = r.parseHead("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_TRUE(response->ends_at_close);
+}
+
 TEST(HttpMessageTest, RequestWithoutBodyIsCompleteAfterItsHead) {
   HttpMessageParser p(HttpMessageParser::Kind::kRequest);
   auto head = p.parseHead("GET / HTTP/1.0\r\n\r\n");
