@@ -9,13 +9,14 @@
 #include "bgp/message.h"
 #include "bgp/message_decoder.h"
 #include "bgp/update.h"
+#include "support/addresses.h"
 
 namespace kubevip::bgp {
 namespace {
 
 using testing::golden;
 
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 Frame frameOf(const std::vector<uint8_t>& bytes) {
   auto frame = findMessage(bytes);

@@ -5,13 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "bgp/update.h"
+#include "support/addresses.h"
 
 namespace kubevip::bgp {
 namespace {
 
 using ::testing::HasSubstr;
 
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 OutboundContext context(const char* local, std::optional<IpAddress> cross = std::nullopt) {
   OutboundContext c;

@@ -14,10 +14,11 @@
 #include "bgp/speaker.h"
 #include "bgp/update.h"
 #include "common/time_source.h"
+#include "support/addresses.h"
 
 namespace kubevip::bgp::testing {
 
-inline IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 // The jitter factor is always 1.0: timers run for their full value.
 class TopRandom final : public RandomSource {

@@ -19,6 +19,7 @@
 #include "bgp/transport.h"
 #include "common/event_loop.h"
 #include "common/unique_fd.h"
+#include "support/addresses.h"
 #include "support/host_facilities.h"
 
 namespace kubevip::bgp {
@@ -30,7 +31,7 @@ constexpr auto kWait = std::chrono::seconds(10);
 // How long a connection that must not happen is given to happen anyway.
 constexpr auto kAbsenceBound = milliseconds(300);
 
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 std::vector<uint8_t> bytesOf(const std::string& text) { return {text.begin(), text.end()}; }
 

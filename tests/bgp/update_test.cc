@@ -4,15 +4,16 @@
 
 #include "bgp/hex.h"
 #include "bgp/message.h"
+#include "support/addresses.h"
 
 namespace kubevip::bgp {
 namespace {
 
 using testing::fromHex;
 
-const char kMarker[] = "ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ";
+const char kMarkerHex[] = "ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff ";
 
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 std::vector<uint8_t> encode(const UpdateMessage& u, bool four_octet_as = true) {
   auto bytes = encodeUpdate(u, four_octet_as);
@@ -36,15 +37,16 @@ RouteAttributes ebgp() {
 TEST(BgpUpdateEncode, ExternalIpv4HostRouteWithCommunities) {
   auto u = announce(ebgp(), {Prefix::host(ip("192.0.2.10"))});
   ASSERT_TRUE(u.ok());
-  EXPECT_EQ(encode(u.value()),
-            fromHex(std::string(kMarker) + "00 4d 02 00 00 00 31"
-                                           " 40 01 01 00"                 // ORIGIN IGP
-                                           " 40 02 06 02 01 00 00 fd e9"  // AS_PATH (65001)
-                                           " 40 03 04 0a 00 00 01"        // NEXT_HOP
-                                           " 80 04 04 00 00 00 32"        // MED 50
-                                           " c0 08 04 fd e9 00 64"        // COMMUNITIES
-                                           " c0 20 0c 00 00 fd e9 00 00 00 01 00 00 00 02"  // LARGE
-                                           " 20 c0 00 02 0a"));  // 192.0.2.10/32
+  EXPECT_EQ(
+      encode(u.value()),
+      fromHex(std::string(kMarkerHex) + "00 4d 02 00 00 00 31"
+                                        " 40 01 01 00"                 // ORIGIN IGP
+                                        " 40 02 06 02 01 00 00 fd e9"  // AS_PATH (65001)
+                                        " 40 03 04 0a 00 00 01"        // NEXT_HOP
+                                        " 80 04 04 00 00 00 32"        // MED 50
+                                        " c0 08 04 fd e9 00 64"        // COMMUNITIES
+                                        " c0 20 0c 00 00 fd e9 00 00 00 01 00 00 00 02"  // LARGE
+                                        " 20 c0 00 02 0a"));  // 192.0.2.10/32
 }
 
 TEST(BgpUpdateEncode, InternalRouteHasEmptyAsPathAndLocalPref) {
@@ -56,10 +58,10 @@ TEST(BgpUpdateEncode, InternalRouteHasEmptyAsPathAndLocalPref) {
   auto u = announce(r, {Prefix::host(ip("192.0.2.10"))});
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(encode(u.value()),
-            fromHex(std::string(kMarker) + "00 31 02 00 00 00 15"
-                                           " 40 01 01 00 40 02 00 40 03 04 0a 00 00 01"
-                                           " 40 05 04 00 00 00 64"
-                                           " 20 c0 00 02 0a"));
+            fromHex(std::string(kMarkerHex) + "00 31 02 00 00 00 15"
+                                              " 40 01 01 00 40 02 00 40 03 04 0a 00 00 01"
+                                              " 40 05 04 00 00 00 64"
+                                              " 20 c0 00 02 0a"));
 }
 
 TEST(BgpUpdateEncode, Ipv6HostRouteGoesInMpReachWithGlobalAndLinkLocalNextHop) {
@@ -72,7 +74,7 @@ TEST(BgpUpdateEncode, Ipv6HostRouteGoesInMpReachWithGlobalAndLinkLocalNextHop) {
   auto u = announce(r, {Prefix::host(ip("2001:db8::10"))});
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(encode(u.value()),
-            fromHex(std::string(kMarker) +
+            fromHex(std::string(kMarkerHex) +
                     "00 5e 02 00 00 00 47"
                     " 90 0e 00 36 00 02 01 20"  // MP_REACH_NLRI, IPv6 unicast, next hop 32
                     " 20 01 0d b8 00 99 00 00 00 00 00 00 00 00 00 01"
@@ -105,31 +107,32 @@ TEST(BgpUpdateEncode, TwoOctetSessionWritesAsTransAndAs4Path) {
   auto u = announce(r, {Prefix::host(ip("192.0.2.10"))});
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(encode(u.value(), false),
-            fromHex(std::string(kMarker) + "00 37 02 00 00 00 1b"
-                                           " 40 01 01 00"
-                                           " 40 02 04 02 01 5b a0"  // AS_TRANS
-                                           " 40 03 04 0a 00 00 01"
-                                           " c0 11 06 02 01 fa 56 ea 01"  // AS4_PATH
-                                           " 20 c0 00 02 0a"));
+            fromHex(std::string(kMarkerHex) + "00 37 02 00 00 00 1b"
+                                              " 40 01 01 00"
+                                              " 40 02 04 02 01 5b a0"  // AS_TRANS
+                                              " 40 03 04 0a 00 00 01"
+                                              " c0 11 06 02 01 fa 56 ea 01"  // AS4_PATH
+                                              " 20 c0 00 02 0a"));
 }
 
 TEST(BgpUpdateEncode, WithdrawalOfIpv4AndIpv6) {
   auto v4 = withdraw({Prefix::host(ip("192.0.2.10"))});
   ASSERT_TRUE(v4.ok());
   EXPECT_EQ(encode(v4.value()),
-            fromHex(std::string(kMarker) + "00 1c 02 00 05 20 c0 00 02 0a 00 00"));
+            fromHex(std::string(kMarkerHex) + "00 1c 02 00 05 20 c0 00 02 0a 00 00"));
   auto v6 = withdraw({Prefix::host(ip("2001:db8::10"))});
   ASSERT_TRUE(v6.ok());
-  EXPECT_EQ(encode(v6.value()),
-            fromHex(std::string(kMarker) + "00 2e 02 00 00 00 17 80 0f 14 00 02 01"
-                                           " 80 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 10"));
+  EXPECT_EQ(encode(v6.value()), fromHex(std::string(kMarkerHex) +
+                                        "00 2e 02 00 00 00 17 80 0f 14 00 02 01"
+                                        " 80 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 10"));
 }
 
 TEST(BgpUpdateEncode, EndOfRibIsEmptyForIpv4AndAnEmptyMpUnreachOtherwise) {
   // RFC 4724 §2.
-  EXPECT_EQ(encode(endOfRib(kIpv4Unicast)), fromHex(std::string(kMarker) + "00 17 02 00 00 00 00"));
+  EXPECT_EQ(encode(endOfRib(kIpv4Unicast)),
+            fromHex(std::string(kMarkerHex) + "00 17 02 00 00 00 00"));
   EXPECT_EQ(encode(endOfRib(kIpv6Unicast)),
-            fromHex(std::string(kMarker) + "00 1d 02 00 00 00 06 80 0f 03 00 02 01"));
+            fromHex(std::string(kMarkerHex) + "00 1d 02 00 00 00 06 80 0f 03 00 02 01"));
   EXPECT_EQ(endOfRibFamily(endOfRib(kIpv4Unicast)), kIpv4Unicast);
   EXPECT_EQ(endOfRibFamily(endOfRib(kIpv6Unicast)), kIpv6Unicast);
   EXPECT_FALSE(endOfRibFamily(withdraw({Prefix::host(ip("2001:db8::1"))}).value()).has_value());

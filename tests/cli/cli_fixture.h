@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdio>
 #include <fstream>
@@ -81,6 +82,26 @@ inline ::testing::AssertionResult isOneErrorLine(const std::string& err) {
     return ::testing::AssertionFailure() << "not one line: " << err;
   }
   return ::testing::AssertionSuccess();
+}
+
+// The environment of a manifest's container: name -> value, "(valueFrom)" for a value the
+// cluster fills in (the node's name, a Secret).
+using EnvValues = std::map<std::string, std::string>;
+
+inline EnvValues containerEnv(const YAML::Node& container) {
+  EnvValues env;
+  for (const auto& e : container["env"]) {
+    env[e["name"].as<std::string>()] = e["value"] ? e["value"].as<std::string>() : "(valueFrom)";
+  }
+  return env;
+}
+
+// The kube-vip container of `manifest daemonset` / `manifest pod` output.
+inline YAML::Node daemonSetContainer(const CliRun& r) {
+  return YAML::Load(r.out)["spec"]["template"]["spec"]["containers"][0];
+}
+inline YAML::Node podContainer(const CliRun& r) {
+  return YAML::Load(r.out)["spec"]["containers"][0];
 }
 
 }  // namespace kubevip::cli::testing

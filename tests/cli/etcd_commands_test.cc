@@ -20,6 +20,8 @@ namespace {
 
 using testing::CliHarness;
 using testing::CliRun;
+using testing::containerEnv;
+using testing::EnvValues;
 using ::testing::HasSubstr;
 using testing::isOneErrorLine;
 using ::testing::Not;
@@ -127,16 +129,6 @@ TEST(EtcdManager, BadValuesAreOneLineWithStatusTwo) {
     EXPECT_TRUE(isOneErrorLine(r.err));
   }
   EXPECT_FALSE(cli.daemon_config) << "no daemon started on a bad configuration";
-}
-
-using EnvValues = std::map<std::string, std::string>;
-
-EnvValues containerEnv(const YAML::Node& container) {
-  EnvValues env;
-  for (const auto& e : container["env"]) {
-    env[e["name"].as<std::string>()] = e["value"] ? e["value"].as<std::string>() : "(valueFrom)";
-  }
-  return env;
 }
 
 // `manifest KIND` for an etcd-elected control-plane VIP; `changed` replaces a flag's value (an

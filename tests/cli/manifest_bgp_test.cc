@@ -17,24 +17,12 @@ namespace {
 
 using testing::CliHarness;
 using testing::CliRun;
+using testing::containerEnv;
+using testing::daemonSetContainer;
+using testing::EnvValues;
 using ::testing::HasSubstr;
 using testing::isOneErrorLine;
-
-using EnvValues = std::map<std::string, std::string>;  // name -> value ("(valueFrom)" if derived)
-
-EnvValues containerEnv(const YAML::Node& container) {
-  EnvValues env;
-  for (const auto& e : container["env"]) {
-    env[e["name"].as<std::string>()] = e["value"] ? e["value"].as<std::string>() : "(valueFrom)";
-  }
-  return env;
-}
-
-YAML::Node daemonSetContainer(const CliRun& r) {
-  return YAML::Load(r.out)["spec"]["template"]["spec"]["containers"][0];
-}
-
-YAML::Node podContainer(const CliRun& r) { return YAML::Load(r.out)["spec"]["containers"][0]; }
+using testing::podContainer;
 
 std::set<std::string> addedCapabilities(const YAML::Node& container) {
   std::set<std::string> added;

@@ -18,22 +18,11 @@ namespace {
 
 using testing::CliHarness;
 using testing::CliRun;
+using testing::containerEnv;
+using testing::daemonSetContainer;
+using testing::EnvValues;
 using ::testing::HasSubstr;
 using testing::isOneErrorLine;
-
-using EnvValues = std::map<std::string, std::string>;  // name -> value ("(fieldRef)" if derived)
-
-EnvValues containerEnv(const YAML::Node& container) {
-  EnvValues env;
-  for (const auto& e : container["env"]) {
-    env[e["name"].as<std::string>()] = e["value"] ? e["value"].as<std::string>() : "(fieldRef)";
-  }
-  return env;
-}
-
-YAML::Node daemonSetContainer(const CliRun& r) {
-  return YAML::Load(r.out)["spec"]["template"]["spec"]["containers"][0];
-}
 
 TEST(ManifestServices, DaemonSetWithoutControlPlaneHasNoAddressAndNoControlPlaneVariables) {
   CliHarness cli;
@@ -44,7 +33,7 @@ TEST(ManifestServices, DaemonSetWithoutControlPlaneHasNoAddressAndNoControlPlane
   EXPECT_EQ(env["svc_enable"], "true");
   EXPECT_EQ(env["vip_interface"], "eth0");
   EXPECT_EQ(env["vip_arp"], "true");
-  EXPECT_EQ(env["vip_nodename"], "(fieldRef)");
+  EXPECT_EQ(env["vip_nodename"], "(valueFrom)");
   EXPECT_EQ(env["vip_leaderelection"], "true");  // elects the node that announces every Service
   // The Services Leases use the control plane's timings.
   EXPECT_EQ(env["vip_leaseduration"], "5");
@@ -145,7 +134,7 @@ TEST(ManifestServices, ManagerReadsTheServicesManifestBack) {
   ASSERT_EQ(m.status, 0) << m.err;
   cli.environment.clear();
   for (const auto& [name, value] : containerEnv(daemonSetContainer(m))) {
-    cli.environment[name] = value == "(fieldRef)" ? "node-x" : value;
+    cli.environment[name] = value == "(valueFrom)" ? "node-x" : value;
   }
   CliRun r = cli.run({"manager"});
   ASSERT_EQ(r.status, 0) << r.err;

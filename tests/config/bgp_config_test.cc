@@ -9,6 +9,7 @@
 #include "config/incluster_env.h"
 #include "config/loader.h"
 #include "config/reload_plan.h"
+#include "support/addresses.h"
 
 namespace kubevip::config {
 namespace {
@@ -17,7 +18,7 @@ using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 std::string peerError(const char* text) {
   auto peer = parseBgpPeer(text);
@@ -141,7 +142,7 @@ TEST(BgpNextHopText, TheThreeModes) {
 
 // ---- the YAML section ----
 
-constexpr const char* kBase =
+constexpr const char* kBgpTestBase =
     "vip: 10.0.0.100\n"
     "interface: eth0\n"
     "localPeer: {id: a, address: 10.0.0.1, port: 10000}\n";
@@ -170,10 +171,12 @@ constexpr const char* kBgpSection =
 
 bool hostInterfaces(const std::string& name) { return name == "eth0" || name == "lo"; }
 
-Result<Config> parse(const std::string& yaml) { return parseConfigYaml(yaml, "config.yaml"); }
+Result<Config> parseBgpTestConfig(const std::string& yaml) {
+  return parseConfigYaml(yaml, "config.yaml");
+}
 
 std::string parseError(const std::string& yaml) {
-  auto c = parse(yaml);
+  auto c = parseBgpTestConfig(yaml);
   EXPECT_FALSE(c.ok()) << "accepted:\n" << yaml;
   return c.ok() ? "" : c.error().message;
 }
@@ -183,7 +186,7 @@ std::string parseError(const std::string& yaml) {
 constexpr const char* kNoArp = "gratuitousARP: false\n";
 
 bool validates(const std::string& yaml) {
-  auto c = parse(yaml + kNoArp);
+  auto c = parseBgpTestConfig(yaml + kNoArp);
   EXPECT_TRUE(c.ok()) << c.error().message;
   if (!c.ok()) return false;
   Status s = validateConfig(*c, hostInterfaces);
@@ -192,7 +195,7 @@ bool validates(const std::string& yaml) {
 }
 
 std::string validationError(const std::string& yaml, bool arp = false) {
-  auto c = parse(arp ? yaml : yaml + kNoArp);
+  auto c = parseBgpTestConfig(arp ? yaml : yaml + kNoArp);
   EXPECT_TRUE(c.ok()) << c.error().message;
   if (!c.ok()) return "";
   Status s = validateConfig(*c, hostInterfaces);
@@ -203,7 +206,7 @@ std::string validationError(const std::string& yaml, bool arp = false) {
 }
 
 TEST(BgpYaml, EveryKeyIsRead) {
-  auto c = parse(std::string(kBase) + kBgpSection);
+  auto c = parseBgpTestConfig(std::string(kBgpTestBase) + kBgpSection);
   ASSERT_TRUE(c.ok()) << c.error().message;
   ASSERT_TRUE(c->bgp);
   const BgpConfig& b = *c->bgp;
@@ -234,10 +237,11 @@ TEST(BgpYaml, EveryKeyIsRead) {
 }
 
 TEST(BgpYaml, AbsentMeansNoBgpAndDefaultsAreTheGoOnes) {
-  auto none = parse(kBase);
+  auto none = parseBgpTestConfig(kBgpTestBase);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->bgp);
-  auto c = parse(std::string(kBase) + "bgp:\n  peers: [{address: 10.0.0.254}]\n");
+  auto c =
+      parseBgpTestConfig(std::string(kBgpTestBase) + "bgp:\n  peers: [{address: 10.0.0.254}]\n");
   ASSERT_TRUE(c.ok()) << c.error().message;
   ASSERT_TRUE(c->bgp);
   EXPECT_EQ(c->bgp->as, 65000u);
@@ -247,7 +251,7 @@ TEST(BgpYaml, AbsentMeansNoBgpAndDefaultsAreTheGoOnes) {
 }
 
 TEST(BgpYaml, SyntaxErrorsPointAtTheValue) {
-  const std::string base = kBase;
+  const std::string base = kBgpTestBase;
   EXPECT_EQ(parseError(base + "bgp:\n  as: 0\n"),
             "config.yaml:5:7: bgp.as: '0' is not an AS number (1-4294967295)");
   EXPECT_THAT(parseError(base + "bgp:\n  communities: ['1:2', '65536:1']\n"),
@@ -273,10 +277,10 @@ TEST(BgpYaml, SyntaxErrorsPointAtTheValue) {
 }
 
 TEST(BgpYaml, RendersAndReadsBack) {
-  auto c = parse(std::string(kBase) + kBgpSection);
+  auto c = parseBgpTestConfig(std::string(kBgpTestBase) + kBgpSection);
   ASSERT_TRUE(c.ok()) << c.error().message;
   const std::string yaml = renderConfigYaml(*c);
-  auto again = parse(yaml);
+  auto again = parseBgpTestConfig(yaml);
   ASSERT_TRUE(again.ok()) << again.error().message << "\n" << yaml;
   EXPECT_EQ(*again, *c) << yaml;
   EXPECT_EQ(renderConfigYaml(*again), yaml);
@@ -291,53 +295,55 @@ constexpr const char* kGoodBgp =
     "  peers: [{address: 10.0.0.254}]\n";
 
 TEST(BgpValidation, ACorrectSectionIsAccepted) {
-  EXPECT_TRUE(validates(std::string(kBase) + kGoodBgp));
-  EXPECT_TRUE(validates(std::string(kBase) + kBgpSection));
+  EXPECT_TRUE(validates(std::string(kBgpTestBase) + kGoodBgp));
+  EXPECT_TRUE(validates(std::string(kBgpTestBase) + kBgpSection));
 }
 
 TEST(BgpValidation, ArpAndBgpTogetherAreRefusedInOneLine) {
   // gratuitousARP is true by default: a file with bgp must turn it off.
-  EXPECT_EQ(validationError(std::string(kBase) + kGoodBgp, /*arp=*/true),
+  EXPECT_EQ(validationError(std::string(kBgpTestBase) + kGoodBgp, /*arp=*/true),
             "config.yaml:5:3: gratuitousARP: announce either by ARP or by BGP: set "
             "gratuitousARP: false (vip_arp=false) with bgp (bgp_enable=true)");
-  EXPECT_THAT(validationError("gratuitousARP: true\n" + std::string(kBase) + kGoodBgp, true),
+  EXPECT_THAT(validationError("gratuitousARP: true\n" + std::string(kBgpTestBase) + kGoodBgp, true),
               StartsWith("config.yaml:1:16: gratuitousARP: announce either by ARP or by BGP"));
 }
 
 TEST(BgpValidation, NewSettings) {
-  auto c = parse(std::string(kBase) + kGoodBgp);
+  auto c = parseBgpTestConfig(std::string(kBgpTestBase) + kGoodBgp);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->bgp->vip_interface, "lo");
   EXPECT_EQ(c->bgp->listen_port, 179);
   EXPECT_EQ(c->bgp->graceful_restart_time, seconds(0));
-  auto set = parse(std::string(kBase) + kGoodBgp +
-                   "  vipInterface: eth0\n  listenPort: 1179\n  gracefulRestartTime: 4095s\n");
+  auto set = parseBgpTestConfig(
+      std::string(kBgpTestBase) + kGoodBgp +
+      "  vipInterface: eth0\n  listenPort: 1179\n  gracefulRestartTime: 4095s\n");
   ASSERT_TRUE(set.ok()) << set.error().message;
   EXPECT_EQ(set->bgp->vip_interface, "eth0");
   EXPECT_EQ(set->bgp->listen_port, 1179);
   EXPECT_EQ(set->bgp->graceful_restart_time, seconds(4095));
-  EXPECT_TRUE(validates(std::string(kBase) + kGoodBgp + "  gracefulRestartTime: 0s\n"));
-  EXPECT_THAT(validationError(std::string(kBase) + kGoodBgp + "  gracefulRestartTime: 4096s\n"),
-              StartsWith("config.yaml:7:24: bgp.gracefulRestartTime: 4096s is more than 4095s, "
-                         "the longest Restart Time the capability can carry (12 bits, RFC 4724 "
-                         "§3)"));
-  EXPECT_THAT(parseError(std::string(kBase) + kGoodBgp + "  gracefulRestartTime: 120\n"),
+  EXPECT_TRUE(validates(std::string(kBgpTestBase) + kGoodBgp + "  gracefulRestartTime: 0s\n"));
+  EXPECT_THAT(
+      validationError(std::string(kBgpTestBase) + kGoodBgp + "  gracefulRestartTime: 4096s\n"),
+      StartsWith("config.yaml:7:24: bgp.gracefulRestartTime: 4096s is more than 4095s, "
+                 "the longest Restart Time the capability can carry (12 bits, RFC 4724 "
+                 "§3)"));
+  EXPECT_THAT(parseError(std::string(kBgpTestBase) + kGoodBgp + "  gracefulRestartTime: 120\n"),
               HasSubstr("bgp.gracefulRestartTime: '120' is 120ms, not a whole number of seconds"));
-  EXPECT_THAT(validationError(std::string(kBase) + kGoodBgp + "  vipInterface: dummy0\n"),
+  EXPECT_THAT(validationError(std::string(kBgpTestBase) + kGoodBgp + "  vipInterface: dummy0\n"),
               StartsWith("config.yaml:7:17: bgp.vipInterface: there is no network interface "
                          "named 'dummy0' on this host"));
-  EXPECT_THAT(parseError(std::string(kBase) + kGoodBgp + "  listenPort: 0\n"),
+  EXPECT_THAT(parseError(std::string(kBgpTestBase) + kGoodBgp + "  listenPort: 0\n"),
               HasSubstr("bgp.listenPort: "));
 }
 
 TEST(BgpValidation, WithoutBgpNothingChanges) {
-  auto c = parse(kBase);
+  auto c = parseBgpTestConfig(kBgpTestBase);
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(validateConfig(*c, hostInterfaces).ok());
 }
 
 TEST(BgpValidation, RouterId) {
-  const std::string base = kBase;
+  const std::string base = kBgpTestBase;
   EXPECT_THAT(validationError(base + "bgp:\n  routerID: fd00::1\n  peers: [{address: 10.0.0.9}]\n"),
               StartsWith("config.yaml:5:13: bgp.routerID: fd00::1 is not an IPv4 address"));
   // Neither given: taken from `interface` at start.
@@ -354,7 +360,7 @@ TEST(BgpValidation, RouterId) {
 }
 
 TEST(BgpValidation, HoldTimeIsZeroOrAtLeastThreeSeconds) {
-  const std::string yaml = std::string(kBase) + kGoodBgp;
+  const std::string yaml = std::string(kBgpTestBase) + kGoodBgp;
   EXPECT_THAT(validationError(yaml + "  holdTime: 2s\n"),
               StartsWith("config.yaml:7:13: bgp.holdTime: 2s is not a BGP hold time: 0 (no "
                          "keepalives) or 3s-65535s (RFC 4271 §4.2)"));
@@ -364,26 +370,26 @@ TEST(BgpValidation, HoldTimeIsZeroOrAtLeastThreeSeconds) {
 }
 
 TEST(BgpValidation, KeepaliveIsAtMostAThirdOfTheHoldTime) {
-  const std::string yaml = std::string(kBase) + kGoodBgp;
+  const std::string yaml = std::string(kBgpTestBase) + kGoodBgp;
   EXPECT_THAT(validationError(yaml + "  keepaliveInterval: 11s\n"),
               StartsWith("config.yaml:7:22: bgp.keepaliveInterval: 11s is more than a third of "
                          "bgp.holdTime (30s)"));
   EXPECT_THAT(validationError(yaml + "  keepaliveInterval: 0s\n"),
               HasSubstr("bgp.keepaliveInterval: must be at least 1s"));
   // A peer's own hold time is checked against the keepalive that applies to it.
-  EXPECT_THAT(validationError(std::string(kBase) +
+  EXPECT_THAT(validationError(std::string(kBgpTestBase) +
                               "bgp:\n  routerID: 10.0.0.1\n  peers: [{address: 10.0.0.9, "
                               "holdTime: 9s}]\n"),
               HasSubstr("bgp.keepaliveInterval: 10s is more than a third of "
                         "bgp.peers[0].holdTime (9s)"));
-  EXPECT_THAT(validationError(std::string(kBase) +
+  EXPECT_THAT(validationError(std::string(kBgpTestBase) +
                               "bgp:\n  routerID: 10.0.0.1\n  peers: [{address: 10.0.0.9, "
                               "holdTime: 1s}]\n"),
               HasSubstr("bgp.peers[0].holdTime: 1s is not a BGP hold time"));
 }
 
 TEST(BgpValidation, Peers) {
-  const std::string base = std::string(kBase) + "bgp:\n  routerID: 10.0.0.1\n";
+  const std::string base = std::string(kBgpTestBase) + "bgp:\n  routerID: 10.0.0.1\n";
   EXPECT_THAT(validationError(base),
               StartsWith("config.yaml:5:3: bgp.peers: empty; list at least one peer"));
   EXPECT_THAT(validationError(base + "  peers: []\n"), HasSubstr("bgp.peers: empty"));
@@ -397,7 +403,7 @@ TEST(BgpValidation, Peers) {
 }
 
 TEST(BgpValidation, SourceAndNextHop) {
-  const std::string base = std::string(kBase) + kGoodBgp;
+  const std::string base = std::string(kBgpTestBase) + kGoodBgp;
   EXPECT_THAT(validationError(base + "  sourceInterface: eth7\n"),
               HasSubstr("bgp.sourceInterface: there is no network interface named 'eth7'"));
   EXPECT_THAT(validationError(base + "  mpbgpNexthop: fixed\n"),
@@ -417,8 +423,8 @@ TEST(BgpValidation, SourceAndNextHop) {
 // ---- reload ----
 
 TEST(BgpReload, ChangingTheSectionNeedsARestart) {
-  auto with_bgp = parse(std::string(kBase) + kGoodBgp + kNoArp);
-  auto without = parse(std::string(kBase) + kNoArp);
+  auto with_bgp = parseBgpTestConfig(std::string(kBgpTestBase) + kGoodBgp + kNoArp);
+  auto without = parseBgpTestConfig(std::string(kBgpTestBase) + kNoArp);
   ASSERT_TRUE(with_bgp.ok() && without.ok());
   auto plan = planReload(*with_bgp, *without, hostInterfaces);
   ASSERT_FALSE(plan.ok());

@@ -24,7 +24,7 @@ using ::testing::Not;
 bool onlyEth0(const std::string& name) { return name == "eth0"; }
 
 // Four lines of an out-of-cluster etcd election; tests append keys under election from line 5.
-constexpr const char* kBase =
+constexpr const char* kEtcdTestBase =
     "vip: 10.0.0.100\n"
     "interface: eth0\n"
     "localPeer: {id: node1}\n"
@@ -53,10 +53,12 @@ class CertificateDir {
   std::string dir_;
 };
 
-Result<Config> parse(const std::string& yaml) { return parseConfigYaml(yaml, "config.yaml"); }
+Result<Config> parseEtcdTestConfig(const std::string& yaml) {
+  return parseConfigYaml(yaml, "config.yaml");
+}
 
 Status parseAndValidate(const std::string& yaml) {
-  auto parsed = parse(yaml);
+  auto parsed = parseEtcdTestConfig(yaml);
   if (!parsed.ok()) return parsed.error();
   return validateConfig(*parsed, onlyEth0);
 }
@@ -72,7 +74,7 @@ std::string errorOf(const std::string& yaml) {
 
 TEST(EtcdConfigReader, EveryKeyIsRead) {
   CertificateDir certs;
-  const std::string yaml = std::string(kBase) +
+  const std::string yaml = std::string(kEtcdTestBase) +
                            "  endpoints:\n"
                            "    - https://10.0.0.1:2379\n"
                            "    - \"https://[fd00::2]:2379\"\n"
@@ -91,7 +93,7 @@ TEST(EtcdConfigReader, EveryKeyIsRead) {
                            "  key: /kube-vip/test\n"
                            "  probeInterval: 50ms\n"
                            "  probesUnanswered: 4\n";
-  auto c = parse(yaml);
+  auto c = parseEtcdTestConfig(yaml);
   ASSERT_TRUE(c.ok()) << c.error().message;
   ASSERT_TRUE(c->etcd);
   EXPECT_EQ(c->etcd->endpoints,
@@ -114,7 +116,7 @@ TEST(EtcdConfigReader, EveryKeyIsRead) {
 }
 
 TEST(EtcdConfigReader, DefaultsAndTheRaftDefault) {
-  auto c = parse(std::string(kBase) + kEndpoints);
+  auto c = parseEtcdTestConfig(std::string(kEtcdTestBase) + kEndpoints);
   ASSERT_TRUE(c.ok()) << c.error().message;
   ASSERT_TRUE(c->etcd);
   EXPECT_EQ(c->etcd->ttl, seconds(5));
@@ -123,62 +125,69 @@ TEST(EtcdConfigReader, DefaultsAndTheRaftDefault) {
   EXPECT_EQ(c->etcd->cert_file, "");
   // localPeer needs only its id with etcd; address and port stay unset.
   EXPECT_EQ(c->local_peer->port, 0);
-  EXPECT_TRUE(parseAndValidate(std::string(kBase) + kEndpoints).ok());
+  EXPECT_TRUE(parseAndValidate(std::string(kEtcdTestBase) + kEndpoints).ok());
 
   for (const char* raft : {"election: {type: raft}\n", "election: {timeout: 400ms}\n", ""}) {
-    auto r = parse(std::string("vip: 10.0.0.100\ninterface: eth0\n") + raft);
+    auto r = parseEtcdTestConfig(std::string("vip: 10.0.0.100\ninterface: eth0\n") + raft);
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_FALSE(r->etcd) << raft;
   }
 }
 
 TEST(EtcdConfigReader, AddressAndPortOfLocalPeerAreAllowedAndUnused) {
-  auto c = parse(
+  auto c = parseEtcdTestConfig(
       "vip: 10.0.0.100\ninterface: eth0\nlocalPeer: {id: node1, address: 10.0.0.1, port: 1}\n"
       "election: {type: etcd, endpoints: [https://10.0.0.1:2379]}\n");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->etcd->identity, "node1");
   EXPECT_TRUE(validateConfig(*c, onlyEth0).ok());
   // Raft still needs all three, also when the election mapping comes first in the file.
-  EXPECT_EQ(parse("election: {type: raft}\nlocalPeer: {id: node1}\n").error().message,
+  EXPECT_EQ(parseEtcdTestConfig("election: {type: raft}\nlocalPeer: {id: node1}\n").error().message,
             "config.yaml:2:12: localPeer: missing key 'address'");
 }
 
 TEST(EtcdConfigReader, KeysOfTheOtherElectionAreRefusedByName) {
-  EXPECT_EQ(parse("election:\n  ttl: 2s\n").error().message,
+  EXPECT_EQ(parseEtcdTestConfig("election:\n  ttl: 2s\n").error().message,
             "config.yaml:2:8: election.ttl: is a setting of the etcd election; add 'type: etcd' "
             "to election or remove it");
+  EXPECT_EQ(parseEtcdTestConfig("election:\n  type: raft\n  endpoints: [https://10.0.0.1:2379]\n")
+                .error()
+                .message,
+            "config.yaml:3:14: election.endpoints: is a setting of the etcd election; add 'type: "
+            "etcd' to election or remove it");
   EXPECT_EQ(
-      parse("election:\n  type: raft\n  endpoints: [https://10.0.0.1:2379]\n").error().message,
-      "config.yaml:3:14: election.endpoints: is a setting of the etcd election; add 'type: "
-      "etcd' to election or remove it");
-  EXPECT_EQ(parse(std::string(kBase) + "  leaderLease: 200ms\n").error().message,
-            "config.yaml:6:16: election.leaderLease: is a Raft setting; with election.type etcd "
-            "the etcd lease (election.ttl) decides how long leadership lasts: remove it");
+      parseEtcdTestConfig(std::string(kEtcdTestBase) + "  leaderLease: 200ms\n").error().message,
+      "config.yaml:6:16: election.leaderLease: is a Raft setting; with election.type etcd "
+      "the etcd lease (election.ttl) decides how long leadership lasts: remove it");
 }
 
 TEST(EtcdConfigReader, BadValuesAreLocated) {
-  EXPECT_EQ(parse("election: {type: paxos}\n").error().message,
+  EXPECT_EQ(parseEtcdTestConfig("election: {type: paxos}\n").error().message,
             "config.yaml:1:18: election.type: 'paxos' is not an election type; use raft or etcd");
-  EXPECT_THAT(parse(std::string(kBase) + "  ttl: 2500ms\n").error().message,
+  EXPECT_THAT(parseEtcdTestConfig(std::string(kEtcdTestBase) + "  ttl: 2500ms\n").error().message,
               HasSubstr("config.yaml:6:8: election.ttl: '2500ms' is 2500ms, not a whole number of "
                         "seconds (etcd lease TTLs are whole seconds"));
-  EXPECT_EQ(parse(std::string(kBase) + "  endpoints: https://10.0.0.1:2379\n").error().message,
+  EXPECT_EQ(parseEtcdTestConfig(std::string(kEtcdTestBase) + "  endpoints: https://10.0.0.1:2379\n")
+                .error()
+                .message,
             "config.yaml:6:14: election.endpoints: expected a list, got "
             "'https://10.0.0.1:2379'");
-  EXPECT_THAT(parse(std::string(kBase) + "  tls: {ca: /x}\n").error().message,
+  EXPECT_THAT(parseEtcdTestConfig(std::string(kEtcdTestBase) + "  tls: {ca: /x}\n").error().message,
               HasSubstr("config.yaml:6:9: election.tls.ca: unknown key; allowed here: caFile, "
                         "certFile, keyFile"));
 }
 
 TEST(EtcdConfigReader, OneElectionPerFile) {
-  EXPECT_EQ(parse(std::string(kBase) + kEndpoints + "kubernetes: {leaseName: x}\n").error().message,
-            "config.yaml:7:13: kubernetes: elects with a Kubernetes Lease, and election.type "
-            "etcd elects through etcd: keep one of them");
+  EXPECT_EQ(
+      parseEtcdTestConfig(std::string(kEtcdTestBase) + kEndpoints + "kubernetes: {leaseName: x}\n")
+          .error()
+          .message,
+      "config.yaml:7:13: kubernetes: elects with a Kubernetes Lease, and election.type "
+      "etcd elects through etcd: keep one of them");
 }
 
 TEST(EtcdConfigValidation, Endpoints) {
-  EXPECT_EQ(errorOf(kBase),
+  EXPECT_EQ(errorOf(kEtcdTestBase),
             "config.yaml:5:3: election.endpoints: empty; list the etcd members as "
             "https://host:port (key election.endpoints, variable etcd_endpoints or flag "
             "--etcdEndpoints)");
@@ -200,23 +209,24 @@ TEST(EtcdConfigValidation, Endpoints) {
       {"https://:2379", "the host is missing"},
   };
   for (const auto& [endpoint, why] : bad) {
-    const std::string message = errorOf(
-        std::string(kBase) + "  endpoints: [https://10.0.0.9:2379, \"" + endpoint + "\"]\n");
+    const std::string message =
+        errorOf(std::string(kEtcdTestBase) + "  endpoints: [https://10.0.0.9:2379, \"" + endpoint +
+                "\"]\n");
     std::string expected = "config.yaml:6:38: election.endpoints[1]: '";
     expected += endpoint;
     expected += "' is not an etcd endpoint: ";
     expected += why;
     EXPECT_THAT(message, HasSubstr(expected)) << endpoint;
   }
-  EXPECT_EQ(
-      errorOf(std::string(kBase) + "  endpoints: [https://10.0.0.1:2379, https://10.0.0.1:2379]\n"),
-      "config.yaml:6:38: election.endpoints[1]: 'https://10.0.0.1:2379' is listed twice "
-      "(also election.endpoints[0])");
+  EXPECT_EQ(errorOf(std::string(kEtcdTestBase) +
+                    "  endpoints: [https://10.0.0.1:2379, https://10.0.0.1:2379]\n"),
+            "config.yaml:6:38: election.endpoints[1]: 'https://10.0.0.1:2379' is listed twice "
+            "(also election.endpoints[0])");
 }
 
 TEST(EtcdConfigValidation, TlsFiles) {
   CertificateDir certs;
-  const std::string https = std::string(kBase) + kEndpoints;
+  const std::string https = std::string(kEtcdTestBase) + kEndpoints;
   EXPECT_EQ(errorOf(https + "  tls: {certFile: " + certs.path("client.pem") + "}\n"),
             "config.yaml:7:19: election.tls.certFile: is set but election.tls.keyFile is not: a "
             "client certificate goes with its key; give both or neither");
@@ -229,21 +239,23 @@ TEST(EtcdConfigValidation, TlsFiles) {
   EXPECT_EQ(errorOf(https + "  tls: {caFile: /tmp}\n"),
             "config.yaml:7:17: election.tls.caFile: '/tmp' cannot be read (a directory, not a "
             "file)");
-  EXPECT_EQ(errorOf(std::string(kBase) + "  endpoints: [http://10.0.0.1:2379]\n  tls: {caFile: " +
-                    certs.path("ca.pem") + "}\n"),
+  EXPECT_EQ(errorOf(std::string(kEtcdTestBase) +
+                    "  endpoints: [http://10.0.0.1:2379]\n  tls: {caFile: " + certs.path("ca.pem") +
+                    "}\n"),
             "config.yaml:7:17: election.tls.caFile: is for https endpoints, and every endpoint is "
             "http://; use https:// or remove election.tls");
   // Plain http without tls, and the system's CAs without a client certificate, are accepted.
-  EXPECT_TRUE(parseAndValidate(std::string(kBase) + "  endpoints: [http://10.0.0.1:2379]\n").ok());
+  EXPECT_TRUE(
+      parseAndValidate(std::string(kEtcdTestBase) + "  endpoints: [http://10.0.0.1:2379]\n").ok());
   EXPECT_TRUE(parseAndValidate(https + "  tls: {caFile: " + certs.path("ca.pem") + "}\n").ok());
   // A file for another host: the caller decides what readable means.
-  auto c = parse(https + "  tls: {caFile: /nonexistent/ca.pem}\n");
+  auto c = parseEtcdTestConfig(https + "  tls: {caFile: /nonexistent/ca.pem}\n");
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(validateConfig(*c, onlyEth0, [](const std::string&) { return okStatus(); }).ok());
 }
 
 TEST(EtcdConfigValidation, TtlAndKey) {
-  const std::string base = std::string(kBase) + kEndpoints;
+  const std::string base = std::string(kEtcdTestBase) + kEndpoints;
   EXPECT_EQ(errorOf(base + "  ttl: 1s\n"),
             "config.yaml:7:8: election.ttl: 1s is out of range (2s-3600s; etcd's minimum lease TTL "
             "is 2s)");
@@ -264,7 +276,7 @@ TEST(EtcdConfigValidation, LocalPeerIsTheIdentity) {
             "config.yaml: localPeer: missing; the etcd election needs localPeer.id, this node's "
             "identity (the value it writes to election.key); address and port are not needed");
   // vip_localpeer replaces localPeer, and so the identity.
-  auto c = parse(std::string(kBase) + kEndpoints);
+  auto c = parseEtcdTestConfig(std::string(kEtcdTestBase) + kEndpoints);
   ASSERT_TRUE(c.ok());
   const std::map<std::string, std::string> env = {{"vip_localpeer", "node7:10.0.0.7:10000"}};
   ASSERT_TRUE(applyEnvironment(*c, [&env](const char* name) -> std::optional<std::string> {
@@ -275,7 +287,7 @@ TEST(EtcdConfigValidation, LocalPeerIsTheIdentity) {
 }
 
 TEST(EtcdConfigValidation, RaftKeysAreRefused) {
-  const std::string base = std::string(kBase) + kEndpoints;
+  const std::string base = std::string(kEtcdTestBase) + kEndpoints;
   EXPECT_EQ(errorOf(base + "remotePeers: [{id: node2, address: 10.0.0.2, port: 10000}]\n"),
             "config.yaml:7:14: remotePeers: remotePeers belongs to the Raft election; with "
             "election.type etcd the etcd cluster elects: remove it");
@@ -288,7 +300,7 @@ TEST(EtcdConfigValidation, RaftKeysAreRefused) {
   EXPECT_THAT(errorOf(base + "clusterKeyFile: /etc/kube-vip/cluster.key\n"),
               HasSubstr("config.yaml:7:17: clusterKeyFile: clusterKeyFile belongs to the Raft "
                         "election"));
-  auto c = parse(base);
+  auto c = parseEtcdTestConfig(base);
   ASSERT_TRUE(c.ok());
   c->cluster_key = std::string(64, 'a');
   c->origins.set("clusterKey", "environment variable vip_clusterkey");
@@ -300,7 +312,7 @@ TEST(EtcdConfigValidation, RaftKeysAreRefused) {
 }
 
 TEST(EtcdConfigValidation, ProbesAreCheckedAgainstTheTtlAndVipTimingStillApplies) {
-  const std::string base = std::string(kBase) + kEndpoints;
+  const std::string base = std::string(kEtcdTestBase) + kEndpoints;
   EXPECT_EQ(errorOf(base + "  ttl: 2s\n  probeInterval: 1s\n"),
             "config.yaml:8:18: election.probeInterval: 1s x 3 probesUnanswered = 3s must be "
             "shorter than election.ttl (2s); lower probeInterval or probesUnanswered");
@@ -331,7 +343,7 @@ Config etcdConfig() {
 
 void expectRoundTrip(const Config& original) {
   const std::string yaml = renderConfigYaml(original);
-  auto parsed = parse(yaml);
+  auto parsed = parseEtcdTestConfig(yaml);
   ASSERT_TRUE(parsed.ok()) << parsed.error().message << "\n" << yaml;
   EXPECT_EQ(*parsed, original) << yaml;
   EXPECT_EQ(renderConfigYaml(*parsed), yaml);
@@ -367,16 +379,16 @@ TEST(EtcdConfigWriter, RaftOutputHasNoEtcdKeys) {
 
 // The reload rule of reload_plan.h: every etcd setting needs a restart.
 TEST(EtcdConfigReload, EveryEtcdSettingNeedsARestart) {
-  const std::string running = std::string(kBase) + kEndpoints;
+  const std::string running = std::string(kEtcdTestBase) + kEndpoints;
   auto plan = [&running](const std::string& next) {
-    return planReload(*parse(running), *parse(next), onlyEth0);
+    return planReload(*parseEtcdTestConfig(running), *parseEtcdTestConfig(next), onlyEth0);
   };
   auto refusal = [&plan](const std::string& next) {
     auto result = plan(next);
     EXPECT_FALSE(result.ok()) << next;
     return result.ok() ? "" : result.error().message;
   };
-  EXPECT_EQ(refusal(std::string(kBase) +
+  EXPECT_EQ(refusal(std::string(kEtcdTestBase) +
                     "  endpoints: [https://10.0.0.2:2379]\n  ttl: 3s\n  key: /other\n"),
             "a reload cannot change election.endpoints (config.yaml:6:14), election.ttl "
             "(config.yaml:7:8), election.key (config.yaml:8:8); restart kube-vip to apply them "
@@ -396,7 +408,7 @@ TEST(EtcdConfigReload, EveryEtcdSettingNeedsARestart) {
   ASSERT_TRUE(live.ok()) << live.error().message;
   EXPECT_EQ(live->live_timings, std::vector<std::string>{"election.probeInterval"});
   // In `manager` the identity is vip_nodename, not localPeer.
-  Config a = *parse(running);
+  Config a = *parseEtcdTestConfig(running);
   Config b = a;
   b.etcd->identity = "node9";
   auto result = planReload(a, b, onlyEth0);
@@ -405,8 +417,8 @@ TEST(EtcdConfigReload, EveryEtcdSettingNeedsARestart) {
 }
 
 TEST(EtcdConfigStopTiming, AStopWaitsForAKeepAliveAndTheRevokeWhateverTheEndpoints) {
-  Config c =
-      *parse(std::string(kBase) + "  endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]\n");
+  Config c = *parseEtcdTestConfig(std::string(kEtcdTestBase) +
+                                  "  endpoints: [http://10.0.0.1:2379, http://10.0.0.2:2379]\n");
   EXPECT_EQ(etcdRequestTimeout(seconds(2)), milliseconds(500));
   EXPECT_EQ(etcdRequestTimeout(seconds(5)), milliseconds(1250));
   EXPECT_EQ(etcdRequestTimeout(seconds(3600)), milliseconds(5000)) << "capped";

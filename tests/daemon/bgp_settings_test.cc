@@ -6,12 +6,14 @@
 
 #include <map>
 
+#include "support/addresses.h"
+
 namespace kubevip::daemon {
 namespace {
 
 using ::testing::HasSubstr;
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 class BgpSettingsTest : public ::testing::Test {
  protected:

@@ -75,20 +75,20 @@ constexpr const char* kService = R"({"apiVersion":"v1","kind":"Service",
   "status":{"loadBalancer":{"ingress":[{"ip":"192.168.10.50","ipMode":"VIP",
                                          "ports":[{"port":80,"protocol":"TCP"}]}]}}})";
 
-constexpr const char* kSlice = R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
+constexpr const char* kSliceJson = R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
   "addressType":"IPv4","metadata":{"name":"web-1","namespace":"shop",
                                    "labels":{"kubernetes.io/service-name":"web"}},
   "endpoints":[{"addresses":["10.244.1.17"],"nodeName":"worker-1",
                 "conditions":{"ready":true,"serving":true,"terminating":false}}],
   "ports":[{"name":"http","port":8080,"protocol":"TCP"}]})";
 
-constexpr const char* kEndpoints = R"({"apiVersion":"v1","kind":"Endpoints",
+constexpr const char* kEndpointsJson = R"({"apiVersion":"v1","kind":"Endpoints",
   "metadata":{"name":"web","namespace":"shop"},
   "subsets":[{"addresses":[{"ip":"10.244.1.17","nodeName":"worker-1"}],
               "notReadyAddresses":[{"ip":"10.244.3.4","nodeName":"worker-3"}],
               "ports":[{"port":8080,"protocol":"TCP"}]}]})";
 
-constexpr const char* kNode = R"({"apiVersion":"v1","kind":"Node",
+constexpr const char* kNodeJson = R"({"apiVersion":"v1","kind":"Node",
   "metadata":{"name":"worker-1","labels":{"kubernetes.io/hostname":"worker-1"}}})";
 
 TEST(DecodeRobustnessTest, ServiceWithAnyFieldOfAnyType) {
@@ -98,20 +98,22 @@ TEST(DecodeRobustnessTest, ServiceWithAnyFieldOfAnyType) {
 }
 
 TEST(DecodeRobustnessTest, EndpointSliceWithAnyFieldOfAnyType) {
-  EXPECT_GT(checkEveryVariant(
-                kSlice, [](const std::string& text) { return endpointSliceFromJson(text).ok(); }),
-            0);
+  EXPECT_GT(
+      checkEveryVariant(kSliceJson,
+                        [](const std::string& text) { return endpointSliceFromJson(text).ok(); }),
+      0);
 }
 
 TEST(DecodeRobustnessTest, EndpointsWithAnyFieldOfAnyType) {
-  EXPECT_GT(checkEveryVariant(kEndpoints,
+  EXPECT_GT(checkEveryVariant(kEndpointsJson,
                               [](const std::string& text) { return endpointsFromJson(text).ok(); }),
             0);
 }
 
 TEST(DecodeRobustnessTest, NodeWithAnyFieldOfAnyType) {
   EXPECT_GT(
-      checkEveryVariant(kNode, [](const std::string& text) { return nodeFromJson(text).ok(); }), 0);
+      checkEveryVariant(kNodeJson, [](const std::string& text) { return nodeFromJson(text).ok(); }),
+      0);
 }
 
 // `levels` nested arrays: 300,000 of them are far more than copying or printing a value (both

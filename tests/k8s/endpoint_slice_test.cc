@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/addresses.h"
+
 namespace kubevip::k8s {
 namespace {
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 // `kubectl get endpointslice web-7xk2p -n shop -o json` during a rolling update: one endpoint
 // ready, one terminating but still serving, one starting (not ready), one with no conditions.

@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/addresses.h"
+
 namespace kubevip::k8s {
 namespace {
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 // `kubectl get endpoints web -n shop -o json` for the same Service.
 constexpr const char* kEndpoints = R"({

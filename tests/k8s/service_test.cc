@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/addresses.h"
+
 namespace kubevip::k8s {
 namespace {
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 // A dual-stack Service of type LoadBalancer as `kubectl get svc web -n shop -o json` prints it on
 // a 1.30 cluster, after kube-vip wrote its status.

@@ -8,7 +8,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-config::LoadBalancer balancer(const std::string& name, int max_connections, bool checks) {
+config::LoadBalancer budgetedBalancer(const std::string& name, int max_connections, bool checks) {
   config::LoadBalancer lb;
   lb.name = name;
   lb.max_connections = max_connections;
@@ -26,7 +26,8 @@ TEST(DescriptorBudgetTest, ASessionHoldsClientAndBackendOrTwoPipesMoreWhenSplici
 TEST(DescriptorBudgetTest, PlanKeepsTheReserveAndCountsTheWorkers) {
   // 2 workers x (epoll + eventfd + accepted socket + 2 listeners) + health thread 4 + 2 checked
   // backends = 16.
-  const std::vector<config::LoadBalancer> lbs = {balancer("a", 50, true), balancer("b", 30, false)};
+  const std::vector<config::LoadBalancer> lbs = {budgetedBalancer("a", 50, true),
+                                                 budgetedBalancer("b", 30, false)};
   const auto plan = planDescriptors(lbs, Forwarding::kCopy, 2, 256);
   EXPECT_EQ(plan.reserve, kControlPlaneReserve);
   EXPECT_EQ(plan.fixed, 16u);
@@ -37,7 +38,7 @@ TEST(DescriptorBudgetTest, PlanKeepsTheReserveAndCountsTheWorkers) {
 }
 
 TEST(DescriptorBudgetTest, TooManyConnectionsAreNamedWithTheNumbers) {
-  const std::vector<config::LoadBalancer> lbs = {balancer("web", 10000, false)};
+  const std::vector<config::LoadBalancer> lbs = {budgetedBalancer("web", 10000, false)};
   const auto plan = planDescriptors(lbs, Forwarding::kCopy, 2, 20000);
   EXPECT_FALSE(plan.fits());
   EXPECT_TRUE(plan.usable());
@@ -49,8 +50,8 @@ TEST(DescriptorBudgetTest, TooManyConnectionsAreNamedWithTheNumbers) {
 }
 
 TEST(DescriptorBudgetTest, KernelForwardedConnectionsNeedNoDescriptor) {
-  std::vector<config::LoadBalancer> lbs = {balancer("web", 10000, false),
-                                           balancer("dns", 10000, true)};
+  std::vector<config::LoadBalancer> lbs = {budgetedBalancer("web", 10000, false),
+                                           budgetedBalancer("dns", 10000, true)};
   lbs[0].forwarding = config::ForwardingMode::kKernel;
   lbs[1].forwarding = config::ForwardingMode::kKernel;
   const auto plan = planDescriptors(lbs, Forwarding::kCopy, 2, 1024);
@@ -59,7 +60,7 @@ TEST(DescriptorBudgetTest, KernelForwardedConnectionsNeedNoDescriptor) {
 }
 
 TEST(DescriptorBudgetTest, ALimitBelowTheReserveLeavesNothing) {
-  const std::vector<config::LoadBalancer> lbs = {balancer("web", 1, false)};
+  const std::vector<config::LoadBalancer> lbs = {budgetedBalancer("web", 1, false)};
   const auto plan = planDescriptors(lbs, Forwarding::kCopy, 1, 60);
   EXPECT_EQ(plan.for_sessions, 0u);
   EXPECT_FALSE(plan.usable());

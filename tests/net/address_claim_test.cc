@@ -8,13 +8,13 @@
 namespace kubevip::net {
 namespace {
 
-const MacAddress kOwn{{0x02, 0, 0, 0, 0, 0x0a}};
+const MacAddress kClaimOwnMac{{0x02, 0, 0, 0, 0, 0x0a}};
 const MacAddress kOther{{0x02, 0, 0, 0, 0, 0x0b}};
 const IpAddress kV4 = IpAddress::parse("192.0.2.10").value();
 const IpAddress kV6 = IpAddress::parse("2001:db8::10").value();
 
 std::optional<AddressClaim> claimOf(const std::vector<uint8_t>& frame) {
-  auto c = claimInFrame(frame, kOwn);
+  auto c = claimInFrame(frame, kClaimOwnMac);
   EXPECT_TRUE(c.ok()) << c.error().describe();
   return c.ok() ? *c : std::nullopt;
 }
@@ -22,23 +22,23 @@ std::optional<AddressClaim> claimOf(const std::vector<uint8_t>& frame) {
 TEST(AddressClaimTest, ArpRequestsAndRepliesClaimTheirSenderAddress) {
   EXPECT_EQ(claimOf(encodeGratuitousArpRequest(kOther, kV4)), (AddressClaim{kV4, kOther}));
   // A unicast reply to our probe: sender is the defender, target IP 0.0.0.0.
-  auto reply = encodeArpFrame({.eth_destination = kOwn,
+  auto reply = encodeArpFrame({.eth_destination = kClaimOwnMac,
                                .eth_source = kOther,
                                .operation = ArpOperation::kReply,
                                .sender_mac = kOther,
                                .sender_ip = kV4,
-                               .target_mac = kOwn,
+                               .target_mac = kClaimOwnMac,
                                .target_ip = IpAddress::v4({0, 0, 0, 0})});
   EXPECT_EQ(claimOf(reply), (AddressClaim{kV4, kOther}));
 }
 
 TEST(AddressClaimTest, ProbesAndOwnFramesClaimNothing) {
   EXPECT_EQ(claimOf(encodeArpProbe(kOther, kV4)), std::nullopt);
-  EXPECT_EQ(claimOf(encodeGratuitousArpReply(kOwn, kV4)), std::nullopt);
-  EXPECT_EQ(claimOf(encodeUnsolicitedNeighborAdvertisement(kOwn, kV6, kV6)), std::nullopt);
+  EXPECT_EQ(claimOf(encodeGratuitousArpReply(kClaimOwnMac, kV4)), std::nullopt);
+  EXPECT_EQ(claimOf(encodeUnsolicitedNeighborAdvertisement(kClaimOwnMac, kV6, kV6)), std::nullopt);
   // Our MAC as Ethernet source but another sender MAC (a proxy of ours): still ours.
   auto proxied = encodeGratuitousArpRequest(kOther, kV4);
-  std::copy(kOwn.bytes.begin(), kOwn.bytes.end(), proxied.begin() + 6);
+  std::copy(kClaimOwnMac.bytes.begin(), kClaimOwnMac.bytes.end(), proxied.begin() + 6);
   EXPECT_EQ(claimOf(proxied), std::nullopt);
 }
 
@@ -65,7 +65,7 @@ TEST(AddressClaimTest, OtherTrafficClaimsNothingAndMalformedIsAnError) {
   EXPECT_EQ(claimOf({0x01}), std::nullopt);
   auto bad = encodeUnsolicitedNeighborAdvertisement(kOther, kV6, kV6);
   bad[21] = 64;  // hop limit
-  auto c = claimInFrame(bad, kOwn);
+  auto c = claimInFrame(bad, kClaimOwnMac);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
 }

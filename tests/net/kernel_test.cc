@@ -31,6 +31,7 @@
 #include "net/linux/packet_socket.h"
 #include "net/linux/reopening_packet_socket.h"
 #include "net/ndp.h"
+#include "support/addresses.h"
 
 namespace kubevip::net {
 namespace {
@@ -41,7 +42,7 @@ constexpr auto kWait = std::chrono::seconds(5);
 const MacAddress kMacA{{0x02, 0x6b, 0x76, 0x00, 0x00, 0x0a}};
 const MacAddress kMacB{{0x02, 0x6b, 0x76, 0x00, 0x00, 0x0b}};
 
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 // Runs a shell command in our namespace; returns its stdout, or "" and a test failure.
 std::string sh(const std::string& cmd, bool must_succeed = true) {

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/addresses.h"
+
 namespace kubevip::net {
 namespace {
 
 constexpr int kIfindex = 4;
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 class LinkLocalSourceTest : public ::testing::Test {
  protected:

@@ -7,8 +7,8 @@
 namespace kubevip::net {
 namespace {
 
-const MacAddress kOwn{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
-const IpAddress kVip = IpAddress::parse("2001:db8::10").value();
+const MacAddress kOwnMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x0a}};
+const IpAddress kVip6 = IpAddress::parse("2001:db8::10").value();
 const IpAddress kLinkLocal = IpAddress::parse("fe80::ff:fe00:a").value();
 
 // The kernel's own unsolicited NA for 2001:db8::10 (sysctl ndisc_notify=1, address added on
@@ -33,11 +33,11 @@ const std::vector<uint8_t> kKernelNa = {
 };
 
 TEST(NdpTest, UnsolicitedAdvertisementMatchesKernelCapture) {
-  EXPECT_EQ(encodeUnsolicitedNeighborAdvertisement(kOwn, kVip, kVip), kKernelNa);
+  EXPECT_EQ(encodeUnsolicitedNeighborAdvertisement(kOwnMac, kVip6, kVip6), kKernelNa);
 }
 
 TEST(NdpTest, UnsolicitedAdvertisementFromLinkLocal) {
-  auto frame = encodeUnsolicitedNeighborAdvertisement(kOwn, kLinkLocal, kVip);
+  auto frame = encodeUnsolicitedNeighborAdvertisement(kOwnMac, kLinkLocal, kVip6);
   ASSERT_EQ(frame.size(), 86u);
   std::vector<uint8_t> source(frame.begin() + 22, frame.begin() + 38);
   EXPECT_EQ(source, std::vector<uint8_t>(kLinkLocal.data(), kLinkLocal.data() + 16));
@@ -73,7 +73,7 @@ TEST(NdpTest, DadSolicitationLayout) {
   };
   // The checksum 0x4ccf was derived by hand (Python) from the kernel's own DAD NS for this target
   // (checksum 0xd049), subtracting its RFC 7527 nonce option, which we do not send.
-  EXPECT_EQ(encodeDadNeighborSolicitation(kOwn, kVip), expected);
+  EXPECT_EQ(encodeDadNeighborSolicitation(kOwnMac, kVip6), expected);
 }
 
 TEST(NdpTest, ChecksumVerifiesKernelDadSolicitation) {
@@ -89,14 +89,14 @@ TEST(NdpTest, ChecksumVerifiesKernelDadSolicitation) {
 TEST(NdpTest, DecodesKernelAdvertisement) {
   auto na = decodeNeighborAdvertisementFrame(kKernelNa);
   ASSERT_TRUE(na.ok()) << na.error().describe();
-  EXPECT_EQ(na->eth_source, kOwn);
-  EXPECT_EQ(na->source, kVip);
-  EXPECT_EQ(na->target, kVip);
+  EXPECT_EQ(na->eth_source, kOwnMac);
+  EXPECT_EQ(na->source, kVip6);
+  EXPECT_EQ(na->target, kVip6);
   EXPECT_FALSE(na->router);
   EXPECT_FALSE(na->solicited);
   EXPECT_TRUE(na->override_flag);
   ASSERT_TRUE(na->target_link_layer.has_value());
-  EXPECT_EQ(*na->target_link_layer, kOwn);
+  EXPECT_EQ(*na->target_link_layer, kOwnMac);
 }
 
 // Rewrites the checksum of a frame edited by a test, so only the intended fault remains.
@@ -112,7 +112,7 @@ void fixChecksum(std::vector<uint8_t>& f) {
   f[57] = static_cast<uint8_t>(sum);
 }
 
-void expectRejected(const std::vector<uint8_t>& frame, const std::string& fragment) {
+void expectNdpRejected(const std::vector<uint8_t>& frame, const std::string& fragment) {
   auto na = decodeNeighborAdvertisementFrame(frame);
   ASSERT_FALSE(na.ok());
   EXPECT_EQ(na.error().code, ErrorCode::kInvalidArgument);
@@ -132,75 +132,75 @@ TEST(NdpTest, DecodesAdvertisementWithoutOptions) {
 TEST(NdpTest, RejectsShortFrame) {
   auto f = kKernelNa;
   f.resize(77);
-  expectRejected(f, "77 bytes");
-  expectRejected({}, "0 bytes");
+  expectNdpRejected(f, "77 bytes");
+  expectNdpRejected({}, "0 bytes");
 }
 
 TEST(NdpTest, RejectsWrongEthertype) {
   auto f = kKernelNa;
   f[12] = 0x08;
   f[13] = 0x00;
-  expectRejected(f, "ethertype 2048");
+  expectNdpRejected(f, "ethertype 2048");
 }
 
 TEST(NdpTest, RejectsBadChecksum) {
   auto f = kKernelNa;
   f[57] ^= 0x01;
-  expectRejected(f, "checksum");
+  expectNdpRejected(f, "checksum");
   f = kKernelNa;
   f[85] ^= 0x01;  // a payload byte
-  expectRejected(f, "checksum");
+  expectNdpRejected(f, "checksum");
 }
 
 TEST(NdpTest, RejectsWrongHopLimit) {
   auto f = kKernelNa;
   f[21] = 64;  // forwarded by a router: must not be believed (RFC 4861 §7.1.2)
-  expectRejected(f, "hop limit 64");
+  expectNdpRejected(f, "hop limit 64");
 }
 
 TEST(NdpTest, RejectsNonZeroCode) {
   auto f = kKernelNa;
   f[55] = 1;
   fixChecksum(f);
-  expectRejected(f, "code 1");
+  expectNdpRejected(f, "code 1");
 }
 
 TEST(NdpTest, RejectsOtherIcmpTypesAndHeaders) {
   auto f = kKernelNa;
   f[54] = 135;
   fixChecksum(f);
-  expectRejected(f, "type 135");
+  expectNdpRejected(f, "type 135");
   f = kKernelNa;
   f[20] = 0;  // hop-by-hop options header
-  expectRejected(f, "next header 0");
+  expectNdpRejected(f, "next header 0");
   f = kKernelNa;
   f[14] = 0x40;
-  expectRejected(f, "IP version 4");
+  expectNdpRejected(f, "IP version 4");
 }
 
 TEST(NdpTest, RejectsInconsistentLengths) {
   auto f = kKernelNa;
   f[19] = 40;  // payload length past the end of the frame
-  expectRejected(f, "payload length 40");
+  expectNdpRejected(f, "payload length 40");
   f = kKernelNa;
   f[79] = 0;  // option length 0
   fixChecksum(f);
-  expectRejected(f, "length 0");
+  expectNdpRejected(f, "length 0");
   f = kKernelNa;
   f[79] = 2;  // option runs past the message
   fixChecksum(f);
-  expectRejected(f, "runs past");
+  expectNdpRejected(f, "runs past");
 }
 
 TEST(NdpTest, RejectsMulticastTargetAndSolicitedMulticast) {
   auto f = kKernelNa;
   f[62] = 0xff;  // target ff01:...
   fixChecksum(f);
-  expectRejected(f, "multicast");
+  expectNdpRejected(f, "multicast");
   f = kKernelNa;
   f[58] |= 0x40;  // Solicited, but sent to ff02::1
   fixChecksum(f);
-  expectRejected(f, "Solicited");
+  expectNdpRejected(f, "Solicited");
 }
 
 }  // namespace

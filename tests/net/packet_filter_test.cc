@@ -8,6 +8,7 @@
 #include "common/unique_fd.h"
 #include "net/arp.h"
 #include "net/ndp.h"
+#include "support/addresses.h"
 
 namespace kubevip::net {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 const MacAddress kMac{{0x02, 0, 0, 0, 0, 0x0a}};
 const MacAddress kOther{{0x02, 0, 0, 0, 0, 0x0b}};
 
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 class PacketFilterTest : public ::testing::Test {
  protected:

@@ -23,6 +23,7 @@
 
 #include "common/unique_fd.h"
 #include "nft/conntrack.h"
+#include "support/addresses.h"
 
 namespace kubevip::nft {
 namespace {
@@ -106,7 +107,7 @@ void sendFrom(uint16_t source_port, const char* destination, uint16_t port) {
       << errno;
 }
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 TEST(ConntrackKernel, OnlyTheFlowsOfTheBackendThatLeftAreDeleted) {
   sendFrom(30000, "127.0.0.100", 53);  // to backend .2: goes

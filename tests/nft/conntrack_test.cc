@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "support/addresses.h"
+
 namespace kubevip::nft {
 namespace {
 
@@ -28,7 +30,7 @@ std::string toHex(const std::vector<uint8_t>& bytes) {
   return out;
 }
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 // Captured on Linux 6.1 in a fresh network namespace: lo up, `nft add rule ip t out ip daddr
 // 127.0.0.100 udp dport 53 dnat to 127.0.0.2:5353` in a nat output chain, one datagram from

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nft/ruleset.h"
+#include "support/addresses.h"
 
 namespace kubevip::nft::testing {
 
@@ -16,7 +17,7 @@ struct GoldenCase {
   std::vector<Service> services;
 };
 
-inline IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+using test::ip;
 
 inline Service webService() {
   Service web;

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 
+#include "support/addresses.h"
+
 namespace kubevip::services {
 namespace {
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 ServiceAddresses svc(const char* ns, const char* name, std::vector<IpAddress> addresses,
                      const char* lease_annotation = "") {

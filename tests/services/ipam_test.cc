@@ -4,10 +4,12 @@
 
 #include <string>
 
+#include "support/addresses.h"
+
 namespace kubevip::services {
 namespace {
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 IpamConfig config(const std::map<std::string, std::string>& data) {
   auto parsed = parseIpamConfig(data);

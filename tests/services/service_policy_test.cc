@@ -4,10 +4,12 @@
 
 #include <string>
 
+#include "support/addresses.h"
+
 namespace kubevip::services {
 namespace {
 
-IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+using test::ip;
 
 k8s::Service loadBalancer(const char* name = "web", const char* ns = "shop") {
   k8s::Service service;
