@@ -57,10 +57,12 @@ TEST(HttpMessageTest, AControlCharacterInAFieldValueIsRefused) {
 TEST(HttpMessageTest, ARequestTransferEncodingNotEndingInChunkedIsRefusedAlsoWithUpgrade) {
   // Found by fuzzing: http_parser lets an upgrade request through with any Transfer-Encoding; the
   // proxy drops Upgrade, and the head it forwarded did not parse again.
-  const std::string expected = "malformed HTTP head: a request's Transfer-Encoding must end in chunked";
+  const std::string expected =
+      "malformed HTTP head: a request's Transfer-Encoding must end in chunked";
   HttpMessageParser p(HttpMessageParser::Kind::kRequest);
   auto upgrade = p.parseHead(
-      "GET / HTTP/1.1\r\nTransfer-Encoding: chunk1d\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+      "GET / HTTP/1.1\r\nTransfer-Encoding: chunk1d\r\nConnection: Upgrade\r\nUpgrade: "
+      "h2c\r\n\r\n");
   ASSERT_FALSE(upgrade.ok());
   EXPECT_EQ(upgrade.error().message, expected);
   auto plain = p.parseHead("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n");
