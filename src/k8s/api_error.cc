@@ -12,9 +12,11 @@ namespace kubevip::k8s {
 Error errorFromResponse(long http_status, std::string_view body, std::string_view action) {
   std::string message;
   std::string reason;
-  auto doc = json_fields::parseUntrusted(body);
+  // A body that is not a Status object leaves the HTTP status alone to say what went wrong.
+  auto parsed = json_fields::parseUntrustedObject(body);
   // Not doc.value("kind", ""): it throws when "kind" is there but not a string.
-  if (!doc.is_discarded() && doc.is_object() && doc.contains("kind") && doc["kind"] == "Status") {
+  if (parsed && parsed->contains("kind") && (*parsed)["kind"] == "Status") {
+    const auto& doc = *parsed;
     if (doc.contains("message") && doc["message"].is_string()) message = doc["message"];
     if (doc.contains("reason") && doc["reason"].is_string()) reason = doc["reason"];
   }

@@ -71,8 +71,9 @@ std::string collectionWatchPath(const CollectionQuery& query, const std::string&
 }
 
 Result<ListPage> parseListPage(std::string_view body, std::string_view what) {
-  Json doc = json_fields::parseUntrusted(body);
-  if (doc.is_discarded() || !doc.is_object()) return badList(what, "not a JSON object");
+  auto parsed = json_fields::parseUntrustedObject(body);
+  if (!parsed) return badList(what, parsed.error().message);
+  Json& doc = *parsed;
   auto meta = doc.find("metadata");
   if (meta == doc.end() || !meta->is_object()) return badList(what, "no \"metadata\"");
   ListPage page;

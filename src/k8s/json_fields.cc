@@ -27,25 +27,28 @@ std::string element(std::string_view parent, std::size_t index) {
   return fmt::format("{}[{}]", parent, index);
 }
 
-Json parseUntrusted(std::string_view text) {
-  if (jsonNestsDeeperThan(text, kMaxJsonNesting)) return Json(Json::value_t::discarded);
-  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
-}
-
-Result<Json> parseObject(std::string_view text, std::string_view kind) {
+Result<Json> parseUntrustedObject(std::string_view text) {
   if (jsonNestsDeeperThan(text, kMaxJsonNesting)) {
     return makeError(
         ErrorCode::kInvalidArgument,
-        fmt::format("{}: objects and arrays nested deeper than {} levels", kind, kMaxJsonNesting));
+        fmt::format("objects and arrays nested deeper than {} levels", kMaxJsonNesting));
   }
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return makeError(ErrorCode::kInvalidArgument, fmt::format("{}: not valid JSON", kind));
-  }
+  if (doc.is_discarded()) return makeError(ErrorCode::kInvalidArgument, "not valid JSON");
   if (!doc.is_object()) {
     return makeError(ErrorCode::kInvalidArgument,
-                     fmt::format("{}: expected a JSON object, got {}", kind, doc.type_name()));
+                     fmt::format("expected a JSON object, got {}", doc.type_name()));
   }
+  return doc;
+}
+
+Result<Json> parseObject(std::string_view text, std::string_view kind) {
+  auto parsed = parseUntrustedObject(text);
+  if (!parsed) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     fmt::format("{}: {}", kind, parsed.error().message));
+  }
+  Json doc = std::move(*parsed);
   const Json* found_kind = field(doc, "kind");
   if (found_kind != nullptr &&
       (!found_kind->is_string() || found_kind->get<std::string>() != kind)) {

@@ -34,9 +34,10 @@ std::string element(std::string_view parent, std::size_t index);
 // copying or serializing a value can recurse through (common/json_nesting.h).
 inline constexpr int kMaxJsonNesting = 64;
 
-// Parses JSON from the API server: a discarded value when it is not JSON or nests deeper than
-// kMaxJsonNesting. Every decoder of the API server's answers parses through it.
-Json parseUntrusted(std::string_view text);
+// Parses an answer of the API server that must be a JSON object; the error says why it is not
+// one: "not valid JSON", "objects and arrays nested deeper than 64 levels" or "expected a JSON
+// object, got array". Every decoder of the API server's answers parses through it.
+Result<Json> parseUntrustedObject(std::string_view text);
 
 // Parses a document that must be a JSON object of the given kind ("kind" checked when present,
 // so that items of a List, which omit it, decode too).

@@ -108,10 +108,12 @@ std::string leaseToJson(const Lease& lease) {
 }
 
 Result<Lease> leaseFromJson(std::string_view json) {
-  Json doc = json_fields::parseUntrusted(json);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return makeError(ErrorCode::kInvalidArgument, "the API server's Lease is not valid JSON");
+  auto document = json_fields::parseUntrustedObject(json);
+  if (!document) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "the API server's Lease: " + document.error().message);
   }
+  const Json& doc = *document;
   // Not doc.value("kind", ""): it throws when "kind" is there but not a string.
   const auto kind = doc.find("kind");
   if (kind == doc.end() || !kind->is_string() || kind->get_ref<const std::string&>() != "Lease") {

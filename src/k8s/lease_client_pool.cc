@@ -25,11 +25,12 @@ std::string nameOf(const std::string& key) {
 
 // The items of a list omit their kind, which the Lease decoder insists on.
 Result<Lease> decodeLease(const WatchedObject& object) {
-  auto doc = json_fields::parseUntrusted(object.json);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return makeError(ErrorCode::kInvalidArgument,
-                     fmt::format("Lease {} from the API server is not a JSON object", object.key));
+  auto parsed = json_fields::parseUntrustedObject(object.json);
+  if (!parsed) {
+    return makeError(ErrorCode::kInvalidArgument, fmt::format("Lease {} from the API server: {}",
+                                                              object.key, parsed.error().message));
   }
+  auto& doc = *parsed;
   if (!doc.contains("kind")) doc["kind"] = "Lease";
   auto lease = leaseFromJson(doc.dump());
   if (!lease) {

@@ -32,8 +32,9 @@ std::string leaseWatchPath(const std::string& lease_namespace, const std::string
 }
 
 Result<LeaseWatchEvent> parseLeaseWatchEvent(std::string_view line) {
-  Json doc = json_fields::parseUntrusted(line);
-  if (doc.is_discarded() || !doc.is_object()) return badEvent("not a JSON object");
+  auto parsed = json_fields::parseUntrustedObject(line);
+  if (!parsed) return badEvent(parsed.error().message);
+  Json& doc = *parsed;
   if (!doc.contains("type") || !doc["type"].is_string()) return badEvent("no \"type\"");
   if (!doc.contains("object") || !doc["object"].is_object()) return badEvent("no \"object\"");
   const std::string type = doc["type"].get<std::string>();

@@ -43,8 +43,9 @@ Result<WatchedObject> watchedObjectFromJson(const Json& object) {
 }
 
 Result<WatchEvent> parseWatchEvent(std::string_view line, std::string_view what) {
-  Json doc = json_fields::parseUntrusted(line);
-  if (doc.is_discarded() || !doc.is_object()) return badEvent(what, "not a JSON object");
+  auto parsed = json_fields::parseUntrustedObject(line);
+  if (!parsed) return badEvent(what, parsed.error().message);
+  const Json& doc = *parsed;
   if (!doc.contains("type") || !doc["type"].is_string()) return badEvent(what, "no \"type\"");
   if (!doc.contains("object") || !doc["object"].is_object()) return badEvent(what, "no \"object\"");
   const std::string type = doc["type"].get<std::string>();

@@ -72,7 +72,8 @@ TEST(CollectionQuery, ListPageDecodes) {
 
 TEST(CollectionQuery, BadListsAreNamed) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"[]", "not a JSON object"},
+      {"[]", "expected a JSON object, got array"},
+      {"{", "not valid JSON"},
       {R"({"items":[]})", "no \"metadata\""},
       {R"({"metadata":{},"items":[]})", "no metadata.resourceVersion"},
       {R"({"metadata":{"resourceVersion":"1"},"items":{}})", "\"items\" is not an array"},

@@ -66,7 +66,8 @@ TEST(WatchEvent, ErrorCarriesTheStatusCode) {
 
 TEST(WatchEvent, GarbageIsNamed) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"{not json", "not a JSON object"},
+      {"{not json", "not valid JSON"},
+      {"[1]", "expected a JSON object, got array"},
       {R"({"object":{}})", "no \"type\""},
       {R"({"type":"ADDED"})", "no \"object\""},
       {R"({"type":"SYNC","object":{}})", "unknown type \"SYNC\""},
