@@ -14,6 +14,11 @@
         `birdc show protocols all NAME` / `vtysh -c 'show bgp neighbors ADDR json'` /
         `gobgp neighbor ADDR -j`; prints the RFC 4271 §8.2.2 state name (Idle, Connect, Active,
         OpenSent, OpenConfirm, Established), or "unknown" if the router has no such neighbour.
+    router_cli.py session-end bird|frr ADDRESS < log or CLI output
+        BIRD's log (`log stderr all`) / `vtysh -c 'show bgp neighbors ADDR json'`; how the last
+        Established session with ADDRESS ended: "cease-received" (the neighbour sent a Cease
+        NOTIFICATION, RFC 4486), "hold-timer-expired" (RFC 4271 §6.5), "none" (no session ended),
+        or the router's own words for anything else.
 
 Standard library only. Unexpected text is an error naming the router and what was not understood.
 """
@@ -105,6 +110,34 @@ def bird_session(text, address):
     raise SystemExit("router_cli: bird: no 'BGP state:' line for %s in: %.300s" % (address, text))
 
 
+def bird_session_end(text, address):
+    # BIRD logs "<RMT> NAME: Received: Administrative shutdown" for a Cease it receives, and
+    # "NAME: Error: ..." for a session it ends itself; "Socket:" lines are connection attempts,
+    # not the end of a session. NAME is routers.sh's _router_bird_name. (A session its hold timer
+    # ended leaves no line at all with "log stderr all" in BIRD 2.0.12: "none".)
+    name = "n_" + re.sub(r"[.:]", "_", address)
+    ended = None
+    for line in text.splitlines():
+        m = re.search(r"\b%s: (Received: .*|Error: .*|BGP Error: .*)$" % re.escape(name), line)
+        if m:
+            ended = m.group(1).strip()
+    if ended is None:
+        return "none"
+    if ended.startswith("Received: ") and ended[len("Received: "):] in BIRD_CEASE_SUBCODES:
+        return "cease-received"
+    if "Hold timer expired" in ended:
+        return "hold-timer-expired"
+    return ended
+
+
+# BIRD's names of the Cease subcodes (RFC 4486 §4), as it logs a received one.
+BIRD_CEASE_SUBCODES = {
+    "Maximum number of prefixes reached", "Administrative shutdown", "Peer de-configured",
+    "Administrative reset", "Connection rejected", "Configuration change",
+    "Connection collision resolution", "Out of resources", "Hard reset", "BFD session down",
+}
+
+
 # ---- FRR ----------------------------------------------------------------------------------------
 
 
@@ -132,6 +165,23 @@ def frr_session(text, address):
             state = value.get("bgpState", "")
             return state if state in STATES else "unknown"
     return "unknown"
+
+
+def frr_session_end(text, address):
+    data = parse_json("frr", text)
+    for key, value in data.items():
+        if ipaddress.ip_address(key) != ipaddress.ip_address(address):
+            continue
+        due_to = value.get("lastResetDueTo", "")
+        reason = value.get("lastNotificationReason", "")
+        if not due_to:
+            return "none"
+        if due_to == "BGP Notification received" and reason.startswith("Cease/"):
+            return "cease-received"
+        if "Hold Timer Expired" in reason or "hold timer" in due_to.lower():
+            return "hold-timer-expired"
+        return "%s (%s)" % (due_to, reason) if reason else due_to
+    return "none"
 
 
 # ---- GoBGP --------------------------------------------------------------------------------------
@@ -196,15 +246,20 @@ def print_route(route):
 
 
 def main(argv):
-    if len(argv) != 4 or argv[1] not in ("route", "session") or argv[2] not in ("bird", "frr", "gobgp"):
-        raise SystemExit("usage: router_cli.py route|session bird|frr|gobgp PREFIX|ADDRESS < CLI output")
+    if len(argv) != 4 or argv[1] not in ("route", "session", "session-end") or argv[2] not in ("bird", "frr", "gobgp"):
+        raise SystemExit("usage: router_cli.py route|session|session-end bird|frr|gobgp PREFIX|ADDRESS < CLI output")
     what, kind, arg = argv[1], argv[2], argv[3]
     text = sys.stdin.read()
     if what == "route":
         parse = {"bird": bird_route, "frr": frr_route, "gobgp": gobgp_route}[kind]
         print_route(parse(text, arg))
-    else:
+    elif what == "session":
         parse = {"bird": bird_session, "frr": frr_session, "gobgp": gobgp_session}[kind]
+        print(parse(text, arg))
+    else:
+        if kind == "gobgp":
+            raise SystemExit("router_cli: session-end: not read from GoBGP")
+        parse = {"bird": bird_session_end, "frr": frr_session_end}[kind]
         print(parse(text, arg))
 
 
