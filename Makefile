@@ -1,6 +1,6 @@
 # Entry points for people and CI. `make` installs what is missing and builds bin/kube-vip.
-.PHONY: all deps build test test-unit test-asan test-arm64 package test-package fuzz demo format \
-	format-check tidy clean check-fresh chaos
+.PHONY: all deps build test test-unit build-asan test-asan build-arm64 test-arm64 package \
+	test-package fuzz demo format format-check tidy clean check-fresh chaos
 
 JOBS ?= $(shell nproc)
 
@@ -21,18 +21,22 @@ test: build
 test-unit: build
 	@ctest --preset release -L unit -j $(JOBS)
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
-test-asan: deps
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan builds them only).
+build-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS) --target unit_tests
+
+test-asan: build-asan
 	@ctest --preset unit-asan -j $(JOBS)
 
 # The unit tests cross-built for arm64 (build/arm64, the tree `make package` builds the arm64 daemon
-# in) and run under qemu-aarch64-static. Tests of a kernel facility the emulator does not forward
-# (Linux AIO for libraft, TCP MD5) say so and are skipped.
-test-arm64: deps
+# in: build-arm64 builds the daemon there too) and run under qemu-aarch64-static. Tests of a kernel
+# facility the emulator does not forward (Linux AIO for libraft, TCP MD5) say so and are skipped.
+build-arm64: deps
 	@cmake --preset arm64 >/dev/null
-	@cmake --build --preset arm64 -j $(JOBS) --target unit_tests
+	@cmake --build --preset arm64 -j $(JOBS) --target unit_tests kube-vip
+
+test-arm64: build-arm64
 	@ctest --preset unit-arm64 -j $(JOBS)
 
 # dist/: stripped binaries, OCI image archives and Debian packages for amd64 and arm64
