@@ -377,17 +377,22 @@ router_session_state() {
   esac | "$LAB_PYTHON" "$LAB_TOOLS_DIR/router_cli.py" session "$kind" "$addr"
 }
 
-# router_session_end R NEIGHBOR: how R's last Established session with NEIGHBOR ended:
-# cease-received (NEIGHBOR's Cease NOTIFICATION, RFC 4486: a clean stop), hold-timer-expired, none,
-# or the router's own words. BIRD and FRR only (BIRD's from its log: its "Last error" is replaced
-# by every failed reconnection).
+# router_session_end R NEIGHBOR: how R's last session with NEIGHBOR ended: cease-received
+# (NEIGHBOR's Cease NOTIFICATION, RFC 4486: a clean stop), none, or the router's own words. BIRD
+# and FRR only (BIRD's from its log: its "Last error" is replaced by every failed reconnection).
 router_session_end() {
   local r=$1 addr=$2 kind=${ROUTER_KIND[$1]:-}
   case "$kind" in
-    bird) cat "$(router_dir "$r")/bird.log" ;;
-    frr) router_cli "$r" -c "show bgp neighbors $addr json" ;;
+    bird)
+      "$LAB_PYTHON" "$LAB_TOOLS_DIR/router_cli.py" session-end bird "$(_router_bird_name "$addr")" \
+        <"$(router_dir "$r")/bird.log"
+      ;;
+    frr)
+      router_cli "$r" -c "show bgp neighbors $addr json" |
+        "$LAB_PYTHON" "$LAB_TOOLS_DIR/router_cli.py" session-end frr "$addr"
+      ;;
     *) echo "router_session_end: $r is not a BIRD or FRR router" >&2; return 1 ;;
-  esac | "$LAB_PYTHON" "$LAB_TOOLS_DIR/router_cli.py" session-end "$kind" "$addr"
+  esac
 }
 
 # router_established R NEIGHBOR: true if the session with NEIGHBOR is Established.

@@ -14,11 +14,11 @@
         `birdc show protocols all NAME` / `vtysh -c 'show bgp neighbors ADDR json'` /
         `gobgp neighbor ADDR -j`; prints the RFC 4271 §8.2.2 state name (Idle, Connect, Active,
         OpenSent, OpenConfirm, Established), or "unknown" if the router has no such neighbour.
-    router_cli.py session-end bird|frr ADDRESS < log or CLI output
-        BIRD's log (`log stderr all`) / `vtysh -c 'show bgp neighbors ADDR json'`; how the last
-        Established session with ADDRESS ended: "cease-received" (the neighbour sent a Cease
-        NOTIFICATION, RFC 4486), "hold-timer-expired" (RFC 4271 §6.5), "none" (no session ended),
-        or the router's own words for anything else.
+    router_cli.py session-end bird NAME|frr ADDRESS < log or CLI output
+        BIRD's log (`log stderr all`) and the neighbour's protocol NAME / `vtysh -c 'show bgp
+        neighbors ADDR json'`; how the last session with the neighbour ended: "cease-received"
+        (it sent a Cease NOTIFICATION, RFC 4486), "none" (no end recorded), or the router's own
+        words for anything else.
 
 Standard library only. Unexpected text is an error naming the router and what was not understood.
 """
@@ -110,12 +110,11 @@ def bird_session(text, address):
     raise SystemExit("router_cli: bird: no 'BGP state:' line for %s in: %.300s" % (address, text))
 
 
-def bird_session_end(text, address):
+def bird_session_end(text, name):
     # BIRD logs "<RMT> NAME: Received: Administrative shutdown" for a Cease it receives, and
     # "NAME: Error: ..." for a session it ends itself; "Socket:" lines are connection attempts,
-    # not the end of a session. NAME is routers.sh's _router_bird_name. (A session its hold timer
-    # ended leaves no line at all with "log stderr all" in BIRD 2.0.12: "none".)
-    name = "n_" + re.sub(r"[.:]", "_", address)
+    # not the end of a session. (A session its hold timer ended leaves no line at all with
+    # "log stderr all" in BIRD 2.0.12: "none".)
     ended = None
     for line in text.splitlines():
         m = re.search(r"\b%s: (Received: .*|Error: .*|BGP Error: .*)$" % re.escape(name), line)
@@ -125,8 +124,6 @@ def bird_session_end(text, address):
         return "none"
     if ended.startswith("Received: ") and ended[len("Received: "):] in BIRD_CEASE_SUBCODES:
         return "cease-received"
-    if "Hold timer expired" in ended:
-        return "hold-timer-expired"
     return ended
 
 
@@ -178,8 +175,6 @@ def frr_session_end(text, address):
             return "none"
         if due_to == "BGP Notification received" and reason.startswith("Cease/"):
             return "cease-received"
-        if "Hold Timer Expired" in reason or "hold timer" in due_to.lower():
-            return "hold-timer-expired"
         return "%s (%s)" % (due_to, reason) if reason else due_to
     return "none"
 
